@@ -1,0 +1,66 @@
+package provisioning
+
+import (
+	"context"
+	"time"
+)
+
+// Transition is one compare-and-set move of a request: it succeeds only when
+// the stored request is in one of From, and it bumps the version. The store
+// applies Mutate to a fresh copy, writes the result and appends the audit
+// entry in one atomic step; when another writer got there first it re-reads
+// and tries again, so Mutate must be a pure function of the request.
+type Transition struct {
+	From   []State // allowed current states; must not be empty
+	To     State   // the new state; "" keeps the current one (a plain update)
+	Actor  string  // who: a Slack user id, "worker", "auto", "sweeper"
+	Action string  // audit verb: approved, rejected, precheck, committing, ...
+	Note   string
+	Mutate func(r *Request) error // may be nil; an error aborts the transition and is returned
+}
+
+// RequestStore is what the worker needs of request storage.
+type RequestStore interface {
+	Get(ctx context.Context, id int64) (*Request, error)
+	// Transition returns *StateConflict when the request is not in t.From.
+	Transition(ctx context.Context, id int64, t Transition) (*Request, error)
+}
+
+// Job is one approved request handed to a worker through the job stream.
+type Job struct {
+	ID         string // stream entry id
+	RequestID  int64
+	Deliveries int64 // how often it was handed out (1 on first delivery)
+}
+
+// JobQueue is the crash-safe job stream (a Redis Stream with a consumer group).
+type JobQueue interface {
+	EnqueueJob(ctx context.Context, requestID int64) error
+	// NextJob hands out a job: first one abandoned by a dead consumer (idle
+	// longer than the claim timeout), else a new one, waiting up to block.
+	// It returns (nil, nil) when there is none.
+	NextJob(ctx context.Context, consumer string, block time.Duration) (*Job, error)
+	// RefreshJob renews the consumer's claim so the job is not taken over.
+	RefreshJob(ctx context.Context, consumer string, job *Job) error
+	AckJob(ctx context.Context, job *Job) error
+}
+
+// WatchList holds waiting requests by their next check time; any replica
+// polls it, one item at a time under a per-item lock.
+type WatchList interface {
+	Watch(ctx context.Context, requestID int64, next time.Time) error
+	Unwatch(ctx context.Context, requestID int64) error
+	DueWatches(ctx context.Context, now time.Time, max int) ([]int64, error)
+	// TryLock takes name for owner for ttl; false when someone else holds it.
+	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	Unlock(ctx context.Context, name, owner string) error
+}
+
+// Events is how the worker reports to people. handlers implements it; the
+// worker never blocks on it for long.
+type Events interface {
+	// Progress reports a step of a request being committed.
+	Progress(ctx context.Context, r *Request, text string)
+	// Settled reports that a request reached done, failed or waiting.
+	Settled(ctx context.Context, r *Request)
+}
