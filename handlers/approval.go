@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+const (
+	actionApprove = "approve"
+	actionReject  = "reject"
+)
+
+// approveRefusal is the permission and readiness rule for approving r, as a
+// pure function: "" means u may approve it now.
+func approveRefusal(r *provisioning.Request, user string, approver bool, shownHash string) string {
+	switch {
+	case r.State != provisioning.StatePendingApproval:
+		return "" // the transition reports what already happened
+	case user == r.Requester:
+		return "you requested this yourself; another approver must approve it (four-eyes)"
+	case !approver:
+		return "only approvers can approve requests"
+	case shownHash != "" && shownHash != r.Hash:
+		return "this summary is out of date; approve the current one"
+	case r.Precheck.Status == provisioning.PrecheckRunning:
+		return "the Webex precheck is still running; try again in a moment"
+	case r.Precheck.Status == provisioning.PrecheckFailed:
+		return "the Webex precheck failed (" + r.Precheck.Message + "); edit the request and submit it again"
+	}
+	return ""
+}
+
+func (h *Handler) approveButton(ctx context.Context, u caller, value string) *Reply {
+	ref, hash, _ := strings.Cut(value, ":")
+	id, err := provisioning.ParseID(ref)
+	if err != nil {
+		return refusal("⛔ this button is not valid any more")
+	}
+	return h.approve(ctx, u, id, hash)
+}
+
+func (h *Handler) approveCommand(ctx context.Context, u caller, c Command) *Reply {
+	id, rep := h.requestArg(c, "approve ID")
+	if rep != nil {
+		return rep
+	}
+	if len(c.Args) > 0 {
+		return refusal("⛔ approve takes only a request id")
+	}
+	return h.approve(ctx, u, id, "")
+}
+
+func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash string) *Reply {
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	if why := approveRefusal(r, u.id, h.isApprover(u.id), shownHash); why != "" {
+		return refusal(fmt.Sprintf("⛔ %s: %s", r.Ref(), why))
+	}
+	now := h.now()
+	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
+		From:  []provisioning.State{provisioning.StatePendingApproval},
+		To:    provisioning.StateApproved,
+		Actor: u.id, Action: "approved", Note: "hash " + r.Hash,
+		Mutate: func(x *provisioning.Request) error {
+			// The hash checked above must still be the stored one: an edit
+			// between the read and the write makes this approval stale.
+			if why := approveRefusal(x, u.id, true, r.Hash); why != "" {
+				return ruleRefusal(why)
+			}
+			x.ApprovedBy, x.ApprovedAt, x.ApprovedHash = u.id, now, x.Hash
+			return nil
+		},
+	})
+	if err != nil {
+		return h.transitionRefusal(u, id, "approve", err)
+	}
+	h.expectOutcome(id)
+	if err := h.store.EnqueueJob(ctx, id); err != nil {
+		// The approval stands; the sweeper re-enqueues approved requests.
+		h.log.WithError(err).WithField("request", approved.Ref()).Warn("enqueue job; the sweeper will retry")
+	}
+	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
+	h.background(ctx, "update summary", func(ctx context.Context) error {
+		return h.refreshSummary(ctx, approved)
+	})
+	return &Reply{Text: fmt.Sprintf("👍 %s approved; committing to Webex.", approved.Ref())}
+}
+
+// ruleRefusal is a refusal found inside a transition (the request changed
+// between the read and the write): the user is told why, nothing is logged.
+type ruleRefusal string
+
+func (r ruleRefusal) Error() string { return string(r) }
+
+func (h *Handler) rejectButton(ctx context.Context, u caller, value string) *Reply {
+	id, err := provisioning.ParseID(value)
+	if err != nil {
+		return refusal("⛔ this button is not valid any more")
+	}
+	return h.reject(ctx, u, id, "no reason given")
+}
+
+func (h *Handler) rejectCommand(ctx context.Context, u caller, c Command) *Reply {
+	id, rep := h.requestArg(c, `reject ID reason="…"`)
+	if rep != nil {
+		return rep
+	}
+	reason := strings.TrimSpace(c.Args["reason"])
+	for k := range c.Args {
+		if k != "reason" {
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (reject takes reason=\"…\")", k))
+		}
+	}
+	if reason == "" {
+		return refusal(`⛔ reason: missing (reject ID reason="why")`)
+	}
+	return h.reject(ctx, u, id, reason)
+}
+
+func (h *Handler) reject(ctx context.Context, u caller, id int64, reason string) *Reply {
+	if !h.isApprover(u.id) {
+		return refusal(fmt.Sprintf("⛔ %s: only approvers can reject requests", provisioning.FormatID(id)))
+	}
+	rejected, err := h.store.Transition(ctx, id, provisioning.Transition{
+		From:  []provisioning.State{provisioning.StatePendingApproval},
+		To:    provisioning.StateRejected,
+		Actor: u.id, Action: "rejected", Note: reason,
+		Mutate: func(x *provisioning.Request) error {
+			x.RejectedBy, x.Reason = u.id, reason
+			return nil
+		},
+	})
+	if err != nil {
+		return h.transitionRefusal(u, id, "reject", err)
+	}
+	h.log.WithFields(map[string]any{"request": rejected.Ref(), "user": u.id, "state": rejected.State}).Info("request rejected")
+	h.expectOutcome(id)
+	h.Settled(ctx, rejected)
+	return &Reply{Text: fmt.Sprintf("%s rejected.", rejected.Ref())}
+}
+
+// transitionRefusal explains a failed transition: what already happened, a
+// refusal from the rule, or a system fault.
+func (h *Handler) transitionRefusal(u caller, id int64, verb string, err error) *Reply {
+	var sc *provisioning.StateConflict
+	var rule ruleRefusal
+	switch {
+	case errors.As(err, &sc):
+		return refusal("⛔ " + alreadyHappened(sc))
+	case errors.As(err, &rule):
+		return refusal(fmt.Sprintf("⛔ %s: %s", provisioning.FormatID(id), rule))
+	case errors.Is(err, provisioning.ErrNotFound):
+		return refusal(fmt.Sprintf("⛔ %s: no such request", provisioning.FormatID(id)))
+	}
+	return h.systemFault(u, verb+" "+provisioning.FormatID(id), err)
+}
+
+// alreadyHappened renders "R-7: already approved by @bob at 10:42".
+func alreadyHappened(sc *provisioning.StateConflict) string {
+	r := sc.Current
+	last := sc.Last
+	verb := string(r.State)
+	switch r.State {
+	case provisioning.StateApproved, provisioning.StateCommitting, provisioning.StateDone, provisioning.StateWaiting, provisioning.StateFailed:
+		if r.ApprovedBy != "" {
+			return fmt.Sprintf("%s: already approved by %s at %s (now %s)", r.Ref(), mention(r.ApprovedBy), r.ApprovedAt.UTC().Format("15:04"), r.State)
+		}
+	case provisioning.StateRejected:
+		return fmt.Sprintf("%s: already rejected by %s at %s", r.Ref(), mention(r.RejectedBy), last.At.UTC().Format("15:04"))
+	case provisioning.StateCancelled:
+		verb = "cancelled"
+	}
+	if last.Actor != "" {
+		return fmt.Sprintf("%s: already %s by %s at %s", r.Ref(), verb, mention(last.Actor), last.At.UTC().Format("15:04"))
+	}
+	return fmt.Sprintf("%s: already %s", r.Ref(), verb)
+}

@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// newCustomer validates a `new` command and, when it is complete and valid,
+// saves a pending_approval request. The summary post and the precheck run in
+// the background; the requester is told the request id at once.
+func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
+	if !h.isRequester(u.id) {
+		return refusal("⛔ you are not allowed to submit requests (ask an admin to add you to REQUESTERS)")
+	}
+	if len(c.Words) > 1 {
+		return refusal(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1]))
+	}
+	spec, missing, errs := provisioning.ParseCustomer(c.Args, provisioning.CustomerOptions{
+		SupportedCountries: h.set.SupportedCountries,
+		SubPartnerOrgID:    h.set.SubPartnerOrgID,
+	})
+	if len(errs) > 0 || len(missing) > 0 {
+		return refusal(inputProblems(errs, missing))
+	}
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return h.systemFault(u, "encode customer spec", err)
+	}
+	r := &provisioning.Request{
+		Kind:       provisioning.KindCustomer,
+		State:      provisioning.StatePendingApproval,
+		Requester:  u.id,
+		Subject:    spec.ExternalID,
+		ExternalID: spec.ExternalID,
+		Spec:       raw,
+		Hash:       provisioning.HashSpec(raw),
+		Precheck:   provisioning.Precheck{Status: provisioning.PrecheckRunning},
+	}
+	if err := h.store.Create(ctx, r); err != nil {
+		var taken *provisioning.ExternalIDTaken
+		if errors.As(err, &taken) {
+			return refusal("⛔ external-id: " + taken.Error())
+		}
+		return h.systemFault(u, "create request", err)
+	}
+	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
+	h.background(ctx, "post summary and precheck", func(ctx context.Context) error {
+		return h.publishAndPrecheck(ctx, r, spec)
+	})
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
+		r.Ref(), spec.Name, spec.ExternalID, h.set.ApprovalChannel)}
+}
+
+// publishAndPrecheck posts the summary for approvers, runs the Webex precheck
+// and shows its result on the summary.
+func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Request, spec *provisioning.CustomerSpec) error {
+	ts, err := h.msg.Post(ctx, h.set.ApprovalChannel, h.summary(r))
+	if err != nil {
+		return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
+	}
+	r, err = h.store.Transition(ctx, r.ID, provisioning.Transition{
+		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "summary posted",
+		Mutate: func(x *provisioning.Request) error {
+			x.Summary = provisioning.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
+			return nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("record summary of %s: %w", r.Ref(), err)
+	}
+	pc, err := h.pre.PrecheckCustomer(ctx, spec)
+	if err != nil {
+		h.log.WithError(err).WithField("request", r.Ref()).Warn("precheck unavailable")
+		pc = provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}
+	}
+	pc.At = h.now()
+	r, err = h.store.Transition(ctx, r.ID, provisioning.Transition{
+		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "precheck",
+		Note:   string(pc.Status),
+		Mutate: func(x *provisioning.Request) error { x.Precheck = pc; return nil },
+	})
+	if err != nil {
+		var sc *provisioning.StateConflict
+		if errors.As(err, &sc) {
+			return nil // cancelled meanwhile: nothing to show
+		}
+		return fmt.Errorf("record precheck of %s: %w", r.Ref(), err)
+	}
+	return h.refreshSummary(ctx, r)
+}
+
+// refreshSummary re-renders the summary from the stored request.
+func (h *Handler) refreshSummary(ctx context.Context, r *provisioning.Request) error {
+	if r.Summary.TS == "" {
+		return nil
+	}
+	return h.msg.Update(ctx, r.Summary.Channel, r.Summary.TS, h.summary(r))
+}
+
+// inputProblems lists every bad and missing key in one message.
+func inputProblems(errs provisioning.FieldErrors, missing []string) string {
+	var b strings.Builder
+	b.WriteString("⛔ nothing was submitted:")
+	for _, e := range errs {
+		b.WriteString("\n• " + e.Error())
+	}
+	if len(missing) > 0 {
+		b.WriteString("\n• missing: " + strings.Join(missing, ", "))
+	}
+	return b.String()
+}
+
+func decodeCustomer(r *provisioning.Request) (*provisioning.CustomerSpec, error) {
+	var spec provisioning.CustomerSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+	}
+	return &spec, nil
+}

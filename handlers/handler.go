@@ -1,0 +1,237 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// Store is what handlers need of request storage.
+type Store interface {
+	Create(ctx context.Context, r *provisioning.Request) error
+	Get(ctx context.Context, id int64) (*provisioning.Request, error)
+	Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error)
+	Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry, error)
+	ByExternalID(ctx context.Context, extID string) (int64, error)
+	EnqueueJob(ctx context.Context, requestID int64) error
+}
+
+// Prechecker runs Webex's customer precheck.
+type Prechecker interface {
+	PrecheckCustomer(ctx context.Context, c *provisioning.CustomerSpec) (provisioning.Precheck, error)
+}
+
+// Settings are the parts of the configuration handlers act on.
+type Settings struct {
+	ApprovalChannel    string
+	Approvers          []string // Slack user ids
+	Admins             []string
+	Requesters         []string // empty: every workspace member
+	SupportedCountries []string
+	SubPartnerOrgID    string
+	// Sandbox marks every message: Webex is the embedded fake.
+	Sandbox bool
+	// Interactive is false for the piped console: a command with missing
+	// keys is an error instead of a pre-filled modal.
+	Interactive bool
+}
+
+// Deps are the handler's collaborators.
+type Deps struct {
+	Store      Store
+	Messenger  Messenger
+	Prechecker Prechecker
+	Settings   Settings
+	Log        *logrus.Entry
+	Now        func() time.Time
+}
+
+// Handler implements Router and provisioning.Events.
+type Handler struct {
+	store Store
+	msg   Messenger
+	pre   Prechecker
+	set   Settings
+	log   *logrus.Entry
+	now   func() time.Time
+
+	// bg tracks background work started by handlers, so shutdown and the
+	// piped console can wait for it.
+	bg sync.WaitGroup
+
+	mu       sync.Mutex
+	active   int
+	awaiting map[int64]bool // approved requests whose outcome is not reported yet
+}
+
+var _ Router = (*Handler)(nil)
+var _ provisioning.Events = (*Handler)(nil)
+
+// New builds a Handler.
+func New(d Deps) *Handler {
+	h := &Handler{store: d.Store, msg: d.Messenger, pre: d.Prechecker, set: d.Settings, log: d.Log, now: d.Now,
+		awaiting: map[int64]bool{}}
+	if h.log == nil {
+		h.log = logrus.NewEntry(logrus.StandardLogger())
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h
+}
+
+// Command handles a slash command. It returns within Slack's 3 s: anything
+// slow runs in the background.
+func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *Reply) {
+	defer h.recoverInto(&reply, cmd.UserID)
+	c, err := ParseCommand(cmd.Text)
+	if err != nil {
+		return refusal("⛔ " + err.Error())
+	}
+	u := caller{id: cmd.UserID, channel: cmd.ChannelID}
+	sub := ""
+	if len(c.Words) > 0 {
+		sub = strings.ToLower(c.Words[0])
+	}
+	switch sub {
+	case "", "new":
+		return h.newCustomer(ctx, u, c)
+	case "approve":
+		return h.approveCommand(ctx, u, c)
+	case "reject":
+		return h.rejectCommand(ctx, u, c)
+	case "status":
+		return h.status(ctx, u, c)
+	case "help":
+		return h.help(u)
+	}
+	return refusal(fmt.Sprintf("⛔ unknown sub-command %q. Try `/onboard-customer help`.", c.Words[0]))
+}
+
+// Interaction handles button clicks and view submissions.
+func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback) (reply *Reply) {
+	defer h.recoverInto(&reply, cb.User.ID)
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return nil
+	}
+	u := caller{id: cb.User.ID, channel: cb.Channel.ID}
+	for _, a := range cb.ActionCallback.BlockActions {
+		switch a.ActionID {
+		case actionApprove:
+			h.answer(ctx, u, h.approveButton(ctx, u, a.Value))
+		case actionReject:
+			h.answer(ctx, u, h.rejectButton(ctx, u, a.Value))
+		}
+	}
+	return nil
+}
+
+// caller is who acts, and where.
+type caller struct {
+	id      string
+	channel string
+}
+
+// answer sends a click's reply as an ephemeral message in the background:
+// Slack ignores the body of a block_actions ack.
+func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
+	if r == nil || (r.Text == "" && len(r.Blocks) == 0) {
+		return
+	}
+	h.background(ctx, "answer click", func(ctx context.Context) error {
+		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: r.Text, Blocks: r.Blocks})
+	})
+}
+
+// background runs f outside the ack path. Its context is detached from the
+// request's, which ends with the ack.
+func (h *Handler) background(ctx context.Context, what string, f func(ctx context.Context) error) {
+	h.track(+1)
+	h.bg.Go(func() {
+		defer h.track(-1)
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.WithFields(logrus.Fields{"ref": newRef(), "panic": fmt.Sprint(p)}).Error(what + ": panic\n" + string(debug.Stack()))
+			}
+		}()
+		if err := f(bctx); err != nil {
+			h.log.WithError(err).Warn(what)
+		}
+	})
+}
+
+func (h *Handler) track(d int) {
+	h.mu.Lock()
+	h.active += d
+	h.mu.Unlock()
+}
+
+// Wait blocks until background work has finished (graceful shutdown).
+func (h *Handler) Wait() { h.bg.Wait() }
+
+// Busy reports whether work started here has not settled: background tasks
+// run, or approved requests have not reported their outcome. The piped
+// console reads the next line only when nothing is busy.
+func (h *Handler) Busy() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.active > 0 || len(h.awaiting) > 0
+}
+
+func (h *Handler) expectOutcome(id int64) {
+	h.mu.Lock()
+	h.awaiting[id] = true
+	h.mu.Unlock()
+}
+
+func (h *Handler) outcomeReported(id int64) {
+	h.mu.Lock()
+	delete(h.awaiting, id)
+	h.mu.Unlock()
+}
+
+func (h *Handler) recoverInto(reply **Reply, user string) {
+	if p := recover(); p != nil {
+		ref := newRef()
+		h.log.WithFields(logrus.Fields{"ref": ref, "user": user, "panic": fmt.Sprint(p)}).Error("handler panic\n" + string(debug.Stack()))
+		*reply = refusal(fmt.Sprintf("⛔ something went wrong on our side (ref %s)", ref))
+	}
+}
+
+// systemFault tells the user that nothing was saved, with a ref that is also
+// in the logs. err never reaches the user: it may name internals.
+func (h *Handler) systemFault(u caller, what string, err error) *Reply {
+	ref := newRef()
+	h.log.WithFields(logrus.Fields{"ref": ref, "user": u.id}).WithError(err).Error(what)
+	return refusal(fmt.Sprintf("⛔ could not save — nothing was submitted (ref %s)", ref))
+}
+
+func refusal(text string) *Reply { return &Reply{Text: text} }
+
+// newRef is a correlation reference: 8 hex digits.
+func newRef() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (h *Handler) isApprover(user string) bool { return slices.Contains(h.set.Approvers, user) }
+func (h *Handler) isAdmin(user string) bool    { return slices.Contains(h.set.Admins, user) }
+func (h *Handler) isRequester(user string) bool {
+	return len(h.set.Requesters) == 0 || slices.Contains(h.set.Requesters, user)
+}
+
+func mention(user string) string { return "<@" + user + ">" }

@@ -1,0 +1,100 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// requestArg reads the request id that follows a sub-command.
+func (h *Handler) requestArg(c Command, usage string) (int64, *Reply) {
+	if len(c.Words) < 2 {
+		return 0, refusal("⛔ missing request id (usage: " + usage + ")")
+	}
+	if len(c.Words) > 2 {
+		return 0, refusal(fmt.Sprintf("⛔ unexpected %q (usage: %s)", c.Words[2], usage))
+	}
+	id, err := provisioning.ParseID(c.Words[1])
+	if err != nil {
+		return 0, refusal("⛔ " + err.Error())
+	}
+	return id, nil
+}
+
+// lookupFault answers a failed Get: an unknown id is the user's mistake, the
+// rest is ours.
+func (h *Handler) lookupFault(u caller, id int64, err error) *Reply {
+	if errors.Is(err, provisioning.ErrNotFound) {
+		return refusal(fmt.Sprintf("⛔ %s: no such request", provisioning.FormatID(id)))
+	}
+	ref := newRef()
+	h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("read request")
+	return refusal(fmt.Sprintf("⛔ could not read %s right now (ref %s)", provisioning.FormatID(id), ref))
+}
+
+// status shows one request (by request id or external id) with its audit.
+func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
+	if len(c.Words) != 2 {
+		return refusal("⛔ usage: status ID|EXTERNAL-ID")
+	}
+	arg := c.Words[1]
+	id, err := provisioning.ParseID(arg)
+	if err != nil {
+		id, err = h.store.ByExternalID(ctx, arg)
+		if errors.Is(err, provisioning.ErrNotFound) {
+			return refusal(fmt.Sprintf("⛔ %q is neither a request id nor a known external id", arg))
+		}
+		if err != nil {
+			return h.lookupFault(u, 0, err)
+		}
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	audit, err := h.store.Audit(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s: %s", stateIcon(r.State), r.Ref(), r.Subject, describeState(r))
+	for _, e := range audit {
+		fmt.Fprintf(&b, "\n• %s %s by %s", e.At.UTC().Format("2006-01-02 15:04"), e.Action, actorName(e.Actor))
+		if e.Note != "" {
+			b.WriteString(": " + e.Note)
+		}
+	}
+	return &Reply{Text: b.String()}
+}
+
+func actorName(a string) string {
+	switch a {
+	case "worker", "bot", "auto", "sweeper":
+		return a
+	}
+	return mention(a)
+}
+
+// help lists what the caller may run, and touches neither Redis nor Slack.
+func (h *Handler) help(u caller) *Reply {
+	lines := []string{"*/onboard-customer* — what you can run:"}
+	if h.isRequester(u.id) {
+		lines = append(lines,
+			"• `new name=… email=… external-id=… country=… package=… provisioning-id=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.<package>=N org-id=… order=…]` — request a customer",
+		)
+	}
+	if h.isApprover(u.id) {
+		lines = append(lines,
+			"• `approve ID` — approve someone else's request (or press Approve)",
+			"• `reject ID reason=\"…\"` — reject a request",
+		)
+	}
+	lines = append(lines,
+		"• `status ID|EXTERNAL-ID` — a request's state and audit trail",
+		"• `help` — this list",
+	)
+	return &Reply{Text: strings.Join(lines, "\n")}
+}

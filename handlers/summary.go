@@ -1,0 +1,242 @@
+package handlers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// summary renders a request's approval message from its stored state: every
+// value the approver approves, the precheck, the hash, and the buttons while
+// it waits for approval.
+func (h *Handler) summary(r *provisioning.Request) Message {
+	title := fmt.Sprintf("%s request %s · %s", kindTitle(r.Kind), r.Ref(), r.Subject)
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(truncate(title, 150))),
+	}
+	if r.Kind == provisioning.KindCustomer {
+		if spec, err := decodeCustomer(r); err == nil {
+			blocks = append(blocks, customerFields(spec)...)
+		}
+	}
+	ctxText := fmt.Sprintf("Requested by %s · payload hash `%s`", mention(r.Requester), r.Hash)
+	if h.set.Sandbox {
+		ctxText += " · SANDBOX"
+	}
+	blocks = append(blocks,
+		slack.NewContextBlock("", md(ctxText)),
+		slack.NewSectionBlock(md(precheckLine(r.Precheck)), nil, nil),
+		slack.NewSectionBlock(md(stateLine(r, h.now())), nil, nil),
+	)
+	if r.State == provisioning.StatePendingApproval {
+		approve := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
+		approve.Style = slack.StylePrimary
+		reject := slack.NewButtonBlockElement(actionReject, r.Ref(), plain("Reject"))
+		reject.Style = slack.StyleDanger
+		blocks = append(blocks, slack.NewActionBlock("approval:"+r.Ref(), approve, reject))
+	}
+	return Message{Text: title + ": " + describeState(r), Blocks: blocks}
+}
+
+func customerFields(c *provisioning.CustomerSpec) []slack.Block {
+	source := "provisioning id `" + c.ProvisioningID + "`"
+	if c.Template != "" {
+		source = fmt.Sprintf("template %s v%d (`%s`)", c.Template, c.TemplateVersion, c.ProvisioningID)
+	}
+	addr := []string{c.Address.Line1}
+	if c.Address.Line2 != "" {
+		addr = append(addr, c.Address.Line2)
+	}
+	addr = append(addr, strings.TrimSpace(c.Address.Zip+" "+c.Address.City))
+	if c.Address.State != "" {
+		addr = append(addr, c.Address.State)
+	}
+	addr = append(addr, c.Address.Country)
+	pairs := [][2]string{
+		{"Company", c.Name},
+		{"Admin email", c.Email},
+		{"External id", c.ExternalID},
+		{"Country", c.Country},
+		{"Packages", strings.Join(c.Packages, ", ") + " (primary " + c.PrimaryPackage() + ")"},
+		{"Source", source},
+		{"HQ address", strings.Join(addr, ", ")},
+		{"Time zone · language", orDash(c.Timezone) + " · " + orDash(c.Language)},
+	}
+	if c.HasCalling() {
+		loc := c.LocationName
+		if c.ELIN != "" {
+			loc += " (emergency id " + c.ELIN + ")"
+		}
+		pairs = append(pairs, [2]string{"Calling location", loc})
+	}
+	if len(c.Limits) > 0 {
+		pairs = append(pairs, [2]string{"Ordered quantities", formatLimits(c.Limits)})
+	}
+	for _, p := range [][2]string{{"Existing org", c.OrgID}, {"Order", c.Order}, {"Sub-partner org", c.SubPartnerOrgID}} {
+		if p[1] != "" {
+			pairs = append(pairs, p)
+		}
+	}
+	// A section holds at most 10 fields.
+	var blocks []slack.Block
+	for len(pairs) > 0 {
+		n := min(len(pairs), 10)
+		fields := make([]*slack.TextBlockObject, 0, n)
+		for _, p := range pairs[:n] {
+			fields = append(fields, md(fmt.Sprintf("*%s*\n%s", p[0], truncate(p[1], 1900))))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+		pairs = pairs[n:]
+	}
+	return blocks
+}
+
+func formatLimits(l map[string]int) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, l[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func precheckLine(p provisioning.Precheck) string {
+	switch p.Status {
+	case provisioning.PrecheckRunning:
+		return "*Precheck:* ⏳ running…"
+	case provisioning.PrecheckOK:
+		return "*Precheck:* ✅ passed"
+	case provisioning.PrecheckFailed:
+		return "*Precheck:* ❌ failed: " + p.Message + trackingSuffix(p.TrackingID) + " — approval is refused until the request is edited"
+	case provisioning.PrecheckUnavailable:
+		return "*Precheck:* ⚠️ unavailable: " + p.Message
+	}
+	return "*Precheck:* –"
+}
+
+func stateLine(r *provisioning.Request, now time.Time) string {
+	return "*State:* " + stateIcon(r.State) + " " + describeStateAt(r, now)
+}
+
+func describeState(r *provisioning.Request) string { return describeStateAt(r, time.Now()) }
+
+func describeStateAt(r *provisioning.Request, now time.Time) string {
+	switch r.State {
+	case provisioning.StatePendingApproval:
+		return "waiting for approval"
+	case provisioning.StateApproved:
+		return "approved by " + mention(r.ApprovedBy) + "; queued"
+	case provisioning.StateCommitting:
+		return "approved by " + mention(r.ApprovedBy) + "; committing to Webex"
+	case provisioning.StateWaiting:
+		return fmt.Sprintf("%s (%s)", r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
+	case provisioning.StateDone:
+		if r.Kind == provisioning.KindCustomer {
+			return "provisioned (org " + r.Result.OrgID + ")"
+		}
+		return "done"
+	case provisioning.StateFailed:
+		return "failed: " + r.Result.Message + trackingSuffix(r.Result.TrackingID)
+	case provisioning.StateRejected:
+		return "rejected by " + mention(r.RejectedBy) + ": " + r.Reason
+	}
+	return string(r.State)
+}
+
+func stateIcon(s provisioning.State) string {
+	switch s {
+	case provisioning.StateDone:
+		return "✅"
+	case provisioning.StateFailed:
+		return "❌"
+	case provisioning.StateWaiting, provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateCommitting:
+		return "⏳"
+	case provisioning.StateRejected:
+		return "🚫"
+	case provisioning.StateCancelled:
+		return "🗑"
+	case provisioning.StateExpired:
+		return "⌛"
+	}
+	return "•"
+}
+
+// outcomeLine is the fixed line of CONTRACT.md §4 for a request that ended or
+// parked; "" for states that are neither.
+func outcomeLine(r *provisioning.Request, now time.Time) string {
+	subject := r.Subject
+	switch r.State {
+	case provisioning.StateDone:
+		if r.Kind == provisioning.KindCustomer {
+			return fmt.Sprintf("✅ %s %s provisioned (org %s)", r.Ref(), subject, r.Result.OrgID)
+		}
+		return fmt.Sprintf("✅ %s %s done", r.Ref(), subject)
+	case provisioning.StateFailed:
+		return fmt.Sprintf("❌ %s %s failed: %s%s", r.Ref(), subject, r.Result.Message, trackingSuffix(r.Result.TrackingID))
+	case provisioning.StateWaiting:
+		return fmt.Sprintf("⏳ %s %s: %s (%s)", r.Ref(), subject, r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
+	case provisioning.StateRejected:
+		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, mention(r.RejectedBy), r.Reason)
+	case provisioning.StateCancelled:
+		return fmt.Sprintf("🗑 %s %s: cancelled", r.Ref(), subject)
+	case provisioning.StateExpired:
+		return fmt.Sprintf("⌛ %s %s: expired", r.Ref(), subject)
+	}
+	return ""
+}
+
+func trackingSuffix(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (trackingId " + id + ")"
+}
+
+// age renders a hold's length as people say it: 40s → "<1m", 2h10m → "2h".
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "<1m"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+func kindTitle(k provisioning.Kind) string {
+	s := string(k)
+	if s == "" {
+		return "Request"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func plain(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+func md(s string) *slack.TextBlockObject    { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// truncate cuts s to at most n code points, marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,72 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Webex customer statuses (WEBEX.md "Customers").
+const (
+	CustomerProvisioning          = "provisioning"
+	CustomerProvisioned           = "provisioned"
+	CustomerProvisionedWithErrors = "provisioned_with_errors"
+	CustomerError                 = "error"
+	CustomerPendingRPLReview      = "pending_rpl_review"
+	CustomerUpdating              = "updating"
+	CustomerDeleting              = "deleting"
+)
+
+// CustomerState is what the worker needs to know of a customer at Webex.
+type CustomerState struct {
+	ID         string // wholesale customer id
+	OrgID      string
+	ExternalID string
+	Name       string
+	Status     string
+	Errors     []string // async failures, "<code>: <description>"
+}
+
+// CustomerAPI is the worker's view of Webex's wholesale customers API. The
+// adapter over the HTTP client translates wire types and errors (*WebexError).
+type CustomerAPI interface {
+	PrecheckCustomer(ctx context.Context, c *CustomerSpec) (Precheck, error)
+	CreateCustomer(ctx context.Context, c *CustomerSpec) (customerID string, err error)
+	GetCustomer(ctx context.Context, customerID string) (*CustomerState, error)
+	// FindCustomer looks a customer up by external id or org id; nil when none.
+	FindCustomer(ctx context.Context, externalID, orgID string) (*CustomerState, error)
+}
+
+// WebexError is a failed Webex call as people are told about it.
+type WebexError struct {
+	Op         string
+	Status     int
+	Message    string
+	TrackingID string
+	Retryable  bool // the call may succeed later (429, 5xx, timeouts)
+}
+
+func (e *WebexError) Error() string {
+	s := e.Op + ": " + e.Message
+	if e.Status != 0 {
+		s = fmt.Sprintf("%s: %d %s", e.Op, e.Status, e.Message)
+	}
+	if e.TrackingID != "" {
+		s += " (trackingId " + e.TrackingID + ")"
+	}
+	return s
+}
+
+// describeFailure splits an error into what the user reads and Webex's
+// trackingId. Errors that are not Webex's keep their text.
+func describeFailure(err error) (message, trackingID string) {
+	var we *WebexError
+	if errors.As(err, &we) {
+		msg := we.Message
+		if msg == "" {
+			msg = fmt.Sprintf("Webex answered %d", we.Status)
+		}
+		return msg, we.TrackingID
+	}
+	return err.Error(), ""
+}

@@ -1,0 +1,358 @@
+package provisioning
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Worker commits approved requests. It takes jobs from the job stream, keeps
+// its claim fresh while it works, and parks long waits on the watch list so
+// that any replica can pick them up later.
+type Worker struct {
+	Store     RequestStore
+	Jobs      JobQueue
+	Watch     WatchList
+	Customers CustomerAPI
+	Events    Events
+	Log       *logrus.Entry
+
+	Consumer          string        // unique per process
+	PollInterval      time.Duration // between status polls of a provisioning customer
+	ProvisionDeadline time.Duration // then a provisioning customer moves to the watch list
+	ClaimRefresh      time.Duration // how often a held job's claim is renewed
+	WatchInterval     time.Duration // how long a watched request rests between checks
+	Now               func() time.Time
+}
+
+const workerActor = "worker"
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Worker) log() *logrus.Entry {
+	if w.Log != nil {
+		return w.Log
+	}
+	return logrus.NewEntry(logrus.StandardLogger())
+}
+
+// Run takes jobs and watches until ctx ends. A job in hand when ctx ends is
+// left unacknowledged: its claim lapses and another worker takes it over.
+func (w *Worker) Run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.runWatch(ctx)
+	}()
+	for ctx.Err() == nil {
+		job, err := w.Jobs.NextJob(ctx, w.Consumer, w.PollInterval*4)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log().WithError(err).Warn("job stream unavailable")
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		if job == nil {
+			continue
+		}
+		w.handleJob(ctx, job)
+	}
+	<-done
+}
+
+func (w *Worker) handleJob(ctx context.Context, job *Job) {
+	log := w.log().WithFields(logrus.Fields{"request": FormatID(job.RequestID), "job": job.ID})
+	jobCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go w.keepClaim(jobCtx, job)
+
+	if err := w.Commit(jobCtx, job.RequestID); err != nil {
+		// A system fault (Redis down, shutdown): leave the job unacknowledged
+		// so that it is delivered again.
+		log.WithError(err).Warn("job not finished; it will be retried")
+		return
+	}
+	if err := w.Jobs.AckJob(ctx, job); err != nil {
+		log.WithError(err).Warn("ack job")
+	}
+}
+
+func (w *Worker) keepClaim(ctx context.Context, job *Job) {
+	every := w.ClaimRefresh
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.Jobs.RefreshJob(ctx, w.Consumer, job); err != nil && ctx.Err() == nil {
+				w.log().WithError(err).Warn("refresh job claim")
+			}
+		}
+	}
+}
+
+// Commit runs one approved request to its next resting state. It returns an
+// error only for system faults after which the job must be retried; outcomes
+// (done, failed, waiting) are recorded on the request and reported as events.
+func (w *Worker) Commit(ctx context.Context, id int64) error {
+	r, err := w.Store.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	switch r.State {
+	case StateApproved:
+		if r.ApprovedHash != "" && r.ApprovedHash != r.Hash {
+			return w.fail(ctx, r, StateApproved, "refused: the request changed after it was approved", "")
+		}
+		r, err = w.Store.Transition(ctx, id, Transition{
+			From: []State{StateApproved}, To: StateCommitting, Actor: workerActor, Action: "committing",
+		})
+		if err != nil {
+			var sc *StateConflict
+			if errors.As(err, &sc) {
+				return nil // another worker has it
+			}
+			return err
+		}
+	case StateCommitting:
+		// Redelivered after a crash: carry on from what is recorded.
+	default:
+		return nil
+	}
+	switch r.Kind {
+	case KindCustomer:
+		return w.commitCustomer(ctx, r)
+	default:
+		return w.fail(ctx, r, StateCommitting, fmt.Sprintf("requests of kind %q cannot be committed yet", r.Kind), "")
+	}
+}
+
+func (w *Worker) commitCustomer(ctx context.Context, r *Request) error {
+	var spec CustomerSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return w.fail(ctx, r, StateCommitting, "stored customer request is unreadable: "+err.Error(), "")
+	}
+	if r.Result.CustomerID == "" {
+		customerID, err := w.createCustomer(ctx, r, &spec)
+		if err != nil {
+			return err
+		}
+		if customerID == "" {
+			return nil // failed and reported
+		}
+		r, err = w.Store.Transition(ctx, r.ID, Transition{
+			From: []State{StateCommitting}, Actor: workerActor, Action: "created",
+			Note:   "webex customer " + customerID,
+			Mutate: func(x *Request) error { x.Result.CustomerID = customerID; return nil },
+		})
+		if err != nil {
+			return ignoreConflict(err)
+		}
+	}
+	return w.pollCustomer(ctx, r)
+}
+
+// createCustomer looks the customer up before creating it, so that a job
+// redelivered after a crash never creates twice. It returns "" with a nil
+// error when the request failed (already recorded and reported).
+func (w *Worker) createCustomer(ctx context.Context, r *Request, spec *CustomerSpec) (string, error) {
+	if r.Precheck.Status == PrecheckUnavailable || r.Precheck.Status == PrecheckRunning {
+		pc, err := w.Customers.PrecheckCustomer(ctx, spec)
+		if err != nil {
+			return "", w.failErr(ctx, r, err)
+		}
+		if pc.Status == PrecheckFailed {
+			return "", w.fail(ctx, r, StateCommitting, "precheck failed: "+pc.Message, pc.TrackingID)
+		}
+	}
+	existing, err := w.Customers.FindCustomer(ctx, spec.ExternalID, "")
+	if err != nil {
+		return "", w.failErr(ctx, r, err)
+	}
+	if existing != nil {
+		if r.Result.Status != "creating" {
+			msg := fmt.Sprintf("a customer with external id %s already exists at Webex (customer %s); bring it in with adopt", spec.ExternalID, existing.ID)
+			return "", w.fail(ctx, r, StateCommitting, msg, "")
+		}
+		// Our own create went through before a crash: carry on with it.
+		return existing.ID, nil
+	}
+	// Mark the create as attempted before sending it: a customer found after
+	// a crash is then known to be ours.
+	if _, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{StateCommitting}, Actor: workerActor, Action: "creating",
+		Mutate: func(x *Request) error { x.Result.Status = "creating"; return nil },
+	}); err != nil {
+		return "", ignoreConflict(err)
+	}
+	w.Events.Progress(ctx, r, "creating the customer at Webex")
+	id, err := w.Customers.CreateCustomer(ctx, spec)
+	if err != nil {
+		return "", w.failErr(ctx, r, err)
+	}
+	return id, nil
+}
+
+// pollCustomer polls until the customer is provisioned or fails, or parks it
+// on the watch list when it waits for longer than ProvisionDeadline or sits in
+// compliance review.
+func (w *Worker) pollCustomer(ctx context.Context, r *Request) error {
+	deadline := w.now().Add(w.ProvisionDeadline)
+	if r.Result.WaitingSince.IsZero() {
+		w.Events.Progress(ctx, r, "Webex is provisioning the customer")
+	}
+	for {
+		cs, err := w.Customers.GetCustomer(ctx, r.Result.CustomerID)
+		if err != nil {
+			return w.failErr(ctx, r, err)
+		}
+		settled, err := w.applyCustomerStatus(ctx, r, cs, StateCommitting)
+		if err != nil || settled {
+			return err
+		}
+		if !w.now().Before(deadline) {
+			return w.park(ctx, r, StateCommitting, cs.Status, "provisioning")
+		}
+		if err := sleepCtx(ctx, w.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// applyCustomerStatus moves r according to Webex's customer status. It
+// reports whether r reached a resting state.
+func (w *Worker) applyCustomerStatus(ctx context.Context, r *Request, cs *CustomerState, from State) (bool, error) {
+	switch cs.Status {
+	case CustomerProvisioned:
+		return true, w.finish(ctx, r, from, cs)
+	case CustomerError, CustomerProvisionedWithErrors:
+		msg := "Webex reports " + cs.Status
+		if len(cs.Errors) > 0 {
+			msg += ": " + cs.Errors[0]
+		}
+		return true, w.fail(ctx, r, from, msg, "")
+	case CustomerPendingRPLReview:
+		return true, w.park(ctx, r, from, cs.Status, "compliance review")
+	}
+	return false, nil
+}
+
+func (w *Worker) finish(ctx context.Context, r *Request, from State, cs *CustomerState) error {
+	done, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{from}, To: StateDone, Actor: workerActor, Action: "done",
+		Note: "org " + cs.OrgID,
+		Mutate: func(x *Request) error {
+			x.Result.OrgID = cs.OrgID
+			x.Result.Status = cs.Status
+			x.Result.CustomerID = cs.ID
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+		w.log().WithError(err).Warn("unwatch")
+	}
+	w.Events.Settled(ctx, done)
+	return nil
+}
+
+func (w *Worker) park(ctx context.Context, r *Request, from State, status, reason string) error {
+	now := w.now()
+	if from == StateWaiting && r.Result.WaitReason == reason {
+		// Still waiting for the same thing: only the next check moves.
+		return w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval()))
+	}
+	parked, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{from}, To: StateWaiting, Actor: workerActor, Action: "waiting", Note: reason,
+		Mutate: func(x *Request) error {
+			if x.Result.WaitReason != reason || x.Result.WaitingSince.IsZero() {
+				x.Result.WaitingSince = now
+			}
+			x.Result.WaitReason = reason
+			x.Result.Status = status
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval())); err != nil {
+		return fmt.Errorf("watch %s: %w", r.Ref(), err)
+	}
+	w.Events.Settled(ctx, parked)
+	return nil
+}
+
+func (w *Worker) failErr(ctx context.Context, r *Request, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // shutting down: hand the job back
+	}
+	msg, tid := describeFailure(err)
+	return w.fail(ctx, r, r.State, msg, tid)
+}
+
+func (w *Worker) fail(ctx context.Context, r *Request, from State, msg, trackingID string) error {
+	failed, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{from}, To: StateFailed, Actor: workerActor, Action: "failed", Note: msg,
+		Mutate: func(x *Request) error {
+			x.Result.Message = msg
+			x.Result.TrackingID = trackingID
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+		w.log().WithError(err).Warn("unwatch")
+	}
+	w.log().WithFields(logrus.Fields{"request": r.Ref(), "trackingId": trackingID}).Info("request failed")
+	w.Events.Settled(ctx, failed)
+	return nil
+}
+
+func (w *Worker) watchInterval() time.Duration {
+	if w.WatchInterval > 0 {
+		return w.WatchInterval
+	}
+	return time.Minute
+}
+
+func ignoreConflict(err error) error {
+	var sc *StateConflict
+	if errors.As(err, &sc) {
+		return nil
+	}
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
