@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sirupsen/logrus"
+
+	"github.com/onboardbot/onboardbot/bot"
+	"github.com/onboardbot/onboardbot/config"
+	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/webex"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+// Options are the process-level inputs of an App.
+type Options struct {
+	Getenv  func(string) string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Version string
+	// Piped forces the console's piped behaviour; nil detects a terminal.
+	Piped *bool
+	// Redis, when set, is used instead of REDIS_URL (tests share one).
+	Redis redis.UniversalClient
+	// Listener, when set, serves HTTP mode instead of HTTP_ADDR.
+	Listener net.Listener
+}
+
+// App is one running onboardbot process: store, worker, transport.
+type App struct {
+	cfg     *config.Config
+	log     *logrus.Logger
+	store   *store.Store
+	handler *handlers.Handler
+	worker  *provisioning.Worker
+	sandbox *sandbox.Sandbox
+	metrics *bot.Metrics
+
+	closers []func() error
+	cancel  context.CancelFunc
+	done    chan error
+	bgWG    sync.WaitGroup
+	// URL is the base URL of the HTTP listener (HTTP mode).
+	URL string
+}
+
+// Start builds and starts everything cfg asks for. In console mode it reads
+// opts.Stdin until end of input; Wait returns then.
+func Start(parent context.Context, cfg *config.Config, opts Options) (*App, error) {
+	ctx, cancel := context.WithCancel(parent)
+	a := &App{cfg: cfg, cancel: cancel, done: make(chan error, 1), metrics: bot.NewMetrics()}
+	a.log = newLogger(cfg, opts.Stderr)
+	if err := a.start(ctx, opts); err != nil {
+		cancel()
+		a.closeAll()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) start(ctx context.Context, opts Options) error {
+	cfg := a.cfg
+	rdb := opts.Redis
+	if rdb == nil {
+		client, closeRedis, err := store.Open(ctx, cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		rdb = client
+		a.closers = append(a.closers, closeRedis)
+		if cfg.RedisURL == "" && cfg.Mode != config.ModeConsole {
+			a.log.Warn("REDIS_URL is not set: using an embedded in-process Redis; run one replica only, state is lost on exit")
+		}
+	}
+	a.store = store.New(rdb, cfg.RedisPrefix)
+
+	customers, err := a.webexCustomers(ctx, opts)
+	if err != nil {
+		return err
+	}
+
+	var messenger handlers.Messenger
+	var console *bot.Console
+	switch cfg.Mode {
+	case config.ModeConsole:
+		piped := !isTerminal(opts.Stdin)
+		if opts.Piped != nil {
+			piped = *opts.Piped
+		}
+		console = &bot.Console{In: opts.Stdin, Out: opts.Stdout, Piped: piped, Sandbox: cfg.WebexSandbox}
+		if a.sandbox != nil {
+			sb := a.sandbox
+			console.SandboxStats = func() string { return sb.Stats().Line() }
+		}
+		messenger = console
+	default:
+		messenger = bot.NewSlackAPI(cfg.SlackBotToken.Value(), cfg.SlackAPIURL, a.log.WithField("component", "slack"))
+	}
+
+	a.handler = handlers.New(handlers.Deps{
+		Store:      a.store,
+		Messenger:  messenger,
+		Prechecker: customers,
+		Settings: handlers.Settings{
+			ApprovalChannel:    cfg.ApprovalChannel,
+			Approvers:          cfg.Approvers,
+			Admins:             cfg.Admins,
+			Requesters:         cfg.Requesters,
+			SupportedCountries: cfg.SupportedCountries,
+			SubPartnerOrgID:    cfg.WebexSubPartnerOrgID,
+			Sandbox:            cfg.WebexSandbox,
+			Interactive:        cfg.Mode != config.ModeConsole,
+		},
+		Log: a.log.WithField("component", "handlers"),
+	})
+
+	poll := 2 * time.Second
+	if cfg.Mode == config.ModeConsole {
+		poll = 250 * time.Millisecond
+	}
+	a.worker = &provisioning.Worker{
+		Store: a.store, Jobs: a.store, Watch: a.store, Customers: customers, Events: a.handler,
+		Log:               a.log.WithField("component", "worker"),
+		Consumer:          consumerName(),
+		PollInterval:      poll,
+		ProvisionDeadline: cfg.ProvisionDeadline,
+		ClaimRefresh:      5 * time.Second,
+		WatchInterval:     poll * 4,
+	}
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	a.closers = append(a.closers, func() error { stopWorker(); return nil })
+	a.goBackground(func() { a.worker.Run(workerCtx) })
+	a.goBackground(func() { a.sweep(workerCtx) })
+
+	switch cfg.Mode {
+	case config.ModeConsole:
+		console.Router = a.handler
+		console.Busy = a.handler.Busy
+		go func() {
+			err := console.Run(ctx)
+			a.done <- err
+		}()
+	case config.ModeHTTP:
+		return a.serveHTTP(ctx, opts)
+	default:
+		return fmt.Errorf("mode %s is not available in this build", cfg.Mode)
+	}
+	return nil
+}
+
+func (a *App) serveHTTP(ctx context.Context, opts Options) error {
+	ln := opts.Listener
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", a.cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
+		}
+	}
+	a.URL = "http://" + ln.Addr().String()
+	srv := &http.Server{
+		Handler: bot.NewHTTPServer(bot.HTTPOptions{
+			SigningSecret: a.cfg.SlackSigningSecret.Value(),
+			Router:        a.handler,
+			Ready:         a.ready,
+			Metrics:       a.metrics.Handler(),
+			Logger:        a.log.WithField("component", "http"),
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		a.done <- err
+	}()
+	go func() {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}()
+	return nil
+}
+
+// ready is /readyz: Redis answers (and, in Slack modes, Slack auth is ok —
+// checked by the transport).
+func (a *App) ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return errors.New("redis unreachable")
+	}
+	return nil
+}
+
+// sweep heals indexes at start and every five minutes.
+func (a *App) sweep(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := a.store.Sweep(ctx); err != nil && ctx.Err() == nil {
+			a.log.WithError(err).Warn("sweep")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) goBackground(f func()) {
+	a.bgWG.Go(f)
+}
+
+// Wait blocks until the transport ends (console input done, server closed or
+// the context cancelled), then shuts down: the worker hands back its job and
+// background work drains (bounded).
+func (a *App) Wait() error {
+	err := <-a.done
+	a.Close()
+	return err
+}
+
+// Close stops everything; safe to call twice.
+func (a *App) Close() {
+	a.cancel()
+	drained := make(chan struct{})
+	go func() {
+		a.bgWG.Wait()
+		if a.handler != nil {
+			a.handler.Wait()
+		}
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-time.After(15 * time.Second):
+		a.log.Warn("shutdown: background work did not finish in 15s")
+	}
+	a.closeAll()
+}
+
+func (a *App) closeAll() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.log.WithError(err).Warn("shutdown")
+		}
+	}
+	a.closers = nil
+}
+
+// webexCustomers builds the Webex client: the embedded sandbox when
+// WEBEX_SANDBOX=1, else the real API with a static or OAuth token.
+func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.WebexCustomers, error) {
+	cfg := a.cfg
+	wc := webex.Config{BaseURL: cfg.WebexAPIURL, SubPartnerOrgID: cfg.WebexSubPartnerOrgID,
+		Logger: a.log.WithField("component", "webex")}
+	switch {
+	case cfg.WebexSandbox:
+		sopts, err := sandbox.OptionsFromEnv(opts.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		if cfg.Mode == config.ModeConsole && opts.Getenv("SANDBOX_DELAY") == "" {
+			sopts.Delay = time.Second
+		}
+		a.sandbox = sandbox.New(sopts)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("sandbox listener: %w", err)
+		}
+		srv := &http.Server{Handler: a.sandbox, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		a.closers = append(a.closers, func() error { a.sandbox.Close(); return srv.Close() })
+		wc.BaseURL = "http://" + ln.Addr().String() + "/v1"
+		tok := sopts.Token
+		if tok == "" {
+			tok = "sandbox-token"
+		}
+		wc.Tokens = webex.StaticToken(tok)
+	case cfg.WebexToken != "":
+		wc.Tokens = webex.StaticToken(cfg.WebexToken.Value())
+	default:
+		wc.Tokens = webex.NewOAuthTokens(webex.OAuthConfig{
+			TokenURL: cfg.WebexTokenURL, ClientID: cfg.WebexClientID, ClientSecret: cfg.WebexClientSecret.Value(),
+			Store: a.store.RefreshTokens(),
+		}, cfg.WebexRefreshToken.Value())
+	}
+	return &provisioning.WebexCustomers{Client: webex.New(wc)}, nil
+}
+
+func consumerName() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

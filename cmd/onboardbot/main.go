@@ -1,0 +1,66 @@
+// Command onboardbot runs the bot (console, Socket Mode or HTTP), the
+// stand-alone Webex sandbox, and small helpers. main owns the process:
+// signals, flags and the root context; the app itself starts inside tests.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/onboardbot/onboardbot/config"
+)
+
+// version is stamped at build time (make build).
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program; it returns the exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "version", "--version", "-v":
+			fmt.Fprintln(stdout, "onboardbot", version)
+			return 0
+		case "sandbox":
+			return runSandbox(ctx, args[1:], stdout, stderr)
+		case "help", "--help", "-h":
+			fmt.Fprintln(stdout, usage)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "onboardbot: unknown command %q\n%s\n", args[0], usage)
+			return 2
+		}
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		// A partial Slack configuration (config.ModeError) and every other
+		// configuration problem are usage errors: exit 2.
+		fmt.Fprintln(stderr, "onboardbot: configuration:", err)
+		return 2
+	}
+	app, err := Start(ctx, cfg, Options{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr, Version: version})
+	if err != nil {
+		fmt.Fprintln(stderr, "onboardbot:", err)
+		return 1
+	}
+	if err := app.Wait(); err != nil {
+		fmt.Fprintln(stderr, "onboardbot:", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `usage:
+  onboardbot            run the bot (mode from ONBOARDBOT_MODE or the Slack variables; none: console)
+  onboardbot sandbox    run the Webex sandbox on --addr (see --help)
+  onboardbot version    print the version`
