@@ -1,0 +1,409 @@
+// Package webex is onboardbot's wire-level client for the Webex APIs it
+// provisions with: Wholesale customers and subscribers, locations, calling
+// locations, PSTN connections and phone numbers, plus the OAuth refresh of
+// access tokens. It owns the wire structs (JSON names as Cisco's specs write
+// them), one method per operation, and the transport policy every call
+// shares: retries with backoff and jitter, the per-token Retry-After gate,
+// one token refresh after a 401, bounded bodies and Webex error parsing.
+// It imports nothing of onboardbot; translating to domain types is the
+// caller's business.
+package webex
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// DefaultBaseURL is Webex's public API root.
+const DefaultBaseURL = "https://webexapis.com/v1"
+
+const (
+	defaultTimeout     = 30 * time.Second
+	defaultMaxAttempts = 10
+	defaultBaseBackoff = 500 * time.Millisecond
+	defaultMaxBackoff  = 30 * time.Second
+	// maxResponseBody bounds what we read of a successful response; the
+	// largest legitimate page (2000 numbers) is far below it.
+	maxResponseBody = 4 << 20
+	// maxErrorBody bounds what we read of an error response: the message is
+	// all we need, and a proxy's HTML page can be large.
+	maxErrorBody = 64 << 10
+)
+
+// Config configures a Client. Zero values take the documented defaults.
+type Config struct {
+	BaseURL    string       // default https://webexapis.com/v1
+	HTTPClient *http.Client // default: timeout 30s
+	Tokens     TokenSource  // where access tokens come from (static or OAuth)
+	// SubPartnerOrgID is sent as onBehalfOfSubPartnerOrgId on every
+	// wholesale customer and subscriber call.
+	SubPartnerOrgID string
+	// MaxAttempts bounds the attempts of one call for retryable errors;
+	// values below 10 become 10 so that a burst of transient faults does not
+	// fail a commit that a short wait would have saved.
+	MaxAttempts int
+	BaseBackoff time.Duration // default 500ms; full jitter
+	MaxBackoff  time.Duration // default 30s
+	// Sleep waits d or until ctx is done. Test seam; default uses a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock of the Retry-After gate. Test seam; default time.Now.
+	Now    func() time.Time
+	Logger *logrus.Entry // optional; logs trackingIds, never tokens
+}
+
+// TokenSource supplies access tokens.
+type TokenSource interface {
+	// Token returns the current access token.
+	Token(ctx context.Context) (string, error)
+	// Refresh is called after a 401 with the token that was refused. It
+	// returns a new token, or the current one when someone else already
+	// refreshed (stale differs from the current token).
+	Refresh(ctx context.Context, stale string) (string, error)
+}
+
+// StaticToken is a TokenSource of one fixed token (a personal or service
+// token from configuration). Refresh cannot help it: it returns an error, so
+// a 401 is final.
+func StaticToken(tok string) TokenSource { return staticToken(tok) }
+
+type staticToken string
+
+func (s staticToken) Token(context.Context) (string, error) {
+	if s == "" {
+		return "", errors.New("no Webex access token configured")
+	}
+	return string(s), nil
+}
+
+func (s staticToken) Refresh(_ context.Context, stale string) (string, error) {
+	if stale != string(s) && s != "" {
+		return string(s), nil
+	}
+	return "", errors.New("a static Webex access token cannot be refreshed")
+}
+
+// Client calls the Webex APIs. It is safe for concurrent use; all goroutines
+// using one Client share its Retry-After gate.
+type Client struct {
+	base        *url.URL
+	hc          *http.Client
+	tokens      TokenSource
+	subPartner  string
+	maxAttempts int
+	baseBackoff time.Duration
+	maxBackoff  time.Duration
+	sleep       func(context.Context, time.Duration) error
+	now         func() time.Time
+	log         *logrus.Entry
+	gate        gate
+}
+
+// New builds a Client from cfg. An unparsable BaseURL surfaces on the first
+// call rather than here, so wiring code stays simple.
+func New(cfg Config) *Client {
+	c := &Client{
+		hc:          cfg.HTTPClient,
+		tokens:      cfg.Tokens,
+		subPartner:  cfg.SubPartnerOrgID,
+		maxAttempts: max(cfg.MaxAttempts, defaultMaxAttempts),
+		baseBackoff: cfg.BaseBackoff,
+		maxBackoff:  cfg.MaxBackoff,
+		sleep:       cfg.Sleep,
+		now:         cfg.Now,
+		log:         cfg.Logger,
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	if u, err := url.Parse(base); err == nil && u.Scheme != "" && u.Host != "" {
+		c.base = u
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: defaultTimeout}
+	}
+	if c.tokens == nil {
+		c.tokens = StaticToken("")
+	}
+	if c.baseBackoff <= 0 {
+		c.baseBackoff = defaultBaseBackoff
+	}
+	if c.maxBackoff <= 0 {
+		c.maxBackoff = defaultMaxBackoff
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		c.log = logrus.NewEntry(l)
+	}
+	c.gate.until = map[string]time.Time{}
+	return c
+}
+
+// call describes one operation invocation.
+type call struct {
+	op         string   // "create customer": the start of every error text
+	route      string   // "METHOD /path/{template}", one of Operations
+	params     []string // values for the template's {placeholders}, in order
+	query      url.Values
+	subPartner bool // add onBehalfOfSubPartnerOrgId
+	body       any  // JSON request body; nil for none
+	nextURL    string
+}
+
+// response is a successful answer, body already read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do runs c with retries and returns the successful response.
+func (cl *Client) do(ctx context.Context, c call) (*response, error) {
+	method, target, err := cl.target(c)
+	if err != nil {
+		return nil, &APIError{Op: c.op, Message: err.Error()}
+	}
+	var payload []byte
+	if c.body != nil {
+		if payload, err = json.Marshal(c.body); err != nil {
+			return nil, &APIError{Op: c.op, Message: "encode request: " + err.Error()}
+		}
+	}
+	tok, err := cl.tokens.Token(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: access token: %w", c.op, err)
+	}
+	refreshed := false
+	sent := 0 // HTTP exchanges made, reported as Attempts
+	for attempt := 1; ; attempt++ {
+		if err := cl.gate.wait(ctx, tok, cl.now, cl.sleep); err != nil {
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				apiErr.Op, apiErr.Attempts = c.op, sent
+				return nil, apiErr
+			}
+			return nil, fmt.Errorf("%s: %w", c.op, err)
+		}
+		sent++
+		resp, err := cl.send(ctx, method, target, tok, payload)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: %w", c.op, ctx.Err())
+			}
+			apiErr := &APIError{Op: c.op, Message: redact(err.Error(), tok), Retryable: transient(err), Attempts: sent, err: err}
+			if !apiErr.Retryable || attempt >= cl.maxAttempts {
+				return nil, apiErr
+			}
+			cl.logRetry(apiErr)
+			if err := cl.sleep(ctx, cl.backoff(attempt)); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.op, err)
+			}
+			continue
+		}
+		if resp.status >= 200 && resp.status < 300 {
+			cl.log.WithFields(logrus.Fields{"op": c.op, "status": resp.status, "trackingId": trackingIDFromHeader(resp.header)}).Debug("webex call")
+			return resp, nil
+		}
+		apiErr := parseError(c.op, resp.status, resp.header, resp.body)
+		apiErr.Message = redact(apiErr.Message, tok)
+		apiErr.Attempts = sent
+		if resp.status == http.StatusUnauthorized && !refreshed {
+			// One refresh, one more try: a second 401 means the credential
+			// itself is bad, and hammering the token endpoint will not help.
+			refreshed = true
+			newTok, rerr := cl.tokens.Refresh(ctx, tok)
+			if rerr != nil {
+				return nil, fmt.Errorf("%s: 401 and token refresh failed: %w", c.op, rerr)
+			}
+			tok = newTok
+			attempt-- // not a retry of a transient fault: keep the budget
+			continue
+		}
+		if !apiErr.Retryable || attempt >= cl.maxAttempts {
+			cl.log.WithFields(logrus.Fields{"op": c.op, "status": apiErr.Status, "trackingId": apiErr.TrackingID, "attempts": sent}).Info("webex call failed")
+			return nil, apiErr
+		}
+		wait := cl.backoff(attempt)
+		if apiErr.RetryAfter > 0 || resp.status == http.StatusTooManyRequests {
+			// A Retry-After binds every call made with this token, not only
+			// this one: the gate makes the other goroutines wait as well.
+			ra := apiErr.RetryAfter
+			if ra <= 0 {
+				ra = fallbackRetryAfter(wait, cl.maxBackoff)
+				apiErr.RetryAfter = ra
+			}
+			if ra > maxRetryAfterWait {
+				return nil, apiErr // the caller reschedules rather than block a worker
+			}
+			cl.gate.hold(tok, cl.now().Add(ra+gateMargin))
+			wait = 0
+		}
+		cl.logRetry(apiErr)
+		if wait > 0 {
+			if err := cl.sleep(ctx, wait); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.op, err)
+			}
+		}
+	}
+}
+
+func (cl *Client) logRetry(e *APIError) {
+	cl.log.WithFields(logrus.Fields{
+		"op": e.Op, "status": e.Status, "trackingId": e.TrackingID, "attempt": e.Attempts, "retryAfter": e.RetryAfter,
+	}).Warn("webex call will be retried")
+}
+
+// target resolves the method and absolute URL of c.
+func (cl *Client) target(c call) (string, string, error) {
+	if cl.base == nil {
+		return "", "", errors.New("invalid Webex base URL")
+	}
+	method, tmpl, ok := strings.Cut(c.route, " ")
+	if !ok {
+		return "", "", fmt.Errorf("bad route %q", c.route)
+	}
+	if c.nextURL != "" {
+		// Pages after the first come from the Link header; they must stay on
+		// our API host so the bearer token never travels elsewhere.
+		u, err := cl.base.Parse(c.nextURL)
+		if err != nil || u.Scheme != cl.base.Scheme || u.Host != cl.base.Host {
+			return "", "", fmt.Errorf("refusing next-page link outside %s", cl.base.Host)
+		}
+		return method, u.String(), nil
+	}
+	path, err := expand(tmpl, c.params)
+	if err != nil {
+		return "", "", err
+	}
+	q := url.Values{}
+	for k, vs := range c.query {
+		for _, v := range vs {
+			if v != "" {
+				q.Add(k, v)
+			}
+		}
+	}
+	if c.subPartner && cl.subPartner != "" {
+		q.Set("onBehalfOfSubPartnerOrgId", cl.subPartner)
+	}
+	u := *cl.base
+	u.Path = strings.TrimRight(cl.base.Path, "/") + path
+	u.RawPath = strings.TrimRight(cl.base.EscapedPath(), "/") + escapedPath(tmpl, c.params)
+	u.RawQuery = q.Encode()
+	return method, u.String(), nil
+}
+
+// expand fills {placeholders} of tmpl with params, refusing empty values so a
+// missing id never turns "GET /customers/{id}" into the list operation.
+func expand(tmpl string, params []string) (string, error) {
+	var b strings.Builder
+	i := 0
+	for {
+		open := strings.IndexByte(tmpl, '{')
+		if open < 0 {
+			b.WriteString(tmpl)
+			break
+		}
+		end := strings.IndexByte(tmpl[open:], '}')
+		if end < 0 {
+			return "", fmt.Errorf("bad path template %q", tmpl)
+		}
+		name := tmpl[open+1 : open+end]
+		if i >= len(params) || params[i] == "" {
+			return "", fmt.Errorf("missing %s", name)
+		}
+		b.WriteString(tmpl[:open])
+		b.WriteString(params[i])
+		tmpl = tmpl[open+end+1:]
+		i++
+	}
+	return b.String(), nil
+}
+
+// escapedPath is expand with each parameter path-escaped (ids are base64 and
+// may hold '/' in the standard alphabet).
+func escapedPath(tmpl string, params []string) string {
+	esc := make([]string, len(params))
+	for i, p := range params {
+		esc[i] = url.PathEscape(p)
+	}
+	s, _ := expand(tmpl, esc)
+	return s
+}
+
+// send makes one HTTP exchange and reads the (bounded) body.
+func (cl *Client) send(ctx context.Context, method, target, tok string, payload []byte) (*response, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := cl.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	limit := int64(maxResponseBody)
+	if resp.StatusCode >= 300 {
+		limit = maxErrorBody
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		if resp.StatusCode < 300 {
+			return nil, errBodyTooLarge
+		}
+		data = data[:limit] // an error text cut short is still an error
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxResponseBody)
+
+// decode unmarshals a successful response into out; an empty body leaves
+// out untouched.
+func decode(op string, r *response, out any) error {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.body, out); err != nil {
+		return &APIError{Op: op, Status: r.status, Message: "malformed response: " + err.Error(), TrackingID: trackingIDFromHeader(r.header)}
+	}
+	return nil
+}
+
+// redact removes tok from s: Webex never echoes tokens, but an error text is
+// shown in Slack, so we do not rely on it.
+func redact(s, tok string) string {
+	if len(tok) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, tok, "[redacted]")
+}
