@@ -38,6 +38,8 @@ type Options struct {
 	Redis redis.UniversalClient
 	// Listener, when set, serves HTTP mode instead of HTTP_ADDR.
 	Listener net.Listener
+	// PollInterval overrides the worker's poll interval (tests).
+	PollInterval time.Duration
 }
 
 // App is one running onboardbot process: store, worker, transport.
@@ -131,6 +133,9 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	poll := 2 * time.Second
 	if cfg.Mode == config.ModeConsole {
 		poll = 250 * time.Millisecond
+	}
+	if opts.PollInterval > 0 {
+		poll = opts.PollInterval
 	}
 	a.worker = &provisioning.Worker{
 		Store: a.store, Jobs: a.store, Watch: a.store, Customers: customers, Events: a.handler,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,7 +17,7 @@ import (
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts, err := sandbox.ParseFlags(args)
 	if err != nil {
-		if errors.Is(err, flagHelp) {
+		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintln(stderr, "onboardbot sandbox:", err)
