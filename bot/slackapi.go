@@ -1,0 +1,273 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/handlers"
+)
+
+var _ handlers.Messenger = (*SlackAPI)(nil)
+
+// ErrViewHashConflict is returned by UpdateView when the view changed since
+// the hash was read (someone else updated it first).
+var ErrViewHashConflict = errors.New("slack: view hash conflict")
+
+const (
+	// updateEvery is SLACK.md's progress throttle: ≤ 1 chat.update per 2 s per message.
+	updateEvery = 2 * time.Second
+	// maxRetries bounds how often one call is retried after a 429.
+	maxRetries = 3
+	// maxRetryWait: a longer Retry-After means Slack is saturated; waiting
+	// would only pile up goroutines, so the call fails instead.
+	maxRetryWait = time.Minute
+	// flushTimeout bounds a deferred chat.update whose caller has long returned.
+	flushTimeout = 30 * time.Second
+)
+
+// clock is the time source of the update throttle; tests move a fake one.
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+// SlackAPI is the outgoing Slack client: handlers.Messenger plus the view,
+// auth and user-group calls. It retries 429s after Retry-After and throttles
+// chat.update per message, so long jobs cannot exhaust Slack's rate tiers.
+type SlackAPI struct {
+	client  *slack.Client
+	log     *logrus.Entry
+	metrics *Metrics
+
+	clock       clock
+	updateEvery time.Duration
+	// wait sleeps for a Retry-After; tests replace it to skip the sleep.
+	wait func(ctx context.Context, d time.Duration) error
+
+	mu      sync.Mutex
+	dms     map[string]string // user id → DM channel id
+	updates map[msgKey]*updateState
+}
+
+type msgKey struct{ channel, ts string }
+
+// updateState is the throttle of one message.
+type updateState struct {
+	// sendMu serialises the chat.updates of this message, so a deferred
+	// update can never overtake a newer one.
+	sendMu    sync.Mutex
+	last      time.Time      // when the latest chat.update was started
+	pending   *pendingUpdate // newest content not yet sent
+	scheduled bool
+	gen       uint64 // identifies the timer that may send pending
+	stop      func() bool
+}
+
+type pendingUpdate struct {
+	ctx context.Context
+	m   handlers.Message
+}
+
+// NewSlackAPI builds the client for apiURL (Slack's, or a fake in tests).
+func NewSlackAPI(token, apiURL string, log *logrus.Entry) *SlackAPI {
+	if log == nil {
+		log = logrus.NewEntry(logrus.StandardLogger())
+	}
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second})}
+	if apiURL != "" {
+		opts = append(opts, slack.OptionAPIURL(apiURL))
+	}
+	return &SlackAPI{
+		client:      slack.New(token, opts...),
+		log:         log,
+		clock:       realClock{},
+		updateEvery: updateEvery,
+		wait:        sleepCtx,
+		dms:         map[string]string{},
+		updates:     map[msgKey]*updateState{},
+	}
+}
+
+// WithMetrics makes the client count its calls and 429s in m.
+func (s *SlackAPI) WithMetrics(m *Metrics) *SlackAPI {
+	s.metrics = m
+	return s
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// do runs one Web API call, retrying it after each 429 for as long as
+// Slack asks, at most maxRetries times and never past ctx's deadline.
+func (s *SlackAPI) do(ctx context.Context, method string, call func() error) error {
+	for attempt := 0; ; attempt++ {
+		s.metrics.SlackCall(method)
+		err := call()
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) {
+			if err != nil {
+				return fmt.Errorf("slack %s: %w", method, err)
+			}
+			return nil
+		}
+		s.metrics.SlackRateLimited(method)
+		if attempt >= maxRetries || rl.RetryAfter > maxRetryWait {
+			return fmt.Errorf("slack %s: rate limited after %d attempts: %w", method, attempt+1, err)
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < rl.RetryAfter {
+			return fmt.Errorf("slack %s: rate limited, retry after %s is past the deadline: %w", method, rl.RetryAfter, err)
+		}
+		s.log.WithFields(logrus.Fields{"method": method, "retry_after": rl.RetryAfter.String()}).Warn("Slack rate limit: waiting")
+		if err := s.wait(ctx, rl.RetryAfter); err != nil {
+			return fmt.Errorf("slack %s: waiting out a rate limit: %w", method, err)
+		}
+	}
+}
+
+func msgOptions(m handlers.Message) []slack.MsgOption {
+	// Text is the notification fallback; Outcome is for the console only.
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
+	if len(m.Blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
+	}
+	return opts
+}
+
+// Post sends a message to channel and returns its ts.
+func (s *SlackAPI) Post(ctx context.Context, channel string, m handlers.Message) (string, error) {
+	var ts string
+	err := s.do(ctx, "chat.postMessage", func() (err error) {
+		_, ts, err = s.client.PostMessageContext(ctx, channel, msgOptions(m)...)
+		return err
+	})
+	return ts, err
+}
+
+// PostThread replies in the thread of threadTS.
+func (s *SlackAPI) PostThread(ctx context.Context, channel, threadTS string, m handlers.Message) error {
+	return s.do(ctx, "chat.postMessage", func() error {
+		_, _, err := s.client.PostMessageContext(ctx, channel, append(msgOptions(m), slack.MsgOptionTS(threadTS))...)
+		return err
+	})
+}
+
+// Ephemeral shows m to user only, in channel.
+func (s *SlackAPI) Ephemeral(ctx context.Context, channel, user string, m handlers.Message) error {
+	return s.do(ctx, "chat.postEphemeral", func() error {
+		_, err := s.client.PostEphemeralContext(ctx, channel, user, msgOptions(m)...)
+		return err
+	})
+}
+
+// DM sends m to user's direct-message channel, opened once and cached.
+func (s *SlackAPI) DM(ctx context.Context, user string, m handlers.Message) error {
+	channel, err := s.dmChannel(ctx, user)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Post(ctx, channel, m); err != nil {
+		// The cached channel may be gone (app reinstalled): open it anew next time.
+		s.mu.Lock()
+		delete(s.dms, user)
+		s.mu.Unlock()
+		return fmt.Errorf("DM %s: %w", user, err)
+	}
+	return nil
+}
+
+func (s *SlackAPI) dmChannel(ctx context.Context, user string) (string, error) {
+	s.mu.Lock()
+	channel, ok := s.dms[user]
+	s.mu.Unlock()
+	if ok {
+		return channel, nil
+	}
+	err := s.do(ctx, "conversations.open", func() error {
+		ch, _, _, err := s.client.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+		if err == nil {
+			channel = ch.ID
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("DM %s: %w", user, err)
+	}
+	s.mu.Lock()
+	s.dms[user] = channel
+	s.mu.Unlock()
+	return channel, nil
+}
+
+// AuthTest checks the bot token, for /readyz.
+func (s *SlackAPI) AuthTest(ctx context.Context) error {
+	return s.do(ctx, "auth.test", func() error {
+		_, err := s.client.AuthTestContext(ctx)
+		return err
+	})
+}
+
+// OpenView opens a modal for the trigger (valid 3 s, once) and returns its id.
+func (s *SlackAPI) OpenView(ctx context.Context, triggerID string, v slack.ModalViewRequest) (string, error) {
+	var id string
+	err := s.do(ctx, "views.open", func() error {
+		resp, err := s.client.OpenViewContext(ctx, triggerID, v)
+		if err == nil {
+			id = resp.ID
+		}
+		return err
+	})
+	return id, err
+}
+
+// UpdateView replaces the modal viewID. A non-empty hash makes the update
+// conditional: ErrViewHashConflict when the view changed meanwhile.
+func (s *SlackAPI) UpdateView(ctx context.Context, viewID, hash string, v slack.ModalViewRequest) error {
+	return s.do(ctx, "views.update", func() error {
+		_, err := s.client.UpdateViewContext(ctx, v, "", hash, viewID)
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "hash_conflict" {
+			return ErrViewHashConflict
+		}
+		return err
+	})
+}
+
+// PublishHomeView sets user's App Home tab.
+func (s *SlackAPI) PublishHomeView(ctx context.Context, user string, v slack.HomeTabViewRequest) error {
+	return s.do(ctx, "views.publish", func() error {
+		_, err := s.client.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: v})
+		return err
+	})
+}
+
+// UserGroupMembers lists the user ids in a user group (APPROVER_GROUP).
+func (s *SlackAPI) UserGroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	var users []string
+	err := s.do(ctx, "usergroups.users.list", func() (err error) {
+		users, err = s.client.GetUserGroupMembersContext(ctx, groupID)
+		return err
+	})
+	return users, err
+}
