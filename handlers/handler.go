@@ -97,7 +97,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	defer h.recoverInto(&reply, cmd.UserID)
 	c, err := ParseCommand(cmd.Text)
 	if err != nil {
-		return refusal("⛔ " + err.Error())
+		return refusal("⛔ nothing was submitted:\n• " + err.Error())
 	}
 	u := caller{id: cmd.UserID, channel: cmd.ChannelID}
 	sub := ""
