@@ -222,8 +222,12 @@ func kindTitle(k provisioning.Kind) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func plain(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
-func md(s string) *slack.TextBlockObject    { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+func md(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
 
 func orDash(s string) string {
 	if s == "" {

@@ -94,10 +94,10 @@ func TestConsoleInvalidCommands(t *testing.T) {
 func TestModeSelectionExits2(t *testing.T) {
 	t.Parallel()
 	cases := map[string][]string{
-		"app token alone":       {"SLACK_APP_TOKEN", "xapp-1"},
-		"bot token alone":       {"SLACK_BOT_TOKEN", "xoxb-1"},
-		"signing secret alone":  {"SLACK_SIGNING_SECRET", "s3cret"},
-		"app token and secret":  {"SLACK_APP_TOKEN", "xapp-1", "SLACK_SIGNING_SECRET", "s3cret", "SLACK_BOT_TOKEN", "xoxb-1"},
+		"app token alone":      {"SLACK_APP_TOKEN", "xapp-1"},
+		"bot token alone":      {"SLACK_BOT_TOKEN", "xoxb-1"},
+		"signing secret alone": {"SLACK_SIGNING_SECRET", "s3cret"},
+		"app token and secret": {"SLACK_APP_TOKEN", "xapp-1", "SLACK_SIGNING_SECRET", "s3cret", "SLACK_BOT_TOKEN", "xoxb-1"},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
