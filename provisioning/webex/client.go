@@ -222,7 +222,7 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 			return resp, nil
 		}
 		apiErr := parseError(c.op, resp.status, resp.header, resp.body)
-		apiErr.Message = redact(apiErr.Message, tok)
+		apiErr.redact(tok)
 		apiErr.Attempts = sent
 		if resp.status == http.StatusUnauthorized && !refreshed {
 			// One refresh, one more try: a second 401 means the credential

@@ -74,6 +74,15 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// redact removes tok from every text Webex gave us.
+func (e *APIError) redact(tok string) {
+	e.Message = redact(e.Message, tok)
+	e.TrackingID = redact(e.TrackingID, tok)
+	for i := range e.Errors {
+		e.Errors[i].Description = redact(e.Errors[i].Description, tok)
+	}
+}
+
 // Unwrap exposes the transport error behind a Status 0 APIError.
 func (e *APIError) Unwrap() error { return e.err }
 
