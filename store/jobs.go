@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// JobGroup is the consumer group every worker reads the job stream with.
+const JobGroup = "workers"
+
+// ErrJobLost is returned by RefreshJob when the consumer no longer holds the
+// job: it was acked, or another consumer took it over after the claim
+// timeout. The worker must stop working on it. It wraps ErrNotFound.
+var ErrJobLost = fmt.Errorf("job is no longer held by this consumer: %w", provisioning.ErrNotFound)
+
+// groupFlag remembers that the consumer group exists, shared by the copies
+// that the With* methods make.
+type groupFlag struct{ ready atomic.Bool }
+
+// ensureGroup creates the consumer group (and the stream) on first use. It
+// starts at "0" so jobs enqueued before any worker ran are delivered too.
+func (s *Store) ensureGroup(ctx context.Context) error {
+	if s.groupReady.ready.Load() {
+		return nil
+	}
+	err := s.rdb.XGroupCreateMkStream(ctx, s.jobsKey(), JobGroup, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("create consumer group: %w", err)
+	}
+	s.groupReady.ready.Store(true)
+	return nil
+}
+
+// isNoGroup reports a stream or group that vanished (deleted by hand, or a
+// flushed server): the group is created again on the next call.
+func (s *Store) isNoGroup(err error) bool {
+	if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
+		s.groupReady.ready.Store(false)
+		return true
+	}
+	return false
+}
+
+// EnqueueJob adds a job for request id to the stream. The stream is capped
+// (approximately) so a runaway producer cannot fill Redis; acked jobs are
+// deleted, so the cap only counts jobs not yet done.
+func (s *Store) EnqueueJob(ctx context.Context, requestID int64) error {
+	if err := s.ensureGroup(ctx); err != nil {
+		return fmt.Errorf("enqueue %s: %w", provisioning.FormatID(requestID), err)
+	}
+	err := s.rdb.XAdd(ctx, &redis.XAddArgs{
+		Stream: s.jobsKey(),
+		MaxLen: s.streamMaxLen,
+		Approx: true,
+		Values: []any{"request", strconv.FormatInt(requestID, 10)},
+	}).Err()
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", provisioning.FormatID(requestID), err)
+	}
+	return nil
+}
+
+// NextJob hands consumer a job: first one that another consumer left idle for
+// longer than the claim timeout (it died), else a new one, waiting up to block
+// (block <= 0: do not wait). It returns (nil, nil) when there is none.
+func (s *Store) NextJob(ctx context.Context, consumer string, block time.Duration) (*provisioning.Job, error) {
+	for attempt := 0; ; attempt++ {
+		job, err := s.nextJob(ctx, consumer, block)
+		if s.isNoGroup(err) && attempt == 0 {
+			continue
+		}
+		return job, err
+	}
+}
+
+func (s *Store) nextJob(ctx context.Context, consumer string, block time.Duration) (*provisioning.Job, error) {
+	if err := s.ensureGroup(ctx); err != nil {
+		return nil, fmt.Errorf("next job: %w", err)
+	}
+	job, err := s.claimAbandoned(ctx, consumer)
+	if err != nil || job != nil {
+		return job, err
+	}
+	args := &redis.XReadGroupArgs{
+		Group:    JobGroup,
+		Consumer: consumer,
+		Streams:  []string{s.jobsKey(), ">"},
+		Count:    1,
+		Block:    -1, // go-redis omits BLOCK for negative values
+	}
+	if block > 0 {
+		// BLOCK 0 means forever: never let a sub-millisecond wait round to it.
+		args.Block = max(block, time.Millisecond)
+	}
+	streams, err := s.rdb.XReadGroup(ctx, args).Result()
+	if isNil(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("next job: %w", err)
+	}
+	for _, st := range streams {
+		for _, msg := range st.Messages {
+			return s.toJob(ctx, msg, 1)
+		}
+	}
+	return nil, nil
+}
+
+// claimAbandoned takes over the oldest entry idle for longer than the claim
+// timeout. XAUTOCLAIM scans a bounded part of the pending list per call, so
+// it is repeated along its cursor until the whole list has been seen.
+func (s *Store) claimAbandoned(ctx context.Context, consumer string) (*provisioning.Job, error) {
+	start := "0-0"
+	for range 100 {
+		msgs, next, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream:   s.jobsKey(),
+			Group:    JobGroup,
+			MinIdle:  s.claimTimeout,
+			Start:    start,
+			Count:    1,
+			Consumer: consumer,
+		}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("claim abandoned job: %w", err)
+		}
+		for _, msg := range msgs {
+			if msg.ID == "" || msg.Values == nil {
+				continue // deleted while pending (Redis 6.2 reports these)
+			}
+			deliveries := int64(0)
+			p, err := s.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+				Stream: s.jobsKey(), Group: JobGroup, Start: msg.ID, End: msg.ID, Count: 1,
+			}).Result()
+			if err == nil && len(p) == 1 {
+				deliveries = p[0].RetryCount
+			}
+			return s.toJob(ctx, msg, max(deliveries, 2))
+		}
+		if next == "0-0" || next == "" {
+			return nil, nil
+		}
+		start = next
+	}
+	return nil, nil
+}
+
+// toJob decodes an entry. An entry without a valid request id can never be
+// worked on: it is acked and deleted, and reported as an error.
+func (s *Store) toJob(ctx context.Context, msg redis.XMessage, deliveries int64) (*provisioning.Job, error) {
+	raw, _ := msg.Values["request"].(string)
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		job := &provisioning.Job{ID: msg.ID}
+		if aerr := s.AckJob(ctx, job); aerr != nil {
+			return nil, fmt.Errorf("job %s has no request id; dropping it: %w", msg.ID, aerr)
+		}
+		return nil, fmt.Errorf("job %s has no request id (%q); dropped", msg.ID, raw)
+	}
+	return &provisioning.Job{ID: msg.ID, RequestID: id, Deliveries: deliveries}, nil
+}
+
+// RefreshJob resets the idle time of consumer's claim on job, so NextJob of
+// other consumers leaves it alone. ErrJobLost when consumer no longer has it.
+func (s *Store) RefreshJob(ctx context.Context, consumer string, job *provisioning.Job) error {
+	if job == nil {
+		return errors.New("refresh job: nil job")
+	}
+	n, err := refreshJobScript.Run(ctx, s.rdb, []string{s.jobsKey()}, JobGroup, consumer, job.ID).Int()
+	if err != nil {
+		s.isNoGroup(err)
+		return fmt.Errorf("refresh job %s: %w", job.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("refresh job %s: %w", job.ID, ErrJobLost)
+	}
+	return nil
+}
+
+// AckJob marks job done and deletes it from the stream.
+func (s *Store) AckJob(ctx context.Context, job *provisioning.Job) error {
+	if job == nil {
+		return errors.New("ack job: nil job")
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAck(ctx, s.jobsKey(), JobGroup, job.ID)
+		p.XDel(ctx, s.jobsKey(), job.ID)
+		return nil
+	})
+	if err != nil {
+		s.isNoGroup(err)
+		return fmt.Errorf("ack job %s: %w", job.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package store
+
+import "github.com/redis/go-redis/v9"
+
+// Every script touches only the keys passed in KEYS, and all KEYS of one call
+// share a hash slot (the per-request keys through the {req:<n>} tag), so the
+// scripts run unchanged on Redis Cluster. No key name is built inside Lua.
+
+// createScript writes a new request document and its first audit entry.
+// KEYS[1] doc, KEYS[2] audit; ARGV[1] audit entry, ARGV[2..] field/value pairs.
+// Returns 1, or 0 when the document already exists.
+var createScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+`)
+
+// transitionScript is the compare-and-set of one transition: it writes only
+// when the document still has the expected version and state, and appends the
+// audit entry in the same step.
+// KEYS[1] doc, KEYS[2] audit; ARGV[1] expected version, ARGV[2] expected state
+// (both as stored), ARGV[3] audit entry, ARGV[4] n = number of fields to
+// delete, ARGV[5..4+n] those fields, then field/value pairs to set.
+// Returns {1} on success, {-1} when the document is gone, {0, version, state}
+// when someone else wrote first.
+var transitionScript = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'version', 'state')
+if not cur[1] then return {-1} end
+if cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return {0, cur[1], cur[2] or ''} end
+local n = tonumber(ARGV[4])
+if n > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 5, 4 + n)) end
+if #ARGV > 4 + n then redis.call('HSET', KEYS[1], unpack(ARGV, 5 + n)) end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+return {1}
+`)
+
+// appendAuditScript appends an audit entry only to an existing request.
+// KEYS[1] doc, KEYS[2] audit; ARGV[1] entry. Returns 1, or 0 when absent.
+var appendAuditScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+`)
+
+// deleteIfValueScript deletes KEYS[1] only while it holds ARGV[1]: releasing
+// a reservation or a lock never removes one that someone else took since.
+// Returns 1 when deleted.
+var deleteIfValueScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// persistIfValueScript makes KEYS[1] permanent only while it holds ARGV[1]
+// (confirms a provisional reservation once its request is written).
+var persistIfValueScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PERSIST', KEYS[1]) return 1 end
+return 0
+`)
+
+// refreshJobScript renews a consumer's claim on a stream entry, but only while
+// that consumer still owns it: a worker that stalled past the claim timeout
+// must not take its job back from the worker that took it over.
+// KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] entry id.
+// Returns 1 when renewed, 0 when the entry is no longer this consumer's.
+var refreshJobScript = redis.NewScript(`
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1
+`)
+
+// allowScript is a sliding-window limiter on one sorted set of accepted
+// events. KEYS[1] the window; ARGV[1] now (ms), ARGV[2] window (ms),
+// ARGV[3] limit, ARGV[4] a unique member for this event.
+// Returns 1 when the event is allowed (and recorded), else 0.
+var allowScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window)
+return 1
+`)

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Open returns one client for a REDIS_URL (CONTRACT.md §1):
+//
+//	redis://[user:pass@]host:port/db, rediss://… (TLS), unix:///path/to.sock
+//	redis://sentinel1:26379?master_name=mymaster&addr=sentinel2:26379   Sentinel
+//	redis://h1:7000?addr=h2:7001&addr=h3:7002                           Cluster
+//
+// An empty url starts an embedded in-process Redis (miniredis) for a single
+// replica; the returned closer stops it. Errors say what is wrong with the URL
+// and never contain its password. Open does not connect: Redis may come up
+// later, and the client reconnects on its own.
+func Open(ctx context.Context, rawURL string) (redis.UniversalClient, func() error, error) {
+	if strings.TrimSpace(rawURL) == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		return rdb, func() error {
+			err := rdb.Close()
+			mr.Close()
+			return err
+		}, nil
+	}
+	rdb, err := parseURL(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rdb, rdb.Close, nil
+}
+
+func parseURL(rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Error repeats the whole URL, password included: keep only
+		// the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, urlError(rawURL, nil, "%s", err.Error())
+	}
+	q := u.Query()
+	switch {
+	case u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix":
+		return nil, urlError(rawURL, u, "scheme %q is not redis, rediss or unix", u.Scheme)
+	case u.Scheme != "unix" && u.Host == "":
+		return nil, urlError(rawURL, u, "no host")
+	case q.Has("master_name"):
+		if q.Get("master_name") == "" {
+			return nil, urlError(rawURL, u, "master_name is empty")
+		}
+		opt, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, urlError(rawURL, u, "sentinel: %s", err.Error())
+		}
+		return redis.NewFailoverClient(opt), nil
+	case q.Has("addr"):
+		if u.Scheme == "unix" {
+			return nil, urlError(rawURL, u, "a cluster (addr=) needs redis:// or rediss://")
+		}
+		if db := strings.Trim(u.Path, "/"); db != "" && db != "0" {
+			return nil, urlError(rawURL, u, "a cluster has only database 0, not %q", db)
+		}
+		// ParseClusterURL ignores the path but would reject nothing else we
+		// allow; strip it so "/0" is accepted.
+		cu := *u
+		cu.Path = ""
+		opt, err := redis.ParseClusterURL(cu.String())
+		if err != nil {
+			return nil, urlError(rawURL, u, "cluster: %s", err.Error())
+		}
+		return redis.NewClusterClient(opt), nil
+	default:
+		opt, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, urlError(rawURL, u, "%s", err.Error())
+		}
+		return redis.NewClient(opt), nil
+	}
+}
+
+// urlError names the problem and the URL with every secret replaced: the
+// user-info password and a password= query parameter (Sentinel's).
+func urlError(rawURL string, u *url.URL, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	shown := "REDIS_URL"
+	if u != nil {
+		r := *u
+		q := r.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			r.RawQuery = q.Encode()
+		}
+		shown = fmt.Sprintf("REDIS_URL %s", r.Redacted())
+	}
+	for _, secret := range secretsOf(rawURL, u) {
+		msg = strings.ReplaceAll(msg, secret, "xxxxx")
+		shown = strings.ReplaceAll(shown, secret, "xxxxx")
+	}
+	return fmt.Errorf("%s: %s", shown, msg)
+}
+
+// secretsOf returns the passwords a URL carries, for scrubbing messages that
+// a parser built from parts of it.
+func secretsOf(rawURL string, u *url.URL) []string {
+	var out []string
+	if u != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p, url.PathEscape(p), url.QueryEscape(p))
+		}
+		for _, p := range u.Query()["password"] {
+			if p != "" {
+				out = append(out, p, url.QueryEscape(p))
+			}
+		}
+		return out
+	}
+	// Unparsable: take what sits between "user:" and the last "@".
+	rest := rawURL
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if c := strings.Index(rest[:at], ":"); c >= 0 && c+1 < at {
+			out = append(out, rest[c+1:at])
+		}
+	}
+	return out
+}

@@ -1,0 +1,376 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+func newRequest(owner, ext string) *provisioning.Request {
+	return &provisioning.Request{
+		Kind:       provisioning.KindCustomer,
+		State:      provisioning.StatePendingApproval,
+		Requester:  owner,
+		Subject:    ext,
+		ExternalID: ext,
+		Spec:       json.RawMessage(`{"name":"Müller GmbH","packages":["webex_calling"]}`),
+		Hash:       "abc123def456",
+	}
+}
+
+func mustCreate(t *testing.T, s *store.Store, r *provisioning.Request) *provisioning.Request {
+	t.Helper()
+	if err := s.Create(context.Background(), r); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	return r
+}
+
+var approve = provisioning.Transition{
+	From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateApproved,
+	Actor: "bob", Action: "approved",
+}
+
+func move(from, to provisioning.State, actor string) provisioning.Transition {
+	return provisioning.Transition{From: []provisioning.State{from}, To: to, Actor: actor, Action: string(to)}
+}
+
+func TestCreateGet(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		r := mustCreate(t, s, newRequest("alice", "MS-001"))
+		if r.ID != 1 || r.Version != 1 || !r.CreatedAt.Equal(clk.Now()) || !r.UpdatedAt.Equal(clk.Now()) {
+			t.Fatalf("created = id %d v%d %s %s", r.ID, r.Version, r.CreatedAt, r.UpdatedAt)
+		}
+		got, err := s.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(r)
+		have, _ := json.Marshal(got)
+		if string(want) != string(have) {
+			t.Errorf("Get =\n%s\nwant\n%s", have, want)
+		}
+		for _, id := range []int64{0, -1, 99} {
+			if _, err := s.Get(ctx, id); !errors.Is(err, provisioning.ErrNotFound) {
+				t.Errorf("Get(%d) = %v, want ErrNotFound", id, err)
+			}
+		}
+		audit, err := s.Audit(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(audit) != 1 || audit[0].Action != "created" || audit[0].Actor != "alice" || audit[0].To != r.State {
+			t.Errorf("audit = %+v", audit)
+		}
+		if _, err := s.Audit(ctx, 99); !errors.Is(err, provisioning.ErrNotFound) {
+			t.Errorf("Audit(99) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestCreateRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		for name, r := range map[string]*provisioning.Request{
+			"nil":     nil,
+			"no kind": {State: provisioning.StateDraft},
+			"state":   {Kind: provisioning.KindUsers, State: "bogus"},
+		} {
+			if err := s.Create(context.Background(), r); err == nil {
+				t.Errorf("%s: Create succeeded", name)
+			}
+		}
+	})
+}
+
+func TestIDsAreSequential(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		for want := int64(1); want <= 5; want++ {
+			r := mustCreate(t, s, &provisioning.Request{Kind: provisioning.KindUsers, Requester: "alice"})
+			if r.ID != want || r.State != provisioning.StateDraft {
+				t.Fatalf("id = %d state %s, want %d draft", r.ID, r.State, want)
+			}
+		}
+	})
+}
+
+func TestExternalIDReservation(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		const n = 20
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var won []int64
+		var taken []*provisioning.ExternalIDTaken
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := newRequest(fmt.Sprintf("user%d", i), "MS-RACE")
+				err := s.Create(ctx, r)
+				mu.Lock()
+				defer mu.Unlock()
+				var et *provisioning.ExternalIDTaken
+				switch {
+				case err == nil:
+					won = append(won, r.ID)
+				case errors.As(err, &et):
+					taken = append(taken, et)
+				default:
+					t.Errorf("create: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if len(won) != 1 || len(taken) != n-1 {
+			t.Fatalf("%d won, %d refused; want 1 and %d", len(won), len(taken), n-1)
+		}
+		for _, et := range taken {
+			if et.Holder != won[0] || et.ExternalID != "MS-RACE" {
+				t.Errorf("refusal %+v, want holder %d", et, won[0])
+			}
+		}
+		if h, err := s.ByExternalID(ctx, "MS-RACE"); err != nil || h != won[0] {
+			t.Errorf("ByExternalID = %d, %v; want %d", h, err, won[0])
+		}
+		if _, err := s.ByExternalID(ctx, "MS-NONE"); !errors.Is(err, provisioning.ErrNotFound) {
+			t.Errorf("ByExternalID(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestExternalIDReleasedOnlyWhenNothingWasCreated(t *testing.T) {
+	t.Parallel()
+	cancel := move(provisioning.StatePendingApproval, provisioning.StateCancelled, "alice")
+	reject := move(provisioning.StatePendingApproval, provisioning.StateRejected, "bob")
+	cases := []struct {
+		name     string
+		steps    []provisioning.Transition
+		released bool
+	}{
+		{"rejected", []provisioning.Transition{reject}, true},
+		{"cancelled", []provisioning.Transition{cancel}, true},
+		{"approved", []provisioning.Transition{approve}, false},
+		{"done", []provisioning.Transition{approve,
+			move(provisioning.StateApproved, provisioning.StateCommitting, "worker"),
+			move(provisioning.StateCommitting, provisioning.StateDone, "worker")}, false},
+	}
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		for _, tc := range cases {
+			ext := "MS-" + tc.name
+			r := mustCreate(t, s, newRequest("alice", ext))
+			for _, tr := range tc.steps {
+				if _, err := s.Transition(ctx, r.ID, tr); err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+			}
+			again := newRequest("carol", ext)
+			err := s.Create(ctx, again)
+			var et *provisioning.ExternalIDTaken
+			switch {
+			case tc.released && err != nil:
+				t.Errorf("%s: create after release: %v", tc.name, err)
+			case !tc.released && (!errors.As(err, &et) || et.Holder != r.ID):
+				t.Errorf("%s: create of a kept id = %v, want ExternalIDTaken by %d", tc.name, err, r.ID)
+			}
+		}
+	})
+}
+
+func TestConcurrentApprovalsHaveOneWinner(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		r := mustCreate(t, s, newRequest("alice", "MS-002"))
+		const n = 20
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var winners []string
+		var conflicts []*provisioning.StateConflict
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tr := approve
+				tr.Actor = fmt.Sprintf("approver%d", i)
+				tr.Mutate = func(r *provisioning.Request) error {
+					r.ApprovedBy, r.ApprovedHash = tr.Actor, r.Hash
+					return nil
+				}
+				_, err := s.Transition(ctx, r.ID, tr)
+				mu.Lock()
+				defer mu.Unlock()
+				var sc *provisioning.StateConflict
+				switch {
+				case err == nil:
+					winners = append(winners, tr.Actor)
+				case errors.As(err, &sc):
+					conflicts = append(conflicts, sc)
+				default:
+					t.Errorf("transition: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if len(winners) != 1 || len(conflicts) != n-1 {
+			t.Fatalf("%d winners, %d conflicts", len(winners), len(conflicts))
+		}
+		for _, c := range conflicts {
+			if c.Last.Actor != winners[0] || c.Last.Action != "approved" || c.Current.State != provisioning.StateApproved {
+				t.Errorf("conflict says %+v / %s, want approved by %s", c.Last, c.Current.State, winners[0])
+			}
+		}
+		got, err := s.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != 2 || got.ApprovedBy != winners[0] || got.ApprovedHash != r.Hash {
+			t.Errorf("after approval: v%d by %q hash %q", got.Version, got.ApprovedBy, got.ApprovedHash)
+		}
+		audit, _ := s.Audit(ctx, r.ID)
+		if len(audit) != 2 || audit[1].Actor != winners[0] || audit[1].From != provisioning.StatePendingApproval ||
+			audit[1].To != provisioning.StateApproved {
+			t.Errorf("audit = %+v", audit)
+		}
+	})
+}
+
+// Plain updates (To == "") of many writers race on the version only: each
+// must land exactly once, through the store's re-read and retry.
+func TestConcurrentUpdatesAllLand(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		r := mustCreate(t, s, newRequest("alice", ""))
+		const n = 8
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Transition(ctx, r.ID, provisioning.Transition{
+					From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "worker",
+					Action: "progress", Note: fmt.Sprint(i),
+				})
+				if err != nil {
+					t.Errorf("update %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		got, _ := s.Get(ctx, r.ID)
+		audit, _ := s.Audit(ctx, r.ID)
+		if got.Version != n+1 || len(audit) != n+1 || got.State != provisioning.StatePendingApproval {
+			t.Errorf("version %d, %d audit entries, state %s; want %d, %d, pending", got.Version, len(audit), got.State, n+1, n+1)
+		}
+	})
+}
+
+func TestTransitionWritesDocAndAuditTogether(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		r := mustCreate(t, s, newRequest("alice", "MS-003"))
+		clk.Advance(time.Minute)
+
+		boom := errors.New("boom")
+		_, err := s.Transition(ctx, r.ID, provisioning.Transition{
+			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateApproved,
+			Actor: "bob", Action: "approved",
+			Mutate: func(r *provisioning.Request) error { r.ApprovedBy = "bob"; return boom },
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("mutate error = %v, want boom", err)
+		}
+		if got, _ := s.Get(ctx, r.ID); got.Version != 1 || got.ApprovedBy != "" {
+			t.Errorf("failed mutate changed the request: %+v", got)
+		}
+		if audit, _ := s.Audit(ctx, r.ID); len(audit) != 1 {
+			t.Errorf("failed mutate appended audit: %+v", audit)
+		}
+
+		reject := provisioning.Transition{
+			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateRejected,
+			Actor: "bob", Action: "rejected", Note: "wrong country",
+			Mutate: func(r *provisioning.Request) error {
+				r.RejectedBy, r.Reason = "bob", "wrong country"
+				r.ID, r.Version = 42, 42 // ignored: identity is the store's
+				return nil
+			},
+		}
+		got, err := s.Transition(ctx, r.ID, reject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != r.ID || got.Version != 2 || got.State != provisioning.StateRejected || !got.UpdatedAt.Equal(clk.Now()) ||
+			!got.CreatedAt.Equal(r.CreatedAt) {
+			t.Errorf("after reject: %+v", got)
+		}
+		// Clearing a field removes it from the document.
+		got, err = s.Transition(ctx, r.ID, provisioning.Transition{
+			From: []provisioning.State{provisioning.StateRejected}, Actor: "bob", Action: "edited",
+			Mutate: func(r *provisioning.Request) error { r.Reason = ""; return nil },
+		})
+		if err != nil || got.Reason != "" {
+			t.Fatalf("clear reason: %v %+v", err, got)
+		}
+		if stored, _ := s.Get(ctx, r.ID); stored.Reason != "" || stored.RejectedBy != "bob" || stored.Version != 3 {
+			t.Errorf("stored after clear: %+v", stored)
+		}
+		audit, _ := s.Audit(ctx, r.ID)
+		want := []provisioning.AuditEntry{
+			{At: r.CreatedAt, Actor: "alice", Action: "created", To: provisioning.StatePendingApproval},
+			{At: clk.Now(), Actor: "bob", Action: "rejected", From: provisioning.StatePendingApproval,
+				To: provisioning.StateRejected, Note: "wrong country"},
+			{At: clk.Now(), Actor: "bob", Action: "edited", From: provisioning.StateRejected, To: provisioning.StateRejected},
+		}
+		if fmt.Sprint(audit) != fmt.Sprint(want) {
+			t.Errorf("audit =\n%+v\nwant\n%+v", audit, want)
+		}
+
+		var sc *provisioning.StateConflict
+		if _, err := s.Transition(ctx, r.ID, approve); !errors.As(err, &sc) || sc.Last.Action != "edited" {
+			t.Errorf("approve rejected = %v, want StateConflict", err)
+		}
+		if _, err := s.Transition(ctx, 99, approve); !errors.Is(err, provisioning.ErrNotFound) {
+			t.Errorf("transition of unknown = %v, want ErrNotFound", err)
+		}
+		if _, err := s.Transition(ctx, r.ID, provisioning.Transition{To: provisioning.StateDone}); err == nil {
+			t.Error("transition without From succeeded")
+		}
+	})
+}
+
+func TestAppendAudit(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		r := mustCreate(t, s, newRequest("alice", ""))
+		if err := s.AppendAudit(ctx, r.ID, provisioning.AuditEntry{Actor: "alice", Action: "snoozed", Note: "23h"}); err != nil {
+			t.Fatal(err)
+		}
+		audit, _ := s.Audit(ctx, r.ID)
+		if len(audit) != 2 || audit[1].Action != "snoozed" || !audit[1].At.Equal(clk.Now()) {
+			t.Errorf("audit = %+v", audit)
+		}
+		if got, _ := s.Get(ctx, r.ID); got.Version != 1 {
+			t.Errorf("AppendAudit changed the version to %d", got.Version)
+		}
+		err := s.AppendAudit(ctx, 77, provisioning.AuditEntry{Actor: "x", Action: "snoozed"})
+		if !errors.Is(err, provisioning.ErrNotFound) {
+			t.Errorf("AppendAudit(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+}

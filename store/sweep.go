@@ -1,0 +1,316 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// SweepReport says what a Sweep found and repaired.
+type SweepReport struct {
+	Requests     int // documents read
+	Damaged      int // documents that could not be decoded (left alone)
+	Added        int // index entries added or re-scored
+	Removed      int // index entries that pointed at the wrong place or nothing
+	Released     int // external id reservations of ended or vanished requests freed
+	Restored     int // reservations of active requests put back
+	SkippedMoved int // requests that changed during the sweep (their own update indexes them)
+}
+
+// Repaired reports whether the sweep changed anything.
+func (r SweepReport) Repaired() bool {
+	return r.Added+r.Removed+r.Released+r.Restored > 0
+}
+
+// sweepBatch is how many documents one pipeline reads.
+const sweepBatch = 500
+
+// indexed is what the indexes should say about one request.
+type indexed struct {
+	version int64
+	score   float64
+}
+
+// Sweep rebuilds the indexes from the documents: it reads requests 1..counter
+// in pipelined batches (never SCAN), adds missing and re-scores wrong index
+// entries, removes entries that point at the wrong state, owner or kind or at
+// nothing, frees external id reservations of requests that ended or vanished
+// and restores those of active requests. It is idempotent; cmd/ runs it at
+// start and periodically. A request that changes while the sweep runs is
+// left to its own index update.
+func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
+	var rep SweepReport
+	last, err := s.rdb.Get(ctx, s.counterKey()).Int64()
+	if err != nil && !isNil(err) {
+		return rep, fmt.Errorf("sweep: read counter: %w", err)
+	}
+	// want maps an index key to the members it should hold.
+	want := map[string]map[string]float64{}
+	for _, st := range provisioning.AllStates {
+		want[s.stateKey(st)] = map[string]float64{}
+	}
+	versions := map[int64]int64{}
+	extIDs := map[string][]*provisioning.Request{}
+	add := func(key, member string, score float64) {
+		if want[key] == nil {
+			want[key] = map[string]float64{}
+		}
+		want[key][member] = score
+	}
+	for lo := int64(1); lo <= last; lo += sweepBatch {
+		ids := make([]int64, 0, sweepBatch)
+		for id := lo; id < lo+sweepBatch && id <= last; id++ {
+			ids = append(ids, id)
+		}
+		docs, damaged, err := s.readDocs(ctx, ids)
+		if err != nil {
+			return rep, fmt.Errorf("sweep: %w", err)
+		}
+		rep.Damaged += damaged
+		for _, r := range docs {
+			rep.Requests++
+			versions[r.ID] = r.Version
+			m, score := strconv.FormatInt(r.ID, 10), unixMS(r.UpdatedAt)
+			add(s.stateKey(r.State), m, score)
+			if r.Requester != "" {
+				add(s.ownerKey(r.Requester), m, score)
+			}
+			add(s.kindKey(r.Kind), m, score)
+			if r.ExternalID != "" {
+				extIDs[r.ExternalID] = append(extIDs[r.ExternalID], r)
+			}
+		}
+	}
+	// Owner and kind indexes that no document wants any more are found
+	// through the registry sets.
+	for _, reg := range []struct {
+		set string
+		key func(string) string
+	}{
+		{s.ownersKey(), s.ownerKey},
+		{s.kindsKey(), func(k string) string { return s.kindKey(provisioning.Kind(k)) }},
+	} {
+		names, err := s.rdb.SMembers(ctx, reg.set).Result()
+		if err != nil {
+			return rep, fmt.Errorf("sweep: read %s: %w", reg.set, err)
+		}
+		for _, n := range names {
+			if want[reg.key(n)] == nil {
+				want[reg.key(n)] = map[string]float64{}
+			}
+		}
+	}
+	if err := s.repairIndexes(ctx, want, versions, last, &rep); err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
+	}
+	if err := s.repairRegistries(ctx, want); err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
+	}
+	if err := s.repairReservations(ctx, extIDs, &rep); err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
+	}
+	return rep, nil
+}
+
+// readDocs loads documents in one pipeline, skipping absent ones and counting
+// damaged ones.
+func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*provisioning.Request, int, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, s.docKey(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read documents: %w", err)
+	}
+	var out []*provisioning.Request
+	damaged := 0
+	for i, c := range cmds {
+		if len(c.Val()) == 0 {
+			continue
+		}
+		r, err := decodeDoc(ids[i], c.Val())
+		if err != nil {
+			damaged++
+			s.onError("sweep", err)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, damaged, nil
+}
+
+// repairIndexes makes every index key hold exactly its wanted members. Before
+// changing entries of a request it checks that the request's version is
+// still the one read, so the sweep never undoes a concurrent transition.
+func (s *Store) repairIndexes(ctx context.Context, want map[string]map[string]float64,
+	versions map[int64]int64, last int64, rep *SweepReport) error {
+	type fix struct {
+		key, member string
+		score       float64
+		remove      bool
+	}
+	var fixes []fix
+	for key, members := range want {
+		have, err := s.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+		if err != nil {
+			return fmt.Errorf("read index %s: %w", key, err)
+		}
+		seen := map[string]bool{}
+		for _, z := range have {
+			m, _ := z.Member.(string)
+			seen[m] = true
+			score, ok := members[m]
+			switch {
+			case !ok:
+				// Entries of ids created after the counter was read are
+				// someone else's fresh writes, not damage.
+				if id, err := strconv.ParseInt(m, 10, 64); err == nil && id > last {
+					continue
+				}
+				fixes = append(fixes, fix{key: key, member: m, remove: true})
+			case score != z.Score:
+				fixes = append(fixes, fix{key: key, member: m, score: score})
+			}
+		}
+		for m, score := range members {
+			if !seen[m] {
+				fixes = append(fixes, fix{key: key, member: m, score: score})
+			}
+		}
+	}
+	if len(fixes) == 0 {
+		return nil
+	}
+	// Re-read the versions of the requests to be fixed.
+	ids := map[int64]*redis.StringCmd{}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range fixes {
+			id, err := strconv.ParseInt(f.member, 10, 64)
+			if err != nil || ids[id] != nil {
+				continue
+			}
+			ids[id] = p.HGet(ctx, s.docKey(id), "version")
+		}
+		return nil
+	})
+	if err != nil && !isNil(err) {
+		return fmt.Errorf("re-read versions: %w", err)
+	}
+	moved := map[int64]bool{}
+	for id, c := range ids {
+		v, err := c.Int64()
+		if isNil(err) {
+			v = 0
+		} else if err != nil {
+			moved[id] = true // unreadable now: leave for the next sweep
+			continue
+		}
+		if v != versions[id] {
+			moved[id] = true
+		}
+	}
+	rep.SkippedMoved += len(moved)
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range fixes {
+			id, err := strconv.ParseInt(f.member, 10, 64)
+			if err == nil && moved[id] {
+				continue
+			}
+			if f.remove {
+				p.ZRem(ctx, f.key, f.member)
+				rep.Removed++
+			} else {
+				p.ZAdd(ctx, f.key, redis.Z{Score: f.score, Member: f.member})
+				rep.Added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write index fixes: %w", err)
+	}
+	return nil
+}
+
+// repairRegistries drops owners and kinds whose index is empty, so the
+// registry sets do not grow with names that no request uses any more.
+func (s *Store) repairRegistries(ctx context.Context, want map[string]map[string]float64) error {
+	for _, reg := range []struct {
+		set string
+		key func(string) string
+	}{
+		{s.ownersKey(), s.ownerKey},
+		{s.kindsKey(), func(k string) string { return s.kindKey(provisioning.Kind(k)) }},
+	} {
+		names, err := s.rdb.SMembers(ctx, reg.set).Result()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", reg.set, err)
+		}
+		for _, n := range names {
+			if len(want[reg.key(n)]) > 0 {
+				continue
+			}
+			// Only when the index is really empty now: a request may have
+			// been created for this owner since the documents were read.
+			if c, err := s.rdb.ZCard(ctx, reg.key(n)).Result(); err == nil && c == 0 {
+				if err := s.rdb.SRem(ctx, reg.set, n).Err(); err != nil {
+					return fmt.Errorf("prune %s: %w", reg.set, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// repairReservations frees reservations held by requests that ended (or by
+// a request that does not name that external id any more) and restores the
+// reservation of the active request that names it, when it is free.
+func (s *Store) repairReservations(ctx context.Context, byExt map[string][]*provisioning.Request, rep *SweepReport) error {
+	for ext, reqs := range byExt {
+		holder, err := s.ByExternalID(ctx, ext)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		var active *provisioning.Request
+		for _, r := range reqs {
+			if !r.State.ReleasesExternalID() && (active == nil || r.ID < active.ID) {
+				active = r
+			}
+		}
+		if holder != 0 {
+			var held *provisioning.Request
+			for _, r := range reqs {
+				if r.ID == holder {
+					held = r
+				}
+			}
+			if held == nil || !held.State.ReleasesExternalID() {
+				// Held by an active request, or by one outside this sweep
+				// (created since, or still being created): fine.
+				continue
+			}
+			n, err := deleteIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(ext)}, strconv.FormatInt(holder, 10)).Int()
+			if err != nil {
+				return fmt.Errorf("release external-id %q: %w", ext, err)
+			}
+			rep.Released += n
+		}
+		if active != nil {
+			ok, err := s.rdb.SetNX(ctx, s.extIDKey(ext), active.ID, 0).Result()
+			if err != nil {
+				return fmt.Errorf("restore external-id %q: %w", ext, err)
+			}
+			if ok {
+				rep.Restored++
+			}
+		}
+	}
+	return nil
+}
