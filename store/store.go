@@ -120,7 +120,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // so values compare equal after a JSON round trip.
 func (s *Store) clock() time.Time { return s.now().Round(0).UTC() }
 
-func (s *Store) reqTag(id int64) string { return s.prefix + "{req:" + strconv.FormatInt(id, 10) + "}" }
+func (s *Store) reqTag(id int64) string   { return s.prefix + "{req:" + strconv.FormatInt(id, 10) + "}" }
 func (s *Store) docKey(id int64) string   { return s.reqTag(id) + ":doc" }
 func (s *Store) auditKey(id int64) string { return s.reqTag(id) + ":audit" }
 func (s *Store) counterKey() string       { return s.prefix + "counter:req" }
