@@ -153,17 +153,21 @@ func (c *countingTokens) Refresh(_ context.Context, stale string) (string, error
 	return c.cur, nil
 }
 
-func newTestClient(t *testing.T, h http.Handler, clk *fakeClock, tokens TokenSource) *Client {
+func newTestClient(t *testing.T, h http.Handler, clk *fakeClock, tokens TokenSource, opts ...func(*Config)) *Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	if tokens == nil {
 		tokens = StaticToken("static-token-value")
 	}
-	return New(Config{
+	cfg := Config{
 		BaseURL: srv.URL + "/v1", Tokens: tokens, Sleep: clk.Sleep, Now: clk.Now,
-		HTTPClient: &http.Client{Timeout: 200 * time.Millisecond},
-	})
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return New(cfg)
 }
 
 const okCustomer = `{"id":"c1","status":"provisioned","address":{"addressLine1":"a","city":"b","country":"DE"}}`
@@ -208,7 +212,11 @@ func TestRetryMatrix(t *testing.T) {
 			t.Parallel()
 			clk := newFakeClock()
 			srv := &scripted{replies: tc.replies}
-			cl := newTestClient(t, srv, clk, nil)
+			cl := newTestClient(t, srv, clk, nil, func(c *Config) {
+				if tc.replies[0].hang {
+					c.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond}
+				}
+			})
 			c, err := cl.GetCustomer(context.Background(), "c1")
 			if got := srv.count(); got != tc.wantCalls {
 				t.Errorf("calls = %d, want %d", got, tc.wantCalls)
