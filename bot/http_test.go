@@ -374,7 +374,7 @@ func TestPanicBecomes500WithRef(t *testing.T) {
 
 func TestHealthReadyMetrics(t *testing.T) {
 	t.Parallel()
-	metrics := NewMetrics(nil)
+	metrics := NewMetrics()
 	var readyErr error
 	var mu sync.Mutex
 	srv, _, _ := testServer(t, func(o *HTTPOptions) {

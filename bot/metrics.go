@@ -33,9 +33,9 @@ type Metrics struct {
 }
 
 // NewMetrics registers every metric, plus the Go runtime and process
-// collectors. requests, when not nil, is called on each scrape for the
-// onboardbot_requests{kind,state} gauge (cmd reads it from the store).
-func NewMetrics(requests func() []RequestCount) *Metrics {
+// collectors. The onboardbot_requests gauge appears once CollectRequests
+// has been given its source.
+func NewMetrics() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		ackSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -76,10 +76,17 @@ func NewMetrics(requests func() []RequestCount) *Metrics {
 	m.reg.MustRegister(m.ackSeconds, m.webexCalls, m.jobStreamDepth, m.jobOldestAge,
 		m.watchListSize, m.digestRuns, m.slackCalls, m.slackRateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if requests != nil {
-		m.reg.MustRegister(&requestsCollector{fn: requests})
-	}
 	return m
+}
+
+// CollectRequests makes fn the source of the onboardbot_requests{kind,state}
+// gauge: it is called on each scrape (cmd reads the counts from the store)
+// and must return each kind/state pair once. Call it once.
+func (m *Metrics) CollectRequests(fn func() []RequestCount) error {
+	if m == nil || fn == nil {
+		return nil
+	}
+	return m.reg.Register(&requestsCollector{fn: fn})
 }
 
 // Handler serves the registry in the Prometheus exposition format.

@@ -18,9 +18,12 @@ func scrape(t *testing.T, m *Metrics) string {
 
 func TestMetricsExposition(t *testing.T) {
 	t.Parallel()
-	m := NewMetrics(func() []RequestCount {
+	m := NewMetrics()
+	if err := m.CollectRequests(func() []RequestCount {
 		return []RequestCount{{Kind: "customer", State: "pending_approval", Count: 2}, {Kind: "users", State: "waiting", Count: 1}}
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	m.ObserveAck("commands", 30*time.Millisecond)
 	m.WebexCall("createCustomer", "201")
 	m.SetJobStream(3, 90*time.Second)
@@ -51,7 +54,7 @@ func TestMetricsExposition(t *testing.T) {
 
 func TestMetricsInstancesAreIndependent(t *testing.T) {
 	t.Parallel()
-	a, b := NewMetrics(nil), NewMetrics(nil) // would panic on a shared registry
+	a, b := NewMetrics(), NewMetrics() // would panic on a shared registry
 	a.DigestRun()
 	if strings.Contains(scrape(t, b), "onboardbot_digest_runs_total 1") {
 		t.Error("a's digest run shows in b")

@@ -179,7 +179,7 @@ func newTestAPI(t *testing.T) *testAPI {
 	logger := logrus.New()
 	logger.SetOutput(logs)
 	logger.SetLevel(logrus.DebugLevel)
-	ta := &testAPI{fake: newFakeSlack(t), clock: &fakeClock{now: time.Unix(1_700_000_000, 0)}, metrics: NewMetrics(nil), logs: logs}
+	ta := &testAPI{fake: newFakeSlack(t), clock: &fakeClock{now: time.Unix(1_700_000_000, 0)}, metrics: NewMetrics(), logs: logs}
 	ta.SlackAPI = NewSlackAPI(testToken, ta.fake.url(), logrus.NewEntry(logger)).WithMetrics(ta.metrics)
 	ta.SlackAPI.clock = ta.clock
 	ta.SlackAPI.wait = func(ctx context.Context, d time.Duration) error {
