@@ -46,7 +46,9 @@ type OptionsRouter interface {
 // HTTPOptions configures the HTTP transport.
 type HTTPOptions struct {
 	SigningSecret string
-	Router        handlers.Router
+	// Router receives the verified Slack requests. Nil (socket mode) serves
+	// only /healthz, /readyz and /metrics.
+	Router handlers.Router
 	// Ready reports whether Redis and Slack auth work; its error names the
 	// failing check and must not contain secrets. Nil means always ready.
 	Ready func(ctx context.Context) error
@@ -78,13 +80,16 @@ func NewHTTPServer(o HTTPOptions) *HTTPServer {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if o.SigningSecret == "" {
-		s.log.Error("no Slack signing secret: every Slack request will be refused")
+	// Socket mode serves only the probes and metrics: no Router, no Slack routes.
+	if o.Router != nil {
+		if o.SigningSecret == "" {
+			s.log.Error("no Slack signing secret: every Slack request will be refused")
+		}
+		s.mux.Handle("POST /slack/commands", s.slack("commands", s.command))
+		s.mux.Handle("POST /slack/interactions", s.slack("interactions", s.interaction))
+		s.mux.Handle("POST /slack/options", s.slack("options", s.options))
+		s.mux.Handle("POST /slack/events", s.slack("events", s.event))
 	}
-	s.mux.Handle("POST /slack/commands", s.slack("commands", s.command))
-	s.mux.Handle("POST /slack/interactions", s.slack("interactions", s.interaction))
-	s.mux.Handle("POST /slack/options", s.slack("options", s.options))
-	s.mux.Handle("POST /slack/events", s.slack("events", s.event))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")

@@ -407,3 +407,14 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Errorf("GET /slack/commands: %d, want 405", w.Code)
 	}
 }
+
+func TestProbesOnlyWithoutRouter(t *testing.T) {
+	t.Parallel()
+	srv := NewHTTPServer(HTTPOptions{Logger: logrus.NewEntry(logrus.New())})
+	if w := serve(srv, httptest.NewRequest(http.MethodGet, "/healthz", nil)); w.Code != 200 {
+		t.Errorf("healthz: %d", w.Code)
+	}
+	if w := serve(srv, signedRequest("/slack/commands", commandBody, time.Now())); w.Code != 404 {
+		t.Errorf("Slack route without a Router: %d, want 404", w.Code)
+	}
+}
