@@ -55,3 +55,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func storePrefix(t *testing.T, s *store.Store) string {
+	t.Helper()
+	return s.Prefix()
+}

@@ -1,0 +1,249 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+func ids(rs []*provisioning.Request) []int64 {
+	out := make([]int64, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func equalIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// seed creates six requests a minute apart and moves some of them:
+//
+//	1 alice customer  approved
+//	2 bob   users     pending_approval
+//	3 alice users     rejected
+//	4 carol location  pending_approval
+//	5 alice customer  pending_approval
+//	6 bob   customer  done
+func seed(t *testing.T, s *store.Store, clk *clock) {
+	t.Helper()
+	ctx := context.Background()
+	for _, r := range []struct {
+		owner string
+		kind  provisioning.Kind
+	}{
+		{"alice", provisioning.KindCustomer}, {"bob", provisioning.KindUsers}, {"alice", provisioning.KindUsers},
+		{"carol", provisioning.KindLocation}, {"alice", provisioning.KindCustomer}, {"bob", provisioning.KindCustomer},
+	} {
+		mustCreate(t, s, &provisioning.Request{Kind: r.kind, State: provisioning.StatePendingApproval, Requester: r.owner})
+		clk.Advance(time.Minute)
+	}
+	pending := provisioning.StatePendingApproval
+	for _, m := range []struct {
+		id int64
+		tr []provisioning.Transition
+	}{
+		{1, []provisioning.Transition{approve}},
+		{3, []provisioning.Transition{move(pending, provisioning.StateRejected, "carol")}},
+		{6, []provisioning.Transition{approve,
+			move(provisioning.StateApproved, provisioning.StateCommitting, "worker"),
+			move(provisioning.StateCommitting, provisioning.StateDone, "worker")}},
+	} {
+		for _, tr := range m.tr {
+			clk.Advance(time.Minute)
+			if _, err := s.Transition(ctx, m.id, tr); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+var listCases = []struct {
+	name string
+	q    store.Query
+	want []int64
+}{
+	{"all", store.Query{}, []int64{2, 4, 5, 1, 3, 6}},
+	{"pending", store.Query{States: []provisioning.State{provisioning.StatePendingApproval}}, []int64{2, 4, 5}},
+	{"pending newest", store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Newest: true}, []int64{5, 4, 2}},
+	{"two states", store.Query{States: []provisioning.State{provisioning.StateDone, provisioning.StateApproved}}, []int64{1, 6}},
+	{"limit", store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: 2}, []int64{2, 4}},
+	{"owner", store.Query{Owner: "alice"}, []int64{5, 1, 3}},
+	{"owner and state", store.Query{Owner: "alice", States: []provisioning.State{provisioning.StatePendingApproval}}, []int64{5}},
+	{"kind", store.Query{Kind: provisioning.KindCustomer, Newest: true}, []int64{6, 1, 5}},
+	{"kind and owner", store.Query{Kind: provisioning.KindUsers, Owner: "bob"}, []int64{2}},
+	{"nobody", store.Query{Owner: "dave"}, nil},
+}
+
+func checkIndexes(t *testing.T, s *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, tc := range listCases {
+		got, err := s.List(ctx, tc.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !equalIDs(ids(got), tc.want) {
+			t.Errorf("%s: List = %v, want %v", tc.name, ids(got), tc.want)
+		}
+	}
+	for _, c := range []struct {
+		states []provisioning.State
+		want   int64
+	}{
+		{nil, 6},
+		{[]provisioning.State{provisioning.StatePendingApproval}, 3},
+		{[]provisioning.State{provisioning.StateRejected, provisioning.StateDone}, 2},
+		{[]provisioning.State{provisioning.StateFailed}, 0},
+	} {
+		if n, err := s.Count(ctx, c.states...); err != nil || n != c.want {
+			t.Errorf("Count(%v) = %d, %v; want %d", c.states, n, err, c.want)
+		}
+	}
+}
+
+func TestIndexesFollowTransitions(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		seed(t, s, clk)
+		checkIndexes(t, s)
+	})
+}
+
+// TestListPagesThroughLargeIndexes covers the merge of several state indexes
+// past one page.
+func TestListPagesThroughLargeIndexes(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		const n = 450
+		for i := range n {
+			st := provisioning.StateDraft
+			if i%2 == 1 {
+				st = provisioning.StateFailed
+			}
+			mustCreate(t, s, &provisioning.Request{Kind: provisioning.KindUsers, State: st, Requester: "alice"})
+			clk.Advance(time.Second)
+		}
+		got, err := s.List(ctx, store.Query{States: []provisioning.State{provisioning.StateFailed, provisioning.StateDraft}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n {
+			t.Fatalf("listed %d, want %d", len(got), n)
+		}
+		for i, r := range got {
+			if r.ID != int64(i+1) {
+				t.Fatalf("position %d holds R-%d", i, r.ID)
+			}
+		}
+		got, err = s.List(ctx, store.Query{Owner: "alice", Newest: true, Limit: 250})
+		if err != nil || len(got) != 250 || got[0].ID != n || got[249].ID != n-249 {
+			t.Fatalf("newest 250: %d items, %v", len(got), err)
+		}
+	})
+}
+
+// TestSweepHealsIndexes breaks the indexes and reservations the way a crash
+// between a write and its follow-ups would, and lets the sweeper repair them.
+func TestSweepHealsIndexes(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, clk)
+		rep, err := s.Sweep(ctx)
+		if err != nil || rep.Repaired() || rep.Requests != 6 {
+			t.Fatalf("sweep of healthy indexes: %+v, %v", rep, err)
+		}
+
+		rdb, p := s.Client(), storePrefix(t, s)
+		mustDo(t, rdb.ZRem(ctx, p+"idx:state:approved", "1"))                                    // missing
+		mustDo(t, rdb.ZAdd(ctx, p+"idx:state:failed", redis.Z{Score: 1, Member: "2"}))           // extra
+		mustDo(t, rdb.ZAdd(ctx, p+"idx:state:pending_approval", redis.Z{Score: 9, Member: "4"})) // wrong score
+		mustDo(t, rdb.Del(ctx, p+"idx:owner:alice"))                                             // whole index lost
+		mustDo(t, rdb.ZAdd(ctx, p+"idx:owner:dave", redis.Z{Score: 1, Member: "6"}))             // wrong owner
+		mustDo(t, rdb.SAdd(ctx, p+"idx:owners", "dave"))
+		mustDo(t, rdb.ZAdd(ctx, p+"idx:kind:users", redis.Z{Score: 1, Member: "5"})) // wrong kind
+
+		rep, err = s.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Added != 5 || rep.Removed != 3 {
+			t.Errorf("sweep report %+v, want 5 added, 3 removed", rep)
+		}
+		checkIndexes(t, s)
+		if rep, err := s.Sweep(ctx); err != nil || rep.Repaired() {
+			t.Errorf("second sweep: %+v, %v; want nothing to do", rep, err)
+		}
+	})
+}
+
+func TestSweepRepairsReservations(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		a := mustCreate(t, s, newRequest("alice", "MS-A"))
+		b := mustCreate(t, s, newRequest("alice", "MS-B"))
+		rdb, p := s.Client(), storePrefix(t, s)
+		// A crash after the rejection of A, before its release (put back by hand
+		// below); B lost its reservation altogether.
+		if _, err := s.Transition(ctx, a.ID, move(provisioning.StatePendingApproval, provisioning.StateRejected, "bob")); err != nil {
+			t.Fatal(err)
+		}
+		mustDo(t, rdb.Set(ctx, p+"extid:MS-A", a.ID, 0))
+		mustDo(t, rdb.Del(ctx, p+"extid:MS-B"))
+
+		rep, err := s.Sweep(ctx)
+		if err != nil || rep.Released != 1 || rep.Restored != 1 {
+			t.Fatalf("sweep: %+v, %v; want 1 released, 1 restored", rep, err)
+		}
+		if _, err := s.ByExternalID(ctx, "MS-A"); err == nil {
+			t.Error("MS-A still reserved by a rejected request")
+		}
+		if h, err := s.ByExternalID(ctx, "MS-B"); err != nil || h != b.ID {
+			t.Errorf("MS-B held by %d, %v; want %d", h, err, b.ID)
+		}
+		if rep, err := s.Sweep(ctx); err != nil || rep.Repaired() {
+			t.Errorf("second sweep: %+v, %v", rep, err)
+		}
+	})
+}
+
+func TestSweepSkipsDamagedDocuments(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		r := mustCreate(t, s, newRequest("alice", ""))
+		mustDo(t, s.Client().HSet(ctx, storePrefix(t, s)+"{req:1}:doc", "spec", "{not json"))
+		quiet := s.WithErrorHandler(nil)
+		if _, err := quiet.Get(ctx, r.ID); err == nil {
+			t.Error("Get of a damaged document succeeded")
+		}
+		rep, err := quiet.Sweep(ctx)
+		if err != nil || rep.Damaged != 1 {
+			t.Errorf("sweep: %+v, %v; want 1 damaged", rep, err)
+		}
+	})
+}
+
+func mustDo(t *testing.T, c redis.Cmder) {
+	t.Helper()
+	if err := c.Err(); err != nil {
+		t.Fatal(err)
+	}
+}

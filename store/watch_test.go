@@ -1,0 +1,212 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+func TestWatchListDueOrder(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		now := clk.Now()
+		for id, at := range map[int64]time.Time{
+			1: now.Add(time.Minute), 2: now.Add(-time.Hour), 3: now, 4: now.Add(-time.Minute), 5: now.Add(time.Hour),
+		} {
+			if err := s.Watch(ctx, id, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Watch(ctx, 5, now.Add(-2*time.Hour)); err != nil { // moved earlier
+			t.Fatal(err)
+		}
+		if err := s.Unwatch(ctx, 4); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unwatch(ctx, 99); err != nil {
+			t.Errorf("unwatch of an unknown id: %v", err)
+		}
+		for _, c := range []struct {
+			at   time.Time
+			max  int
+			want []int64
+		}{
+			{now, 10, []int64{5, 2, 3}},
+			{now, 2, []int64{5, 2}},
+			{now.Add(time.Minute), 10, []int64{5, 2, 3, 1}},
+			{now.Add(-3 * time.Hour), 10, nil},
+			{now, 0, nil},
+		} {
+			got, err := s.DueWatches(ctx, c.at, c.max)
+			if err != nil || !equalIDs(got, c.want) {
+				t.Errorf("DueWatches(%s, %d) = %v, %v; want %v", c.at.Sub(now), c.max, got, err, c.want)
+			}
+		}
+		if at, ok, err := s.WatchDue(ctx, 1); err != nil || !ok || !at.Equal(now.Add(time.Minute)) {
+			t.Errorf("WatchDue(1) = %s %v %v", at, ok, err)
+		}
+		if _, ok, err := s.WatchDue(ctx, 4); err != nil || ok {
+			t.Errorf("WatchDue(unwatched) = %v %v", ok, err)
+		}
+	})
+}
+
+func TestLocks(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		lock := func(name, owner string) bool {
+			t.Helper()
+			ok, err := s.TryLock(ctx, name, owner, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !lock("watch:7", "replica-a") {
+			t.Fatal("first TryLock failed")
+		}
+		if lock("watch:7", "replica-b") || lock("watch:7", "replica-a") {
+			t.Error("a held lock was taken again")
+		}
+		// Unlock by a non-owner leaves the lock alone.
+		if err := s.Unlock(ctx, "watch:7", "replica-b"); err != nil {
+			t.Fatal(err)
+		}
+		if lock("watch:7", "replica-b") {
+			t.Error("non-owner's Unlock released the lock")
+		}
+		if !lock("digest:alice", "replica-b") {
+			t.Fatal("second lock")
+		}
+		locks, err := s.Locks(ctx)
+		if err != nil || len(locks) != 2 {
+			t.Fatalf("Locks = %+v, %v", locks, err)
+		}
+		for i, want := range []store.Lock{{Name: "digest:alice", Owner: "replica-b"}, {Name: "watch:7", Owner: "replica-a"}} {
+			if locks[i].Name != want.Name || locks[i].Owner != want.Owner || locks[i].TTL <= 0 || locks[i].TTL > time.Minute {
+				t.Errorf("lock %d = %+v, want %s held by %s", i, locks[i], want.Name, want.Owner)
+			}
+		}
+		if err := s.Unlock(ctx, "watch:7", "replica-a"); err != nil {
+			t.Fatal(err)
+		}
+		if !lock("watch:7", "replica-b") {
+			t.Error("owner's Unlock did not release the lock")
+		}
+		if err := s.ForceUnlock(ctx, "watch:7"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ForceUnlock(ctx, "watch:7"); !errors.Is(err, provisioning.ErrNotFound) {
+			t.Errorf("ForceUnlock of a free lock = %v, want ErrNotFound", err)
+		}
+		if locks, _ := s.Locks(ctx); len(locks) != 1 || locks[0].Name != "digest:alice" {
+			t.Errorf("Locks after releases = %+v", locks)
+		}
+		for _, bad := range []struct {
+			name, owner string
+			ttl         time.Duration
+		}{{"", "a", time.Second}, {"x", "", time.Second}, {"x", "a", 0}} {
+			if _, err := s.TryLock(ctx, bad.name, bad.owner, bad.ttl); err == nil {
+				t.Errorf("TryLock(%q, %q, %s) succeeded", bad.name, bad.owner, bad.ttl)
+			}
+		}
+	})
+}
+
+func TestLockHasOneHolder(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		held := 0
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := s.TryLock(ctx, "digest:2026-03-02T09:00:bob", fmt.Sprintf("replica-%d", i), time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					held++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if held != 1 {
+			t.Errorf("%d holders, want 1", held)
+		}
+	})
+}
+
+func TestOnce(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		for i, want := range []bool{true, false, false} {
+			got, err := s.Once(ctx, "slack-retry:Ev123", time.Hour)
+			if err != nil || got != want {
+				t.Errorf("call %d: Once = %v, %v; want %v", i+1, got, err, want)
+			}
+		}
+		if ok, _ := s.Once(ctx, "slack-retry:Ev124", time.Hour); !ok {
+			t.Error("another key was deduped")
+		}
+		if _, err := s.Once(ctx, "k", 0); err == nil {
+			t.Error("Once with no ttl succeeded")
+		}
+	})
+}
+
+func TestAllow(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		// Two replicas share one limit.
+		replicas := []*store.Store{s, s.WithClock(clk.Now)}
+		allow := func(i int) bool {
+			t.Helper()
+			ok, err := replicas[i%2].Allow(ctx, "new:alice", 3, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		for i := range 3 {
+			if !allow(i) {
+				t.Fatalf("event %d refused", i+1)
+			}
+			clk.Advance(10 * time.Second)
+		}
+		if allow(3) {
+			t.Fatal("4th event within the window allowed")
+		}
+		if ok, _ := s.Allow(ctx, "new:bob", 3, time.Minute); !ok {
+			t.Error("another key shares the limit")
+		}
+		clk.Advance(31 * time.Second) // the first event leaves the window
+		if !allow(4) {
+			t.Error("event after the window slid refused")
+		}
+		if allow(5) {
+			t.Error("window slid by more than one event")
+		}
+		if ok, err := s.Allow(ctx, "k", 0, time.Minute); ok || err != nil {
+			t.Errorf("limit 0 = %v, %v; want refused", ok, err)
+		}
+		if _, err := s.Allow(ctx, "k", 1, 0); err == nil {
+			t.Error("Allow with no window succeeded")
+		}
+	})
+}
