@@ -108,7 +108,7 @@ func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, err
 		if len(ids) == 0 {
 			break
 		}
-		docs, err := s.getMany(ctx, ids)
+		docs, _, err := s.readDocs(ctx, ids)
 		if err != nil {
 			return nil, fmt.Errorf("list requests: %w", err)
 		}
@@ -134,34 +134,6 @@ func (q Query) matches(r *provisioning.Request) bool {
 		return false
 	}
 	return q.Kind == "" || r.Kind == q.Kind
-}
-
-// getMany loads documents with one pipeline; a missing or damaged document is
-// nil in the result (the index pointed at something that is gone).
-func (s *Store) getMany(ctx context.Context, ids []int64) ([]*provisioning.Request, error) {
-	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.HGetAll(ctx, s.docKey(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*provisioning.Request, len(ids))
-	for i, c := range cmds {
-		if len(c.Val()) == 0 {
-			continue
-		}
-		r, err := decodeDoc(ids[i], c.Val())
-		if err != nil {
-			s.onError("list", err)
-			continue
-		}
-		out[i] = r
-	}
-	return out, nil
 }
 
 // source is one sorted set being read in pages by the merger.

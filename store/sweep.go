@@ -29,10 +29,18 @@ func (r SweepReport) Repaired() bool {
 // sweepBatch is how many documents one pipeline reads.
 const sweepBatch = 500
 
-// indexed is what the indexes should say about one request.
-type indexed struct {
-	version int64
-	score   float64
+// registry is a set naming the indexes of one family (owners, kinds), so
+// the sweeper finds indexes that no document refers to any more.
+type registry struct {
+	set string
+	key func(name string) string
+}
+
+func (s *Store) registries() []registry {
+	return []registry{
+		{s.ownersKey(), s.ownerKey},
+		{s.kindsKey(), func(k string) string { return s.kindKey(provisioning.Kind(k)) }},
+	}
 }
 
 // Sweep rebuilds the indexes from the documents: it reads requests 1..counter
@@ -72,6 +80,9 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 		}
 		rep.Damaged += damaged
 		for _, r := range docs {
+			if r == nil {
+				continue
+			}
 			rep.Requests++
 			versions[r.ID] = r.Version
 			m, score := strconv.FormatInt(r.ID, 10), unixMS(r.UpdatedAt)
@@ -87,13 +98,7 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	}
 	// Owner and kind indexes that no document wants any more are found
 	// through the registry sets.
-	for _, reg := range []struct {
-		set string
-		key func(string) string
-	}{
-		{s.ownersKey(), s.ownerKey},
-		{s.kindsKey(), func(k string) string { return s.kindKey(provisioning.Kind(k)) }},
-	} {
+	for _, reg := range s.registries() {
 		names, err := s.rdb.SMembers(ctx, reg.set).Result()
 		if err != nil {
 			return rep, fmt.Errorf("sweep: read %s: %w", reg.set, err)
@@ -116,8 +121,9 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	return rep, nil
 }
 
-// readDocs loads documents in one pipeline, skipping absent ones and counting
-// damaged ones.
+// readDocs loads documents with one pipeline. The result is aligned with
+// ids; an absent document (an index pointing at nothing) or a damaged one is
+// nil there, and damaged ones are counted and reported.
 func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*provisioning.Request, int, error) {
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -129,7 +135,7 @@ func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*provisioning.Requ
 	if err != nil {
 		return nil, 0, fmt.Errorf("read documents: %w", err)
 	}
-	var out []*provisioning.Request
+	out := make([]*provisioning.Request, len(ids))
 	damaged := 0
 	for i, c := range cmds {
 		if len(c.Val()) == 0 {
@@ -138,10 +144,10 @@ func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*provisioning.Requ
 		r, err := decodeDoc(ids[i], c.Val())
 		if err != nil {
 			damaged++
-			s.onError("sweep", err)
+			s.onError("read documents", err)
 			continue
 		}
-		out = append(out, r)
+		out[i] = r
 	}
 	return out, damaged, nil
 }
@@ -242,13 +248,7 @@ func (s *Store) repairIndexes(ctx context.Context, want map[string]map[string]fl
 // repairRegistries drops owners and kinds whose index is empty, so the
 // registry sets do not grow with names that no request uses any more.
 func (s *Store) repairRegistries(ctx context.Context, want map[string]map[string]float64) error {
-	for _, reg := range []struct {
-		set string
-		key func(string) string
-	}{
-		{s.ownersKey(), s.ownerKey},
-		{s.kindsKey(), func(k string) string { return s.kindKey(provisioning.Kind(k)) }},
-	} {
+	for _, reg := range s.registries() {
 		names, err := s.rdb.SMembers(ctx, reg.set).Result()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", reg.set, err)
