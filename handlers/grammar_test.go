@@ -20,8 +20,8 @@ func TestParseCommand(t *testing.T) {
 		{name: "empty", text: "  ", args: map[string]string{}},
 		{name: "words only", text: "template activate de-standard", words: []string{"template", "activate", "de-standard"}, args: map[string]string{}},
 		{
-			name: "slack escaped ampersand in quotes",
-			text: `new name="Müller &amp; Söhne GmbH" email=it@mueller.example`,
+			name:  "slack escaped ampersand in quotes",
+			text:  `new name="Müller &amp; Söhne GmbH" email=it@mueller.example`,
 			words: []string{"new"},
 			args:  map[string]string{"name": "Müller & Söhne GmbH", "email": "it@mueller.example"},
 			keys:  []string{"name", "email"},

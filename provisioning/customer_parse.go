@@ -66,18 +66,8 @@ const (
 // pre-filled) and every invalid key. spec is nil unless both are empty.
 func ParseCustomer(args map[string]string, opts CustomerOptions) (spec *CustomerSpec, missing []string, errs FieldErrors) {
 	c := &CustomerSpec{SubPartnerOrgID: opts.SubPartnerOrgID}
-	get := func(k string) (string, bool) {
-		v, ok := args[k]
-		v = strings.TrimSpace(v)
-		return v, ok && v != ""
-	}
-	need := func(k string) (string, bool) {
-		v, ok := get(k)
-		if !ok {
-			missing = append(missing, k)
-		}
-		return v, ok
-	}
+	in := &keyArgs{args: args}
+	get, need := in.get, in.need
 	checkUnknownCustomerKeys(args, &errs)
 
 	tmpl := customerTemplate(args, opts, &errs)
@@ -99,8 +89,8 @@ func ParseCustomer(args map[string]string, opts CustomerOptions) (spec *Customer
 	if v, ok := need("external-id"); ok {
 		c.ExternalID, _ = appendErr(&errs, "external-id")(ValidateExternalID("external-id", v))
 	}
-	parseCustomerCountry(c, tmpl, opts, get, &missing, &errs)
-	parseCustomerPackages(c, tmpl, get, &missing, &errs)
+	parseCustomerCountry(c, tmpl, opts, in, &errs)
+	parseCustomerPackages(c, tmpl, in, &errs)
 
 	if v, ok := get("provisioning-id"); ok {
 		id, err := validateToken("provisioning-id", v, "the Provisioning ID of a Partner Hub template", maxIDLen)
@@ -114,16 +104,16 @@ func ParseCustomer(args map[string]string, opts CustomerOptions) (spec *Customer
 			c.ProvisioningID = id
 		}
 	} else if _, named := get("template"); !named {
-		missing = append(missing, "template")
+		in.missing = append(in.missing, "template")
 	}
 
 	if v, ok := need("supported-location"); ok {
 		errs.Append("supported-location", ValidateYes("supported-location", v))
 	}
-	parseCustomerAddress(c, get, need, &errs)
-	parseCustomerLocale(c, tmpl, get, &missing, &errs)
+	parseCustomerAddress(c, in, &errs)
+	parseCustomerLocale(c, tmpl, in, &errs)
 
-	c.LocationName = "HQ"
+	c.LocationName = DefaultLocationName
 	if v, ok := get("location-name"); ok {
 		if err := checkText("location-name", v, maxLocationLen); err != nil {
 			errs.Append("location-name", err)
@@ -148,8 +138,8 @@ func ParseCustomer(args map[string]string, opts CustomerOptions) (spec *Customer
 	}
 	c.Limits = parseLimits(args, c.Packages, &errs)
 
-	if len(errs) > 0 || len(missing) > 0 {
-		return nil, missing, errs
+	if len(errs) > 0 || len(in.missing) > 0 {
+		return nil, in.missing, errs
 	}
 	return c, nil, nil
 }
@@ -185,28 +175,26 @@ func customerTemplate(args map[string]string, opts CustomerOptions, errs *FieldE
 	return opts.Template
 }
 
-type getter func(string) (string, bool)
-
-func parseCustomerCountry(c *CustomerSpec, tmpl *TemplateDefaults, opts CustomerOptions, get getter, missing *[]string, errs *FieldErrors) {
-	v, ok := get("country")
+func parseCustomerCountry(c *CustomerSpec, tmpl *TemplateDefaults, opts CustomerOptions, in *keyArgs, errs *FieldErrors) {
+	v, ok := in.get("country")
 	if !ok && tmpl != nil && tmpl.Country != "" {
 		v, ok = tmpl.Country, true
 	}
 	if !ok {
-		*missing = append(*missing, "country")
+		in.missing = append(in.missing, "country")
 		return
 	}
 	c.Country, _ = appendErr(errs, "country")(ValidateCountry("country", v, opts.SupportedCountries))
 	c.Address.Country = c.Country
 }
 
-func parseCustomerPackages(c *CustomerSpec, tmpl *TemplateDefaults, get getter, missing *[]string, errs *FieldErrors) {
-	v, ok := get("package")
+func parseCustomerPackages(c *CustomerSpec, tmpl *TemplateDefaults, in *keyArgs, errs *FieldErrors) {
+	v, ok := in.get("package")
 	if !ok && tmpl != nil && len(tmpl.Packages) > 0 {
 		v, ok = strings.Join(tmpl.Packages, ","), true
 	}
 	if !ok {
-		*missing = append(*missing, "package")
+		in.missing = append(in.missing, "package")
 		return
 	}
 	pkgs, perrs := ParsePackages("package", v)
@@ -214,11 +202,11 @@ func parseCustomerPackages(c *CustomerSpec, tmpl *TemplateDefaults, get getter, 
 	c.Packages = pkgs
 }
 
-func parseCustomerAddress(c *CustomerSpec, get, need getter, errs *FieldErrors) {
+func parseCustomerAddress(c *CustomerSpec, in *keyArgs, errs *FieldErrors) {
 	line := func(key string, dst *string, required bool, max int) {
-		fetch := get
+		fetch := in.get
 		if required {
-			fetch = need
+			fetch = in.need
 		}
 		if v, ok := fetch(key); ok {
 			errs.Append(key, checkText(key, v, max))
@@ -235,15 +223,15 @@ func parseCustomerAddress(c *CustomerSpec, get, need getter, errs *FieldErrors) 
 // parseCustomerLocale fills language and timezone: explicit keys win, then
 // the template, then the country's default. A multi-zone country without a
 // default makes timezone required.
-func parseCustomerLocale(c *CustomerSpec, tmpl *TemplateDefaults, get getter, missing *[]string, errs *FieldErrors) {
-	if v, ok := get("language"); ok {
+func parseCustomerLocale(c *CustomerSpec, tmpl *TemplateDefaults, in *keyArgs, errs *FieldErrors) {
+	if v, ok := in.get("language"); ok {
 		c.Language, _ = appendErr(errs, "language")(NormalizeLanguage("language", v))
 	} else if tmpl != nil && tmpl.Language != "" {
 		c.Language = tmpl.Language
 	} else if c.Country != "" {
 		c.Language = DefaultLanguage(c.Country)
 	}
-	if v, ok := get("timezone"); ok {
+	if v, ok := in.get("timezone"); ok {
 		c.Timezone, _ = appendErr(errs, "timezone")(ValidateTimezone("timezone", v))
 		return
 	}
@@ -255,7 +243,7 @@ func parseCustomerLocale(c *CustomerSpec, tmpl *TemplateDefaults, get getter, mi
 		return // country missing or invalid: already reported
 	}
 	if c.Timezone = DefaultTimezone(c.Country); c.Timezone == "" {
-		*missing = append(*missing, "timezone")
+		in.missing = append(in.missing, "timezone")
 	}
 }
 

@@ -119,3 +119,23 @@ func checkText(key, v string, max int) error {
 
 // quoteList renders values for "expected one of …" messages.
 func quoteList(values []string) string { return strings.Join(values, ", ") }
+
+// keyArgs reads command keys; a key given with an empty value counts as not
+// given. need records the required keys that are absent.
+type keyArgs struct {
+	args    map[string]string
+	missing []string
+}
+
+func (k *keyArgs) get(key string) (string, bool) {
+	v := strings.TrimSpace(k.args[key])
+	return v, v != ""
+}
+
+func (k *keyArgs) need(key string) (string, bool) {
+	v, ok := k.get(key)
+	if !ok {
+		k.missing = append(k.missing, key)
+	}
+	return v, ok
+}

@@ -66,18 +66,8 @@ func ValidateTemplateName(key, v string) (string, error) {
 // both are empty.
 func ParseTemplate(args map[string]string, opts TemplateOptions) (spec *TemplateSpec, missing []string, errs FieldErrors) {
 	t := &TemplateSpec{Auth: "webex", WebexCalls: true, Version: max(opts.Version, 1)}
-	get := func(k string) (string, bool) {
-		v, ok := args[k]
-		v = strings.TrimSpace(v)
-		return v, ok && v != ""
-	}
-	need := func(k string) (string, bool) {
-		v, ok := get(k)
-		if !ok {
-			missing = append(missing, k)
-		}
-		return v, ok
-	}
+	in := &keyArgs{args: args}
+	get, need := in.get, in.need
 	for _, k := range sortedKeys(args) {
 		if !slices.Contains(TemplateKeys, k) {
 			errs.Addf(k, "unknown key (expected one of %s)", quoteList(TemplateKeys))
@@ -110,7 +100,7 @@ func ParseTemplate(args map[string]string, opts TemplateOptions) (spec *Template
 		errs.Append("idp-entity-id", checkText("idp-entity-id", v, maxIDLen))
 		t.IdPEntityID = v
 	} else if t.Auth == "saml" || t.Auth == "oidc" {
-		missing = append(missing, "idp-entity-id")
+		in.missing = append(in.missing, "idp-entity-id")
 	}
 	if v, ok := need("sp-admin"); ok {
 		t.SPAdmin, _ = appendErr(&errs, "sp-admin")(ValidateEmail("sp-admin", v))
@@ -148,8 +138,8 @@ func ParseTemplate(args map[string]string, opts TemplateOptions) (spec *Template
 	if v, ok := get("provisioning-id"); ok {
 		t.ProvisioningID, _ = appendErr(&errs, "provisioning-id")(validateToken("provisioning-id", v, "the Provisioning ID Partner Hub shows for the template", maxIDLen))
 	}
-	if len(errs) > 0 || len(missing) > 0 {
-		return nil, missing, errs
+	if len(errs) > 0 || len(in.missing) > 0 {
+		return nil, in.missing, errs
 	}
 	return t, nil, nil
 }
