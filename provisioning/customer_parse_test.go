@@ -153,14 +153,7 @@ func TestParseCustomerErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := validCustomerArgs()
-			for k, v := range tt.change {
-				if v == "" {
-					delete(args, k)
-				} else {
-					args[k] = v
-				}
-			}
+			args := withChanges(validCustomerArgs(), tt.change)
 			spec, _, errs := ParseCustomer(args, tt.opts)
 			if spec != nil {
 				t.Fatalf("spec returned despite %s", tt.name)

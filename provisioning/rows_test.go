@@ -6,12 +6,17 @@ import (
 	"testing"
 )
 
-func rowsOpts() RowsOptions {
-	return RowsOptions{
+// rowsOpts is a calling customer's options, changed by change when not nil.
+func rowsOpts(change func(*RowsOptions)) RowsOptions {
+	o := RowsOptions{
 		Packages:       []string{"webex_calling", "webex_meetings", "cisco_calling_plan"},
 		AdminEmail:     "it@mueller.example",
 		DefaultCountry: "DE",
 	}
+	if change != nil {
+		change(&o)
+	}
+	return o
 }
 
 func TestParseRowsValid(t *testing.T) {
@@ -72,11 +77,7 @@ func TestParseRowsValid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := rowsOpts()
-			if tt.opts != nil {
-				tt.opts(&opts)
-			}
-			got, errs := ParseRows(tt.text, opts)
+			got, errs := ParseRows(tt.text, rowsOpts(tt.opts))
 			if errs != nil {
 				t.Fatalf("errors: %v", errs)
 			}
@@ -126,11 +127,7 @@ func TestParseRowsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := rowsOpts()
-			if tt.opts != nil {
-				tt.opts(&opts)
-			}
-			rows, errs := ParseRows(tt.text, opts)
+			rows, errs := ParseRows(tt.text, rowsOpts(tt.opts))
 			if rows != nil {
 				t.Fatalf("rows returned despite errors: %+v", rows)
 			}
@@ -152,9 +149,7 @@ func FuzzParseRows(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		opts := rowsOpts()
-		opts.Limits = map[string]int{"webex_calling": 3}
-		rows, errs := ParseRows(text, opts)
+		rows, errs := ParseRows(text, rowsOpts(func(o *RowsOptions) { o.Limits = map[string]int{"webex_calling": 3} }))
 		if (rows == nil) == (errs == nil) {
 			t.Fatalf("want rows xor errors, got %v and %v", rows, errs)
 		}

@@ -104,14 +104,7 @@ func TestParseTemplateErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := validTemplateArgs()
-			for k, v := range tt.change {
-				if v == "" {
-					delete(args, k)
-				} else {
-					args[k] = v
-				}
-			}
+			args := withChanges(validTemplateArgs(), tt.change)
 			spec, missing, errs := ParseTemplate(args, TemplateOptions{})
 			if spec != nil {
 				t.Fatal("spec returned")

@@ -25,6 +25,18 @@ func wantFieldError(t *testing.T, err error, key string, want ...string) {
 	}
 }
 
+// withChanges applies a test case's changes to valid args: "" deletes a key.
+func withChanges(args, change map[string]string) map[string]string {
+	for k, v := range change {
+		if v == "" {
+			delete(args, k)
+		} else {
+			args[k] = v
+		}
+	}
+	return args
+}
+
 func TestFieldErrors(t *testing.T) {
 	t.Parallel()
 	var es FieldErrors
