@@ -337,6 +337,10 @@ func TestEvents(t *testing.T) {
 	if ev, ok := router.events[0].InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); !ok || ev.User != "U0ALICE" {
 		t.Errorf("inner event = %#v", router.events[0].InnerEvent.Data)
 	}
+	w = serve(srv, signedRequest("/slack/events", []byte(`{"type":"event_callback","event_id":"Ev2","event":{"type":"no_such_event"}}`), time.Now()))
+	if w.Code != 200 || len(router.events) != 1 {
+		t.Errorf("unknown inner event: %d, %d events routed; want 200 and not routed", w.Code, len(router.events))
+	}
 	w = serve(srv, signedRequest("/slack/events", []byte(`{not json`), time.Now()))
 	if w.Code != 400 {
 		t.Errorf("malformed event: %d, want 400", w.Code)

@@ -317,6 +317,9 @@ func TestUpdateThrottle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if b := ta.fake.callsOf("chat.update")[0].Form.Get("blocks"); b != "[]" {
+		t.Errorf("an update without blocks sent blocks=%q, want [] so old buttons go", b)
+	}
 	if got := updateTexts(ta.fake); !slices.Equal(got, []string{"step 0"}) {
 		t.Fatalf("within the window: %q, want only the first", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/sirupsen/logrus"
+	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers"
 )
@@ -119,7 +120,10 @@ func (s *SlackAPI) pruneUpdates() {
 
 func (s *SlackAPI) sendUpdate(ctx context.Context, channel, ts string, m handlers.Message) error {
 	return s.do(ctx, "chat.update", func() error {
-		_, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...)
+		// Always send blocks, "[]" included: an update replaces the whole
+		// message, and without blocks Slack would keep the old ones (buttons).
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+		_, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts, opts...)
 		return err
 	})
 }
