@@ -23,6 +23,8 @@ type ModeError struct {
 func (e *ModeError) Error() string { return e.Msg }
 
 // Errors is every problem Load found, so an operator fixes them in one go.
+// Its text is one problem, or "N problems:" and one indented line each;
+// the caller adds its own prefix ("onboardbot: configuration: ...").
 // errors.As(err, new(*ModeError)) finds the exit-2 case inside it.
 type Errors struct {
 	Problems []error
@@ -30,10 +32,10 @@ type Errors struct {
 
 func (e *Errors) Error() string {
 	if len(e.Problems) == 1 {
-		return "configuration: " + e.Problems[0].Error()
+		return e.Problems[0].Error()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "configuration: %d problems:", len(e.Problems))
+	fmt.Fprintf(&b, "%d problems:", len(e.Problems))
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(p.Error())
