@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -33,15 +34,36 @@ func (e *SyntaxError) Error() string { return e.Message }
 // pass, so "&amp;lt;" becomes "&lt;" and not "<".
 var slackUnescape = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
+// slackLink is Slack's markup for a link it recognised in typed text:
+// <mailto:a@b.example|a@b.example>, <http://b.example|b.example>. Slack
+// escapes a typed '<' as &lt;, so a literal '<' here is always markup.
+var slackLink = regexp.MustCompile(`<(mailto:|https?://)([^|<>]*)(?:\|([^<>]*))?>`)
+
+// unwrapSlackLinks replaces link markup with what the user typed: the label,
+// or the target when there is none.
+func unwrapSlackLinks(text string) string {
+	return slackLink.ReplaceAllStringFunc(text, func(m string) string {
+		sub := slackLink.FindStringSubmatch(m)
+		if sub[3] != "" {
+			return sub[3]
+		}
+		if sub[1] == "mailto:" {
+			return sub[2]
+		}
+		return sub[1] + sub[2]
+	})
+}
+
 // closingQuote maps each opening quote to the one that ends its value. Phones
-// and macOS turn typed quotes into typographic ones, so those count too.
-var closingQuote = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '‘': '’'}
+// and macOS turn typed quotes into typographic ones, in the user's locale
+// (English “…”, German „…“, French «…»), so those count too.
+var closingQuote = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '‘': '’', '„': '“', '‚': '‘', '«': '»'}
 
 // ParseCommand splits the text of a slash command into leading words and
 // key=value pairs. It checks only the shape; which keys a sub-command
 // accepts is up to the sub-command.
 func ParseCommand(text string) (Command, error) {
-	p := &cmdParser{src: []rune(slackUnescape.Replace(text))}
+	p := &cmdParser{src: []rune(slackUnescape.Replace(unwrapSlackLinks(text)))}
 	cmd := Command{Args: map[string]string{}}
 	for {
 		p.skipSpace()

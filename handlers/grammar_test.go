@@ -82,6 +82,15 @@ func TestParseCommand(t *testing.T) {
 			args: map[string]string{"rows": "a,b,a@x.example\nc,d,c@x.example", "name": "x"},
 			keys: []string{"rows", "name"},
 		},
+		{name: "German quotes", text: `name=„Müller & Söhne“`, args: map[string]string{"name": "Müller & Söhne"}, keys: []string{"name"}},
+		{name: "French quotes", text: `name=«A B»`, args: map[string]string{"name": "A B"}, keys: []string{"name"}},
+		{
+			name: "Slack link markup unwrapped",
+			text: `email=<mailto:it@mueller.example|it@mueller.example> order=<http://t.example/7|t.example/7> brand=<https://b.example>`,
+			args: map[string]string{"email": "it@mueller.example", "order": "t.example/7", "brand": "https://b.example"},
+			keys: []string{"email", "order", "brand"},
+		},
+		{name: "escaped angle brackets are text", text: `name="&lt;mailto:x|y&gt;"`, args: map[string]string{"name": "<mailto:x|y>"}, keys: []string{"name"}},
 		{name: "apostrophe in unquoted value", text: `name=O'Brien`, args: map[string]string{"name": "O'Brien"}, keys: []string{"name"}},
 		{name: "non-breaking space separates", text: "name=a\u00a0email=b", args: map[string]string{"name": "a", "email": "b"}, keys: []string{"name", "email"}},
 	}
