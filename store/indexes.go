@@ -23,7 +23,9 @@ type Query struct {
 // takes it out of every other state index. It runs after the document write
 // and is idempotent, so a crash in between is healed by the next Sweep;
 // failures are reported to the error handler for the same reason.
-func (s *Store) updateIndexes(ctx context.Context, r *provisioning.Request, _ provisioning.State) {
+// prev, when not nil, is the request before the change: a Mutate that moved
+// it to another owner or kind takes it out of the old indexes.
+func (s *Store) updateIndexes(ctx context.Context, r, prev *provisioning.Request) {
 	member := strconv.FormatInt(r.ID, 10)
 	score := unixMS(r.UpdatedAt)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -41,6 +43,12 @@ func (s *Store) updateIndexes(ctx context.Context, r *provisioning.Request, _ pr
 		}
 		p.ZAdd(ctx, s.kindKey(r.Kind), redis.Z{Score: score, Member: member})
 		p.SAdd(ctx, s.kindsKey(), string(r.Kind))
+		if prev != nil && prev.Requester != r.Requester && prev.Requester != "" {
+			p.ZRem(ctx, s.ownerKey(prev.Requester), member)
+		}
+		if prev != nil && prev.Kind != r.Kind {
+			p.ZRem(ctx, s.kindKey(prev.Kind), member)
+		}
 		return nil
 	})
 	if err != nil {
@@ -94,6 +102,11 @@ func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, err
 			sources = append(sources, s.stateKey(st))
 		}
 	}
+	// Read a little more than asked, as some entries may be filtered out.
+	page := listPage
+	if q.Limit > 0 {
+		page = min(max(2*q.Limit, 10), listPage)
+	}
 	m := &merger{s: s, newest: q.Newest, heads: make([]source, len(sources))}
 	for i, key := range sources {
 		m.heads[i].key = key
@@ -101,7 +114,7 @@ func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, err
 	var out []*provisioning.Request
 	seen := map[int64]bool{}
 	for q.Limit <= 0 || len(out) < q.Limit {
-		ids, err := m.next(ctx, listPage)
+		ids, err := m.next(ctx, page)
 		if err != nil {
 			return nil, fmt.Errorf("list requests: %w", err)
 		}

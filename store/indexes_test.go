@@ -121,6 +121,36 @@ func TestIndexesFollowTransitions(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		seed(t, s, clk)
 		checkIndexes(t, s)
+
+		// A change of owner or kind moves the request between indexes.
+		ctx := context.Background()
+		_, err := s.Transition(ctx, 2, provisioning.Transition{
+			From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "admin", Action: "reassigned",
+			Mutate: func(r *provisioning.Request) error {
+				r.Requester, r.Kind = "dave", provisioning.KindLocation
+				return nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			q    store.Query
+			want []int64
+		}{
+			{store.Query{Owner: "bob"}, []int64{6}},
+			{store.Query{Owner: "dave"}, []int64{2}},
+			{store.Query{Kind: provisioning.KindUsers}, []int64{3}},
+			{store.Query{Kind: provisioning.KindLocation}, []int64{4, 2}},
+		} {
+			got, err := s.List(ctx, c.q)
+			if err != nil || !equalIDs(ids(got), c.want) {
+				t.Errorf("List(%+v) = %v, %v; want %v", c.q, ids(got), err, c.want)
+			}
+		}
+		if rep, err := s.Sweep(ctx); err != nil || rep.Repaired() {
+			t.Errorf("sweep after reassignment: %+v, %v; want nothing to repair", rep, err)
+		}
 	})
 }
 

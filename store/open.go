@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -23,22 +25,56 @@ import (
 // later, and the client reconnects on its own.
 func Open(ctx context.Context, rawURL string) (redis.UniversalClient, func() error, error) {
 	if strings.TrimSpace(rawURL) == "" {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.Start(); err != nil {
-			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
-		}
-		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		return rdb, func() error {
-			err := rdb.Close()
-			mr.Close()
-			return err
-		}, nil
+		return openEmbedded()
 	}
 	rdb, err := parseURL(rawURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	return rdb, rdb.Close, nil
+}
+
+// expiryTick is how often the embedded Redis lets TTLs run down.
+const expiryTick = 100 * time.Millisecond
+
+// openEmbedded starts miniredis. miniredis does not expire keys by itself
+// (its clock only moves when told), so a goroutine moves it with the wall
+// clock: locks, dedupe keys and provisional reservations expire as on a real
+// server.
+func openEmbedded() (redis.UniversalClient, func() error, error) {
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(expiryTick)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				mr.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	var once sync.Once
+	return rdb, func() error {
+		var err error
+		once.Do(func() {
+			err = rdb.Close()
+			close(stop)
+			<-done
+			mr.Close()
+		})
+		return err
+	}, nil
 }
 
 func parseURL(rawURL string) (redis.UniversalClient, error) {

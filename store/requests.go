@@ -77,7 +77,7 @@ func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
 		}
 	}
 	*r = c
-	s.updateIndexes(ctx, &c, "")
+	s.updateIndexes(ctx, &c, nil)
 	return nil
 }
 
@@ -190,7 +190,9 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 		if err != nil {
 			return nil, fmt.Errorf("transition %s: %w", ref, err)
 		}
-		// cur is a fresh decode, so Mutate works on a private copy.
+		// cur is a fresh decode, so Mutate works on a private copy; prev
+		// keeps what the indexes hold now.
+		prev := *cur
 		next := cur
 		from := cur.State
 		oldVersion := cur.Version
@@ -216,7 +218,7 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 		if !ok {
 			continue // someone wrote first: re-read and decide again
 		}
-		s.updateIndexes(ctx, next, from)
+		s.updateIndexes(ctx, next, &prev)
 		if next.ExternalID != "" && next.State.ReleasesExternalID() {
 			s.releaseExternalID(ctx, next.ExternalID, id)
 		}

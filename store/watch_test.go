@@ -210,3 +210,29 @@ func TestAllow(t *testing.T) {
 		}
 	})
 }
+
+// TestKeysExpire: locks and dedupe keys run out on every backend, the
+// embedded one included.
+func TestKeysExpire(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		if ok, err := s.Once(ctx, "short", 50*time.Millisecond); !ok || err != nil {
+			t.Fatalf("Once = %v, %v", ok, err)
+		}
+		if ok, err := s.TryLock(ctx, "short", "a", 50*time.Millisecond); !ok || err != nil {
+			t.Fatalf("TryLock = %v, %v", ok, err)
+		}
+		waitFor(t, "the dedupe key to expire", func() bool {
+			ok, err := s.Once(ctx, "short", time.Minute)
+			return err == nil && ok
+		})
+		waitFor(t, "the lock to expire", func() bool {
+			ok, err := s.TryLock(ctx, "short", "b", time.Minute)
+			return err == nil && ok
+		})
+		if locks, err := s.Locks(ctx); err != nil || len(locks) != 1 || locks[0].Owner != "b" {
+			t.Errorf("Locks = %+v, %v; want the lock of b only", locks, err)
+		}
+	})
+}

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/onboardbot/onboardbot/store"
@@ -59,13 +58,16 @@ func Client(t testing.TB) redis.UniversalClient {
 	return Miniredis(t)
 }
 
-// Miniredis returns a client of a fresh in-process miniredis, stopped when
+// Miniredis returns a client of a fresh in-process miniredis (the embedded
+// Redis of store.Open, whose TTLs run down with the wall clock), stopped when
 // the test ends.
 func Miniredis(t testing.TB) redis.UniversalClient {
 	t.Helper()
-	mr := miniredis.RunT(t)
-	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { _ = c.Close() })
+	c, closer, err := store.Open(context.Background(), "")
+	if err != nil {
+		t.Fatalf("embedded redis: %v", err)
+	}
+	t.Cleanup(func() { _ = closer() })
 	return c
 }
 
