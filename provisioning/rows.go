@@ -268,8 +268,14 @@ func parseRow(line int, cell func(int) string, opts RowsOptions, errs *FieldErro
 		}
 		r.Extension = v
 	}
-	if CallingSubscriberPackage(r.Package) && cell(colPhone) == "" && r.Extension == "" {
+	hasNumber := cell(colPhone) != "" || r.Extension != ""
+	switch {
+	case CallingSubscriberPackage(r.Package) && !hasNumber:
 		errs.Addf(rowKey(line, "phone"), "%s is a calling package: give a phone number (or auto) or an extension", r.Package)
+	case IsSubscriberPackage(r.Package) && !CallingSubscriberPackage(r.Package) && hasNumber:
+		// A meetings-only user has no line; a number here would be taken
+		// from the location's pool for nothing.
+		errs.Addf(rowKey(line, "phone"), "%s is not a calling package: leave phone and extension empty", r.Package)
 	}
 	if r.Location == "" {
 		r.Location = DefaultLocationName

@@ -99,6 +99,7 @@ func TestParseRowsErrors(t *testing.T) {
 	}{
 		{"invalid phone", "A,B,a@x.example;C,D,c@x.example;E,F,e@x.example,webex_calling,+49 123", nil, "row 3: phone", `row 3: phone: "+49 123" is not a valid phone number`},
 		{"calling row without number", "A,B,a@x.example,webex_calling", nil, "row 1: phone", "calling package: give a phone number (or auto) or an extension"},
+		{"meetings row with a number", "A,B,a@x.example,webex_meetings,auto", nil, "row 1: phone", "webex_meetings is not a calling package"},
 		{"extension too short", "A,B,a@x.example,webex_calling,,1", nil, "row 1: extension", `"1" is not an extension (2 to 10 digits)`},
 		{"extension letters", "A,B,a@x.example,webex_calling,,12a", nil, "row 1: extension", "2 to 10 digits"},
 		{"not a subscriber package", "A,B,a@x.example,cisco_calling_plan,auto", nil, "row 1: package", `"cisco_calling_plan" is not a subscriber package`},
@@ -157,8 +158,8 @@ func FuzzParseRows(f *testing.F) {
 			if r.Line != i+1 || r.Email == "" || r.Package == "" || r.Location == "" {
 				t.Fatalf("bad row %+v", r)
 			}
-			if CallingSubscriberPackage(r.Package) && r.Phone == "" && r.Extension == "" {
-				t.Fatalf("calling row without number: %+v", r)
+			if CallingSubscriberPackage(r.Package) == (r.Phone == "" && r.Extension == "") {
+				t.Fatalf("calling row without number or meetings row with one: %+v", r)
 			}
 		}
 	})
