@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -141,6 +143,51 @@ func TestParseCommandErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The CONTRACT example, as Slack sends it, goes through the grammar and the
+// customer validation in one piece.
+func TestCommandToCustomer(t *testing.T) {
+	t.Parallel()
+	const valid = `new name="Müller &amp; Söhne GmbH" email=it@mueller.example external-id=MS-001 country=DE ` +
+		`package=webex_calling provisioning-id=PROV-DE-1 supported-location=yes address="Hauptstraße 1" ` +
+		`city=Berlin zip=10115 timezone=Europe/Berlin language=de_DE`
+	cmd, err := ParseCommand(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cmd.Words, []string{"new"}) {
+		t.Fatalf("words = %v", cmd.Words)
+	}
+	spec, missing, errs := provisioning.ParseCustomer(cmd.Args, provisioning.CustomerOptions{})
+	if spec == nil {
+		t.Fatalf("missing %v, errs %v", missing, errs)
+	}
+	if spec.Name != "Müller & Söhne GmbH" || spec.Address.Line1 != "Hauptstraße 1" || spec.ExternalID != "MS-001" {
+		t.Errorf("spec = %+v", spec)
+	}
+
+	for _, tt := range []struct{ change, key string }{
+		{"email=not-an-email", "email"},
+		{"country=XX", "country"},
+		{"timezone=Mars/Base", "timezone"},
+		{"package=webex_golf", "package"},
+		{`address="` + strings.Repeat("ü", 51) + `"`, "address"},
+		{"external-id=R-5", "external-id"},
+		{"external-id=10042", "external-id"},
+	} {
+		key, _, _ := strings.Cut(tt.change, "=")
+		text := strings.Replace(valid, " "+key+"=", " "+tt.change+" old-"+key+"=", 1)
+		cmd, err := ParseCommand(text)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.change, err)
+		}
+		delete(cmd.Args, "old-"+key)
+		_, _, errs := provisioning.ParseCustomer(cmd.Args, provisioning.CustomerOptions{})
+		if !errs.Has(tt.key) || !strings.HasPrefix(errs.Error(), tt.key+": ") {
+			t.Errorf("%s: errors %q do not name %s", tt.change, errs.Error(), tt.key)
+		}
 	}
 }
 
