@@ -69,6 +69,29 @@ type CallingLineID struct {
 	PhoneNumber string `json:"phoneNumber,omitempty"`
 }
 
+// RouteConnection is a calling location's premises PSTN route.
+type RouteConnection struct {
+	Type string `json:"type"` // TRUNK or ROUTE_GROUP
+	ID   string `json:"id"`
+}
+
+// CallingLocationDetails is "Get Location Webex Calling Details": a location
+// that answers it is enabled for calling.
+type CallingLocationDetails struct {
+	ID                   string           `json:"id"`
+	Name                 string           `json:"name"`
+	AnnouncementLanguage string           `json:"announcementLanguage,omitempty"`
+	CallingLineID        CallingLineID    `json:"callingLineId"`
+	Connection           *RouteConnection `json:"connection,omitempty"`
+	SubscriptionID       string           `json:"subscriptionId,omitempty"`
+	ExternalCallerIDName string           `json:"externalCallerIdName,omitempty"`
+	UserLimit            int              `json:"userLimit,omitempty"`
+	PAccessNetworkInfo   string           `json:"pAccessNetworkInfo,omitempty"` // emergency location identifier
+	OutsideDialDigit     string           `json:"outsideDialDigit,omitempty"`
+	RoutingPrefix        string           `json:"routingPrefix,omitempty"`
+	DefaultDomain        string           `json:"defaultDomain,omitempty"`
+}
+
 // CallingLocationUpdate is the body of "Update Location Webex Calling
 // Details", reduced to what onboardbot sets: the main number and the
 // emergency location identifier (pAccessNetworkInfo; Webex takes it only for
@@ -156,6 +179,21 @@ func (cl *Client) GetLocation(ctx context.Context, orgID, locationID string) (*L
 func (cl *Client) EnableCallingLocation(ctx context.Context, orgID string, req CallingLocationRequest) error {
 	_, err := cl.do(ctx, call{op: fmt.Sprintf("enable calling for location %q", req.Name), route: routeEnableCallingLocation, query: url.Values{"orgId": {orgID}}, body: req})
 	return err
+}
+
+// GetCallingLocation reads a location's Webex Calling details; 404 when the
+// location is not enabled for calling.
+func (cl *Client) GetCallingLocation(ctx context.Context, orgID, locationID string) (*CallingLocationDetails, error) {
+	op := fmt.Sprintf("get calling location %q", locationID)
+	resp, err := cl.do(ctx, call{op: op, route: routeGetCallingLocation, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
+	if err != nil {
+		return nil, err
+	}
+	var d CallingLocationDetails
+	if err := decode(op, resp, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 // UpdateCallingLocation sets a calling location's main number and emergency

@@ -22,6 +22,7 @@ const (
 	routeListLocations         = "GET /locations"
 	routeGetLocation           = "GET /locations/{locationId}"
 	routeEnableCallingLocation = "POST /telephony/config/locations"
+	routeGetCallingLocation    = "GET /telephony/config/locations/{locationId}"
 	routeUpdateCallingLocation = "PUT /telephony/config/locations/{locationId}"
 	routeGetPSTNConnection     = "GET /telephony/pstn/locations/{locationId}/connection"
 
@@ -53,6 +54,7 @@ var Operations = []string{
 	routeListLocations,
 	routeGetLocation,
 	routeEnableCallingLocation,
+	routeGetCallingLocation,
 	routeUpdateCallingLocation,
 	routeGetPSTNConnection,
 	routeListNumbers,
