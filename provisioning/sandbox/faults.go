@@ -1,0 +1,105 @@
+package sandbox
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// earlyTolerance forgives clock and scheduling jitter: a retry this close to the deadline
+// the sandbox gave is not early.
+const earlyTolerance = 50 * time.Millisecond
+
+// countEarlyRetry counts a call made with a token before the Retry-After deadline this
+// sandbox gave that token (by a 429 or a 503).
+func (s *Sandbox) countEarlyRetry(c *call) {
+	deadline, ok := s.retryAfter[c.token]
+	if !ok {
+		return
+	}
+	if c.now.Before(deadline.Add(-earlyTolerance)) {
+		s.stats.EarlyRetries++
+		s.stats.EarlyRetriesByToken[tokenLabel(c.token)]++
+		return
+	}
+	delete(s.retryAfter, c.token)
+}
+
+// tokenLabel keeps a token usable as a stats key without printing all of it.
+func tokenLabel(tok string) string {
+	if len(tok) <= 8 {
+		return tok
+	}
+	return tok[:4] + "…" + tok[len(tok)-4:]
+}
+
+// rateLimit is a token bucket of capacity Rate (burst = rate) refilled at Rate per second.
+// Over the limit it answers 429 with Retry-After in whole seconds, rounded up, and
+// remembers that deadline for the token.
+func (s *Sandbox) rateLimit(c *call) *response {
+	rate := s.opts.Rate
+	if rate <= 0 {
+		return nil
+	}
+	burst := math.Max(rate, 1)
+	if !s.bucketAt.IsZero() {
+		s.bucket = math.Min(burst, s.bucket+c.now.Sub(s.bucketAt).Seconds()*rate)
+	} else {
+		s.bucket = burst
+	}
+	s.bucketAt = c.now
+	if s.bucket >= 1 {
+		s.bucket--
+		return nil
+	}
+	wait := int(math.Ceil((1 - s.bucket) / rate))
+	if wait < 1 {
+		wait = 1
+	}
+	s.stats.RateLimited++
+	resp := c.fail(http.StatusTooManyRequests, "Too many requests have been sent in a given amount of time.")
+	s.setRetryAfter(c, resp, wait)
+	return resp
+}
+
+func (s *Sandbox) setRetryAfter(c *call, resp *response, seconds int) {
+	resp.header.Set("Retry-After", strconv.Itoa(seconds))
+	deadline := c.now.Add(time.Duration(seconds) * time.Second)
+	if prev, ok := s.retryAfter[c.token]; !ok || deadline.After(prev) {
+		s.retryAfter[c.token] = deadline
+	}
+}
+
+type faultKind int
+
+const (
+	faultNone faultKind = iota
+	fault5xx
+	faultTimeout
+)
+
+// fault draws one number per call from the seeded generator (under s.mu), so a given seed
+// and call sequence always injects the same faults.
+func (s *Sandbox) fault() faultKind {
+	if s.opts.P5xx <= 0 && s.opts.PTimeout <= 0 {
+		return faultNone
+	}
+	x := s.rng.Float64()
+	switch {
+	case x < s.opts.P5xx:
+		return fault5xx
+	case x < s.opts.P5xx+s.opts.PTimeout:
+		return faultTimeout
+	}
+	return faultNone
+}
+
+// unavailable is an injected 503, with Retry-After so that the client's patience is
+// measured too. The call has no effect.
+func (s *Sandbox) unavailable(c *call) *response {
+	resp := c.failCode(http.StatusServiceUnavailable, 2560,
+		"Service unavailable: calling services are in maintenance, retry later.")
+	s.setRetryAfter(c, resp, 1)
+	return resp
+}
