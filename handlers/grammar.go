@@ -72,6 +72,11 @@ func ParseCommand(text string) (Command, error) {
 		}
 		start := p.pos
 		key, isPair := p.scanKey()
+		if isPair && len(key) >= 16 && checkKey(key) != nil && p.onlyPaddingLeft() {
+			// A base64 org id with '=' padding is a positional word, not a
+			// key; short tokens such as Name= stay key errors.
+			isPair = false
+		}
 		if !isPair {
 			p.pos = start
 			word, err := p.scanWord()
@@ -151,6 +156,17 @@ func (p *cmdParser) scanKey() (string, bool) {
 		p.pos++
 	}
 	return "", false
+}
+
+// onlyPaddingLeft reports whether the token after its first '=' consists of
+// further '=' only, as at the end of base64.
+func (p *cmdParser) onlyPaddingLeft() bool {
+	for i := p.pos; i < len(p.src) && !unicode.IsSpace(p.src[i]); i++ {
+		if p.src[i] != '=' {
+			return false
+		}
+	}
+	return true
 }
 
 // scanWord reads a positional word; a quoted word may contain spaces.

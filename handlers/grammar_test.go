@@ -84,6 +84,13 @@ func TestParseCommand(t *testing.T) {
 			args: map[string]string{"rows": "a,b,a@x.example\nc,d,c@x.example", "name": "x"},
 			keys: []string{"rows", "name"},
 		},
+		{
+			name:  "base64 org id with padding is a word",
+			text:  "users Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi81== rows=a,b,c@x.example",
+			words: []string{"users", "Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi81=="},
+			args:  map[string]string{"rows": "a,b,c@x.example"},
+			keys:  []string{"rows"},
+		},
 		{name: "German quotes", text: `name=„Müller & Söhne“`, args: map[string]string{"name": "Müller & Söhne"}, keys: []string{"name"}},
 		{name: "French quotes", text: `name=«A B»`, args: map[string]string{"name": "A B"}, keys: []string{"name"}},
 		{
@@ -123,6 +130,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{name: "duplicate key", text: `name=a email=b name=c`, key: "name", want: []string{"name: given twice"}},
 		{name: "word after pair", text: `new name=Müller Söhne email=a@b.example`, want: []string{`"Söhne"`, "after name=", "quote values"}},
 		{name: "upper-case key", text: `Name=x`, key: "Name", want: []string{`"Name"`, "lower-case", "name="}},
+		{name: "upper-case key without value", text: `new Name= email=x`, key: "Name", want: []string{"lower-case"}},
 		{name: "empty key", text: `=x`, want: []string{"without a key"}},
 		{name: "text after closing quote", text: `name="a"b`, key: "name", want: []string{"name:", "closing"}},
 	}
