@@ -39,9 +39,12 @@ func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
 	if !r.State.Valid() {
 		return fmt.Errorf("create request: unknown state %q", r.State)
 	}
+	// A request created in a state that holds nothing (an imported rejected
+	// one, say) reserves nothing either.
+	reserve := r.ExternalID != "" && !r.State.ReleasesExternalID()
 	// Refuse a held external id before taking a number, so refusals do not
 	// leave gaps in the request ids.
-	if r.ExternalID != "" {
+	if reserve {
 		if holder, err := s.ByExternalID(ctx, r.ExternalID); err == nil {
 			return &provisioning.ExternalIDTaken{ExternalID: r.ExternalID, Holder: holder}
 		} else if !errors.Is(err, provisioning.ErrNotFound) {
@@ -53,7 +56,7 @@ func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
 		return fmt.Errorf("create request: next id: %w", err)
 	}
 	idStr := strconv.FormatInt(id, 10)
-	if r.ExternalID != "" {
+	if reserve {
 		if err := s.reserve(ctx, r.ExternalID, id); err != nil {
 			return err
 		}
@@ -63,7 +66,7 @@ func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
 	c := *r
 	c.ID, c.Version, c.CreatedAt, c.UpdatedAt = id, 1, now, now
 	if err := s.writeNew(ctx, &c); err != nil {
-		if c.ExternalID != "" {
+		if reserve {
 			// Best effort: a reservation left behind expires on its own.
 			if rerr := deleteIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(c.ExternalID)}, idStr).Err(); rerr != nil {
 				s.onError("create: release external id", rerr)
@@ -71,7 +74,7 @@ func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
 		}
 		return err
 	}
-	if c.ExternalID != "" {
+	if reserve {
 		if err := persistIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(c.ExternalID)}, idStr).Err(); err != nil {
 			s.onError("create: confirm external id "+c.ExternalID, err)
 		}

@@ -29,10 +29,10 @@ func (s *Store) Unwatch(ctx context.Context, requestID int64) error {
 	return nil
 }
 
-// DueWatches returns up to max request ids due at or before now, most
+// DueWatches returns up to limit request ids due at or before now, most
 // overdue first. Callers take each under a lock (TryLock) before working.
-func (s *Store) DueWatches(ctx context.Context, now time.Time, max int) ([]int64, error) {
-	if max <= 0 {
+func (s *Store) DueWatches(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	if limit <= 0 {
 		return nil, nil
 	}
 	members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
@@ -40,7 +40,7 @@ func (s *Store) DueWatches(ctx context.Context, now time.Time, max int) ([]int64
 		Start:   "-inf",
 		Stop:    strconv.FormatInt(now.UnixMilli(), 10),
 		ByScore: true,
-		Count:   int64(max),
+		Count:   int64(limit),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("due watches: %w", err)
