@@ -399,6 +399,19 @@ func decode(op string, r *response, out any) error {
 	return nil
 }
 
+// fetch runs c and decodes its answer into a new T.
+func fetch[T any](ctx context.Context, cl *Client, c call) (*T, *response, error) {
+	resp, err := cl.do(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := new(T)
+	if err := decode(c.op, resp, out); err != nil {
+		return nil, nil, err
+	}
+	return out, resp, nil
+}
+
 // redact removes tok from s: Webex never echoes tokens, but an error text is
 // shown in Slack, so we do not rely on it.
 func redact(s, tok string) string {

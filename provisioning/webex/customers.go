@@ -210,16 +210,8 @@ func (cl *Client) PrecheckCustomer(ctx context.Context, req CustomerRequest) (*P
 	if req.CustomerInfo != nil {
 		body.CustomerInfo = &precheckCustomerInfo{Name: req.CustomerInfo.Name, PrimaryEmail: req.CustomerInfo.PrimaryEmail}
 	}
-	const op = "precheck customer"
-	resp, err := cl.do(ctx, call{op: op, route: routePrecheckCustomer, subPartner: true, body: body})
-	if err != nil {
-		return nil, err
-	}
-	var p Precheck
-	if err := decode(op, resp, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	p, _, err := fetch[Precheck](ctx, cl, call{op: "precheck customer", route: routePrecheckCustomer, subPartner: true, body: body})
+	return p, err
 }
 
 // CreateCustomer provisions a customer (asynchronously: poll GetCustomer)
@@ -262,39 +254,21 @@ func lastSegment(raw string) string {
 
 // GetCustomer reads one customer.
 func (cl *Client) GetCustomer(ctx context.Context, id string) (*Customer, error) {
-	op := fmt.Sprintf("get customer %q", id)
-	resp, err := cl.do(ctx, call{op: op, route: routeGetCustomer, params: []string{id}, subPartner: true})
+	c, _, err := fetch[Customer](ctx, cl, call{op: fmt.Sprintf("get customer %q", id), route: routeGetCustomer, params: []string{id}, subPartner: true})
 	if err != nil {
-		return nil, err
-	}
-	var c Customer
-	if err := decode(op, resp, &c); err != nil {
 		return nil, err
 	}
 	if c.ID == "" {
 		c.ID = id
 	}
-	return &c, nil
+	return c, nil
 }
 
 // ListCustomers returns every customer matching q, across all pages.
 func (cl *Client) ListCustomers(ctx context.Context, q CustomerQuery) ([]Customer, error) {
-	const op = "list customers"
 	query := url.Values{"externalId": {q.ExternalID}, "orgId": {q.OrgID}, "status": {q.Status}}
-	var out []Customer
-	err := cl.listAll(ctx, call{op: op, route: routeListCustomers, query: query, subPartner: true},
-		pager{offsetParam: "offset", size: 100},
-		func(r *response) (int, error) {
-			var page struct {
-				Items []Customer `json:"items"`
-			}
-			if err := decode(op, r, &page); err != nil {
-				return 0, err
-			}
-			out = append(out, page.Items...)
-			return len(page.Items), nil
-		})
-	return out, err
+	return listItems[Customer](ctx, cl, call{op: "list customers", route: routeListCustomers, query: query, subPartner: true},
+		pager{offsetParam: "offset", size: 100})
 }
 
 // UpdateCustomer changes a customer's packages (the complete list) and

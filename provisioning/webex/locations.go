@@ -125,12 +125,8 @@ type idBody struct {
 // CreateLocation creates a location in the customer's org and returns its id.
 func (cl *Client) CreateLocation(ctx context.Context, orgID string, req LocationRequest) (string, error) {
 	op := fmt.Sprintf("create location %q", req.Name)
-	resp, err := cl.do(ctx, call{op: op, route: routeCreateLocation, query: url.Values{"orgId": {orgID}}, body: req})
+	body, resp, err := fetch[idBody](ctx, cl, call{op: op, route: routeCreateLocation, query: url.Values{"orgId": {orgID}}, body: req})
 	if err != nil {
-		return "", err
-	}
-	var body idBody
-	if err := decode(op, resp, &body); err != nil {
 		return "", err
 	}
 	if body.ID == "" {
@@ -144,35 +140,13 @@ func (cl *Client) CreateLocation(ctx context.Context, orgID string, req Location
 
 // ListLocations returns every location of the org (pages by Link header).
 func (cl *Client) ListLocations(ctx context.Context, orgID string) ([]Location, error) {
-	const op = "list locations"
-	var out []Location
-	err := cl.listAll(ctx, call{op: op, route: routeListLocations, query: url.Values{"orgId": {orgID}}},
-		pager{},
-		func(r *response) (int, error) {
-			var page struct {
-				Items []Location `json:"items"`
-			}
-			if err := decode(op, r, &page); err != nil {
-				return 0, err
-			}
-			out = append(out, page.Items...)
-			return len(page.Items), nil
-		})
-	return out, err
+	return listItems[Location](ctx, cl, call{op: "list locations", route: routeListLocations, query: url.Values{"orgId": {orgID}}}, pager{})
 }
 
 // GetLocation reads one location.
 func (cl *Client) GetLocation(ctx context.Context, orgID, locationID string) (*Location, error) {
-	op := fmt.Sprintf("get location %q", locationID)
-	resp, err := cl.do(ctx, call{op: op, route: routeGetLocation, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
-	if err != nil {
-		return nil, err
-	}
-	var l Location
-	if err := decode(op, resp, &l); err != nil {
-		return nil, err
-	}
-	return &l, nil
+	l, _, err := fetch[Location](ctx, cl, call{op: fmt.Sprintf("get location %q", locationID), route: routeGetLocation, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
+	return l, err
 }
 
 // EnableCallingLocation adds an existing location to Webex Calling.
@@ -184,16 +158,8 @@ func (cl *Client) EnableCallingLocation(ctx context.Context, orgID string, req C
 // GetCallingLocation reads a location's Webex Calling details; 404 when the
 // location is not enabled for calling.
 func (cl *Client) GetCallingLocation(ctx context.Context, orgID, locationID string) (*CallingLocationDetails, error) {
-	op := fmt.Sprintf("get calling location %q", locationID)
-	resp, err := cl.do(ctx, call{op: op, route: routeGetCallingLocation, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
-	if err != nil {
-		return nil, err
-	}
-	var d CallingLocationDetails
-	if err := decode(op, resp, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
+	d, _, err := fetch[CallingLocationDetails](ctx, cl, call{op: fmt.Sprintf("get calling location %q", locationID), route: routeGetCallingLocation, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
+	return d, err
 }
 
 // UpdateCallingLocation sets a calling location's main number and emergency
@@ -206,14 +172,6 @@ func (cl *Client) UpdateCallingLocation(ctx context.Context, orgID, locationID s
 
 // GetPSTNConnection reads a location's PSTN connection.
 func (cl *Client) GetPSTNConnection(ctx context.Context, orgID, locationID string) (*PSTNConnection, error) {
-	op := fmt.Sprintf("get PSTN connection of location %q", locationID)
-	resp, err := cl.do(ctx, call{op: op, route: routeGetPSTNConnection, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
-	if err != nil {
-		return nil, err
-	}
-	var p PSTNConnection
-	if err := decode(op, resp, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	p, _, err := fetch[PSTNConnection](ctx, cl, call{op: fmt.Sprintf("get PSTN connection of location %q", locationID), route: routeGetPSTNConnection, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
+	return p, err
 }

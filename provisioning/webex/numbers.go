@@ -125,14 +125,6 @@ func (cl *Client) ActivateNumbers(ctx context.Context, orgID, locationID string,
 
 // ValidateNumbers asks whether numbers can be added to the org.
 func (cl *Client) ValidateNumbers(ctx context.Context, orgID string, numbers []string) (*NumberValidation, error) {
-	op := fmt.Sprintf("validate %d numbers", len(numbers))
-	resp, err := cl.do(ctx, call{op: op, route: routeValidateNumbers, query: url.Values{"orgId": {orgID}}, body: numbersBody{PhoneNumbers: numbers}})
-	if err != nil {
-		return nil, err
-	}
-	var v NumberValidation
-	if err := decode(op, resp, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	v, _, err := fetch[NumberValidation](ctx, cl, call{op: fmt.Sprintf("validate %d numbers", len(numbers)), route: routeValidateNumbers, query: url.Values{"orgId": {orgID}}, body: numbersBody{PhoneNumbers: numbers}})
+	return v, err
 }

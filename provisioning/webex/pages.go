@@ -61,6 +61,23 @@ func (cl *Client) listAll(ctx context.Context, c call, p pager, page func(*respo
 	return &APIError{Op: c.op, Message: fmt.Sprintf("more than %d pages", maxPages)}
 }
 
+// listItems fetches every page of c, whose answers hold their items under
+// "items" (the wholesale and Locations APIs).
+func listItems[T any](ctx context.Context, cl *Client, c call, p pager) ([]T, error) {
+	var out []T
+	err := cl.listAll(ctx, c, p, func(r *response) (int, error) {
+		var page struct {
+			Items []T `json:"items"`
+		}
+		if err := decode(c.op, r, &page); err != nil {
+			return 0, err
+		}
+		out = append(out, page.Items...)
+		return len(page.Items), nil
+	})
+	return out, err
+}
+
 // nextLink returns the target of rel="next" in the Link headers, or "".
 func nextLink(h http.Header) string {
 	for _, v := range h.Values("Link") {

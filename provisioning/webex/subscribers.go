@@ -94,16 +94,8 @@ type SubscriberQuery struct {
 
 // PrecheckSubscriber asks Webex whether req would provision.
 func (cl *Client) PrecheckSubscriber(ctx context.Context, req SubscriberRequest) (*Precheck, error) {
-	op := fmt.Sprintf("precheck subscriber %q", req.Email)
-	resp, err := cl.do(ctx, call{op: op, route: routePrecheckSubscriber, subPartner: true, body: req})
-	if err != nil {
-		return nil, err
-	}
-	var p Precheck
-	if err := decode(op, resp, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	p, _, err := fetch[Precheck](ctx, cl, call{op: fmt.Sprintf("precheck subscriber %q", req.Email), route: routePrecheckSubscriber, subPartner: true, body: req})
+	return p, err
 }
 
 // CreateSubscriber provisions a subscriber. 200 means done; 202 means the
@@ -115,74 +107,41 @@ func (cl *Client) CreateSubscriber(ctx context.Context, req SubscriberRequest) (
 	if req.ProvisioningParameters != nil {
 		body.ProvisioningParameters = *req.ProvisioningParameters
 	}
-	resp, err := cl.do(ctx, call{op: op, route: routeCreateSubscriber, subPartner: true, body: body})
+	sub, resp, err := fetch[Subscriber](ctx, cl, call{op: op, route: routeCreateSubscriber, subPartner: true, body: body})
 	if err != nil {
 		return nil, err
 	}
-	var s Subscriber
-	if err := decode(op, resp, &s); err != nil {
-		return nil, err
-	}
-	if s.Status == "" {
-		s.Status = SubscriberProvisioned
+	if sub.Status == "" {
+		sub.Status = SubscriberProvisioned
 		if resp.status == http.StatusAccepted {
-			s.Status = SubscriberPendingUserMigration
+			sub.Status = SubscriberPendingUserMigration
 		}
 	}
-	if s.ID == "" {
-		s.ID = lastSegment(resp.header.Get("Location"))
+	if sub.ID == "" {
+		sub.ID = lastSegment(resp.header.Get("Location"))
 	}
-	return &s, nil
+	return sub, nil
 }
 
 // ListSubscribers returns every subscriber matching q, across all pages.
 // Webex does not list the customer's administrator.
 func (cl *Client) ListSubscribers(ctx context.Context, q SubscriberQuery) ([]Subscriber, error) {
-	const op = "list subscribers"
 	query := url.Values{"customerId": {q.CustomerID}, "email": {q.Email}, "status": {q.Status}}
-	var out []Subscriber
-	err := cl.listAll(ctx, call{op: op, route: routeListSubscribers, query: query, subPartner: true},
-		pager{offsetParam: "offset", size: maxSubscriberPage},
-		func(r *response) (int, error) {
-			var page struct {
-				Items []Subscriber `json:"items"`
-			}
-			if err := decode(op, r, &page); err != nil {
-				return 0, err
-			}
-			out = append(out, page.Items...)
-			return len(page.Items), nil
-		})
-	return out, err
+	return listItems[Subscriber](ctx, cl, call{op: "list subscribers", route: routeListSubscribers, query: query, subPartner: true},
+		pager{offsetParam: "offset", size: maxSubscriberPage})
 }
 
 // GetSubscriber reads one subscriber.
 func (cl *Client) GetSubscriber(ctx context.Context, id string) (*Subscriber, error) {
-	op := fmt.Sprintf("get subscriber %q", id)
-	resp, err := cl.do(ctx, call{op: op, route: routeGetSubscriber, params: []string{id}, subPartner: true})
-	if err != nil {
-		return nil, err
-	}
-	var s Subscriber
-	if err := decode(op, resp, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	sub, _, err := fetch[Subscriber](ctx, cl, call{op: fmt.Sprintf("get subscriber %q", id), route: routeGetSubscriber, params: []string{id}, subPartner: true})
+	return sub, err
 }
 
 // UpdateSubscriber changes a subscriber's package (and, when moving to a
 // calling package, its number or extension).
 func (cl *Client) UpdateSubscriber(ctx context.Context, id string, upd SubscriberUpdate) (*Subscriber, error) {
-	op := fmt.Sprintf("update subscriber %q", id)
-	resp, err := cl.do(ctx, call{op: op, route: routeUpdateSubscriber, params: []string{id}, subPartner: true, body: upd})
-	if err != nil {
-		return nil, err
-	}
-	var s Subscriber
-	if err := decode(op, resp, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	sub, _, err := fetch[Subscriber](ctx, cl, call{op: fmt.Sprintf("update subscriber %q", id), route: routeUpdateSubscriber, params: []string{id}, subPartner: true, body: upd})
+	return sub, err
 }
 
 // DeleteSubscriber removes a subscriber.
