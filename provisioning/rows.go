@@ -113,17 +113,19 @@ func ParseRows(text string, opts RowsOptions) ([]UserRow, FieldErrors) {
 			return strings.TrimSpace(rec[idx])
 		}
 		r, ok := parseRow(line, cell, opts, &errs)
-		if !ok {
-			continue
-		}
 		key := strings.ToLower(r.Email)
+		// Checked for invalid rows too, so one round of fixes is enough.
 		if first, dup := seen[key]; dup {
 			errs.Addf(rowKey(line, "email"), "%q is also in row %d; give each user once", r.Email, first)
 			continue
 		}
-		seen[key] = line
-		r.AlreadyExists = existing[key]
-		rows = append(rows, r)
+		if key != "" {
+			seen[key] = line
+		}
+		if ok {
+			r.AlreadyExists = existing[key]
+			rows = append(rows, r)
+		}
 	}
 	checkLimits(rows, opts, &errs)
 	if len(errs) > 0 {

@@ -106,6 +106,7 @@ func TestParseRowsErrors(t *testing.T) {
 		{"not the customer's package", "A,B,a@x.example,webex_suite,auto", nil, "row 1: package", `"webex_suite" is not one of the customer's packages (webex_calling, webex_meetings, cisco_calling_plan)`},
 		{"unknown package", "A,B,a@x.example,webex_golf,auto", nil, "row 1: package", "not a Webex package"},
 		{"duplicate email", "A,B,a@x.example,webex_meetings;C,D,A@X.example,webex_meetings", nil, "row 2: email", `"A@x.example" is also in row 1`},
+		{"duplicate of an invalid row", "A,B,a@x.example,webex_golf;C,D,a@x.example,webex_meetings", nil, "row 2: email", "is also in row 1"},
 		{"bad email", "A,B,nope,webex_meetings", nil, "row 1: email", `row 1: email: "nope" is not an email address`},
 		{"missing names", ",,a@x.example,webex_meetings", nil, "row 1: first", "missing"},
 		{"admin must get primary", "It,Admin,it@mueller.example,webex_meetings", nil, "row 1: package", "must get the primary package webex_calling"},
