@@ -107,13 +107,17 @@ func (e *e2e) approveValue() string {
 	return ""
 }
 
+// slackText is every text and block sent with method, with Go's JSON
+// escapes of & < > undone so that assertions read like Slack renders.
 func (e *e2e) slackText(method string) string {
 	var b strings.Builder
 	for _, c := range e.slack.Calls(method) {
 		b.WriteString(c.Form.Get("text") + "\n" + c.Form.Get("blocks") + "\n")
 	}
-	return b.String()
+	return jsonUnescaper.Replace(b.String())
 }
+
+var jsonUnescaper = strings.NewReplacer(`\u0026`, "&", `\u003c`, "<", `\u003e`, ">")
 
 func TestEndToEndCustomerProvisioned(t *testing.T) {
 	e := newE2E(t)
