@@ -33,7 +33,9 @@ type OAuthConfig struct {
 }
 
 // expiryMargin refreshes an access token this long before Webex says it
-// expires, so a call never starts with a token about to die.
+// expires, so a call never starts with a token about to die. Short-lived
+// tokens (a sandbox with --token-ttl) use a quarter of their lifetime
+// instead, or every call would refresh.
 const expiryMargin = time.Minute
 
 // NewOAuthTokens returns a TokenSource that gets access tokens with the
@@ -69,8 +71,9 @@ type oauthTokens struct {
 
 	mu      sync.Mutex // guards the fields below
 	access  string
-	expiry  time.Time // zero: unknown, trusted until a 401
-	refresh string    // newest refresh token this process knows
+	expiry  time.Time     // zero: unknown, trusted until a 401
+	margin  time.Duration // refresh this long before expiry
+	refresh string        // newest refresh token this process knows
 	// unsaved is set when a rotated refresh token could not be persisted:
 	// it is the only valid one, so it wins over the store until saved.
 	unsaved bool
@@ -79,7 +82,7 @@ type oauthTokens struct {
 func (o *oauthTokens) current() (string, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	valid := o.access != "" && (o.expiry.IsZero() || o.now().Add(expiryMargin).Before(o.expiry))
+	valid := o.access != "" && (o.expiry.IsZero() || o.now().Add(o.margin).Before(o.expiry))
 	return o.access, valid
 }
 
@@ -142,6 +145,10 @@ func (o *oauthTokens) Refresh(ctx context.Context, stale string) (string, error)
 	}
 	o.mu.Lock()
 	o.access, o.expiry, o.refresh = t.AccessToken, t.Expiry, newRT
+	o.margin = expiryMargin
+	if !t.Expiry.IsZero() {
+		o.margin = min(expiryMargin, t.Expiry.Sub(o.now())/4)
+	}
 	o.unsaved = newRT != stored
 	o.mu.Unlock()
 	if newRT != stored {

@@ -193,16 +193,41 @@ func TestOAuthReplicasShareRotatedToken(t *testing.T) {
 	}
 }
 
-func TestOAuthExpiredTokenRefreshedProactively(t *testing.T) {
+func TestOAuthExpiringTokenRefreshedProactively(t *testing.T) {
 	t.Parallel()
-	ep := newTokenEndpoint("rt-0")
-	ep.ttl = 30 // under the expiry margin: every Token() must refresh
-	ts := newOAuth(t, ep, newMemStore(), "rt-0")
-	ctx := context.Background()
-	t1, _ := ts.Token(ctx)
-	t2, err := ts.Token(ctx)
-	if err != nil || t1 == t2 {
-		t.Fatalf("tokens %q then %q (%v): a token about to expire must be replaced", t1, t2, err)
+	tests := []struct {
+		name    string
+		ttl     int           // expires_in
+		advance time.Duration // time passed before the second Token()
+		refresh bool
+	}{
+		{"fresh token reused", 3600, 30 * time.Minute, false},
+		{"within a minute of expiry", 3600, 59*time.Minute + 10*time.Second, true},
+		{"short-lived token reused early", 20, 10 * time.Second, false},
+		{"short-lived token near expiry", 20, 16 * time.Second, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ep := newTokenEndpoint("rt-0")
+			ep.ttl = tc.ttl
+			ts := newOAuth(t, ep, newMemStore(), "rt-0").(*oauthTokens)
+			var mu sync.Mutex
+			now := time.Now()
+			ts.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			ctx := context.Background()
+			t1, err := ts.Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			now = now.Add(tc.advance)
+			mu.Unlock()
+			t2, err := ts.Token(ctx)
+			if err != nil || (t1 != t2) != tc.refresh {
+				t.Fatalf("tokens %q then %q (%v); want refresh %v", t1, t2, err, tc.refresh)
+			}
+		})
 	}
 }
 
