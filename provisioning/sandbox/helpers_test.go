@@ -174,3 +174,14 @@ func (e *env) provisioned(ext string) (customerID, orgID string) {
 	}
 	return id, g.str(e.t, "orgId")
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func jsonReader(t testing.TB, v any) io.Reader {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
+}

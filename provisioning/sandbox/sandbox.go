@@ -20,6 +20,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -393,6 +394,9 @@ func (c *call) decode(v any) *response {
 	}
 	if dec.More() {
 		return c.fail(http.StatusBadRequest, "The request body has data after the JSON object.")
+	}
+	if err := exactKeys(c.body, reflect.TypeOf(v)); err != nil {
+		return c.fail(http.StatusBadRequest, "The request body is not valid JSON for this operation.", err.Error())
 	}
 	return nil
 }
