@@ -230,7 +230,13 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 			refreshed = true
 			newTok, rerr := cl.tokens.Refresh(ctx, tok)
 			if rerr != nil {
-				return nil, fmt.Errorf("%s: 401 and token refresh failed: %w", c.op, rerr)
+				// Still the 401 to the caller, so IsRetryable and the status
+				// stay meaningful; a token endpoint that is down for a moment
+				// makes it worth retrying later.
+				apiErr.Message += "; token refresh failed: " + redact(rerr.Error(), tok)
+				apiErr.Retryable = IsRetryable(rerr)
+				apiErr.err = rerr
+				return nil, apiErr
 			}
 			tok = newTok
 			attempt-- // not a retry of a transient fault: keep the budget

@@ -256,10 +256,13 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 		wantCalls  int
 		wantErr    bool
 		refreshErr error
+		wantRetry  bool
 	}{
 		{name: "401 then ok", replies: []reply{{status: 401}, {status: 200, body: okCustomer}}, wantCalls: 2},
 		{name: "second 401 is final", replies: []reply{{status: 401}}, wantCalls: 2, wantErr: true},
 		{name: "refresh fails", replies: []reply{{status: 401}}, wantCalls: 1, wantErr: true, refreshErr: errors.New("store down")},
+		{name: "token endpoint busy", replies: []reply{{status: 401}}, wantCalls: 1, wantErr: true,
+			refreshErr: &APIError{Op: "refresh access token", Status: 503, Message: "Service Unavailable", Retryable: true}, wantRetry: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -280,8 +283,15 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 			if srv.auth(0) != "Bearer tok-0" || (tc.wantCalls > 1 && srv.auth(1) != "Bearer tok-1") {
 				t.Errorf("tokens sent: %q then %q", srv.auth(0), srv.auth(tc.wantCalls-1))
 			}
-			if tc.wantErr && IsRetryable(err) {
-				t.Errorf("401 error must be final: %v", err)
+			if tc.wantErr && IsRetryable(err) != tc.wantRetry {
+				t.Errorf("IsRetryable(%v) = %v, want %v", err, IsRetryable(err), tc.wantRetry)
+			}
+			var apiErr *APIError
+			if tc.wantErr && (!errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized) {
+				t.Errorf("err = %v, want a 401 *APIError", err)
+			}
+			if tc.refreshErr != nil && !errors.Is(err, tc.refreshErr) {
+				t.Errorf("err = %v, want it to wrap the refresh failure", err)
 			}
 		})
 	}
