@@ -52,7 +52,7 @@ type HTTPOptions struct {
 	// Ready reports whether Redis and Slack auth work; its error names the
 	// failing check and must not contain secrets. Nil means always ready.
 	Ready func(ctx context.Context) error
-	// Metrics serves /metrics (usually (*Metrics).Handler()); nil: 404.
+	// Metrics serves /metrics; nil: Stats.Handler(), or 404 without Stats.
 	Metrics http.Handler
 	// Stats records ack latency per route; nil records nothing.
 	Stats  *Metrics
@@ -96,6 +96,9 @@ func NewHTTPServer(o HTTPOptions) *HTTPServer {
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	metrics := o.Metrics
+	if metrics == nil && o.Stats != nil {
+		metrics = o.Stats.Handler()
+	}
 	if metrics == nil {
 		metrics = http.NotFoundHandler()
 	}
