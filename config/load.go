@@ -417,7 +417,7 @@ func (l *loader) duration(name, def string) time.Duration {
 func (l *loader) schedule(name, def string) string {
 	v := l.str(name, def)
 	if _, err := cron.ParseStandard(v); err != nil {
-		l.errs.add(name, "%q is not a cron schedule: %v (expected five fields, e.g. %q, optionally after CRON_TZ=Europe/Berlin)", v, err, def)
+		l.errs.add(name, "%q is not a cron schedule: %v (expected five fields like %q, optionally after CRON_TZ=Europe/Berlin)", v, err, def)
 		return ""
 	}
 	return v
