@@ -98,7 +98,12 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Registry lets cmd or tests add collectors of their own.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+func (m *Metrics) Registry() *prometheus.Registry {
+	if m == nil {
+		return nil
+	}
+	return m.reg
+}
 
 // ObserveAck records how long answering a Slack request on route took.
 func (m *Metrics) ObserveAck(route string, d time.Duration) {
