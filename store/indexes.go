@@ -79,8 +79,9 @@ func (s *Store) Count(ctx context.Context, states ...provisioning.State) (int64,
 	return n, nil
 }
 
-// listPage is how many index entries List reads from one index at a time.
-const listPage = 200
+// defaultListPage is how many index entries List reads from one index at a
+// time.
+const defaultListPage = 200
 
 // List returns the requests that match q, ordered by UpdatedAt. It walks the
 // sorted-set indexes page by page (merging several state indexes), loads the
@@ -103,9 +104,9 @@ func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, err
 		}
 	}
 	// Read a little more than asked, as some entries may be filtered out.
-	page := listPage
+	page := s.listPage
 	if q.Limit > 0 {
-		page = min(max(2*q.Limit, 10), listPage)
+		page = min(max(2*q.Limit, 10), s.listPage)
 	}
 	m := &merger{s: s, newest: q.Newest, heads: make([]source, len(sources))}
 	for i, key := range sources {

@@ -160,7 +160,8 @@ func TestListPagesThroughLargeIndexes(t *testing.T) {
 	t.Parallel()
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
-		const n = 450
+		s = s.WithListPage(10)
+		const n = 45
 		for i := range n {
 			st := provisioning.StateDraft
 			if i%2 == 1 {
@@ -181,9 +182,14 @@ func TestListPagesThroughLargeIndexes(t *testing.T) {
 				t.Fatalf("position %d holds R-%d", i, r.ID)
 			}
 		}
-		got, err = s.List(ctx, store.Query{Owner: "alice", Newest: true, Limit: 250})
-		if err != nil || len(got) != 250 || got[0].ID != n || got[249].ID != n-249 {
-			t.Fatalf("newest 250: %d items, %v", len(got), err)
+		got, err = s.List(ctx, store.Query{Owner: "alice", Newest: true, Limit: 25})
+		if err != nil || len(got) != 25 || got[0].ID != n || got[24].ID != n-24 {
+			t.Fatalf("newest 25: %d items, %v", len(got), err)
+		}
+		// A limit that needs more than one page of one index.
+		got, err = s.List(ctx, store.Query{States: []provisioning.State{provisioning.StateFailed}, Owner: "alice", Limit: 15})
+		if err != nil || len(got) != 15 || got[14].ID != 30 {
+			t.Fatalf("failed, limit 15: %v, %v", ids(got), err)
 		}
 	})
 }

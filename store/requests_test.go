@@ -374,3 +374,27 @@ func TestAppendAudit(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedCreateReleasesReservation: when the document cannot be written
+// (here: a document already sits at the next id, as after a counter reset),
+// the external id is free again.
+func TestFailedCreateReleasesReservation(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		mustDo(t, s.Client().HSet(ctx, storePrefix(t, s)+"{req:1}:doc", "id", "1"))
+		if err := s.Create(ctx, newRequest("alice", "MS-FAIL")); err == nil {
+			t.Fatal("Create over an existing document succeeded")
+		}
+		if h, err := s.ByExternalID(ctx, "MS-FAIL"); !errors.Is(err, provisioning.ErrNotFound) {
+			t.Errorf("reservation kept by %d (%v) after a failed create", h, err)
+		}
+		r := mustCreate(t, s, newRequest("alice", "MS-FAIL"))
+		if h, err := s.ByExternalID(ctx, "MS-FAIL"); err != nil || h != r.ID {
+			t.Errorf("ByExternalID = %d, %v; want %d", h, err, r.ID)
+		}
+		if ttl := s.Client().PTTL(ctx, storePrefix(t, s)+"extid:MS-FAIL").Val(); ttl >= 0 {
+			t.Errorf("reservation of a written request still expires (%s)", ttl)
+		}
+	})
+}

@@ -57,6 +57,7 @@ type Store struct {
 	now          func() time.Time
 	claimTimeout time.Duration
 	streamMaxLen int64
+	listPage     int
 	onError      func(op string, err error)
 	groupReady   *groupFlag
 }
@@ -69,6 +70,7 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 		now:          time.Now,
 		claimTimeout: DefaultClaimTimeout,
 		streamMaxLen: 100000,
+		listPage:     defaultListPage,
 		onError:      func(string, error) {},
 		groupReady:   &groupFlag{},
 	}

@@ -16,7 +16,7 @@ type SweepReport struct {
 	Damaged      int // documents that could not be decoded (left alone)
 	Added        int // index entries added or re-scored
 	Removed      int // index entries that pointed at the wrong place or nothing
-	Released     int // external id reservations of ended or vanished requests freed
+	Released     int // external id reservations of ended requests freed
 	Restored     int // reservations of active requests put back
 	SkippedMoved int // requests that changed during the sweep (their own update indexes them)
 }
@@ -46,8 +46,9 @@ func (s *Store) registries() []registry {
 // Sweep rebuilds the indexes from the documents: it reads requests 1..counter
 // in pipelined batches (never SCAN), adds missing and re-scores wrong index
 // entries, removes entries that point at the wrong state, owner or kind or at
-// nothing, frees external id reservations of requests that ended or vanished
-// and restores those of active requests. It is idempotent; cmd/ runs it at
+// nothing, frees external id reservations of requests that ended and
+// restores those of active requests (a reservation whose request was never
+// written is provisional and expires by itself). It is idempotent; cmd/ runs it at
 // start and periodically. A request that changes while the sweep runs is
 // left to its own index update.
 func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
