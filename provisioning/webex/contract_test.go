@@ -229,3 +229,38 @@ func TestContractUnderFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestContractOAuthReplicas: two replicas share the refresh token store
+// against the sandbox's token endpoint, which refuses a used refresh token;
+// access tokens that expire are replaced without failing a call.
+func TestContractOAuthReplicas(t *testing.T) {
+	t.Parallel()
+	spec := spectest.Load(t)
+	spec.Exempt(tokenOp)
+	opts := quietOptions()
+	opts.ClientID, opts.ClientSecret, opts.RefreshToken = "cid", "csecret", "refresh-0"
+	opts.TokenTTL = time.Second
+	sb := sandbox.New(opts)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(func() { sb.Close(); srv.Close() })
+	hc := &http.Client{Transport: spec.Transport(t, nil), Timeout: 10 * time.Second}
+	store := newMemStore()
+	oc := OAuthConfig{TokenURL: srv.URL + "/v1/access_token", ClientID: "cid", ClientSecret: "csecret", Store: store, HTTPClient: hc}
+	replicas := []*Client{
+		New(Config{BaseURL: srv.URL + "/v1", HTTPClient: hc, Tokens: NewOAuthTokens(oc, "refresh-0")}),
+		New(Config{BaseURL: srv.URL + "/v1", HTTPClient: hc, Tokens: NewOAuthTokens(oc, "refresh-0")}),
+	}
+	ctx := context.Background()
+	req := CustomerRequest{Address: Address{AddressLine1: "Hauptstr. 1", City: "Berlin", Country: "DE"}}
+	for round := range 2 {
+		for i, cl := range replicas {
+			if _, err := cl.PrecheckCustomer(ctx, req); err != nil {
+				t.Fatalf("round %d replica %d: %v", round, i, err)
+			}
+		}
+		time.Sleep(time.Second) // every access token expires
+	}
+	if st := sb.Stats(); st.TokensIssued != 4 {
+		t.Errorf("tokens issued = %d, want 4 (one per replica per round)", st.TokensIssued)
+	}
+}
