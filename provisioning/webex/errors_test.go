@@ -165,3 +165,27 @@ func TestNextLink(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeAnswers feeds outside bytes to every decoder of successful
+// answers and to the header parsers: none may panic.
+func FuzzDecodeAnswers(f *testing.F) {
+	for _, s := range []string{
+		`{"message":"success","info":[{"infoCode":100}]}`, `{"info":{"infoCode":"x"}}`,
+		`{"id":"c","errors":[{"errorCode":"1"}],"resourceDetails":{"packages":[{"name":"webex_calling","warnings":[1]}]}}`,
+		`{"items":[{"id":1}]}`, `{"phoneNumbers":[{"mainNumber":"yes"}]}`, `[]`, `nul`,
+	} {
+		f.Add([]byte(s), "https://webexapis.com/v1/wholesale/customers/X", "3")
+	}
+	f.Fuzz(func(t *testing.T, body []byte, location, retryAfter string) {
+		r := &response{status: 200, header: http.Header{"Location": {location}}, body: body}
+		_ = decode("op", r, new(Precheck))
+		_ = decode("op", r, new(Customer))
+		_ = decode("op", r, new(Subscriber))
+		_ = decode("op", r, new(NumberValidation))
+		_ = decode("op", r, new(struct{ PhoneNumbers []Number }))
+		_ = lastSegment(location)
+		if d := parseRetryAfter(retryAfter, time.Now()); d < 0 {
+			t.Fatalf("negative Retry-After %v", d)
+		}
+	})
+}
