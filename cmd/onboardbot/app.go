@@ -51,6 +51,7 @@ type App struct {
 	worker  *provisioning.Worker
 	sandbox *sandbox.Sandbox
 	metrics *bot.Metrics
+	slack   *bot.SlackAPI // nil in console mode
 
 	closers []func() error
 	cancel  context.CancelFunc
@@ -110,7 +111,17 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		}
 		messenger = console
 	default:
-		messenger = bot.NewSlackAPI(cfg.SlackBotToken.Value(), cfg.SlackAPIURL, a.log.WithField("component", "slack"))
+		api := bot.NewSlackAPI(cfg.SlackBotToken.Value(), cfg.SlackAPIURL, a.log.WithField("component", "slack")).WithMetrics(a.metrics)
+		a.slack = api
+		// The last progress update of a message may be held back by the
+		// throttle: send it before exiting.
+		a.closers = append(a.closers, func() error {
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			api.Flush(flushCtx)
+			return nil
+		})
+		messenger = api
 	}
 
 	a.handler = handlers.New(handlers.Deps{
@@ -183,6 +194,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 			Router:        a.handler,
 			Ready:         a.ready,
 			Metrics:       a.metrics.Handler(),
+			Stats:         a.metrics,
 			Logger:        a.log.WithField("component", "http"),
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -203,11 +215,16 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// ready is /readyz: Redis answers (and, in Slack modes, Slack auth is ok —
-// checked by the transport).
+// ready is /readyz: Redis answers and, in Slack modes, Slack accepts the
+// bot token.
 func (a *App) ready(ctx context.Context) error {
 	if err := a.store.Ping(ctx); err != nil {
 		return errors.New("redis unreachable")
+	}
+	if a.slack != nil {
+		if err := a.slack.AuthTest(ctx); err != nil {
+			return errors.New("slack auth.test failed")
+		}
 	}
 	return nil
 }
