@@ -89,7 +89,12 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			a.log.Warn("REDIS_URL is not set: using an embedded in-process Redis; run one replica only, state is lost on exit")
 		}
 	}
-	a.store = store.New(rdb, cfg.RedisPrefix)
+	storeLog := a.log.WithField("component", "store")
+	a.store = store.New(rdb, cfg.RedisPrefix).WithErrorHandler(func(op string, err error) {
+		// Follow-up writes after a committed transition (indexes, reservation
+		// release); the sweeper repairs them, but operators should know.
+		storeLog.WithError(err).Warn(op + " failed; the sweeper will repair it")
+	})
 
 	customers, err := a.webexCustomers(ctx, opts)
 	if err != nil {
