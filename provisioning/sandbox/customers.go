@@ -65,7 +65,8 @@ type customer struct {
 	readyAt      time.Time // provisioning (or updating) before this
 	phase        string    // "provisioning", "updating" or "deleting"
 	deleteAt     time.Time
-	materialized bool // the org's side effects (HQ location, numbers) exist
+	materialized bool // this provisioning round's side effects (HQ location, numbers) exist
+	orgLive      bool // provisioned once: the org takes locations and numbers from then on
 	errors       []errorObj
 }
 
@@ -462,7 +463,7 @@ func (s *Sandbox) advance(now time.Time) {
 		if cu.materialized || cu.status(now) != "provisioned" {
 			continue
 		}
-		cu.materialized, cu.phase = true, ""
+		cu.materialized, cu.orgLive, cu.phase = true, true, ""
 		if anyCalling(cu.packages) && cu.calling != nil && s.hqLocation(cu.orgID) == nil {
 			s.createHQ(cu, now)
 		}

@@ -304,3 +304,29 @@ func TestSeedCustomer(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+func TestStatsEndpoint(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, DefaultOptions(), nil)
+	id, org := e.provisioned("MS-1")
+	// The org stays usable while the customer is updating.
+	e.must(202, e.do("PUT", "/v1/wholesale/customers/"+id, map[string]any{"packages": []string{"webex_calling"}}))
+	e.must(200, e.do("GET", "/v1/locations?orgId="+org, nil))
+	e.must(401, e.doAs("", "GET", "/v1/wholesale/customers/"+id, nil))
+	r := e.must(200, e.do("GET", "/_sandbox/stats", nil))
+	var st Stats
+	if err := json.Unmarshal(r.body, &st); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"POST /wholesale/customers": 1, "GET /wholesale/customers/{customerId}": 2,
+		"PUT /wholesale/customers/{customerId}": 1, "GET /locations": 1}
+	for k, v := range want {
+		if st.Calls[k] != v {
+			t.Errorf("calls[%s] = %d, want %d (all: %v)", k, st.Calls[k], v, st.Calls)
+		}
+	}
+	if st.Creates != 1 || st.Customers != 1 || st.Unauthorized != 1 || st.Locations != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	e.must(405, e.do("POST", "/_sandbox/stats", nil))
+}

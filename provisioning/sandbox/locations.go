@@ -97,7 +97,7 @@ func (s *Sandbox) org(c *call) (string, *response) {
 		return "", c.fail(http.StatusBadRequest, "orgId is required: the sandbox does not act on the partner's own organization.")
 	}
 	for _, cu := range s.customers {
-		if cu.orgID == org && cu.materialized {
+		if cu.orgID == org && cu.orgLive {
 			return org, nil
 		}
 	}

@@ -22,17 +22,20 @@ type Options struct {
 	Delay           time.Duration // --delay: provisioning time
 	Latency         time.Duration // --latency: added to every call
 	Rate            float64       // --rate: requests/s, token bucket with burst = rate; 0 = off
-	P5xx, PTimeout  float64       // --p5xx, --p-timeout: shares of calls answered 503 / held
-	Seed            int64         // --seed: the fault injection sequence
-	RPLReview       *regexp.Regexp
-	RPLDelay        time.Duration
-	Migration       *regexp.Regexp // on subscriber email → 202 pending_user_migration
-	RejectAddress   *regexp.Regexp // on addressLine1 → precheck and create answer 400
-	PSTNIntegrated  *regexp.Regexp // on location name → INTEGRATED_CCP, else NON_INTEGRATED_CCP
-	HoldTimeout     time.Duration  // how long a p-timeout call is held
-	ClientID        string         // OAuth client accepted by /access_token ("" = any)
-	ClientSecret    string
-	RefreshToken    string // the refresh token valid at start
+	// --p5xx, --p-timeout: shares of calls answered 503 (without effect, Retry-After: 1) or
+	// held for HoldTimeout. A held call does its work first and only its answer is late,
+	// like a response lost in transit: the client must look before it retries a create.
+	P5xx, PTimeout float64
+	Seed           int64 // --seed: one draw per call from rand.NewSource(Seed) decides its fault
+	RPLReview      *regexp.Regexp
+	RPLDelay       time.Duration
+	Migration      *regexp.Regexp // on subscriber email → 202 pending_user_migration
+	RejectAddress  *regexp.Regexp // on addressLine1 → precheck and create answer 400
+	PSTNIntegrated *regexp.Regexp // on location name → INTEGRATED_CCP, else NON_INTEGRATED_CCP
+	HoldTimeout    time.Duration  // how long a p-timeout call is held
+	ClientID       string         // OAuth client accepted by /access_token ("" = any)
+	ClientSecret   string
+	RefreshToken   string // the refresh token valid at start
 }
 
 // DefaultOptions are the settings of `onboardbot sandbox` without flags.
