@@ -157,22 +157,39 @@ func (s *Sandbox) enable(l *location) {
 	}
 }
 
-func (s *Sandbox) createLocation(c *call) *response {
+// locationCall reads a location request for org ?orgId=. calling says whether it is the
+// "enable for calling" form, which names an existing location and Webex Calling's limits.
+func (s *Sandbox) locationCall(c *call, calling bool) (string, *locationRequest, *response) {
 	org, resp := s.org(c)
 	if resp != nil {
-		return resp
+		return "", nil, resp
 	}
 	var req locationRequest
 	if resp := c.decode(&req); resp != nil {
-		return resp
+		return "", nil, resp
 	}
 	var bad problems
-	if req.ID != "" {
+	switch {
+	case calling && req.ID == "":
+		bad.add("id is required")
+	case !calling && req.ID != "":
 		bad.add("id cannot be set on a new location")
 	}
-	bad.locationRequest(&req, maxGeneralLocationName)
+	maxName := maxGeneralLocationName
+	if calling {
+		maxName = maxLocationName
+	}
+	bad.locationRequest(&req, maxName)
 	if len(bad) > 0 {
-		return c.fail(http.StatusBadRequest, "The request is invalid.", bad...)
+		return "", nil, c.fail(http.StatusBadRequest, "The request is invalid.", bad...)
+	}
+	return org, &req, nil
+}
+
+func (s *Sandbox) createLocation(c *call) *response {
+	org, req, resp := s.locationCall(c, false)
+	if resp != nil {
+		return resp
 	}
 	for _, l := range s.locations {
 		if l.orgID == org && strings.EqualFold(l.name, req.Name) {
@@ -223,21 +240,9 @@ func (s *Sandbox) getLocation(c *call) *response {
 // enableCalling is "Enable a Location for Webex Calling": the location must exist in the
 // org; its name must fit Webex Calling's 80 characters.
 func (s *Sandbox) enableCalling(c *call) *response {
-	org, resp := s.org(c)
+	org, req, resp := s.locationCall(c, true)
 	if resp != nil {
 		return resp
-	}
-	var req locationRequest
-	if resp := c.decode(&req); resp != nil {
-		return resp
-	}
-	var bad problems
-	if req.ID == "" {
-		bad.add("id is required")
-	}
-	bad.locationRequest(&req, maxLocationName)
-	if len(bad) > 0 {
-		return c.fail(http.StatusBadRequest, "The request is invalid.", bad...)
 	}
 	l := s.locations[req.ID]
 	if l == nil || l.orgID != org {

@@ -112,21 +112,27 @@ type numbersRequest struct {
 
 const maxNumbersPerCall = 1000
 
-// numbersLocation finds the calling location of a numbers call and refuses integrated
-// PSTN: there the provider manages the numbers (WEBEX.md).
-func (s *Sandbox) numbersLocation(c *call) (*location, *response) {
-	l, resp := s.location(c, c.r.URL.Query().Get("orgId"))
+// numbersCall finds the calling location of a numbers call, refusing integrated PSTN
+// (there the provider manages the numbers, WEBEX.md), and reads the body. bad holds the
+// problems of the number list, for the caller to add its own.
+func (s *Sandbox) numbersCall(c *call) (l *location, req *numbersRequest, bad problems, resp *response) {
+	l, resp = s.location(c, c.r.URL.Query().Get("orgId"))
 	if resp != nil {
-		return nil, resp
+		return nil, nil, nil, resp
 	}
 	if !l.calling {
-		return nil, c.fail(http.StatusBadRequest, "The location is not enabled for Webex Calling.")
+		return nil, nil, nil, c.fail(http.StatusBadRequest, "The location is not enabled for Webex Calling.")
 	}
 	if l.pstn != "NON_INTEGRATED_CCP" {
-		return nil, c.failCode(http.StatusBadRequest, 400501, "Numbers cannot be managed for this location.",
+		return nil, nil, nil, c.failCode(http.StatusBadRequest, 400501, "Numbers cannot be managed for this location.",
 			"The location's PSTN connection is "+l.pstn+": its provider manages the numbers.")
 	}
-	return l, nil
+	req = &numbersRequest{}
+	if resp := c.decode(req); resp != nil {
+		return nil, nil, nil, resp
+	}
+	bad.numberList(req.PhoneNumbers)
+	return l, req, bad, nil
 }
 
 func (p *problems) numberList(nums []string) {
@@ -151,16 +157,10 @@ func (p *problems) numberList(nums []string) {
 // addNumbers is POST .../locations/{id}/numbers: new numbers, INACTIVE unless state says
 // otherwise, in the location's country.
 func (s *Sandbox) addNumbers(c *call) *response {
-	l, resp := s.numbersLocation(c)
+	l, req, bad, resp := s.numbersCall(c)
 	if resp != nil {
 		return resp
 	}
-	var req numbersRequest
-	if resp := c.decode(&req); resp != nil {
-		return resp
-	}
-	var bad problems
-	bad.numberList(req.PhoneNumbers)
 	if req.Action != "" {
 		bad.add("action is not a field of this request")
 	}
@@ -204,16 +204,10 @@ func (s *Sandbox) addNumbers(c *call) *response {
 // activateNumbers is PUT .../locations/{id}/numbers (action ACTIVATE, the default, or
 // DEACTIVATE) on numbers of this location.
 func (s *Sandbox) activateNumbers(c *call) *response {
-	l, resp := s.numbersLocation(c)
+	l, req, bad, resp := s.numbersCall(c)
 	if resp != nil {
 		return resp
 	}
-	var req numbersRequest
-	if resp := c.decode(&req); resp != nil {
-		return resp
-	}
-	var bad problems
-	bad.numberList(req.PhoneNumbers)
 	if req.State != "" || req.NumberType != "" || req.NumberUsageType != "" || req.SubscriptionID != "" || req.CarrierID != "" {
 		bad.add("only phoneNumbers and action may be sent")
 	}
