@@ -81,8 +81,17 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		return h.transitionRefusal(u, id, "approve", err)
 	}
 	h.expectOutcome(id)
+	if approved.Kind == provisioning.KindTemplate {
+		// A template is only bookkeeping in Redis: no Webex call, no job.
+		if err := h.commitTemplate(ctx, approved); err != nil {
+			h.outcomeReported(id)
+			return h.systemFault(u, "commit template "+approved.Ref(), err)
+		}
+		return &Reply{Text: fmt.Sprintf("👍 %s approved.", approved.Ref())}
+	}
 	if err := h.store.EnqueueJob(ctx, id); err != nil {
-		// The approval stands; the sweeper re-enqueues approved requests.
+		// The approval stands; approved requests left without a job are
+		// queued again within a minute (cmd's requeue loop).
 		h.log.WithError(err).WithField("request", approved.Ref()).Warn("enqueue job; the sweeper will retry")
 	}
 	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")

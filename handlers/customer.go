@@ -20,10 +20,21 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 	if len(c.Words) > 1 {
 		return refusal(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1]))
 	}
-	spec, missing, errs := provisioning.ParseCustomer(c.Args, provisioning.CustomerOptions{
+	opts := provisioning.CustomerOptions{
 		SupportedCountries: h.set.SupportedCountries,
 		SubPartnerOrgID:    h.set.SubPartnerOrgID,
-	})
+	}
+	if name := c.Args["template"]; name != "" {
+		active, _, err := h.templates.Template(ctx, name)
+		if err != nil && !errors.Is(err, provisioning.ErrNotFound) {
+			return h.systemFault(u, "read template", err)
+		}
+		if active != nil {
+			d := active.Defaults()
+			opts.Template = &d
+		}
+	}
+	spec, missing, errs := provisioning.ParseCustomer(c.Args, opts)
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
 	}
@@ -57,7 +68,7 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 }
 
 // publishAndPrecheck posts the summary for approvers, runs the Webex precheck
-// and shows its result on the summary.
+// of spec (none when nil) and shows its result on the summary.
 func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Request, spec *provisioning.CustomerSpec) error {
 	ts, err := h.msg.Post(ctx, h.set.ApprovalChannel, h.summary(r))
 	if err != nil {
@@ -72,6 +83,9 @@ func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Reques
 	})
 	if err != nil {
 		return fmt.Errorf("record summary of %s: %w", r.Ref(), err)
+	}
+	if spec == nil {
+		return nil
 	}
 	pc, err := h.pre.PrecheckCustomer(ctx, spec)
 	if err != nil {

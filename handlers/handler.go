@@ -50,6 +50,7 @@ type Settings struct {
 // Deps are the handler's collaborators.
 type Deps struct {
 	Store      Store
+	Templates  Templates
 	Messenger  Messenger
 	Prechecker Prechecker
 	Settings   Settings
@@ -59,8 +60,9 @@ type Deps struct {
 
 // Handler implements Router and provisioning.Events.
 type Handler struct {
-	store Store
-	msg   Messenger
+	store     Store
+	templates Templates
+	msg       Messenger
 	pre   Prechecker
 	set   Settings
 	log   *logrus.Entry
@@ -80,7 +82,7 @@ var _ provisioning.Events = (*Handler)(nil)
 
 // New builds a Handler.
 func New(d Deps) *Handler {
-	h := &Handler{store: d.Store, msg: d.Messenger, pre: d.Prechecker, set: d.Settings, log: d.Log, now: d.Now,
+	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, set: d.Settings, log: d.Log, now: d.Now,
 		awaiting: map[int64]bool{}}
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
@@ -107,6 +109,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	switch sub {
 	case "", "new":
 		return h.newCustomer(ctx, u, c)
+	case "template":
+		return h.template(ctx, u, c)
 	case "approve":
 		return h.approveCommand(ctx, u, c)
 	case "reject":

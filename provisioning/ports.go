@@ -53,6 +53,8 @@ type WatchList interface {
 	DueWatches(ctx context.Context, now time.Time, max int) ([]int64, error)
 	// TryLock takes name for owner for ttl; false when someone else holds it.
 	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// ExtendLock renews a lock owner holds; false when it was lost.
+	ExtendLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
 	Unlock(ctx context.Context, name, owner string) error
 }
 

@@ -118,6 +118,8 @@ type Result struct {
 	// current reason (compliance hold, slow provisioning).
 	WaitingSince time.Time `json:"waitingSince,omitzero"`
 	WaitReason   string    `json:"waitReason,omitempty"`
+	// Version is the template version a `template new` request became.
+	Version int `json:"version,omitempty"`
 }
 
 // Request is one unit of approval: a customer, a template, a user batch, ...

@@ -70,15 +70,46 @@ func (w *Worker) Run(ctx context.Context) {
 	<-done
 }
 
+// commitLockTTL is shorter than the job stream's claim timeout: when a dead
+// worker's job is claimed again, its commit lock has already expired, so a
+// lock still held means a live worker has the request and the job in hand
+// is a duplicate.
+func (w *Worker) commitLockTTL() time.Duration { return 2 * w.claimRefresh() }
+
+func (w *Worker) claimRefresh() time.Duration {
+	if w.ClaimRefresh > 0 {
+		return w.ClaimRefresh
+	}
+	return 5 * time.Second
+}
+
 func (w *Worker) handleJob(ctx context.Context, job *Job) {
 	log := w.log().WithFields(logrus.Fields{"request": FormatID(job.RequestID), "job": job.ID})
+	lock := "commit:" + FormatID(job.RequestID)
+	ok, err := w.Watch.TryLock(ctx, lock, w.Consumer, w.commitLockTTL())
+	if err != nil {
+		log.WithError(err).Warn("commit lock unavailable; the job will be retried")
+		return
+	}
+	if !ok {
+		// Another live worker commits this request (a duplicate job).
+		if err := w.Jobs.AckJob(ctx, job); err != nil {
+			log.WithError(err).Warn("ack duplicate job")
+		}
+		return
+	}
+	defer func() {
+		if err := w.Watch.Unlock(context.WithoutCancel(ctx), lock, w.Consumer); err != nil {
+			log.WithError(err).Warn("release commit lock")
+		}
+	}()
 	jobCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go w.keepClaim(jobCtx, job)
+	go w.keepClaim(jobCtx, stop, job, lock)
 
 	if err := w.Commit(jobCtx, job.RequestID); err != nil {
-		// A system fault (Redis down, shutdown): leave the job unacknowledged
-		// so that it is delivered again.
+		// A system fault (Redis down, shutdown, claim lost): leave the job
+		// unacknowledged so that it is delivered again.
 		log.WithError(err).Warn("job not finished; it will be retried")
 		return
 	}
@@ -87,12 +118,11 @@ func (w *Worker) handleJob(ctx context.Context, job *Job) {
 	}
 }
 
-func (w *Worker) keepClaim(ctx context.Context, job *Job) {
-	every := w.ClaimRefresh
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	t := time.NewTicker(every)
+// keepClaim renews the job's claim and the commit lock while the job runs.
+// If the lock is lost (this worker stalled past its TTL), the job is stopped:
+// someone else may be committing the request now.
+func (w *Worker) keepClaim(ctx context.Context, stop context.CancelFunc, job *Job, lock string) {
+	t := time.NewTicker(w.claimRefresh())
 	defer t.Stop()
 	for {
 		select {
@@ -101,6 +131,12 @@ func (w *Worker) keepClaim(ctx context.Context, job *Job) {
 		case <-t.C:
 			if err := w.Jobs.RefreshJob(ctx, w.Consumer, job); err != nil && ctx.Err() == nil {
 				w.log().WithError(err).Warn("refresh job claim")
+			}
+			held, err := w.Watch.ExtendLock(ctx, lock, w.Consumer, w.commitLockTTL())
+			if err == nil && !held {
+				w.log().WithField("request", FormatID(job.RequestID)).Warn("commit lock lost; stopping this job")
+				stop()
+				return
 			}
 		}
 	}

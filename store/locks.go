@@ -51,6 +51,21 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 	return ok, nil
 }
 
+// ExtendLock renews name's ttl if owner still holds it; false when the lock
+// expired or someone else took it.
+func (s *Store) ExtendLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	n, err := extendIfValueScript.Run(ctx, s.rdb, []string{s.lockKey(name)}, owner, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("extend lock %q: %w", name, err)
+	}
+	if n == 1 {
+		if err := s.rdb.ZAdd(ctx, s.locksKey(), redis.Z{Score: unixMS(s.clock().Add(ttl)), Member: name}).Err(); err != nil {
+			s.onError("lock registry "+name, err)
+		}
+	}
+	return n == 1, nil
+}
+
 // Unlock releases name if owner holds it; a lock held by someone else (or
 // already expired) is left alone.
 func (s *Store) Unlock(ctx context.Context, name, owner string) error {

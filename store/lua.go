@@ -83,3 +83,10 @@ redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window)
 return 1
 `)
+
+// extendIfValueScript renews KEYS[1]'s TTL (ARGV[2] ms) only while it holds
+// ARGV[1]: a lock is extended by its owner and nobody else.
+var extendIfValueScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`)

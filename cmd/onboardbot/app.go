@@ -234,18 +234,41 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
-// sweep heals indexes at start and every five minutes.
+// sweep heals indexes at start and every five minutes, and every minute
+// queues approved requests whose job was lost (an enqueue that failed after
+// the approval): the worker's commit lock makes a duplicate job harmless.
 func (a *App) sweep(ctx context.Context) {
-	t := time.NewTicker(5 * time.Minute)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
-		if _, err := a.store.Sweep(ctx); err != nil && ctx.Err() == nil {
-			a.log.WithError(err).Warn("sweep")
+	for tick := 0; ; tick++ {
+		if tick%5 == 0 {
+			if _, err := a.store.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.log.WithError(err).Warn("sweep")
+			}
 		}
+		a.requeueApproved(ctx, time.Minute)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+func (a *App) requeueApproved(ctx context.Context, olderThan time.Duration) {
+	approved, err := a.store.List(ctx, store.Query{States: []provisioning.State{provisioning.StateApproved}, Limit: 100})
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.WithError(err).Warn("list approved requests")
+		}
+		return
+	}
+	for _, r := range approved {
+		if time.Since(r.UpdatedAt) < olderThan || r.Kind == provisioning.KindTemplate {
+			continue
+		}
+		if err := a.store.EnqueueJob(ctx, r.ID); err != nil {
+			a.log.WithError(err).WithField("request", r.Ref()).Warn("requeue approved request")
 		}
 	}
 }

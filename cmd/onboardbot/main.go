@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return 0
 		case "sandbox":
 			return runSandbox(ctx, args[1:], stdout, stderr)
+		case "manifest":
+			return runManifest(args[1:], stdout, stderr)
 		case "help", "--help", "-h":
 			fmt.Fprintln(stdout, usage)
 			return 0

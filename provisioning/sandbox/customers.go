@@ -342,7 +342,7 @@ func (s *Sandbox) listCustomers(c *call) *response {
 			statuses = append(statuses, st)
 		}
 	}
-	offset, max := paging(&bad, q.Get("offset"), q.Get("max"), 100, 100)
+	offset, max := paging(&bad, q.Get("offset"), q.Get("max"), pageLimit{def: 100, limit: 100})
 	if len(bad) > 0 {
 		return c.fail(http.StatusBadRequest, "The request is invalid.", bad...)
 	}
@@ -368,9 +368,16 @@ func (s *Sandbox) listCustomers(c *call) *response {
 	return c.json(http.StatusOK, map[string]any{"items": items})
 }
 
-// paging parses offset and max; max above limit is capped, as Webex does.
-func paging(p *problems, offsetS, maxS string, def, limit int) (offset, max int) {
-	offset, max = 0, def
+// pageLimit bounds max: capped silently (as Webex does for customers and numbers) or
+// refused (the subscriber list documents max ≤ 100).
+type pageLimit struct {
+	def, limit int
+	refuse     bool
+}
+
+// paging parses offset and max.
+func paging(p *problems, offsetS, maxS string, pl pageLimit) (offset, max int) {
+	offset, max = 0, pl.def
 	if offsetS != "" {
 		n, err := strconv.Atoi(offsetS)
 		if err != nil || n < 0 {
@@ -380,10 +387,13 @@ func paging(p *problems, offsetS, maxS string, def, limit int) (offset, max int)
 	}
 	if maxS != "" {
 		n, err := strconv.Atoi(maxS)
-		if err != nil || n < 1 {
+		switch {
+		case err != nil || n < 1:
 			p.add("max %q is not a whole number ≥ 1", maxS)
+		case n > pl.limit && pl.refuse:
+			p.add("max %d exceeds %d", n, pl.limit)
 		}
-		max = min(n, limit)
+		max = min(n, pl.limit)
 	}
 	return offset, max
 }

@@ -206,7 +206,7 @@ func (s *Sandbox) createLocation(c *call) *response {
 func (s *Sandbox) listLocations(c *call) *response {
 	q := c.r.URL.Query()
 	var bad problems
-	_, max := paging(&bad, "", q.Get("max"), 500, 500)
+	_, max := paging(&bad, "", q.Get("max"), pageLimit{def: 500, limit: 500})
 	if len(bad) > 0 {
 		return c.fail(http.StatusBadRequest, "The request is invalid.", bad...)
 	}

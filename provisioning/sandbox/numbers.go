@@ -58,7 +58,7 @@ const maxNumbersPage = 2000
 func (s *Sandbox) listNumbers(c *call) *response {
 	q := c.r.URL.Query()
 	var bad problems
-	start, max := paging(&bad, q.Get("start"), q.Get("max"), maxNumbersPage, maxNumbersPage)
+	start, max := paging(&bad, q.Get("start"), q.Get("max"), pageLimit{def: maxNumbersPage, limit: maxNumbersPage})
 	var available *bool
 	if v := q.Get("available"); v != "" {
 		b, err := strconv.ParseBool(v)

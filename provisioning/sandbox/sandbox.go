@@ -57,6 +57,9 @@ func New(opts Options) *Sandbox {
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = time.Hour
 	}
+	if opts.HoldTimeout <= 0 {
+		opts.HoldTimeout = DefaultOptions().HoldTimeout // a hold of zero would be no timeout at all
+	}
 	if len(opts.ProvisioningIDs) == 0 {
 		opts.ProvisioningIDs = []string{"PROV-*"}
 	}

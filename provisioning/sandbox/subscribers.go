@@ -302,10 +302,7 @@ func (s *Sandbox) getSubscriber(c *call) *response {
 func (s *Sandbox) listSubscribers(c *call) *response {
 	q := c.r.URL.Query()
 	var bad problems
-	offset, max := paging(&bad, q.Get("offset"), q.Get("max"), 50, 100)
-	if m := q.Get("max"); m != "" && max == 100 && m != "100" {
-		bad.add("max %s exceeds 100", m)
-	}
+	offset, max := paging(&bad, q.Get("offset"), q.Get("max"), pageLimit{def: 50, limit: 100, refuse: true})
 	if st := q.Get("status"); st != "" && st != "provisioned" && st != "pending_user_migration" && st != "error" {
 		bad.add("status %q is not a subscriber status", st)
 	}

@@ -1,0 +1,306 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// Templates is the onboarding-template registry: approved versions per name.
+type Templates interface {
+	AddTemplateVersion(ctx context.Context, tv provisioning.TemplateVersion) (int, error)
+	ActivateTemplate(ctx context.Context, name string, version int, provisioningID, actor string) error
+	RetireTemplate(ctx context.Context, name, actor string) (int, error)
+	Template(ctx context.Context, name string) (*provisioning.TemplateVersion, []provisioning.TemplateVersion, error)
+	Templates(ctx context.Context) ([]string, error)
+}
+
+const waitingForProvisioningID = "waiting for its provisioning id"
+
+func (h *Handler) template(ctx context.Context, u caller, c Command) *Reply {
+	verb := ""
+	if len(c.Words) > 1 {
+		verb = strings.ToLower(c.Words[1])
+	}
+	switch verb {
+	case "new":
+		return h.templateNew(ctx, u, c)
+	case "activate":
+		return h.templateActivate(ctx, u, c)
+	case "list":
+		return h.templateList(ctx, u)
+	case "show":
+		return h.templateShow(ctx, u, c)
+	case "retire":
+		return h.templateRetire(ctx, u, c)
+	}
+	return refusal("⛔ usage: template new|activate NAME provisioning-id=…|list|show NAME|retire NAME")
+}
+
+func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
+	if !h.isRequester(u.id) {
+		return refusal("⛔ you are not allowed to submit requests")
+	}
+	if len(c.Words) > 2 {
+		return refusal(fmt.Sprintf("⛔ unexpected %q after template new: give every value as key=value", c.Words[2]))
+	}
+	next := 1
+	if name := c.Args["name"]; name != "" {
+		_, versions, err := h.templates.Template(ctx, name)
+		if err != nil && !errors.Is(err, provisioning.ErrNotFound) {
+			return h.systemFault(u, "read template", err)
+		}
+		next = len(versions) + 1
+	}
+	spec, missing, errs := provisioning.ParseTemplate(c.Args, provisioning.TemplateOptions{
+		SupportedCountries: h.set.SupportedCountries, Version: next,
+	})
+	if len(errs) > 0 || len(missing) > 0 {
+		return refusal(inputProblems(errs, missing))
+	}
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return h.systemFault(u, "encode template spec", err)
+	}
+	r := &provisioning.Request{
+		Kind: provisioning.KindTemplate, State: provisioning.StatePendingApproval,
+		Requester: u.id, Subject: "template " + spec.Name, Spec: raw, Hash: provisioning.HashSpec(raw),
+	}
+	if spec.ProvisioningID != "" {
+		r.Precheck.Status = provisioning.PrecheckRunning
+	}
+	if err := h.store.Create(ctx, r); err != nil {
+		return h.systemFault(u, "create request", err)
+	}
+	h.background(ctx, "post template summary", func(ctx context.Context) error {
+		var check *provisioning.CustomerSpec
+		if spec.ProvisioningID != "" {
+			check = templateCheckSpec(spec, spec.ProvisioningID)
+		}
+		return h.publishAndPrecheck(ctx, r, check)
+	})
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: template %s (v%d) waits for approval in %s.", r.Ref(), spec.Name, next, h.set.ApprovalChannel)}
+}
+
+// templateCheckSpec is the customer a template's provisioning id is verified
+// with: Webex has no template API, so a customer precheck with the id and
+// the template's country and packages stands in.
+func templateCheckSpec(t *provisioning.TemplateSpec, provisioningID string) *provisioning.CustomerSpec {
+	tz := t.Timezone
+	if tz == "" {
+		tz = provisioning.DefaultTimezone(t.Country)
+	}
+	if tz == "" {
+		tz = "UTC"
+	}
+	return &provisioning.CustomerSpec{
+		Name: "Template " + t.Name + " check", Email: t.SPAdmin, ExternalID: "template-check-" + t.Name,
+		Country: t.Country, Packages: t.Packages, ProvisioningID: provisioningID,
+		Address:  provisioning.Address{Line1: "Template check", City: "Template check", Country: t.Country},
+		Timezone: tz, Language: t.Language, LocationName: "HQ",
+	}
+}
+
+// commitTemplate turns an approved `template new` into a template version:
+// active at once when it came with a provisioning id, else waiting for one.
+// It is idempotent: the registry gives a retried commit the same version.
+func (h *Handler) commitTemplate(ctx context.Context, r *provisioning.Request) error {
+	var spec provisioning.TemplateSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return fmt.Errorf("decode %s: %w", r.Ref(), err)
+	}
+	tv := provisioning.TemplateVersion{Name: spec.Name, RequestID: r.ID, Status: provisioning.TemplatePending, Spec: spec}
+	to, action := provisioning.StateWaiting, "waiting"
+	if spec.ProvisioningID != "" {
+		tv.Status, tv.ProvisioningID, tv.ActivatedBy, tv.ActivatedAt = provisioning.TemplateActive, spec.ProvisioningID, r.ApprovedBy, h.now()
+		to, action = provisioning.StateDone, "activated"
+	}
+	n, err := h.templates.AddTemplateVersion(ctx, tv)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	settled, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
+		From: []provisioning.State{provisioning.StateApproved}, To: to, Actor: "bot", Action: action,
+		Note: fmt.Sprintf("v%d", n),
+		Mutate: func(x *provisioning.Request) error {
+			x.Result.Version = n
+			if to == provisioning.StateWaiting {
+				x.Result.WaitReason, x.Result.WaitingSince = waitingForProvisioningID, now
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	h.Settled(ctx, settled)
+	return nil
+}
+
+func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Reply {
+	if len(c.Words) != 3 {
+		return refusal("⛔ usage: template activate NAME provisioning-id=…")
+	}
+	name := c.Words[2]
+	pid := strings.TrimSpace(c.Args["provisioning-id"])
+	for k := range c.Args {
+		if k != "provisioning-id" {
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (template activate takes provisioning-id=…)", k))
+		}
+	}
+	if pid == "" {
+		return refusal("⛔ provisioning-id: missing (copy it from Partner Hub → Onboarding templates)")
+	}
+	_, versions, err := h.templates.Template(ctx, name)
+	if errors.Is(err, provisioning.ErrNotFound) {
+		return refusal(fmt.Sprintf("⛔ there is no approved template %q (template list shows them)", name))
+	}
+	if err != nil {
+		return h.systemFault(u, "read template", err)
+	}
+	i := slices.IndexFunc(versions, func(tv provisioning.TemplateVersion) bool { return tv.Status == provisioning.TemplatePending })
+	if i < 0 {
+		return refusal(fmt.Sprintf("⛔ template %s has no version waiting for a provisioning id", name))
+	}
+	tv := versions[i]
+	r, err := h.store.Get(ctx, tv.RequestID)
+	if err != nil {
+		return h.lookupFault(u, tv.RequestID, err)
+	}
+	if u.id != r.Requester && !h.isApprover(u.id) {
+		return refusal(fmt.Sprintf("⛔ %s: only its requester or an approver can activate template %s", r.Ref(), name))
+	}
+	h.expectOutcome(r.ID)
+	h.background(ctx, "activate template", func(ctx context.Context) error {
+		defer h.outcomeReported(r.ID)
+		return h.verifyAndActivate(ctx, u, r, tv, pid)
+	})
+	return &Reply{Text: fmt.Sprintf("🔎 %s: checking provisioning id %s for template %s v%d with a Webex precheck…", r.Ref(), pid, name, tv.Version)}
+}
+
+func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *provisioning.Request, tv provisioning.TemplateVersion, pid string) error {
+	pc, err := h.pre.PrecheckCustomer(ctx, templateCheckSpec(&tv.Spec, pid))
+	refuse := func(why string) error {
+		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: fmt.Sprintf("⛔ %s: %s", r.Ref(), why)})
+	}
+	switch {
+	case err != nil:
+		return refuse("Webex could not be reached to check the provisioning id; try again later")
+	case pc.Status == provisioning.PrecheckFailed:
+		return refuse(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, trackingSuffix(pc.TrackingID)))
+	}
+	if err := h.templates.ActivateTemplate(ctx, tv.Name, tv.Version, pid, u.id); err != nil {
+		return fmt.Errorf("activate template %s v%d: %w", tv.Name, tv.Version, err)
+	}
+	done, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
+		From: []provisioning.State{provisioning.StateWaiting}, To: provisioning.StateDone,
+		Actor: u.id, Action: "activated", Note: "provisioning id " + pid,
+	})
+	if err != nil {
+		return err
+	}
+	h.Settled(ctx, done)
+	return nil
+}
+
+func (h *Handler) templateList(ctx context.Context, u caller) *Reply {
+	names, err := h.templates.Templates(ctx)
+	if err != nil {
+		return h.systemFault(u, "list templates", err)
+	}
+	if len(names) == 0 {
+		return &Reply{Text: "No templates yet. Create one with `/onboard-customer template new …`."}
+	}
+	lines := []string{"*Templates*"}
+	for _, name := range names {
+		active, versions, err := h.templates.Template(ctx, name)
+		if err != nil {
+			return h.systemFault(u, "read template", err)
+		}
+		lines = append(lines, "• "+templateLine(name, active, versions))
+	}
+	return &Reply{Text: strings.Join(lines, "\n")}
+}
+
+func templateLine(name string, active *provisioning.TemplateVersion, versions []provisioning.TemplateVersion) string {
+	s := name + ": "
+	if active != nil {
+		s += fmt.Sprintf("v%d active (`%s`, %s, %s)", active.Version, active.ProvisioningID, active.Spec.Country, strings.Join(active.Spec.Packages, ", "))
+	} else {
+		s += "no active version"
+	}
+	for _, v := range versions {
+		if v.Status == provisioning.TemplatePending {
+			s += fmt.Sprintf("; v%d waiting for its provisioning id", v.Version)
+		}
+	}
+	return s
+}
+
+func (h *Handler) templateShow(ctx context.Context, u caller, c Command) *Reply {
+	if len(c.Words) != 3 {
+		return refusal("⛔ usage: template show NAME")
+	}
+	active, versions, err := h.templates.Template(ctx, c.Words[2])
+	if errors.Is(err, provisioning.ErrNotFound) {
+		return refusal(fmt.Sprintf("⛔ there is no approved template %q", c.Words[2]))
+	}
+	if err != nil {
+		return h.systemFault(u, "read template", err)
+	}
+	tv := versions[len(versions)-1]
+	if active != nil {
+		tv = *active
+	}
+	lines := []string{templateLine(c.Words[2], active, versions)}
+	for _, p := range templatePairs(&tv.Spec) {
+		lines = append(lines, "• "+p[0]+": "+p[1])
+	}
+	return &Reply{Text: strings.Join(lines, "\n")}
+}
+
+func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Reply {
+	if !h.isAdmin(u.id) {
+		return refusal("⛔ only admins can retire templates")
+	}
+	if len(c.Words) != 3 {
+		return refusal("⛔ usage: template retire NAME")
+	}
+	n, err := h.templates.RetireTemplate(ctx, c.Words[2], u.id)
+	if errors.Is(err, provisioning.ErrNotFound) {
+		return refusal(fmt.Sprintf("⛔ template %s has no active version to retire", c.Words[2]))
+	}
+	if err != nil {
+		return h.systemFault(u, "retire template", err)
+	}
+	h.log.WithFields(map[string]any{"user": u.id, "template": c.Words[2], "version": n}).Info("template retired")
+	return &Reply{Text: fmt.Sprintf("🗑 template %s v%d retired; new customers can no longer use it.", c.Words[2], n)}
+}
+
+// templatePairs are a template's settings as label/value pairs.
+func templatePairs(t *provisioning.TemplateSpec) [][2]string {
+	onOff := map[bool]string{true: "on", false: "off"}
+	pairs := [][2]string{
+		{"Country", t.Country}, {"Language", t.Language}, {"Packages", strings.Join(t.Packages, ", ")},
+		{"Authentication", t.Auth + orEmpty(" (IdP "+t.IdPEntityID+")", t.IdPEntityID)},
+		{"Service provider admin", t.SPAdmin}, {"Subscription", t.Subscription},
+		{"Email language", orDash(t.EmailLanguage)}, {"Brand", orDash(t.Brand)},
+		{"Admin-invite emails", onOff[t.AdminInvites]}, {"Webex-to-Webex calls", onOff[t.WebexCalls]},
+		{"PSTN provider", orDash(t.PSTNProvider)}, {"Time zone", orDash(t.Timezone)},
+		{"Provisioning id", orDash(t.ProvisioningID)},
+	}
+	return pairs
+}
+
+func orEmpty(s, cond string) string {
+	if cond == "" {
+		return ""
+	}
+	return s
+}
