@@ -330,3 +330,34 @@ func TestStatsEndpoint(t *testing.T) {
 	}
 	e.must(405, e.do("POST", "/_sandbox/stats", nil))
 }
+
+func TestAttachExistingOrg(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, DefaultOptions(), nil)
+	attach := func(ext string) map[string]any {
+		return mutate(func(b map[string]any) {
+			b["externalId"], b["orgId"] = ext, "ORG-EXISTING"
+			delete(b, "customerInfo")
+		})
+	}
+	_, org := e.provisioned("MS-0") // an unrelated customer first
+	url := e.must(202, e.do("POST", "/v1/wholesale/customers", attach("MS-1"))).str(t, "url")
+	e.clock.Add(2 * time.Second)
+	if got := e.must(200, e.do("GET", url[strings.Index(url, "/v1/"):], nil)).str(t, "orgId"); got != "ORG-EXISTING" || got == org {
+		t.Errorf("attached org id %q", got)
+	}
+	checkErrorBody(t, e.must(409, e.do("POST", "/v1/wholesale/customers", attach("MS-2"))), "already linked")
+}
+
+func TestPrecheckCustomer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, DefaultOptions(), nil)
+	addrOnly := map[string]any{"address": map[string]any{"addressLine1": "Hauptstraße 1", "city": "Berlin", "country": "DE"}}
+	r := e.must(200, e.do("POST", "/v1/wholesale/customers/validate", addrOnly))
+	if r.str(t, "message") != "success" || !strings.Contains(string(r.body), `"infoCode":100`) {
+		t.Errorf("precheck: %s", r.body)
+	}
+	checkErrorBody(t, e.must(400, e.do("POST", "/v1/wholesale/customers/validate", map[string]any{})), "address is required")
+	e.provisioned("MS-1")
+	checkErrorBody(t, e.must(400, e.do("POST", "/v1/wholesale/customers/validate", customerBody("MS-1"))), "already exists")
+}
