@@ -18,7 +18,7 @@ func (s *Sandbox) countEarlyRetry(c *call) {
 	if !ok {
 		return
 	}
-	if c.now.Before(deadline.Add(-earlyTolerance)) {
+	if c.arrived.Before(deadline.Add(-earlyTolerance)) {
 		s.stats.EarlyRetries++
 		s.stats.EarlyRetriesByToken[tokenLabel(c.token)]++
 		return

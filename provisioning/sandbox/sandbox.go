@@ -97,7 +97,8 @@ type call struct {
 	op       string // "METHOD /path/template"
 	token    string
 	tracking string
-	now      time.Time
+	arrived  time.Time // before --latency: what the client's retry timing is judged by
+	now      time.Time // after --latency: when the sandbox acts
 	body     []byte
 }
 
@@ -124,6 +125,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.seq++
 	c.tracking = fmt.Sprintf("SANDBOX_%06d", s.seq)
+	c.arrived = s.now()
 	s.mu.Unlock()
 
 	if !s.pause(r, s.opts.Latency) {
