@@ -268,23 +268,27 @@ func (s *Sandbox) callingLocation(c *call) (*location, *response) {
 	return l, nil
 }
 
+type callingLineID struct {
+	Name        string `json:"name"`
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+type connection struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
 type callingLocationOut struct {
-	ID                   string `json:"id"`
-	Name                 string `json:"name"`
-	AnnouncementLanguage string `json:"announcementLanguage"`
-	CallingLineID        struct {
-		Name        string `json:"name"`
-		PhoneNumber string `json:"phoneNumber"`
-	} `json:"callingLineId"`
-	Connection struct {
-		Type string `json:"type"`
-		ID   string `json:"id"`
-	} `json:"connection"`
-	ExternalCallerIDName string  `json:"externalCallerIdName"`
-	UserLimit            float64 `json:"userLimit"`
-	OutsideDialDigit     string  `json:"outsideDialDigit"`
-	RoutingPrefix        string  `json:"routingPrefix"`
-	DefaultDomain        string  `json:"defaultDomain"`
+	ID                   string        `json:"id"`
+	Name                 string        `json:"name"`
+	AnnouncementLanguage string        `json:"announcementLanguage"`
+	CallingLineID        callingLineID `json:"callingLineId"`
+	Connection           connection    `json:"connection"`
+	ExternalCallerIDName string        `json:"externalCallerIdName"`
+	UserLimit            float64       `json:"userLimit"`
+	OutsideDialDigit     string        `json:"outsideDialDigit"`
+	RoutingPrefix        string        `json:"routingPrefix"`
+	DefaultDomain        string        `json:"defaultDomain"`
 }
 
 func (s *Sandbox) getCallingLocation(c *call) *response {
@@ -301,21 +305,15 @@ func (s *Sandbox) getCallingLocation(c *call) *response {
 }
 
 type callingLocationUpdate struct {
-	AnnouncementLanguage string `json:"announcementLanguage"`
-	CallingLineID        *struct {
-		Name        string `json:"name"`
-		PhoneNumber string `json:"phoneNumber"`
-	} `json:"callingLineId"`
-	Connection *struct {
-		Type string `json:"type"`
-		ID   string `json:"id"`
-	} `json:"connection"`
-	ExternalCallerIDName    string `json:"externalCallerIdName"`
-	PAccessNetworkInfo      string `json:"pAccessNetworkInfo"`
-	OutsideDialDigit        string `json:"outsideDialDigit"`
-	EnforceOutsideDialDigit *bool  `json:"enforceOutsideDialDigit"`
-	RoutingPrefix           string `json:"routingPrefix"`
-	ChargeNumber            string `json:"chargeNumber"`
+	AnnouncementLanguage    string         `json:"announcementLanguage"`
+	CallingLineID           *callingLineID `json:"callingLineId"`
+	Connection              *connection    `json:"connection"`
+	ExternalCallerIDName    string         `json:"externalCallerIdName"`
+	PAccessNetworkInfo      string         `json:"pAccessNetworkInfo"`
+	OutsideDialDigit        string         `json:"outsideDialDigit"`
+	EnforceOutsideDialDigit *bool          `json:"enforceOutsideDialDigit"`
+	RoutingPrefix           string         `json:"routingPrefix"`
+	ChargeNumber            string         `json:"chargeNumber"`
 }
 
 // updateCallingLocation sets the main number (callingLineId.phoneNumber), which must be
