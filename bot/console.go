@@ -321,8 +321,11 @@ func renderBlocks(m handlers.Message) (string, []consoleButton) {
 			b.WriteString("────\n")
 		}
 	}
-	return mentionRE.ReplaceAllString(b.String(), "@$1"), buttons
+	return boldRE.ReplaceAllString(mentionRE.ReplaceAllString(b.String(), "@$1"), "$1"), buttons
 }
+
+// boldRE matches mrkdwn bold (*text*), which a terminal shows as plain text.
+var boldRE = regexp.MustCompile(`\*([^*\n]+)\*`)
 
 func textOf(t *slack.TextBlockObject) string {
 	if t == nil {

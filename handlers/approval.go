@@ -81,14 +81,6 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		return h.transitionRefusal(u, id, "approve", err)
 	}
 	h.expectOutcome(id)
-	if approved.Kind == provisioning.KindTemplate {
-		// A template is only bookkeeping in Redis: no Webex call, no job.
-		if err := h.commitTemplate(ctx, approved); err != nil {
-			h.outcomeReported(id)
-			return h.systemFault(u, "commit template "+approved.Ref(), err)
-		}
-		return &Reply{Text: fmt.Sprintf("👍 %s approved.", approved.Ref())}
-	}
 	if err := h.store.EnqueueJob(ctx, id); err != nil {
 		// The approval stands; approved requests left without a job are
 		// queued again within a minute (cmd's requeue loop).
@@ -98,7 +90,11 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	h.background(ctx, "update summary", func(ctx context.Context) error {
 		return h.refreshSummary(ctx, approved)
 	})
-	return &Reply{Text: fmt.Sprintf("👍 %s approved; committing to Webex.", approved.Ref())}
+	next := "committing to Webex"
+	if approved.Kind == provisioning.KindTemplate {
+		next = "recording the template"
+	}
+	return &Reply{Text: fmt.Sprintf("👍 %s approved; %s.", approved.Ref(), next)}
 }
 
 // ruleRefusal is a refusal found inside a transition (the request changed

@@ -53,6 +53,7 @@ type Deps struct {
 	Templates  Templates
 	Messenger  Messenger
 	Prechecker Prechecker
+	Finder     CustomerFinder
 	Settings   Settings
 	Log        *logrus.Entry
 	Now        func() time.Time
@@ -63,10 +64,11 @@ type Handler struct {
 	store     Store
 	templates Templates
 	msg       Messenger
-	pre   Prechecker
-	set   Settings
-	log   *logrus.Entry
-	now   func() time.Time
+	pre       Prechecker
+	finder    CustomerFinder
+	set       Settings
+	log       *logrus.Entry
+	now       func() time.Time
 
 	// bg tracks background work started by handlers, so shutdown and the
 	// piped console can wait for it.
@@ -82,7 +84,7 @@ var _ provisioning.Events = (*Handler)(nil)
 
 // New builds a Handler.
 func New(d Deps) *Handler {
-	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, set: d.Settings, log: d.Log, now: d.Now,
+	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, set: d.Settings, log: d.Log, now: d.Now,
 		awaiting: map[int64]bool{}}
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
@@ -111,6 +113,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 		return h.newCustomer(ctx, u, c)
 	case "template":
 		return h.template(ctx, u, c)
+	case "adopt":
+		return h.adopt(ctx, u, c)
 	case "approve":
 		return h.approveCommand(ctx, u, c)
 	case "reject":

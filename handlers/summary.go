@@ -19,9 +19,17 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain(truncate(title, 150))),
 	}
-	if r.Kind == provisioning.KindCustomer {
+	switch r.Kind {
+	case provisioning.KindCustomer:
 		if spec, err := decodeCustomer(r); err == nil {
 			blocks = append(blocks, customerFields(spec)...)
+		}
+	case provisioning.KindTemplate:
+		if spec, err := decodeTemplate(r); err == nil {
+			blocks = append(blocks, fieldSections(templatePairs(spec))...)
+			for _, w := range spec.Warnings() {
+				blocks = append(blocks, slack.NewContextBlock("", md("⚠️ "+w)))
+			}
 		}
 	}
 	ctxText := fmt.Sprintf("Requested by %s · payload hash `%s`", mention(r.Requester), r.Hash)
@@ -82,7 +90,12 @@ func customerFields(c *provisioning.CustomerSpec) []slack.Block {
 			pairs = append(pairs, p)
 		}
 	}
-	// A section holds at most 10 fields.
+	return fieldSections(pairs)
+}
+
+// fieldSections lays label/value pairs out as section fields, at most 10
+// per section (Slack's limit).
+func fieldSections(pairs [][2]string) []slack.Block {
 	var blocks []slack.Block
 	for len(pairs) > 0 {
 		n := min(len(pairs), 10)
@@ -138,10 +151,13 @@ func describeStateAt(r *provisioning.Request, now time.Time) string {
 	case provisioning.StateCommitting:
 		return "approved by " + mention(r.ApprovedBy) + "; committing to Webex"
 	case provisioning.StateWaiting:
-		return fmt.Sprintf("%s (%s)", r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
+		return waitingText(r, now)
 	case provisioning.StateDone:
-		if r.Kind == provisioning.KindCustomer {
+		switch r.Kind {
+		case provisioning.KindCustomer:
 			return "provisioned (org " + r.Result.OrgID + ")"
+		case provisioning.KindTemplate:
+			return fmt.Sprintf("v%d active", r.Result.Version)
 		}
 		return "done"
 	case provisioning.StateFailed:
@@ -176,14 +192,19 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 	subject := r.Subject
 	switch r.State {
 	case provisioning.StateDone:
-		if r.Kind == provisioning.KindCustomer {
+		switch r.Kind {
+		case provisioning.KindCustomer:
 			return fmt.Sprintf("✅ %s %s provisioned (org %s)", r.Ref(), subject, r.Result.OrgID)
+		case provisioning.KindTemplate:
+			return fmt.Sprintf("✅ %s %s v%d active", r.Ref(), subject, r.Result.Version)
+		case provisioning.KindAdopt:
+			return fmt.Sprintf("✅ %s adopted %s (org %s)", r.Ref(), subject, r.Result.OrgID)
 		}
 		return fmt.Sprintf("✅ %s %s done", r.Ref(), subject)
 	case provisioning.StateFailed:
 		return fmt.Sprintf("❌ %s %s failed: %s%s", r.Ref(), subject, r.Result.Message, trackingSuffix(r.Result.TrackingID))
 	case provisioning.StateWaiting:
-		return fmt.Sprintf("⏳ %s %s: %s (%s)", r.Ref(), subject, r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
+		return fmt.Sprintf("⏳ %s %s: %s", r.Ref(), subject, waitingText(r, now))
 	case provisioning.StateRejected:
 		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, mention(r.RejectedBy), r.Reason)
 	case provisioning.StateCancelled:
@@ -192,6 +213,15 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 		return fmt.Sprintf("⌛ %s %s: expired", r.Ref(), subject)
 	}
 	return ""
+}
+
+// waitingText says what a waiting request waits for; holds at Webex carry
+// their age ("compliance review (2h)"), a wait for a person does not.
+func waitingText(r *provisioning.Request, now time.Time) string {
+	if r.Kind == provisioning.KindTemplate {
+		return r.Result.WaitReason
+	}
+	return fmt.Sprintf("%s (%s)", r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
 }
 
 func trackingSuffix(id string) string {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/slack-go/slack"
+
 	"github.com/onboardbot/onboardbot/provisioning"
 )
 
@@ -106,10 +108,11 @@ func templateCheckSpec(t *provisioning.TemplateSpec, provisioningID string) *pro
 	}
 }
 
-// commitTemplate turns an approved `template new` into a template version:
+// CommitTemplate turns a committing `template new` into a template version:
 // active at once when it came with a provisioning id, else waiting for one.
-// It is idempotent: the registry gives a retried commit the same version.
-func (h *Handler) commitTemplate(ctx context.Context, r *provisioning.Request) error {
+// The worker calls it (provisioning.Worker.CommitTemplate); it is idempotent:
+// the registry gives a retried commit the same version.
+func (h *Handler) CommitTemplate(ctx context.Context, r *provisioning.Request) error {
 	var spec provisioning.TemplateSpec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return fmt.Errorf("decode %s: %w", r.Ref(), err)
@@ -126,7 +129,7 @@ func (h *Handler) commitTemplate(ctx context.Context, r *provisioning.Request) e
 	}
 	now := h.now()
 	settled, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-		From: []provisioning.State{provisioning.StateApproved}, To: to, Actor: "bot", Action: action,
+		From: []provisioning.State{provisioning.StateCommitting}, To: to, Actor: "worker", Action: action,
 		Note: fmt.Sprintf("v%d", n),
 		Mutate: func(x *provisioning.Request) error {
 			x.Result.Version = n
@@ -137,10 +140,44 @@ func (h *Handler) commitTemplate(ctx context.Context, r *provisioning.Request) e
 		},
 	})
 	if err != nil {
+		var sc *provisioning.StateConflict
+		if errors.As(err, &sc) {
+			return nil // settled by an earlier delivery of the job
+		}
 		return err
 	}
 	h.Settled(ctx, settled)
+	if to == provisioning.StateWaiting {
+		h.background(ctx, "post checklist", func(ctx context.Context) error {
+			m := checklistMessage(settled, &spec)
+			if settled.Summary.TS != "" {
+				if err := h.msg.PostThread(ctx, settled.Summary.Channel, settled.Summary.TS, m); err != nil {
+					return err
+				}
+			}
+			return h.msg.DM(ctx, settled.Requester, m)
+		})
+	}
 	return nil
+}
+
+func decodeTemplate(r *provisioning.Request) (*provisioning.TemplateSpec, error) {
+	var spec provisioning.TemplateSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+	}
+	return &spec, nil
+}
+
+// checklistMessage is the Partner Hub checklist for a template that waits
+// for its provisioning id: the seed's clicks with this template's values.
+func checklistMessage(r *provisioning.Request, spec *provisioning.TemplateSpec) Message {
+	lines := []string{fmt.Sprintf("*Partner Hub checklist for template %s v%d* (%s)", spec.Name, r.Result.Version, r.Ref())}
+	for i, step := range spec.Checklist() {
+		lines = append(lines, fmt.Sprintf("%d. %s", i+1, step))
+	}
+	text := strings.Join(lines, "\n")
+	return Message{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(md(truncate(text, 2900)), nil, nil)}}
 }
 
 func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Reply {

@@ -66,7 +66,7 @@ type App struct {
 func Start(parent context.Context, cfg *config.Config, opts Options) (*App, error) {
 	ctx, cancel := context.WithCancel(parent)
 	a := &App{cfg: cfg, cancel: cancel, done: make(chan error, 1), metrics: bot.NewMetrics()}
-	a.log = newLogger(cfg, opts.Stderr)
+	a.log = newLogger(cfg, opts.Stderr, opts.Getenv)
 	if err := a.start(ctx, opts); err != nil {
 		cancel()
 		a.closeAll()
@@ -131,8 +131,10 @@ func (a *App) start(ctx context.Context, opts Options) error {
 
 	a.handler = handlers.New(handlers.Deps{
 		Store:      a.store,
+		Templates:  a.store,
 		Messenger:  messenger,
 		Prechecker: customers,
+		Finder:     customers,
 		Settings: handlers.Settings{
 			ApprovalChannel:    cfg.ApprovalChannel,
 			Approvers:          cfg.Approvers,
@@ -155,6 +157,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	}
 	a.worker = &provisioning.Worker{
 		Store: a.store, Jobs: a.store, Watch: a.store, Customers: customers, Events: a.handler,
+		CommitTemplate:    a.handler.CommitTemplate,
 		Log:               a.log.WithField("component", "worker"),
 		Consumer:          consumerName(),
 		PollInterval:      poll,
@@ -264,7 +267,7 @@ func (a *App) requeueApproved(ctx context.Context, olderThan time.Duration) {
 		return
 	}
 	for _, r := range approved {
-		if time.Since(r.UpdatedAt) < olderThan || r.Kind == provisioning.KindTemplate {
+		if time.Since(r.UpdatedAt) < olderThan {
 			continue
 		}
 		if err := a.store.EnqueueJob(ctx, r.ID); err != nil {

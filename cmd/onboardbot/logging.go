@@ -12,13 +12,17 @@ import (
 
 // newLogger builds the process logger: JSON in servers, text in console, and
 // every configured secret redacted from every line whatever field carries it.
-func newLogger(cfg *config.Config, out io.Writer) *logrus.Logger {
+func newLogger(cfg *config.Config, out io.Writer, getenv func(string) string) *logrus.Logger {
 	if out == nil {
 		out = os.Stderr
 	}
 	l := logrus.New()
 	l.SetOutput(out)
 	l.SetLevel(cfg.LogLevel)
+	if cfg.Mode == config.ModeConsole && getenv("LOG_LEVEL") == "" {
+		// The console's own output is the conversation; logs would drown it.
+		l.SetLevel(logrus.WarnLevel)
+	}
 	var inner logrus.Formatter = &logrus.JSONFormatter{}
 	if cfg.LogFormat == "text" {
 		inner = &logrus.TextFormatter{DisableColors: true, FullTimestamp: true}

@@ -1,0 +1,83 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// CustomerFinder looks customers up at Webex (adopt).
+type CustomerFinder interface {
+	FindCustomer(ctx context.Context, externalID, orgID string) (*provisioning.CustomerState, error)
+}
+
+// adopt brings a customer created elsewhere (Partner Hub) under the bot, so
+// that setup requests and digests cover it. Nothing is sent to Webex, so no
+// approval is needed; the adoption is audited.
+func (h *Handler) adopt(ctx context.Context, u caller, c Command) *Reply {
+	if !h.isRequester(u.id) {
+		return refusal("⛔ you are not allowed to submit requests")
+	}
+	if len(c.Words) != 2 || len(c.Args) > 0 {
+		return refusal("⛔ usage: adopt EXTERNAL-ID|ORG-ID")
+	}
+	arg := c.Words[1]
+	if id, err := h.store.ByExternalID(ctx, arg); err == nil {
+		return refusal(fmt.Sprintf("⛔ %s is already under the bot (%s)", arg, provisioning.FormatID(id)))
+	} else if !errors.Is(err, provisioning.ErrNotFound) {
+		return h.systemFault(u, "look up external id", err)
+	}
+	h.background(ctx, "adopt", func(ctx context.Context) error {
+		msg := h.adoptCustomer(ctx, u, arg)
+		if msg == "" {
+			return nil
+		}
+		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: msg})
+	})
+	return &Reply{Text: fmt.Sprintf("🔎 looking up %s at Webex…", arg)}
+}
+
+// adoptCustomer finds the customer by external id, then by org id, and
+// records it. It returns a refusal to show, or "" when adopted.
+func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) string {
+	cs, err := h.finder.FindCustomer(ctx, arg, "")
+	if err == nil && cs == nil {
+		cs, err = h.finder.FindCustomer(ctx, "", arg)
+	}
+	if err != nil {
+		ref := newRef()
+		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Warn("adopt lookup")
+		return fmt.Sprintf("⛔ could not look up %s at Webex (ref %s); nothing was saved", arg, ref)
+	}
+	if cs == nil {
+		return fmt.Sprintf("⛔ Webex knows no customer with external id or org id %q", arg)
+	}
+	if cs.ExternalID == "" {
+		return fmt.Sprintf("⛔ customer %s has no external id at Webex; set one in Partner Hub first", cs.ID)
+	}
+	raw, err := json.Marshal(cs)
+	if err != nil {
+		return "⛔ " + err.Error()
+	}
+	r := &provisioning.Request{
+		Kind: provisioning.KindAdopt, State: provisioning.StateDone, Requester: u.id,
+		Subject: cs.ExternalID, ExternalID: cs.ExternalID, Spec: raw, Hash: provisioning.HashSpec(raw),
+		Result: provisioning.Result{CustomerID: cs.ID, OrgID: cs.OrgID, Status: cs.Status},
+	}
+	if err := h.store.Create(ctx, r); err != nil {
+		var taken *provisioning.ExternalIDTaken
+		if errors.As(err, &taken) {
+			return fmt.Sprintf("⛔ %s is already under the bot (%s)", cs.ExternalID, provisioning.FormatID(taken.Holder))
+		}
+		ref := newRef()
+		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("adopt: create request")
+		return fmt.Sprintf("⛔ could not save — nothing was adopted (ref %s)", ref)
+	}
+	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("customer adopted")
+	h.expectOutcome(r.ID)
+	h.Settled(ctx, r)
+	return ""
+}
