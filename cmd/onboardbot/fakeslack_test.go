@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -105,6 +106,13 @@ func slackSign(secret string, ts int64, body string) string {
 // postSigned sends a Slack-signed form POST to the bot.
 func postSigned(t *testing.T, url, secret, body string, ts time.Time) *http.Response {
 	t.Helper()
+	resp, _ := postSignedBody(t, url, secret, body, ts)
+	return resp
+}
+
+// postSignedBody is postSigned that also returns the response body.
+func postSignedBody(t *testing.T, url, secret, body string, ts time.Time) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +124,12 @@ func postSigned(t *testing.T, url, secret, body string, ts time.Time) *http.Resp
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
 }
 
 // commandBody is a slash command form as Slack sends it: text is escaped.
