@@ -20,6 +20,9 @@ type Worker struct {
 	Customers CustomerAPI
 	Events    Events
 	Log       *logrus.Entry
+	// CommitTemplate records an approved template (Redis bookkeeping only:
+	// Webex has no template API). It moves the request out of committing.
+	CommitTemplate func(ctx context.Context, r *Request) error
 
 	Consumer          string        // unique per process
 	PollInterval      time.Duration // between status polls of a provisioning customer
@@ -176,9 +179,12 @@ func (w *Worker) Commit(ctx context.Context, id int64) error {
 	switch r.Kind {
 	case KindCustomer:
 		return w.commitCustomer(ctx, r)
-	default:
-		return w.fail(ctx, r, StateCommitting, fmt.Sprintf("requests of kind %q cannot be committed yet", r.Kind), "")
+	case KindTemplate:
+		if w.CommitTemplate != nil {
+			return w.CommitTemplate(ctx, r)
+		}
 	}
+	return w.fail(ctx, r, StateCommitting, fmt.Sprintf("requests of kind %q cannot be committed by this build", r.Kind), "")
 }
 
 func (w *Worker) commitCustomer(ctx context.Context, r *Request) error {
