@@ -61,15 +61,23 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.background(ctx, "post summary and precheck", func(ctx context.Context) error {
-		return h.publishAndPrecheck(ctx, r, spec)
+		return h.publishAndPrecheck(ctx, r, h.customerCheck(spec))
 	})
 	return &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
 		r.Ref(), spec.Name, spec.ExternalID, h.set.ApprovalChannel)}
 }
 
-// publishAndPrecheck posts the summary for approvers, runs the Webex precheck
-// of spec (none when nil) and shows its result on the summary.
-func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Request, spec *provisioning.CustomerSpec) error {
+// precheckFunc runs a request's Webex precheck in the background. An error
+// means Webex could not be reached: the precheck is "unavailable".
+type precheckFunc func(ctx context.Context) (provisioning.Precheck, error)
+
+func (h *Handler) customerCheck(spec *provisioning.CustomerSpec) precheckFunc {
+	return func(ctx context.Context) (provisioning.Precheck, error) { return h.pre.PrecheckCustomer(ctx, spec) }
+}
+
+// publishAndPrecheck posts the summary for approvers, runs check (none when
+// nil) and shows its result on the summary.
+func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Request, check precheckFunc) error {
 	ts, err := h.msg.Post(ctx, h.set.ApprovalChannel, h.summary(r))
 	if err != nil {
 		return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
@@ -84,10 +92,10 @@ func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Reques
 	if err != nil {
 		return fmt.Errorf("record summary of %s: %w", r.Ref(), err)
 	}
-	if spec == nil {
+	if check == nil {
 		return nil
 	}
-	pc, err := h.pre.PrecheckCustomer(ctx, spec)
+	pc, err := check(ctx)
 	if err != nil {
 		h.log.WithError(err).WithField("request", r.Ref()).Warn("precheck unavailable")
 		pc = provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}

@@ -54,6 +54,7 @@ type Deps struct {
 	Messenger  Messenger
 	Prechecker Prechecker
 	Finder     CustomerFinder
+	Setup      SetupChecker
 	Settings   Settings
 	Log        *logrus.Entry
 	Now        func() time.Time
@@ -66,6 +67,7 @@ type Handler struct {
 	msg       Messenger
 	pre       Prechecker
 	finder    CustomerFinder
+	setup     SetupChecker
 	set       Settings
 	log       *logrus.Entry
 	now       func() time.Time
@@ -84,7 +86,7 @@ var _ provisioning.Events = (*Handler)(nil)
 
 // New builds a Handler.
 func New(d Deps) *Handler {
-	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, set: d.Settings, log: d.Log, now: d.Now,
+	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, setup: d.Setup, set: d.Settings, log: d.Log, now: d.Now,
 		awaiting: map[int64]bool{}}
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
@@ -115,6 +117,22 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 		return h.template(ctx, u, c)
 	case "adopt":
 		return h.adopt(ctx, u, c)
+	case "users":
+		return h.users(ctx, u, c)
+	case "location":
+		return h.location(ctx, u, c)
+	case "numbers":
+		return h.numbers(ctx, u, c)
+	case "change":
+		return h.change(ctx, u, c)
+	case "remove":
+		return h.remove(ctx, u, c)
+	case "delete":
+		return h.deleteCustomer(ctx, u, c)
+	case "retry":
+		return h.retry(ctx, u, c)
+	case "cancel":
+		return h.cancel(ctx, u, c)
 	case "approve":
 		return h.approveCommand(ctx, u, c)
 	case "reject":
@@ -140,6 +158,10 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.approveButton(ctx, u, a.Value))
 		case actionReject:
 			h.answer(ctx, u, h.rejectButton(ctx, u, a.Value))
+		case actionViewRows:
+			h.answer(ctx, u, h.viewRows(ctx, u, a.Value))
+		case actionResendConsent:
+			h.answer(ctx, u, h.resendConsent(ctx, u, a.Value))
 		}
 	}
 	return nil

@@ -31,6 +31,8 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 				blocks = append(blocks, slack.NewContextBlock("", md("⚠️ "+w)))
 			}
 		}
+	default:
+		blocks = append(blocks, setupFields(r)...)
 	}
 	ctxText := fmt.Sprintf("Requested by %s · payload hash `%s`", mention(r.Requester), r.Hash)
 	if h.set.Sandbox {
@@ -41,12 +43,22 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		slack.NewSectionBlock(md(precheckLine(r.Precheck)), nil, nil),
 		slack.NewSectionBlock(md(stateLine(r, h.now())), nil, nil),
 	)
+	var buttons []slack.BlockElement
 	if r.State == provisioning.StatePendingApproval {
 		approve := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
 		approve.Style = slack.StylePrimary
 		reject := slack.NewButtonBlockElement(actionReject, r.Ref(), plain("Reject"))
 		reject.Style = slack.StyleDanger
-		blocks = append(blocks, slack.NewActionBlock("approval:"+r.Ref(), approve, reject))
+		buttons = append(buttons, approve, reject)
+	}
+	if r.Kind == provisioning.KindUsers {
+		buttons = append(buttons, slack.NewButtonBlockElement(actionViewRows, r.Ref(), plain("View rows")))
+		if r.State == provisioning.StateWaiting && strings.Contains(r.Result.WaitReason, "consent") {
+			buttons = append(buttons, slack.NewButtonBlockElement(actionResendConsent, r.Ref(), plain("Resend consent email")))
+		}
+	}
+	if len(buttons) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("actions:"+r.Ref(), buttons...))
 	}
 	return Message{Text: title + ": " + describeState(r), Blocks: blocks}
 }
@@ -153,13 +165,7 @@ func describeStateAt(r *provisioning.Request, now time.Time) string {
 	case provisioning.StateWaiting:
 		return waitingText(r, now)
 	case provisioning.StateDone:
-		switch r.Kind {
-		case provisioning.KindCustomer:
-			return "provisioned (org " + r.Result.OrgID + ")"
-		case provisioning.KindTemplate:
-			return fmt.Sprintf("v%d active", r.Result.Version)
-		}
-		return "done"
+		return doneText(r)
 	case provisioning.StateFailed:
 		return "failed: " + r.Result.Message + trackingSuffix(r.Result.TrackingID)
 	case provisioning.StateRejected:
@@ -192,15 +198,11 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 	subject := r.Subject
 	switch r.State {
 	case provisioning.StateDone:
-		switch r.Kind {
-		case provisioning.KindCustomer:
-			return fmt.Sprintf("✅ %s %s provisioned (org %s)", r.Ref(), subject, r.Result.OrgID)
-		case provisioning.KindTemplate:
-			return fmt.Sprintf("✅ %s %s v%d active", r.Ref(), subject, r.Result.Version)
-		case provisioning.KindAdopt:
-			return fmt.Sprintf("✅ %s adopted %s (org %s)", r.Ref(), subject, r.Result.OrgID)
+		icon := "✅"
+		if r.Result.Status == provisioning.ResultPartial {
+			icon = "⚠️"
 		}
-		return fmt.Sprintf("✅ %s %s done", r.Ref(), subject)
+		return fmt.Sprintf("%s %s %s", icon, r.Ref(), doneText(r))
 	case provisioning.StateFailed:
 		return fmt.Sprintf("❌ %s %s failed: %s%s", r.Ref(), subject, r.Result.Message, trackingSuffix(r.Result.TrackingID))
 	case provisioning.StateWaiting:
@@ -215,10 +217,30 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 	return ""
 }
 
+// doneText is what a done request achieved, as outcome lines say it
+// (CONTRACT.md §4), without the icon and the request id.
+func doneText(r *provisioning.Request) string {
+	switch r.Kind {
+	case provisioning.KindCustomer:
+		return fmt.Sprintf("%s provisioned (org %s)", r.Subject, r.Result.OrgID)
+	case provisioning.KindTemplate:
+		return fmt.Sprintf("%s v%d active", r.Subject, r.Result.Version)
+	case provisioning.KindAdopt:
+		return fmt.Sprintf("adopted %s (org %s)", r.Subject, r.Result.OrgID)
+	case provisioning.KindLocation:
+		return r.Subject + " ready"
+	case provisioning.KindUsers, provisioning.KindNumbers:
+		if r.Result.Message != "" {
+			return r.Subject + ": " + r.Result.Message
+		}
+	}
+	return r.Subject
+}
+
 // waitingText says what a waiting request waits for; holds at Webex carry
 // their age ("compliance review (2h)"), a wait for a person does not.
 func waitingText(r *provisioning.Request, now time.Time) string {
-	if r.Kind == provisioning.KindTemplate {
+	if r.Kind != provisioning.KindCustomer {
 		return r.Result.WaitReason
 	}
 	return fmt.Sprintf("%s (%s)", r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))

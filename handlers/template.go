@@ -80,9 +80,9 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 		return h.systemFault(u, "create request", err)
 	}
 	h.background(ctx, "post template summary", func(ctx context.Context) error {
-		var check *provisioning.CustomerSpec
+		var check precheckFunc
 		if spec.ProvisioningID != "" {
-			check = templateCheckSpec(spec, spec.ProvisioningID)
+			check = h.customerCheck(templateCheckSpec(spec, spec.ProvisioningID))
 		}
 		return h.publishAndPrecheck(ctx, r, check)
 	})

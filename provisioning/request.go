@@ -107,6 +107,9 @@ type MessageRef struct {
 	TS      string `json:"ts,omitempty"`
 }
 
+// ResultPartial marks a done batch in which some rows failed (⚠️).
+const ResultPartial = "partial"
+
 // Result is what committing a request produced.
 type Result struct {
 	CustomerID string `json:"customerId,omitempty"` // Webex wholesale customer id

@@ -71,7 +71,7 @@ func (w *Worker) checkWatched(ctx context.Context, id int64) {
 		if ctx.Err() != nil {
 			return
 		}
-		msg, tid := describeFailure(err)
+		msg, tid := DescribeFailure(err)
 		var we *WebexError
 		if errors.As(err, &we) && we.Retryable {
 			log.WithField("trackingId", tid).Warn("watched customer check failed; trying later: " + msg)

@@ -105,7 +105,8 @@ func (w *WebexCustomers) FindCustomer(ctx context.Context, externalID, orgID str
 }
 
 func customerState(c *webex.Customer) *CustomerState {
-	s := &CustomerState{ID: c.ID, OrgID: c.OrgID, ExternalID: c.ExternalID, Status: c.Status}
+	s := &CustomerState{ID: c.ID, OrgID: c.OrgID, ExternalID: c.ExternalID, Status: c.Status,
+		Packages: c.Packages, Country: c.Address.Country}
 	for _, e := range c.Errors {
 		s.Errors = append(s.Errors, errorText(e))
 	}

@@ -25,6 +25,8 @@ type CustomerState struct {
 	Name       string
 	Status     string
 	Errors     []string // async failures, "<code>: <description>"
+	Packages   []string `json:"packages,omitempty"`
+	Country    string   `json:"country,omitempty"`
 }
 
 // CustomerAPI is the worker's view of Webex's wholesale customers API. The
@@ -57,9 +59,9 @@ func (e *WebexError) Error() string {
 	return s
 }
 
-// describeFailure splits an error into what the user reads and Webex's
+// DescribeFailure splits an error into what the user reads and Webex's
 // trackingId. Errors that are not Webex's keep their text.
-func describeFailure(err error) (message, trackingID string) {
+func DescribeFailure(err error) (message, trackingID string) {
 	var we *WebexError
 	if errors.As(err, &we) {
 		msg := we.Message

@@ -349,7 +349,7 @@ func (w *Worker) failErr(ctx context.Context, r *Request, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down: hand the job back
 	}
-	msg, tid := describeFailure(err)
+	msg, tid := DescribeFailure(err)
 	return w.fail(ctx, r, r.State, msg, tid)
 }
 

@@ -1,0 +1,67 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// retry runs a failed request again: the worker skips what already
+// succeeded (rows, a created customer) and repeats the rest.
+func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
+	id, rep := h.requestArg(c, "retry ID")
+	if rep != nil {
+		return rep
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	if u.id != r.Requester && !h.isApprover(u.id) && !h.isAdmin(u.id) {
+		return refusal(fmt.Sprintf("⛔ %s: only its requester, approvers and admins can retry it", r.Ref()))
+	}
+	again, err := h.store.Transition(ctx, id, provisioning.Transition{
+		From: []provisioning.State{provisioning.StateFailed}, To: provisioning.StateApproved,
+		Actor: u.id, Action: "retry",
+		Mutate: func(x *provisioning.Request) error {
+			x.Result.Message, x.Result.TrackingID = "", ""
+			return nil
+		},
+	})
+	if err != nil {
+		return h.transitionRefusal(u, id, "retry", err)
+	}
+	h.expectOutcome(id)
+	if err := h.store.EnqueueJob(ctx, id); err != nil {
+		h.log.WithError(err).WithField("request", again.Ref()).Warn("enqueue retry; the requeue loop will pick it up")
+	}
+	h.background(ctx, "update summary", func(ctx context.Context) error { return h.refreshSummary(ctx, again) })
+	return &Reply{Text: fmt.Sprintf("🔁 %s queued again.", again.Ref())}
+}
+
+// cancel withdraws a request that has not started committing.
+func (h *Handler) cancel(ctx context.Context, u caller, c Command) *Reply {
+	id, rep := h.requestArg(c, "cancel ID")
+	if rep != nil {
+		return rep
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	if u.id != r.Requester && !h.isAdmin(u.id) {
+		return refusal(fmt.Sprintf("⛔ %s: only its requester or an admin can cancel it", r.Ref()))
+	}
+	cancelled, err := h.store.Transition(ctx, id, provisioning.Transition{
+		From:  []provisioning.State{provisioning.StateDraft, provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateWaiting},
+		To:    provisioning.StateCancelled,
+		Actor: u.id, Action: "cancelled",
+	})
+	if err != nil {
+		return h.transitionRefusal(u, id, "cancel", err)
+	}
+	h.expectOutcome(id)
+	h.Settled(ctx, cancelled)
+	return &Reply{Text: fmt.Sprintf("%s cancelled.", cancelled.Ref())}
+}

@@ -1,0 +1,147 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// SetupChecker is what the setup flows ask Webex outside the job stream.
+type SetupChecker interface {
+	PrecheckUsers(ctx context.Context, spec *provisioning.UsersSpec) (provisioning.UsersPrecheck, error)
+	AvailableNumbers(ctx context.Context, ref provisioning.CustomerRef, location string) ([]string, error)
+	CheckNumbersAllowed(ctx context.Context, ref provisioning.CustomerRef, location string) error
+	ResendConsent(ctx context.Context, requestID int64) (int, error)
+}
+
+// resolveCustomer turns a CUSTOMER argument (request id or external id) into
+// the customer a setup request is for. Customers not created through the bot
+// must be adopted first.
+func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*provisioning.CustomerRef, *Reply) {
+	id, err := provisioning.ParseID(arg)
+	if err != nil {
+		id, err = h.store.ByExternalID(ctx, arg)
+		if errors.Is(err, provisioning.ErrNotFound) {
+			return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %q is not a customer the bot knows (give its request id or external id; adopt customers created in Partner Hub first)", arg))
+		}
+		if err != nil {
+			return nil, h.lookupFault(u, 0, err)
+		}
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return nil, h.lookupFault(u, id, err)
+	}
+	ref := &provisioning.CustomerRef{RequestID: r.ID, ExternalID: r.ExternalID, CustomerID: r.Result.CustomerID, OrgID: r.Result.OrgID}
+	switch r.Kind {
+	case provisioning.KindCustomer:
+		spec, err := decodeCustomer(r)
+		if err != nil {
+			return nil, h.systemFault(u, "decode customer", err)
+		}
+		ref.Packages, ref.Limits, ref.AdminEmail, ref.Country = spec.Packages, spec.Limits, spec.Email, spec.Country
+	case provisioning.KindAdopt:
+		var cs provisioning.CustomerState
+		if err := json.Unmarshal(r.Spec, &cs); err != nil {
+			return nil, h.systemFault(u, "decode adopted customer", err)
+		}
+		ref.Packages, ref.Country = cs.Packages, cs.Country
+	default:
+		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s is a %s request, not a customer", r.Ref(), r.Kind))
+	}
+	switch r.State {
+	case provisioning.StateRejected, provisioning.StateCancelled, provisioning.StateExpired, provisioning.StateDraft:
+		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) is %s; nothing can be set up for it", r.Ref(), r.Subject, r.State))
+	}
+	return ref, nil
+}
+
+// submitSetup saves a setup request for approval and, in the background,
+// posts its summary and runs its precheck (none when check is nil).
+func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.Kind, subject string, spec any, check func(*provisioning.Request) precheckFunc) *Reply {
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return h.systemFault(u, "encode request", err)
+	}
+	r := &provisioning.Request{
+		Kind: kind, State: provisioning.StatePendingApproval, Requester: u.id,
+		Subject: subject, Spec: raw, Hash: provisioning.HashSpec(raw),
+	}
+	var run precheckFunc
+	if check != nil {
+		run = check(r)
+		r.Precheck.Status = provisioning.PrecheckRunning
+	}
+	if err := h.store.Create(ctx, r); err != nil {
+		return h.systemFault(u, "create request", err)
+	}
+	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
+	h.background(ctx, "post summary and precheck", func(ctx context.Context) error {
+		return h.publishAndPrecheck(ctx, r, run)
+	})
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), subject, h.set.ApprovalChannel)}
+}
+
+// location requests `location CUSTOMER name=… …`.
+func (h *Handler) location(ctx context.Context, u caller, c Command) *Reply {
+	ref, rep := h.setupTarget(ctx, u, c, "location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…")
+	if rep != nil {
+		return rep
+	}
+	spec, missing, errs := provisioning.ParseLocation(c.Args, *ref, h.set.SupportedCountries)
+	if len(errs) > 0 || len(missing) > 0 {
+		return refusal(inputProblems(errs, missing))
+	}
+	return h.submitSetup(ctx, u, provisioning.KindLocation, fmt.Sprintf("location %s %s", spec.Name, ref.ExternalID), spec, nil)
+}
+
+// change, remove and delete are corrections after commit, approved like
+// creates.
+func (h *Handler) change(ctx context.Context, u caller, c Command) *Reply {
+	ref, rep := h.setupTarget(ctx, u, c, "change CUSTOMER user=EMAIL package=P")
+	if rep != nil {
+		return rep
+	}
+	spec, missing, errs := provisioning.ParseChange(c.Args, *ref)
+	if len(errs) > 0 || len(missing) > 0 {
+		return refusal(inputProblems(errs, missing))
+	}
+	return h.submitSetup(ctx, u, provisioning.KindChange, fmt.Sprintf("change %s %s: %s", ref.ExternalID, spec.Email, spec.Package), spec, nil)
+}
+
+func (h *Handler) remove(ctx context.Context, u caller, c Command) *Reply {
+	ref, rep := h.setupTarget(ctx, u, c, "remove CUSTOMER user=EMAIL")
+	if rep != nil {
+		return rep
+	}
+	spec, missing, errs := provisioning.ParseRemove(c.Args, *ref)
+	if len(errs) > 0 || len(missing) > 0 {
+		return refusal(inputProblems(errs, missing))
+	}
+	return h.submitSetup(ctx, u, provisioning.KindRemove, fmt.Sprintf("remove %s %s", ref.ExternalID, spec.Email), spec, nil)
+}
+
+func (h *Handler) deleteCustomer(ctx context.Context, u caller, c Command) *Reply {
+	ref, rep := h.setupTarget(ctx, u, c, "delete CUSTOMER")
+	if rep != nil {
+		return rep
+	}
+	if len(c.Args) > 0 {
+		return refusal("⛔ delete takes no keys (usage: delete CUSTOMER)")
+	}
+	return h.submitSetup(ctx, u, provisioning.KindDelete, "delete "+ref.ExternalID, provisioning.DeleteSpec{Customer: *ref}, nil)
+}
+
+// setupTarget checks the caller may submit and reads the CUSTOMER word.
+func (h *Handler) setupTarget(ctx context.Context, u caller, c Command, usage string) (*provisioning.CustomerRef, *Reply) {
+	if !h.isRequester(u.id) {
+		return nil, refusal("⛔ you are not allowed to submit requests")
+	}
+	if len(c.Words) != 2 {
+		return nil, refusal("⛔ usage: " + usage)
+	}
+	return h.resolveCustomer(ctx, u, c.Words[1])
+}

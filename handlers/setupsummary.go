@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// setupFields renders the step-3 requests' fields on their summary.
+func setupFields(r *provisioning.Request) []slack.Block {
+	switch r.Kind {
+	case provisioning.KindUsers:
+		var spec provisioning.UsersSpec
+		if json.Unmarshal(r.Spec, &spec) == nil {
+			return usersFields(&spec)
+		}
+	case provisioning.KindLocation:
+		var spec provisioning.LocationSpec
+		if json.Unmarshal(r.Spec, &spec) == nil {
+			a := spec.Address
+			addr := strings.Join(nonEmpty(a.Line1, a.Line2, strings.TrimSpace(a.Zip+" "+a.City), a.State, a.Country), ", ")
+			return fieldSections([][2]string{
+				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Name}, {"Address", addr},
+				{"Time zone", spec.Timezone}, {"Language", spec.Language}, {"Emergency location id", orDash(spec.ELIN)},
+				{"Steps", "create the location, enable it for Webex Calling"},
+			})
+		}
+	case provisioning.KindNumbers:
+		var spec provisioning.NumbersSpec
+		if json.Unmarshal(r.Spec, &spec) == nil && len(spec.Numbers) > 0 {
+			block := spec.Numbers[0]
+			if n := len(spec.Numbers); n > 1 {
+				block += " – " + spec.Numbers[n-1]
+			}
+			return fieldSections([][2]string{
+				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Location},
+				{"Numbers", block + " (" + itoa(len(spec.Numbers)) + ", added and activated)"}, {"Main number", orDash(spec.Main)},
+			})
+		}
+	case provisioning.KindChange:
+		var spec provisioning.ChangeSpec
+		if json.Unmarshal(r.Spec, &spec) == nil {
+			return fieldSections([][2]string{{"Customer", customerLabel(spec.Customer)}, {"User", spec.Email}, {"New package", spec.Package}})
+		}
+	case provisioning.KindRemove:
+		var spec provisioning.RemoveSpec
+		if json.Unmarshal(r.Spec, &spec) == nil {
+			return fieldSections([][2]string{{"Customer", customerLabel(spec.Customer)}, {"Remove user", spec.Email}})
+		}
+	case provisioning.KindDelete:
+		var spec provisioning.DeleteSpec
+		if json.Unmarshal(r.Spec, &spec) == nil {
+			return fieldSections([][2]string{{"Delete customer", customerLabel(spec.Customer)}, {"Effect", "the customer is unlinked from the partner at Webex"}})
+		}
+	}
+	return nil
+}
+
+func nonEmpty(parts ...string) []string {
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,205 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+const (
+	actionViewRows      = "view_rows"
+	actionResendConsent = "resend_consent"
+	// summaryRows is how many rows a channel summary shows: personal data
+	// stays out of channels; approvers see the rest on request.
+	summaryRows = 5
+)
+
+// users requests a batch: `users CUSTOMER rows=…` (CSV, rows separated by
+// newlines or ';').
+func (h *Handler) users(ctx context.Context, u caller, c Command) *Reply {
+	ref, rep := h.setupTarget(ctx, u, c, "users CUSTOMER rows=…")
+	if rep != nil {
+		return rep
+	}
+	for k := range c.Args {
+		if k != "rows" {
+			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (users takes rows=…)", k))
+		}
+	}
+	text := c.Args["rows"]
+	if strings.TrimSpace(text) == "" {
+		return refusal("⛔ nothing was submitted:\n• missing: rows")
+	}
+	opts := rowsOptions(ref)
+	rows, errs := provisioning.ParseRows(text, opts)
+	if len(errs) > 0 {
+		return refusal(inputProblems(errs, nil))
+	}
+	spec := &provisioning.UsersSpec{Customer: *ref, Rows: rows}
+	check := func(r *provisioning.Request) precheckFunc {
+		return func(ctx context.Context) (provisioning.Precheck, error) {
+			return h.precheckUsers(ctx, spec, text, opts)
+		}
+	}
+	return h.submitSetup(ctx, u, provisioning.KindUsers, "users "+ref.ExternalID, spec, check)
+}
+
+func rowsOptions(ref *provisioning.CustomerRef) provisioning.RowsOptions {
+	return provisioning.RowsOptions{Packages: ref.Packages, AdminEmail: ref.AdminEmail, Limits: ref.Limits, DefaultCountry: ref.Country}
+}
+
+// precheckUsers asks Webex about every row, then checks the batch again with
+// the seats in use and the users that already exist.
+func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpec, text string, opts provisioning.RowsOptions) (provisioning.Precheck, error) {
+	up, err := h.setup.PrecheckUsers(ctx, spec)
+	if err != nil {
+		return provisioning.Precheck{}, err
+	}
+	pc := up.Precheck
+	if pc.Status == provisioning.PrecheckOK || pc.Status == provisioning.PrecheckNone {
+		opts.Provisioned = up.Provisioned
+		opts.Existing = map[string]bool{}
+		for _, e := range up.Existing {
+			opts.Existing[strings.ToLower(e)] = true
+		}
+		if _, errs := provisioning.ParseRows(text, opts); len(errs) > 0 {
+			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: errs.Error()}, nil
+		}
+	}
+	var notes []string
+	if pc.Message != "" {
+		notes = append(notes, pc.Message)
+	}
+	if n := len(up.Existing); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d already exist and count as provisioned", n))
+	}
+	if n := len(up.Consent); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d users already have a Webex account: consent needed", n))
+	}
+	if len(up.RowErrors) > 0 {
+		pc.Status = provisioning.PrecheckFailed
+		notes = append(notes, strings.Join(up.RowErrors, "; "))
+	}
+	pc.Message = strings.Join(notes, "; ")
+	if pc.Status == "" {
+		pc.Status = provisioning.PrecheckOK
+	}
+	return pc, nil
+}
+
+// usersFields summarises a batch for the channel: counts by package and
+// location and at most summaryRows rows.
+func usersFields(spec *provisioning.UsersSpec) []slack.Block {
+	byPackage, byLocation := map[string]int{}, map[string]int{}
+	for _, r := range spec.Rows {
+		byPackage[r.Package]++
+		byLocation[r.Location]++
+	}
+	pairs := [][2]string{
+		{"Customer", customerLabel(spec.Customer)},
+		{"Users", fmt.Sprintf("%d", len(spec.Rows))},
+		{"By package", countList(byPackage)},
+		{"By location", countList(byLocation)},
+	}
+	blocks := fieldSections(pairs)
+	lines := make([]string, 0, summaryRows+1)
+	for i, r := range spec.Rows {
+		if i == summaryRows {
+			lines = append(lines, fmt.Sprintf("… and %d more (View rows)", len(spec.Rows)-summaryRows))
+			break
+		}
+		lines = append(lines, rowLine(r))
+	}
+	return append(blocks, slack.NewSectionBlock(md(strings.Join(lines, "\n")), nil, nil))
+}
+
+func rowLine(r provisioning.UserRow) string {
+	number := r.Phone
+	if r.Extension != "" {
+		number = strings.TrimSpace(number + " ext " + r.Extension)
+	}
+	return fmt.Sprintf("%d. %s %s <%s> · %s · %s · %s", r.Line, r.First, r.Last, r.Email, r.Package, orDash(number), r.Location)
+}
+
+func customerLabel(ref provisioning.CustomerRef) string {
+	s := ref.ExternalID
+	if ref.RequestID != 0 {
+		s += " (" + provisioning.FormatID(ref.RequestID) + ")"
+	}
+	if ref.OrgID == "" {
+		s += " · Webex ids resolved at commit"
+	}
+	return s
+}
+
+func countList(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// viewRows shows an approver every row of a batch, only to them.
+func (h *Handler) viewRows(ctx context.Context, u caller, value string) *Reply {
+	id, err := provisioning.ParseID(value)
+	if err != nil {
+		return refusal("⛔ this button is not valid any more")
+	}
+	if !h.isApprover(u.id) {
+		return refusal(fmt.Sprintf("⛔ %s: only approvers can see every row (personal data)", provisioning.FormatID(id)))
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	var spec provisioning.UsersSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return h.systemFault(u, "decode users", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d rows\n", r.Ref(), len(spec.Rows))
+	for i, row := range spec.Rows {
+		line := rowLine(row) + "\n"
+		if b.Len()+len(line) > maxMessageChars-100 {
+			fmt.Fprintf(&b, "… and %d more", len(spec.Rows)-i)
+			break
+		}
+		b.WriteString(line)
+	}
+	return &Reply{Text: b.String()}
+}
+
+// resendConsent sends the consent email again to every user of a batch who
+// has not consented yet.
+func (h *Handler) resendConsent(ctx context.Context, u caller, value string) *Reply {
+	id, err := provisioning.ParseID(value)
+	if err != nil {
+		return refusal("⛔ this button is not valid any more")
+	}
+	h.background(ctx, "resend consent", func(ctx context.Context) error {
+		n, err := h.setup.ResendConsent(ctx, id)
+		text := fmt.Sprintf("📧 %s: consent email sent again to %d users.", provisioning.FormatID(id), n)
+		if err != nil {
+			ref := newRef()
+			h.log.WithError(err).WithField("ref", ref).Warn("resend consent")
+			text = fmt.Sprintf("⛔ %s: could not resend the consent emails (ref %s)", provisioning.FormatID(id), ref)
+		}
+		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: text})
+	})
+	return nil
+}
+
+// maxMessageChars keeps a message below where Slack starts to fail.
+const maxMessageChars = 12000
