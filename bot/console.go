@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -130,6 +131,11 @@ func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {
 		}
 		c.printf("%s\n", c.SandboxStats())
 	case "/onboard-customer":
+		rest, err := expandFileArgs(rest)
+		if err != nil {
+			c.printf("⛔ %s\n", err)
+			return false
+		}
 		reply := c.Router.Command(ctx, slack.SlashCommand{
 			Command: "/onboard-customer", Text: rest, UserID: c.currentUser(), UserName: c.currentUser(),
 			ChannelID: consoleChannel, TriggerID: "console-trigger",
@@ -139,6 +145,46 @@ func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {
 		c.printf("unknown console command %q: use /onboard-customer …, /as NAME, /click TEXT, /sandbox, /quit\n", cmd)
 	}
 	return false
+}
+
+// fileArgRE finds rows=@FILE: in the console a CSV file stands in for
+// Slack's file upload.
+var fileArgRE = regexp.MustCompile(`(^|\s)rows=@(\S+)`)
+
+// maxRowsFile bounds a rows file like Slack bounds an upload we accept.
+const maxRowsFile = 4 << 20
+
+// expandFileArgs replaces rows=@FILE with the file's content as a quoted
+// value of the command grammar.
+func expandFileArgs(text string) (string, error) {
+	var readErr error
+	out := fileArgRE.ReplaceAllStringFunc(text, func(m string) string {
+		sub := fileArgRE.FindStringSubmatch(m)
+		b, err := readLimited(sub[2], maxRowsFile)
+		if err != nil {
+			readErr = fmt.Errorf("rows: %w", err)
+			return m
+		}
+		quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(string(b))
+		return sub[1] + `rows="` + quoted + `"`
+	})
+	return out, readErr
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, limit>>20)
+	}
+	return b, nil
 }
 
 func (c *Console) currentUser() string {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -165,10 +166,12 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		ClaimRefresh:      5 * time.Second,
 		WatchInterval:     poll * 4,
 	}
+	a.wireMetrics(poll)
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	a.closers = append(a.closers, func() error { stopWorker(); return nil })
 	a.goBackground(func() { a.worker.Run(workerCtx) })
 	a.goBackground(func() { a.sweep(workerCtx) })
+	a.goBackground(func() { a.refreshGauges(workerCtx, poll*4) })
 
 	switch cfg.Mode {
 	case config.ModeConsole:
@@ -322,7 +325,8 @@ func (a *App) closeAll() {
 func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.WebexCustomers, error) {
 	cfg := a.cfg
 	wc := webex.Config{BaseURL: cfg.WebexAPIURL, SubPartnerOrgID: cfg.WebexSubPartnerOrgID,
-		Logger: a.log.WithField("component", "webex")}
+		Logger:  a.log.WithField("component", "webex"),
+		Observe: func(route string, status int, err error) { a.metrics.WebexCall(route, webexStatus(status, err)) }}
 	switch {
 	case cfg.WebexSandbox:
 		sopts, err := sandbox.OptionsFromEnv(opts.Getenv)
@@ -371,4 +375,49 @@ func isTerminal(r io.Reader) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func webexStatus(status int, err error) string {
+	switch {
+	case status > 0:
+		return strconv.Itoa(status)
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return "timeout"
+	default:
+		return "error"
+	}
+}
+
+func (a *App) wireMetrics(poll time.Duration) {
+	_ = a.metrics.CollectRequests(func() []bot.RequestCount {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		counts, err := a.store.RequestCounts(ctx)
+		if err != nil {
+			return nil
+		}
+		out := make([]bot.RequestCount, 0, len(counts))
+		for _, c := range counts {
+			out = append(out, bot.RequestCount{Kind: string(c.Kind), State: string(c.State), Count: float64(c.Count)})
+		}
+		return out
+	})
+}
+
+func (a *App) refreshGauges(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, oldest, err := a.store.JobStream(ctx); err == nil {
+			a.metrics.SetJobStream(int(n), oldest)
+		}
+		if n, err := a.store.WatchListSize(ctx); err == nil {
+			a.metrics.SetWatchListSize(int(n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

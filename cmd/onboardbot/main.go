@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return 0
 		case "sandbox":
 			return runSandbox(ctx, args[1:], stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(ctx, getenv, stderr)
 		case "manifest":
 			return runManifest(args[1:], stdout, stderr)
 		case "help", "--help", "-h":
@@ -65,4 +67,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 const usage = `usage:
   onboardbot            run the bot (mode from ONBOARDBOT_MODE or the Slack variables; none: console)
   onboardbot sandbox    run the Webex sandbox on --addr (see --help)
+  onboardbot manifest   print the Slack app manifest (--mode socket|http [--url BASE])
+  onboardbot healthcheck  probe /healthz on HTTP_ADDR (for container health checks)
   onboardbot version    print the version`

@@ -86,72 +86,58 @@ func TestMetricsAfterEndToEnd(t *testing.T) {
 		})
 	}
 
-	// wiring names the cmd/onboardbot/app.go wiring a check depends on
-	// that is not there yet: such a check that fails skips the test with
-	// that reason instead of failing it. Clear it once app.go feeds the
-	// metric, so that the check guards it from then on.
 	checks := []struct {
-		what, wiring string
-		ok           func(f metricFamilies) bool
+		what string
+		ok   func(f metricFamilies) bool
 	}{
-		{"onboardbot_ack_seconds has routes commands and interactions", "", func(f metricFamilies) bool {
+		{"onboardbot_ack_seconds has routes commands and interactions", func(f metricFamilies) bool {
 			return f.histogramCount("onboardbot_ack_seconds", "route", "commands") >= 3 &&
 				f.histogramCount("onboardbot_ack_seconds", "route", "interactions") >= 3
 		}},
-		{"onboardbot_requests{kind=customer}: done 1, waiting 1, committing 1",
-			"Metrics.CollectRequests with the per kind/state counts from the store", func(f metricFamilies) bool {
-				return f.value("onboardbot_requests", "kind", "customer", "state", "done") == 1 &&
-					f.value("onboardbot_requests", "kind", "customer", "state", "waiting") == 1 &&
-					f.value("onboardbot_requests", "kind", "customer", "state", "committing") == 1
-			}},
-		{"onboardbot_webex_calls_total counts the creates (POST /wholesale/customers, 202) and prechecks (…/validate, 200)",
-			"Metrics.WebexCall from every Webex client call", func(f metricFamilies) bool {
-				return f.value("onboardbot_webex_calls_total", "operation", "POST /wholesale/customers", "status", "202") >= 2 &&
-					f.value("onboardbot_webex_calls_total", "operation", "POST /wholesale/customers/validate", "status", "200") >= 3
-			}},
-		{"onboardbot_webex_calls_total operation labels are routes of webex.Operations (bounded, no ids)",
-			"Metrics.WebexCall from every Webex client call", func(f metricFamilies) bool {
-				ops := f.labelValues("onboardbot_webex_calls_total", "operation")
-				return len(ops) > 0 && !slices.ContainsFunc(ops, func(op string) bool { return !slices.Contains(webex.Operations, op) })
-			}},
-		{"onboardbot_job_stream_depth ≥ 1 while R-3 is committing",
-			"Metrics.SetJobStream from the store's job stream", func(f metricFamilies) bool {
-				return f.value("onboardbot_job_stream_depth") >= 1
-			}},
-		{"onboardbot_job_oldest_age_seconds > 0 while R-3 is committing",
-			"Metrics.SetJobStream from the store's job stream", func(f metricFamilies) bool {
-				return f.value("onboardbot_job_oldest_age_seconds") > 0
-			}},
-		{"onboardbot_watch_list_size = 1 (R-2)",
-			"Metrics.SetWatchListSize from the store's watch list", func(f metricFamilies) bool {
-				return f.value("onboardbot_watch_list_size") == 1
-			}},
+		{"onboardbot_requests{kind=customer}: done 1, waiting 1, committing 1", func(f metricFamilies) bool {
+			return f.value("onboardbot_requests", "kind", "customer", "state", "done") == 1 &&
+				f.value("onboardbot_requests", "kind", "customer", "state", "waiting") == 1 &&
+				f.value("onboardbot_requests", "kind", "customer", "state", "committing") == 1
+		}},
+		{"onboardbot_webex_calls_total counts the creates (POST /wholesale/customers, 202) and prechecks (…/validate, 200)", func(f metricFamilies) bool {
+			return f.value("onboardbot_webex_calls_total", "operation", "POST /wholesale/customers", "status", "202") >= 2 &&
+				f.value("onboardbot_webex_calls_total", "operation", "POST /wholesale/customers/validate", "status", "200") >= 3
+		}},
+		{"onboardbot_webex_calls_total operation labels are routes of webex.Operations (bounded, no ids)", func(f metricFamilies) bool {
+			ops := f.labelValues("onboardbot_webex_calls_total", "operation")
+			return len(ops) > 0 && !slices.ContainsFunc(ops, func(op string) bool { return !slices.Contains(webex.Operations, op) })
+		}},
+		{"onboardbot_job_stream_depth ≥ 1 while R-3 is committing", func(f metricFamilies) bool {
+			return f.value("onboardbot_job_stream_depth") >= 1
+		}},
+		{"onboardbot_job_oldest_age_seconds > 0 while R-3 is committing", func(f metricFamilies) bool {
+			return f.value("onboardbot_job_oldest_age_seconds") > 0
+		}},
+		{"onboardbot_watch_list_size = 1 (R-2)", func(f metricFamilies) bool {
+			return f.value("onboardbot_watch_list_size") == 1
+		}},
 		// No digest is due during the test: the counter only has to exist.
-		{"onboardbot_digest_runs_total is exposed", "", func(f metricFamilies) bool {
+		{"onboardbot_digest_runs_total is exposed", func(f metricFamilies) bool {
 			return f["onboardbot_digest_runs_total"] != nil
 		}},
-		{"onboardbot_slack_api_calls_total counts chat.postMessage, the 429 included", "", func(f metricFamilies) bool {
+		{"onboardbot_slack_api_calls_total counts chat.postMessage, the 429 included", func(f metricFamilies) bool {
 			return f.value("onboardbot_slack_api_calls_total", "method", "chat.postMessage") >= 2
 		}},
-		{"onboardbot_slack_rate_limited_total{method=chat.postMessage} = 1", "", func(f metricFamilies) bool {
+		{"onboardbot_slack_rate_limited_total{method=chat.postMessage} = 1", func(f metricFamilies) bool {
 			return f.value("onboardbot_slack_rate_limited_total", "method", "chat.postMessage") == 1
 		}},
 	}
-	var failing, unwired []string
+	var failing []string
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		fams := scrape(t, url+"/metrics")
-		failing, unwired = failing[:0], unwired[:0]
+		failing = failing[:0]
 		for _, c := range checks {
-			switch {
-			case c.ok(fams):
-			case c.wiring != "":
-				unwired = append(unwired, c.what+" — "+c.wiring)
-			default:
+			if !c.ok(fams) {
 				failing = append(failing, c.what)
 			}
 		}
-		if len(failing)+len(unwired) == 0 || time.Now().After(deadline) {
+		if len(failing) == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -166,9 +152,6 @@ func TestMetricsAfterEndToEnd(t *testing.T) {
 
 	if len(failing) > 0 {
 		t.Errorf("/metrics after the end-to-end run lacks:\n  %s", strings.Join(failing, "\n  "))
-	}
-	if len(unwired) > 0 {
-		t.Skipf("needs wiring in cmd/onboardbot/app.go:\n  %s", strings.Join(unwired, "\n  "))
 	}
 }
 

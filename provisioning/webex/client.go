@@ -59,6 +59,9 @@ type Config struct {
 	// Now is the clock of the Retry-After gate. Test seam; default time.Now.
 	Now    func() time.Time
 	Logger *logrus.Entry // optional; logs trackingIds, never tokens
+	// Observe, when set, is told about every HTTP exchange: the route (one
+	// of Operations), the status (0 when no response came) and the error.
+	Observe func(route string, status int, err error)
 }
 
 // TokenSource supplies access tokens.
@@ -105,6 +108,7 @@ type Client struct {
 	sleep       func(context.Context, time.Duration) error
 	now         func() time.Time
 	log         *logrus.Entry
+	observe     func(route string, status int, err error)
 	gate        gate
 }
 
@@ -121,6 +125,7 @@ func New(cfg Config) *Client {
 		sleep:       cfg.Sleep,
 		now:         cfg.Now,
 		log:         cfg.Logger,
+		observe:     cfg.Observe,
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if base == "" {
@@ -203,6 +208,13 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 		}
 		sent++
 		resp, err := cl.send(ctx, method, target, tok, payload)
+		if cl.observe != nil {
+			st := 0
+			if resp != nil {
+				st = resp.status
+			}
+			cl.observe(c.route, st, err)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: %w", c.op, ctx.Err())

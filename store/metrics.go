@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// JobStream reports how many jobs are not yet acknowledged (acked jobs are
+// deleted, so that is the stream's length) and the age of the oldest.
+func (s *Store) JobStream(ctx context.Context) (int64, time.Duration, error) {
+	n, err := s.rdb.XLen(ctx, s.jobsKey()).Result()
+	if err != nil || n == 0 {
+		return 0, 0, err
+	}
+	msgs, err := s.rdb.XRangeN(ctx, s.jobsKey(), "-", "+", 1).Result()
+	if err != nil || len(msgs) == 0 {
+		return n, 0, err
+	}
+	ms, _ := strconv.ParseInt(strings.SplitN(msgs[0].ID, "-", 2)[0], 10, 64)
+	return n, s.clock().Sub(time.UnixMilli(ms)), nil
+}
+
+// WatchListSize is how many requests wait on the watch list.
+func (s *Store) WatchListSize(ctx context.Context) (int64, error) {
+	return s.rdb.ZCard(ctx, s.watchKey()).Result()
+}
+
+// KindStateCount is one cell of RequestCounts.
+type KindStateCount struct {
+	Kind  provisioning.Kind
+	State provisioning.State
+	Count int64
+}
+
+// RequestCounts counts requests by kind and state with single-key commands
+// (the state index's ids, then their scores in each kind index), so it works
+// on Redis Cluster where the two indexes live in different slots.
+func (s *Store) RequestCounts(ctx context.Context) ([]KindStateCount, error) {
+	kinds, err := s.rdb.SMembers(ctx, s.kindsKey()).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []KindStateCount
+	for _, st := range provisioning.AllStates {
+		ids, err := s.rdb.ZRange(ctx, s.stateKey(st), 0, -1).Result()
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		for _, k := range kinds {
+			scores, err := s.rdb.ZMScore(ctx, s.kindKey(provisioning.Kind(k)), ids...).Result()
+			if err != nil {
+				return nil, err
+			}
+			var n int64
+			for _, sc := range scores {
+				if sc != 0 {
+					n++
+				}
+			}
+			if n > 0 {
+				out = append(out, KindStateCount{Kind: provisioning.Kind(k), State: st, Count: n})
+			}
+		}
+	}
+	return out, nil
+}
