@@ -59,6 +59,10 @@ func (w *Worker) checkWatched(ctx context.Context, id int64) {
 		log.WithError(err).Warn("watched request unreadable")
 		return
 	}
+	if r.State == StateWaiting && isSetupKind(r.Kind) {
+		w.checkWatchedSetup(ctx, r)
+		return
+	}
 	if r.State != StateWaiting || r.Kind != KindCustomer || r.Result.CustomerID == "" {
 		// Settled elsewhere, or never ours to watch.
 		if err := w.Watch.Unwatch(ctx, id); err != nil {

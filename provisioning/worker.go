@@ -23,6 +23,12 @@ type Worker struct {
 	// CommitTemplate records an approved template (Redis bookkeeping only:
 	// Webex has no template API). It moves the request out of committing.
 	CommitTemplate func(ctx context.Context, r *Request) error
+	// Setup is the Webex client for users, locations, numbers and
+	// corrections; Rows keeps a batch's per-row outcomes; Concurrency
+	// bounds a batch's parallel Webex calls (WORKER_CONCURRENCY, default 4).
+	Setup       SetupAPI
+	Rows        RowStore
+	Concurrency int
 
 	Consumer          string        // unique per process
 	PollInterval      time.Duration // between status polls of a provisioning customer
@@ -183,6 +189,8 @@ func (w *Worker) Commit(ctx context.Context, id int64) error {
 		if w.CommitTemplate != nil {
 			return w.CommitTemplate(ctx, r)
 		}
+	case KindUsers, KindLocation, KindNumbers, KindChange, KindRemove, KindDelete:
+		return w.commitSetup(ctx, r)
 	}
 	return w.fail(ctx, r, StateCommitting, fmt.Sprintf("requests of kind %q cannot be committed by this build", r.Kind), "")
 }

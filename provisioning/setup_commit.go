@@ -1,0 +1,235 @@
+package provisioning
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning/webex"
+)
+
+// SetupAPI is what setting a customer up needs of the Webex client: exactly
+// the calls the setup commits, the precheck and the numbers listing make.
+// Errors are the client's (*webex.APIError), with retryable faults already
+// retried inside it.
+type SetupAPI interface {
+	ListSubscribers(ctx context.Context, q webex.SubscriberQuery) ([]webex.Subscriber, error)
+	PrecheckSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Precheck, error)
+	CreateSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Subscriber, error)
+	UpdateSubscriber(ctx context.Context, id string, upd webex.SubscriberUpdate) (*webex.Subscriber, error)
+	DeleteSubscriber(ctx context.Context, id string) error
+	ResendConsent(ctx context.Context, subscriberID string) error
+	DeleteCustomer(ctx context.Context, id string) error
+
+	ListLocations(ctx context.Context, orgID string) ([]webex.Location, error)
+	CreateLocation(ctx context.Context, orgID string, req webex.LocationRequest) (string, error)
+	EnableCallingLocation(ctx context.Context, orgID string, req webex.CallingLocationRequest) error
+	GetCallingLocation(ctx context.Context, orgID, locationID string) (*webex.CallingLocationDetails, error)
+	UpdateCallingLocation(ctx context.Context, orgID, locationID string, upd webex.CallingLocationUpdate) error
+	GetPSTNConnection(ctx context.Context, orgID, locationID string) (*webex.PSTNConnection, error)
+
+	ListNumbers(ctx context.Context, q webex.NumberQuery) ([]webex.Number, error)
+	AddNumbers(ctx context.Context, orgID, locationID string, numbers []string, state string) error
+	ActivateNumbers(ctx context.Context, orgID, locationID string, numbers []string) error
+}
+
+var _ SetupAPI = (*webex.Client)(nil)
+
+// waitForPrefix starts the WaitReason of a setup request queued behind its
+// customer request: "waiting for R-7".
+const waitForPrefix = "waiting for "
+
+// commitSetup commits a request of one of the setup kinds.
+func (w *Worker) commitSetup(ctx context.Context, r *Request) error {
+	switch r.Kind {
+	case KindUsers:
+		return w.commitUsers(ctx, r)
+	case KindLocation:
+		return w.commitLocation(ctx, r)
+	case KindNumbers:
+		return w.commitNumbers(ctx, r)
+	case KindChange:
+		return w.commitChange(ctx, r)
+	case KindRemove:
+		return w.commitRemove(ctx, r)
+	case KindDelete:
+		return w.commitDelete(ctx, r)
+	}
+	return w.fail(ctx, r, r.State, fmt.Sprintf("requests of kind %q are not setup requests", r.Kind), "")
+}
+
+// isSetupKind reports whether requests of kind k are committed by commitSetup.
+func isSetupKind(k Kind) bool {
+	switch k {
+	case KindUsers, KindLocation, KindNumbers, KindChange, KindRemove, KindDelete:
+		return true
+	}
+	return false
+}
+
+// decodeSpec reads a stored spec; a failure fails the request (it can never
+// commit) and returns false.
+func (w *Worker) decodeSpec(ctx context.Context, r *Request, spec any) (bool, error) {
+	if err := json.Unmarshal(r.Spec, spec); err != nil {
+		return false, w.fail(ctx, r, StateCommitting, fmt.Sprintf("stored %s request is unreadable: %v", r.Kind, err), "")
+	}
+	if w.Setup == nil {
+		return false, w.fail(ctx, r, StateCommitting, "this build has no Webex setup client configured", "")
+	}
+	return true, nil
+}
+
+// resolveCustomer fills in the Webex ids of ref, which are empty when the
+// setup request was submitted while its customer was still provisioning or
+// on hold. They come from r's own result (resolved on an earlier run), else
+// from the customer request. When that is not done yet, r is parked
+// "waiting for R-n" on the watch list; when it ended badly, r fails. ok is
+// false in both cases (and when r could not be moved).
+func (w *Worker) resolveCustomer(ctx context.Context, r *Request, ref CustomerRef) (CustomerRef, bool, error) {
+	if ref.CustomerID == "" {
+		ref.CustomerID, ref.OrgID = r.Result.CustomerID, r.Result.OrgID
+	}
+	if ref.CustomerID != "" && ref.OrgID != "" {
+		return ref, true, nil
+	}
+	if ref.RequestID == 0 {
+		if ref.CustomerID != "" {
+			// Corrections of a customer known only by its wholesale id
+			// need no org id.
+			return ref, true, nil
+		}
+		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer %s has no Webex id and no customer request to wait for", ref.ExternalID), "")
+	}
+	cr, err := w.Store.Get(ctx, ref.RequestID)
+	if errors.Is(err, ErrNotFound) {
+		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer request %s no longer exists", FormatID(ref.RequestID)), "")
+	}
+	if err != nil {
+		return ref, false, fmt.Errorf("read customer request %s: %w", FormatID(ref.RequestID), err)
+	}
+	switch cr.State {
+	case StateDone:
+	case StateFailed, StateRejected, StateCancelled, StateExpired:
+		msg := fmt.Sprintf("customer request %s is %s", cr.Ref(), cr.State)
+		if cr.Result.Message != "" {
+			msg += ": " + cr.Result.Message
+		}
+		return ref, false, w.fail(ctx, r, r.State, msg, "")
+	default:
+		return ref, false, w.park(ctx, r, r.State, string(cr.State), waitForPrefix+cr.Ref())
+	}
+	if cr.Result.CustomerID == "" {
+		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer request %s is done but names no Webex customer", cr.Ref()), "")
+	}
+	ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
+	// Remember the ids, so later runs (retry, consent checks) need not ask.
+	updated, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{r.State}, Actor: workerActor, Action: "resolved",
+		Note: "customer " + ref.CustomerID + ", org " + ref.OrgID,
+		Mutate: func(x *Request) error {
+			x.Result.CustomerID, x.Result.OrgID = ref.CustomerID, ref.OrgID
+			return nil
+		},
+	})
+	if err != nil {
+		return ref, false, ignoreConflict(err)
+	}
+	*r = *updated
+	return ref, true, nil
+}
+
+// settle moves r to a resting state with its outcome message and reports it.
+func (w *Worker) settle(ctx context.Context, r *Request, from, to State, status, msg string) error {
+	done, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{from}, To: to, Actor: workerActor, Action: string(to), Note: msg,
+		Mutate: func(x *Request) error {
+			x.Result.Status, x.Result.Message, x.Result.TrackingID = status, msg, ""
+			if to != StateWaiting {
+				x.Result.WaitReason = ""
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if to != StateWaiting {
+		if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+			w.log().WithError(err).Warn("unwatch")
+		}
+	}
+	*r = *done
+	w.Events.Settled(ctx, done)
+	return nil
+}
+
+// checkWatchedSetup checks a waiting setup request from the watch list: one
+// queued behind its customer request is requeued once that is done (failed
+// when it failed); a user batch waiting for consent re-checks its users.
+func (w *Worker) checkWatchedSetup(ctx context.Context, r *Request) {
+	log := w.log().WithField("request", r.Ref())
+	if strings.HasPrefix(r.Result.WaitReason, waitForPrefix+"R-") {
+		if err := w.requeueIfCustomerReady(ctx, r); err != nil {
+			log.WithError(err).Warn("queued setup check")
+		}
+		return
+	}
+	if r.Kind == KindUsers {
+		if err := w.recheckConsent(ctx, r); err != nil {
+			log.WithError(err).Warn("consent check")
+		}
+		return
+	}
+	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+		log.WithError(err).Warn("unwatch")
+	}
+}
+
+// requeueIfCustomerReady moves a queued setup request back to approved and
+// hands it to the job stream once its customer request is done, so it runs
+// without anyone touching it; resolveCustomer fails it when the customer
+// request ended badly, and keeps it waiting otherwise.
+func (w *Worker) requeueIfCustomerReady(ctx context.Context, r *Request) error {
+	var spec struct {
+		Customer CustomerRef `json:"customer"`
+	}
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return w.fail(ctx, r, StateWaiting, fmt.Sprintf("stored %s request is unreadable: %v", r.Kind, err), "")
+	}
+	if spec.Customer.RequestID != 0 {
+		cr, err := w.Store.Get(ctx, spec.Customer.RequestID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("read customer request: %w", err)
+		}
+		if err == nil && cr.State != StateDone && !cr.State.Final() {
+			return w.park(ctx, r, StateWaiting, string(cr.State), r.Result.WaitReason)
+		}
+	}
+	requeued, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{StateWaiting}, To: StateApproved, Actor: workerActor, Action: "requeued",
+		Note: "customer request settled",
+		Mutate: func(x *Request) error {
+			x.Result.WaitReason = ""
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+		w.log().WithError(err).Warn("unwatch")
+	}
+	// Should this fail, cmd's requeue loop of approved requests picks it
+	// up; the state is already right.
+	if err := w.Jobs.EnqueueJob(ctx, requeued.ID); err != nil {
+		return fmt.Errorf("enqueue %s: %w", requeued.Ref(), err)
+	}
+	return nil
+}
+
+// setupFailure turns a failed Webex call into what a person reads.
+func setupFailure(err error) (msg, trackingID string) {
+	return DescribeFailure(translate(err))
+}

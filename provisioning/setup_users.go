@@ -1,0 +1,535 @@
+package provisioning
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onboardbot/onboardbot/provisioning/webex"
+)
+
+// User batch results (Result.Status of a users request).
+const (
+	UsersProvisioned = "provisioned" // every row done or already existed
+	UsersPartial     = ResultPartial // done, some rows failed: the ⚠️ outcome
+	UsersConsent     = "consent"     // waiting: some users must consent first
+	UsersFailed      = "failed"      // no row was provisioned
+)
+
+// ConsentWaitReason is the WaitReason of a batch whose users must consent.
+// It stays the same while the count changes, so WaitingSince keeps the
+// start of the wait (the digest's CONSENT_WAIT_AFTER).
+const ConsentWaitReason = "waiting for consent"
+
+const (
+	defaultConcurrency = 4
+	saveEveryRows      = 20
+	saveEvery          = time.Second
+	progressEvery      = 2 * time.Second
+)
+
+func (w *Worker) concurrency() int {
+	if w.Concurrency > 0 {
+		return w.Concurrency
+	}
+	return defaultConcurrency
+}
+
+// RowCounts sums a batch's row outcomes.
+type RowCounts struct {
+	Total, Done, Existed, Consent, Failed int
+}
+
+// Provisioned counts rows that are users of the customer now.
+func (c RowCounts) Provisioned() int { return c.Done + c.Existed }
+
+// Message is the outcome after "R-9 users MS-001: " (CONTRACT.md §4):
+// "3/3 provisioned (1 already existed)", "2/3 provisioned, 1 failed",
+// "2/3 provisioned, 1 waiting for consent".
+func (c RowCounts) Message() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d provisioned", c.Provisioned(), c.Total)
+	if c.Existed > 0 {
+		fmt.Fprintf(&b, " (%d already existed)", c.Existed)
+	}
+	if c.Failed > 0 {
+		fmt.Fprintf(&b, ", %d failed", c.Failed)
+	}
+	if c.Consent > 0 {
+		fmt.Fprintf(&b, ", %d waiting for consent", c.Consent)
+	}
+	return b.String()
+}
+
+// CountRows sums the outcomes of rows; rows without one count as failed
+// (they were not tried).
+func CountRows(rows []UserRow, outcomes map[int]RowOutcome) RowCounts {
+	c := RowCounts{Total: len(rows)}
+	for _, row := range rows {
+		switch outcomes[row.Line].Status {
+		case RowDone:
+			c.Done++
+		case RowExisted:
+			c.Existed++
+		case RowConsent:
+			c.Consent++
+		default:
+			c.Failed++
+		}
+	}
+	return c
+}
+
+// commitUsers provisions a user batch. Finished rows (stored as done or
+// existed) are never tried again, so a resumed batch and `retry` both run
+// exactly the rows that are left; one paged list of the customer's
+// subscribers per run finds users that already exist, including those an
+// interrupted run created without recording it.
+func (w *Worker) commitUsers(ctx context.Context, r *Request) error {
+	var spec UsersSpec
+	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+		return err
+	}
+	if w.Rows == nil {
+		return w.fail(ctx, r, StateCommitting, "this build has no row store configured for user batches", "")
+	}
+	ref, ok, err := w.resolveCustomer(ctx, r, spec.Customer)
+	if !ok {
+		return err
+	}
+	outcomes, err := w.Rows.RowOutcomes(ctx, r.ID)
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", r.Ref(), err)
+	}
+	subs, err := w.Setup.ListSubscribers(ctx, webex.SubscriberQuery{CustomerID: ref.CustomerID})
+	if err != nil {
+		return w.failSetup(ctx, r, err)
+	}
+	todo, changed := reconcileRows(spec.Rows, outcomes, subs, approvalTime(r), w.now())
+	if err := w.Rows.SaveRowOutcomes(ctx, r.ID, changed); err != nil {
+		return fmt.Errorf("commit %s: %w", r.Ref(), err)
+	}
+	if len(todo) > 0 {
+		items, err := w.prepareRows(ctx, ref, todo, spec.Rows, outcomes)
+		if err != nil {
+			return w.failSetup(ctx, r, err)
+		}
+		if err := w.createRows(ctx, r, ref, items, outcomes, len(spec.Rows)); err != nil {
+			return err
+		}
+	}
+	return w.settleUsers(ctx, r, StateCommitting, CountRows(spec.Rows, outcomes), outcomes)
+}
+
+// approvalTime is when the batch was approved: subscribers created before
+// it already existed; later ones were made by this request.
+func approvalTime(r *Request) time.Time {
+	if !r.ApprovedAt.IsZero() {
+		return r.ApprovedAt
+	}
+	return r.CreatedAt
+}
+
+// reconcileRows brings outcomes up to date with the customer's subscribers
+// at Webex. It returns the rows still to create and the outcomes it changed.
+// A row whose user exists is never created again: it is existed (a user
+// from before the approval), done (created by an earlier, interrupted run,
+// or consent given since) or consent (still pending_user_migration).
+func reconcileRows(rows []UserRow, outcomes map[int]RowOutcome, subs []webex.Subscriber, approved, now time.Time) (todo []UserRow, changed []RowOutcome) {
+	byEmail := make(map[string]*webex.Subscriber, len(subs))
+	for i := range subs {
+		byEmail[strings.ToLower(subs[i].Email)] = &subs[i]
+	}
+	for _, row := range rows {
+		o, had := outcomes[row.Line]
+		if had && (o.Status == RowDone || o.Status == RowExisted) {
+			continue
+		}
+		sub := byEmail[strings.ToLower(row.Email)]
+		if sub == nil {
+			todo = append(todo, row)
+			continue
+		}
+		next := o
+		next.Line, next.Email, next.SubscriberID, next.Message, next.TrackingID = row.Line, row.Email, sub.ID, "", ""
+		switch {
+		case sub.Status == webex.SubscriberPendingUserMigration:
+			next.Status = RowConsent
+		case o.Status == RowConsent:
+			next.Status = RowDone
+		case row.AlreadyExists || createdBefore(sub, approved):
+			next.Status = RowExisted
+		default:
+			next.Status = RowDone
+		}
+		if next.Status != o.Status || next.SubscriberID != o.SubscriberID || !had {
+			next.At = now
+			outcomes[row.Line] = next
+			changed = append(changed, next)
+		}
+	}
+	return todo, changed
+}
+
+// createdBefore reports whether Webex created sub before t. An unreadable
+// date says nothing, which makes the user this request's (done).
+func createdBefore(sub *webex.Subscriber, t time.Time) bool {
+	created, err := time.Parse(time.RFC3339Nano, sub.Created)
+	return err == nil && created.Before(t)
+}
+
+// createItem is one row ready to send, or a row that failed before (a
+// location or number that could not be found).
+type createItem struct {
+	row   UserRow
+	req   webex.SubscriberRequest
+	phone string
+	fail  string
+}
+
+// prepareRows builds the create requests: location ids by name (one list
+// per batch) and, for phone=auto, the next available numbers of each
+// location (one list per location), skipping numbers this batch already
+// gives to other rows.
+func (w *Worker) prepareRows(ctx context.Context, ref CustomerRef, todo, all []UserRow, outcomes map[int]RowOutcome) ([]createItem, error) {
+	var locs []webex.Location
+	needLocations := false
+	for _, row := range todo {
+		needLocations = needLocations || CallingSubscriberPackage(row.Package)
+	}
+	if needLocations && ref.OrgID != "" {
+		var err error
+		if locs, err = w.Setup.ListLocations(ctx, ref.OrgID); err != nil {
+			return nil, err
+		}
+	}
+	used := map[string]bool{}
+	for _, row := range all {
+		if row.Phone != "" && row.Phone != PhoneAuto {
+			used[row.Phone] = true
+		}
+		if o := outcomes[row.Line]; o.Phone != "" && (o.Status == RowDone || o.Status == RowConsent) {
+			used[o.Phone] = true
+		}
+	}
+	pools := map[string][]string{} // location id → available numbers, in order
+	items := make([]createItem, 0, len(todo))
+	for _, row := range todo {
+		it := createItem{row: row, req: webex.SubscriberRequest{
+			CustomerID: ref.CustomerID, Email: row.Email, Packages: []string{row.Package},
+			ProvisioningParameters: &webex.SubscriberParameters{FirstName: row.First, LastName: row.Last, Extension: row.Extension},
+		}}
+		if CallingSubscriberPackage(row.Package) {
+			loc := findLocation(locs, row.Location)
+			if loc == nil {
+				it.fail = fmt.Sprintf("location %q does not exist at the customer (create it with `location` first)", row.Location)
+				items = append(items, it)
+				continue
+			}
+			it.req.ProvisioningParameters.LocationID = loc.ID
+			phone := row.Phone
+			if phone == PhoneAuto {
+				pool, ok := pools[loc.ID]
+				if !ok {
+					nums, err := w.Setup.ListNumbers(ctx, webex.NumberQuery{OrgID: ref.OrgID, LocationID: loc.ID, Available: true})
+					if err != nil {
+						return nil, err
+					}
+					for _, n := range nums {
+						if n.PhoneNumber != "" && !n.TollFreeNumber {
+							pool = append(pool, n.PhoneNumber)
+						}
+					}
+				}
+				phone = ""
+				for len(pool) > 0 && phone == "" {
+					if !used[pool[0]] {
+						phone = pool[0]
+						used[phone] = true
+					}
+					pool = pool[1:]
+				}
+				pools[loc.ID] = pool
+				if phone == "" {
+					it.fail = fmt.Sprintf("no available number left at location %s for phone=auto (add numbers with `numbers … add=`)", loc.Name)
+					items = append(items, it)
+					continue
+				}
+			}
+			it.phone = phone
+			it.req.ProvisioningParameters.PrimaryPhoneNumber = phone
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// findLocation finds a location by name, ignoring case. The default name
+// stands for the customer's first location when none is called HQ: the
+// customer's calling location may have been given another name at `new`.
+func findLocation(locs []webex.Location, name string) *webex.Location {
+	for i := range locs {
+		if strings.EqualFold(locs[i].Name, name) {
+			return &locs[i]
+		}
+	}
+	if strings.EqualFold(name, DefaultLocationName) && len(locs) > 0 {
+		return &locs[0]
+	}
+	return nil
+}
+
+// rowResult is what one create produced; aborted when the worker stopped
+// before knowing (the row is left for the next run).
+type rowResult struct {
+	outcome RowOutcome
+	aborted bool
+}
+
+// createRows sends the creates with bounded concurrency and records every
+// outcome in outcomes and, batched, in the row store. When ctx ends it
+// saves what it learnt and returns ctx's error, so the job is retried.
+func (w *Worker) createRows(ctx context.Context, r *Request, ref CustomerRef, items []createItem, outcomes map[int]RowOutcome, total int) error {
+	work := make(chan createItem)
+	results := make(chan rowResult)
+	var wg sync.WaitGroup
+	for range min(w.concurrency(), len(items)) {
+		wg.Go(func() {
+			for it := range work {
+				results <- w.createRow(ctx, ref, it)
+			}
+		})
+	}
+	go func() {
+		defer close(work)
+		for _, it := range items {
+			select {
+			case work <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	var pending []RowOutcome
+	var saveErr error
+	save := func() {
+		if len(pending) == 0 {
+			return
+		}
+		// Saved even while shutting down: a row known to be done must not be
+		// left to the next run's lookup alone.
+		if err := w.Rows.SaveRowOutcomes(context.WithoutCancel(ctx), r.ID, pending); err != nil && saveErr == nil {
+			saveErr = err
+		}
+		pending = pending[:0]
+	}
+	tick := time.NewTicker(saveEvery)
+	defer tick.Stop()
+	lastProgress := w.now()
+	provisioned := 0
+	for _, o := range outcomes {
+		if o.Status == RowDone || o.Status == RowExisted {
+			provisioned++
+		}
+	}
+	for results != nil {
+		select {
+		case res, ok := <-results:
+			if !ok {
+				results = nil
+				break
+			}
+			if res.aborted {
+				continue
+			}
+			outcomes[res.outcome.Line] = res.outcome
+			if res.outcome.Status == RowDone {
+				provisioned++
+			}
+			pending = append(pending, res.outcome)
+			if len(pending) >= saveEveryRows {
+				save()
+			}
+			if now := w.now(); now.Sub(lastProgress) >= progressEvery {
+				lastProgress = now
+				w.Events.Progress(ctx, r, fmt.Sprintf("%d/%d provisioned", provisioned, total))
+			}
+		case <-tick.C:
+			save()
+		}
+	}
+	save()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if saveErr != nil {
+		return fmt.Errorf("commit %s: %w", r.Ref(), saveErr)
+	}
+	return nil
+}
+
+// createRow creates one subscriber. A failed create that may have gone
+// through (a conflict, or several attempts) is answered by a lookup.
+func (w *Worker) createRow(ctx context.Context, ref CustomerRef, it createItem) rowResult {
+	o := RowOutcome{Line: it.row.Line, Email: it.row.Email, Phone: it.phone, At: w.now()}
+	if it.fail != "" {
+		o.Status, o.Message = RowFailed, it.fail
+		return rowResult{outcome: o}
+	}
+	if ctx.Err() != nil {
+		return rowResult{aborted: true}
+	}
+	sub, err := w.Setup.CreateSubscriber(ctx, it.req)
+	if err != nil && ctx.Err() == nil {
+		var ae *webex.APIError
+		if errors.As(err, &ae) && (ae.Status == http.StatusConflict || ae.Attempts > 1) {
+			if found, lerr := w.Setup.ListSubscribers(ctx, webex.SubscriberQuery{CustomerID: ref.CustomerID, Email: it.row.Email}); lerr == nil && len(found) > 0 {
+				sub, err = &found[0], nil
+			}
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return rowResult{aborted: true}
+		}
+		o.Status = RowFailed
+		o.Message, o.TrackingID = setupFailure(err)
+		return rowResult{outcome: o}
+	}
+	o.SubscriberID, o.Status = sub.ID, RowDone
+	if sub.Status == webex.SubscriberPendingUserMigration {
+		o.Status = RowConsent
+	}
+	return rowResult{outcome: o}
+}
+
+// settleUsers moves a batch to its resting state: waiting while users must
+// consent, failed when no row was provisioned, else done (⚠️ with failed
+// rows). from is committing, or waiting for a consent check.
+func (w *Worker) settleUsers(ctx context.Context, r *Request, from State, c RowCounts, outcomes map[int]RowOutcome) error {
+	msg := c.Message()
+	switch {
+	case c.Consent > 0:
+		return w.parkUsers(ctx, r, from, msg)
+	case c.Provisioned() == 0 && c.Failed > 0:
+		return w.settle(ctx, r, from, StateFailed, UsersFailed, msg)
+	case c.Failed > 0:
+		return w.settle(ctx, r, from, StateDone, UsersPartial, msg)
+	}
+	return w.settle(ctx, r, from, StateDone, UsersProvisioned, msg)
+}
+
+// parkUsers puts a batch on the watch list until its users consent. A
+// re-check that changes nothing only moves the next check.
+func (w *Worker) parkUsers(ctx context.Context, r *Request, from State, msg string) error {
+	now := w.now()
+	if from == StateWaiting && r.Result.Message == msg && r.Result.WaitReason == ConsentWaitReason {
+		return w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval()))
+	}
+	to := StateWaiting
+	if from == StateWaiting {
+		to = "" // a plain update of the count
+	}
+	parked, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{from}, To: to, Actor: workerActor, Action: "waiting", Note: msg,
+		Mutate: func(x *Request) error {
+			if x.Result.WaitReason != ConsentWaitReason || x.Result.WaitingSince.IsZero() {
+				x.Result.WaitingSince = now
+			}
+			x.Result.WaitReason, x.Result.Status, x.Result.Message = ConsentWaitReason, UsersConsent, msg
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval())); err != nil {
+		return fmt.Errorf("watch %s: %w", r.Ref(), err)
+	}
+	if from != StateWaiting {
+		w.Events.Settled(ctx, parked)
+	}
+	return nil
+}
+
+// recheckConsent is the watch list's check of a batch waiting for consent:
+// one list of the customer's subscribers tells which users have consented.
+// A Webex failure leaves the batch waiting for the next check.
+func (w *Worker) recheckConsent(ctx context.Context, r *Request) error {
+	var spec UsersSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return w.fail(ctx, r, StateWaiting, "stored users request is unreadable: "+err.Error(), "")
+	}
+	customerID := r.Result.CustomerID
+	if customerID == "" {
+		customerID = spec.Customer.CustomerID
+	}
+	outcomes, err := w.Rows.RowOutcomes(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	var subs []webex.Subscriber
+	if w.Setup != nil {
+		subs, err = w.Setup.ListSubscribers(ctx, webex.SubscriberQuery{CustomerID: customerID})
+	}
+	if err != nil || w.Setup == nil {
+		if werr := w.Watch.Watch(ctx, r.ID, w.now().Add(w.watchInterval())); werr != nil {
+			return werr
+		}
+		return err
+	}
+	// Only consent rows move here; failed rows wait for `retry`.
+	var consentRows []UserRow
+	for _, row := range spec.Rows {
+		if outcomes[row.Line].Status == RowConsent {
+			consentRows = append(consentRows, row)
+		}
+	}
+	_, changed := reconcileRows(consentRows, outcomes, subs, approvalTime(r), w.now())
+	if err := w.Rows.SaveRowOutcomes(ctx, r.ID, changed); err != nil {
+		return err
+	}
+	return w.settleUsers(ctx, r, StateWaiting, CountRows(spec.Rows, outcomes), outcomes)
+}
+
+// ResendConsent sends the consent email again to every user of batch
+// requestID who has not consented yet; it returns how many were sent. A
+// failure for one user does not stop the others; the first is returned.
+func ResendConsent(ctx context.Context, api SetupAPI, rows RowStore, requestID int64) (int, error) {
+	outcomes, err := rows.RowOutcomes(ctx, requestID)
+	if err != nil {
+		return 0, fmt.Errorf("resend consent for %s: %w", FormatID(requestID), err)
+	}
+	sent := 0
+	var first error
+	for _, o := range outcomes {
+		if o.Status != RowConsent || o.SubscriberID == "" {
+			continue
+		}
+		if err := api.ResendConsent(ctx, o.SubscriberID); err != nil {
+			if first == nil {
+				first = fmt.Errorf("resend consent to %s: %w", o.Email, translate(err))
+			}
+			continue
+		}
+		sent++
+	}
+	return sent, first
+}
+
+// failSetup fails r with a Webex call's message, or hands the job back when
+// the worker is stopping.
+func (w *Worker) failSetup(ctx context.Context, r *Request, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg, tid := setupFailure(err)
+	return w.fail(ctx, r, r.State, msg, tid)
+}
