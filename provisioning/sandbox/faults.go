@@ -12,10 +12,17 @@ import (
 const earlyTolerance = 50 * time.Millisecond
 
 // countEarlyRetry counts a call made with a token before the Retry-After deadline this
-// sandbox gave that token (by a 429 or a 503).
+// sandbox gave that token (by a 429 or a 503). A call that arrived before that Retry-After
+// was given, or within earlyTolerance after it, was sent before the client could have read
+// the answer (a client running several calls at once has others on the wire): it is not
+// an early retry. The tolerance covers the answer's way back and the client's handling of
+// it, as it covers clock jitter at the deadline's end.
 func (s *Sandbox) countEarlyRetry(c *call) {
 	deadline, ok := s.retryAfter[c.token]
 	if !ok {
+		return
+	}
+	if issued, ok := s.retryAfter[issuedKey(c.token)]; ok && c.arrived.Before(issued.Add(earlyTolerance)) {
 		return
 	}
 	if c.arrived.Before(deadline.Add(-earlyTolerance)) {
@@ -24,7 +31,12 @@ func (s *Sandbox) countEarlyRetry(c *call) {
 		return
 	}
 	delete(s.retryAfter, c.token)
+	delete(s.retryAfter, issuedKey(c.token))
 }
+
+// issuedKey is where retryAfter keeps when the token's current Retry-After wait began. A
+// NUL cannot occur in a token (HTTP header values exclude it), so the keys never collide.
+func issuedKey(tok string) string { return "\x00issued:" + tok }
 
 // tokenLabel keeps a token usable as a stats key without printing all of it.
 func tokenLabel(tok string) string {
@@ -66,7 +78,13 @@ func (s *Sandbox) rateLimit(c *call) *response {
 func (s *Sandbox) setRetryAfter(c *call, resp *response, seconds int) {
 	resp.header.Set("Retry-After", strconv.Itoa(seconds))
 	deadline := c.now.Add(time.Duration(seconds) * time.Second)
-	if prev, ok := s.retryAfter[c.token]; !ok || deadline.After(prev) {
+	prev, ok := s.retryAfter[c.token]
+	if !ok || !prev.After(c.now) {
+		// A new wait, not an extension of one still running: calls that
+		// arrive from now on should have waited.
+		s.retryAfter[issuedKey(c.token)] = c.now
+	}
+	if !ok || deadline.After(prev) {
 		s.retryAfter[c.token] = deadline
 	}
 }

@@ -45,6 +45,52 @@ func TestRateLimitAndEarlyRetries(t *testing.T) {
 	}
 }
 
+// TestEarlyRetriesSpareCallsInFlight: calls that were on the wire when another call's
+// Retry-After was given are not early retries; calls sent after it, before the deadline,
+// are. A Retry-After given while another runs extends that wait without restarting it.
+func TestEarlyRetriesSpareCallsInFlight(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		arrived time.Duration // relative to the 503 that set the deadline
+		early   bool
+	}{
+		{"sent before the 503 was answered", -3 * time.Millisecond, false},
+		{"sent while the answer was on its way back", 10 * time.Millisecond, false},
+		{"sent after the answer arrived", 100 * time.Millisecond, true},
+		{"sent just before the deadline", 990 * time.Millisecond, false},
+		{"sent after the deadline", 1500 * time.Millisecond, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sb := New(DefaultOptions())
+			defer sb.Close()
+			c := &call{token: "tok", now: t0, arrived: t0}
+			sb.setRetryAfter(c, c.fail(http.StatusServiceUnavailable, "busy"), 1)
+			sb.countEarlyRetry(&call{token: "tok", arrived: t0.Add(tc.arrived)})
+			if got := sb.stats.EarlyRetries == 1; got != tc.early {
+				t.Errorf("early retries %d, want early=%v", sb.stats.EarlyRetries, tc.early)
+			}
+		})
+	}
+
+	// A second 503 while the first wait runs moves the deadline, not the start: a call
+	// sent after the first answer is early even if it arrived before the second one.
+	sb := New(DefaultOptions())
+	defer sb.Close()
+	first := &call{token: "tok", now: t0, arrived: t0}
+	sb.setRetryAfter(first, first.fail(http.StatusServiceUnavailable, "busy"), 1)
+	second := &call{token: "tok", now: t0.Add(400 * time.Millisecond), arrived: t0.Add(400 * time.Millisecond)}
+	sb.setRetryAfter(second, second.fail(http.StatusServiceUnavailable, "busy"), 1)
+	sb.countEarlyRetry(&call{token: "tok", arrived: t0.Add(300 * time.Millisecond)})
+	sb.countEarlyRetry(&call{token: "tok", arrived: t0.Add(1200 * time.Millisecond)})
+	if sb.stats.EarlyRetries != 2 {
+		t.Errorf("early retries %d, want 2 (both before the extended deadline)", sb.stats.EarlyRetries)
+	}
+}
+
 // statuses runs n calls on a sandbox with opts and returns their statuses.
 func statuses(t *testing.T, opts Options, n int) []int {
 	e := newEnv(t, opts, nil)
@@ -97,6 +143,7 @@ func TestServiceUnavailableCarriesRetryAfter(t *testing.T) {
 	if r.header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
+	e.clock.Add(100 * time.Millisecond) // read the answer, then retried at once
 	e.do("GET", "/v1/wholesale/customers", nil)
 	if st := e.sb.Stats(); st.EarlyRetries != 1 || st.Injected5xx != 2 {
 		t.Errorf("stats %+v", st)
