@@ -1,0 +1,97 @@
+package provisioning_test
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+)
+
+// TestQueuedSetup: a user batch and a location approved while their customer
+// is still provisioning, or on compliance hold, wait for it and then run from
+// the watch list and the job stream without anyone touching them again.
+func TestQueuedSetup(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		sandbox func(o *sandbox.Options)
+		reason  string // the customer's wait
+	}{
+		{"customer provisioning", func(o *sandbox.Options) { o.Delay = 400 * time.Millisecond }, "provisioning"},
+		{"customer on compliance hold", func(o *sandbox.Options) {
+			o.RPLReview, o.RPLDelay = regexp.MustCompile(`Review`), 400*time.Millisecond
+		}, "compliance review"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := quietSandbox()
+			tc.sandbox(&opts)
+			env := newSetupEnv(t, opts)
+			env.w.ProvisionDeadline, env.w.WatchInterval = 50*time.Millisecond, 100*time.Millisecond
+			spec := customerSpec(t, "MS-Q", "Review Müller GmbH")
+			cust := approvedRequest(t, env.s, spec, nil)
+			if err := env.w.Commit(context.Background(), cust.ID); err != nil {
+				t.Fatal(err)
+			}
+			if c := env.get(t, cust.ID); c.State != provisioning.StateWaiting || c.Result.WaitReason != tc.reason {
+				t.Fatalf("customer %s (%q), want waiting for %s", c.State, c.Result.WaitReason, tc.reason)
+			}
+
+			env.ref = provisioning.CustomerRef{RequestID: cust.ID, ExternalID: spec.ExternalID, Packages: spec.Packages,
+				AdminEmail: spec.Email, Country: "DE"}
+			users := env.users(t, "Anna,Auto,anna@q.example,webex_calling,auto;Bert,Ext,bert@q.example,webex_calling,,1001")
+			loc := env.submit(t, provisioning.KindLocation, provisioning.StateApproved, locationSpec(env.ref, "Köln", "DE-KOELN-1"))
+			for _, id := range []int64{users.ID, loc.ID} {
+				got := env.commit(t, id)
+				if got.State != provisioning.StateWaiting || got.Result.WaitReason != "waiting for "+cust.Ref() {
+					t.Fatalf("%s is %s (%q), want waiting for %s", got.Ref(), got.State, got.Result.WaitReason, cust.Ref())
+				}
+				if _, watched, err := env.s.WatchDue(context.Background(), id); err != nil || !watched {
+					t.Fatalf("%s is not on the watch list (%v)", got.Ref(), err)
+				}
+			}
+			if n := env.sb.Stats().SubscriberCreates; n != 0 {
+				t.Fatalf("%d users created before the customer was provisioned", n)
+			}
+
+			// From here on only the worker runs.
+			ctx, cancel := context.WithCancel(context.Background())
+			stopped := make(chan struct{})
+			go func() { defer close(stopped); env.w.Run(ctx) }()
+			defer func() { cancel(); <-stopped }()
+			waitUntil(t, "the queued setup to finish", 20*time.Second, func() bool {
+				return env.get(t, users.ID).State.Final() && env.get(t, loc.ID).State.Final()
+			})
+			wantState(t, env.get(t, users.ID), provisioning.StateDone, "2/2 provisioned")
+			wantState(t, env.get(t, loc.ID), provisioning.StateDone, "ready")
+			if c := env.get(t, cust.ID); c.State != provisioning.StateDone {
+				t.Errorf("customer %s", c.State)
+			}
+			if n := env.sb.Stats().SubscriberCreates; n != 2 {
+				t.Errorf("%d users created, want 2", n)
+			}
+		})
+	}
+}
+
+func TestQueuedSetupCustomerEndedBadly(t *testing.T) {
+	t.Parallel()
+	for _, st := range []provisioning.State{provisioning.StateRejected, provisioning.StateFailed} {
+		t.Run(string(st), func(t *testing.T) {
+			t.Parallel()
+			env := newSetupEnv(t, quietSandbox())
+			cust := approvedRequest(t, env.s, customerSpec(t, "MS-BAD", "Bad GmbH"), func(r *provisioning.Request) {
+				r.State, r.Result.Message = st, "Webex reports error"
+			})
+			env.ref = provisioning.CustomerRef{RequestID: cust.ID, ExternalID: "MS-BAD", Packages: []string{"webex_calling"}, Country: "DE"}
+			users := env.users(t, "Anna,A,anna@bad.example,webex_calling,,1001")
+			got := env.commit(t, users.ID)
+			want := "customer request " + cust.Ref() + " is " + string(st) + ": Webex reports error"
+			wantState(t, got, provisioning.StateFailed, want)
+		})
+	}
+}
