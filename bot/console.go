@@ -43,6 +43,9 @@ type Console struct {
 	seq      int
 	buttons  []consoleButton
 	outcomes map[string]bool
+
+	// form is the open modal, shown as a form (console_modal.go).
+	form consoleForm
 }
 
 type consoleButton struct {
@@ -124,6 +127,8 @@ func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {
 		}
 	case "/click":
 		c.click(ctx, rest)
+	case "/submit":
+		c.submit(ctx, rest)
 	case "/sandbox":
 		if c.SandboxStats == nil {
 			c.printf("no embedded sandbox: Webex is real\n")

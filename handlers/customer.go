@@ -12,7 +12,10 @@ import (
 
 // newCustomer validates a `new` command and, when it is complete and valid,
 // saves a pending_approval request. The summary post and the precheck run in
-// the background; the requester is told the request id at once.
+// the background; the requester is told the request id at once. Valid but
+// incomplete keys open the customer form pre-filled where forms can open
+// (Slack; in the console only a bare command, as piped scripts expect an
+// error listing the missing keys).
 func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 	if !h.isRequester(u.id) {
 		return refusal("⛔ you are not allowed to submit requests (ask an admin to add you to REQUESTERS)")
@@ -20,27 +23,56 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 	if len(c.Words) > 1 {
 		return refusal(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1]))
 	}
+	s := h.submitCustomer(ctx, u, c.Args)
+	if s.request == nil && len(s.errs) == 0 && len(s.missing) > 0 && h.canOpenForms() && (h.set.Interactive || len(c.Args) == 0) {
+		return h.openForm(ctx, u, u.trigger, provisioning.KindCustomer, c.Args, 0)
+	}
+	return s.reply
+}
+
+// submission is what submitCustomer did: request is nil when nothing was
+// saved; missing and errs say why when the keys were the reason.
+type submission struct {
+	reply   *Reply
+	request *provisioning.Request
+	missing []string
+	errs    provisioning.FieldErrors
+}
+
+// customerOptions resolves template= for ParseCustomer.
+func (h *Handler) customerOptions(ctx context.Context, u caller, template string) (provisioning.CustomerOptions, *Reply) {
 	opts := provisioning.CustomerOptions{
 		SupportedCountries: h.set.SupportedCountries,
 		SubPartnerOrgID:    h.set.SubPartnerOrgID,
 	}
-	if name := c.Args["template"]; name != "" {
+	if name := strings.TrimSpace(template); name != "" {
 		active, _, err := h.templates.Template(ctx, name)
 		if err != nil && !errors.Is(err, provisioning.ErrNotFound) {
-			return h.systemFault(u, "read template", err)
+			return opts, h.systemFault(u, "read template", err)
 		}
 		if active != nil {
 			d := active.Defaults()
 			opts.Template = &d
 		}
 	}
-	spec, missing, errs := provisioning.ParseCustomer(c.Args, opts)
+	return opts, nil
+}
+
+// submitCustomer is the one way a customer request is made, from the
+// command and from the form: validate args, save the request, then post the
+// summary and run the precheck in the background.
+func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]string) submission {
+	opts, fault := h.customerOptions(ctx, u, args["template"])
+	if fault != nil {
+		return submission{reply: fault}
+	}
+	spec, missing, errs := provisioning.ParseCustomer(args, opts)
 	if len(errs) > 0 || len(missing) > 0 {
-		return refusal(inputProblems(errs, missing))
+		return submission{reply: refusal(inputProblems(errs, missing)), missing: missing, errs: errs}
 	}
 	raw, err := json.Marshal(spec)
 	if err != nil {
-		return h.systemFault(u, "encode customer spec", err)
+		return submission{reply: h.systemFault(u, "encode customer spec", err)}
 	}
 	r := &provisioning.Request{
 		Kind:       provisioning.KindCustomer,
@@ -55,16 +87,16 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 	if err := h.store.Create(ctx, r); err != nil {
 		var taken *provisioning.ExternalIDTaken
 		if errors.As(err, &taken) {
-			return refusal("⛔ external-id: " + taken.Error())
+			return submission{reply: refusal("⛔ external-id: " + taken.Error())}
 		}
-		return h.systemFault(u, "create request", err)
+		return submission{reply: h.systemFault(u, "create request", err)}
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.background(ctx, "post summary and precheck", func(ctx context.Context) error {
 		return h.publishAndPrecheck(ctx, r, h.customerCheck(spec))
 	})
-	return &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
-		r.Ref(), spec.Name, spec.ExternalID, h.set.ApprovalChannel)}
+	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
+		r.Ref(), spec.Name, spec.ExternalID, h.set.ApprovalChannel)}}
 }
 
 // precheckFunc runs a request's Webex precheck in the background. An error

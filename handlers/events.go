@@ -39,6 +39,6 @@ func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {
 			// No thread to carry the outcome line: the DM carries it.
 			return h.msg.DM(ctx, r.Requester, Message{Text: line, Outcome: line})
 		}
-		return h.msg.DM(ctx, r.Requester, Message{Text: dm})
+		return h.msg.DM(ctx, r.Requester, Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
 	})
 }

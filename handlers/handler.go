@@ -58,6 +58,10 @@ type Deps struct {
 	Settings   Settings
 	Log        *logrus.Entry
 	Now        func() time.Time
+
+	// Views and Drafts run the modal forms (modal.go); nil: no forms.
+	Views  Views
+	Drafts Drafts
 }
 
 // Handler implements Router and provisioning.Events.
@@ -71,6 +75,8 @@ type Handler struct {
 	set       Settings
 	log       *logrus.Entry
 	now       func() time.Time
+	views     Views
+	drafts    Drafts
 
 	// bg tracks background work started by handlers, so shutdown and the
 	// piped console can wait for it.
@@ -88,6 +94,7 @@ var _ provisioning.Events = (*Handler)(nil)
 func New(d Deps) *Handler {
 	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, setup: d.Setup, set: d.Settings, log: d.Log, now: d.Now,
 		awaiting: map[int64]bool{}}
+	h.views, h.drafts = d.Views, d.Drafts
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
 	}
@@ -105,7 +112,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	if err != nil {
 		return refusal("⛔ nothing was submitted:\n• " + err.Error())
 	}
-	u := caller{id: cmd.UserID, channel: cmd.ChannelID}
+	u := caller{id: cmd.UserID, channel: cmd.ChannelID, trigger: cmd.TriggerID}
 	sub := ""
 	if len(c.Words) > 0 {
 		sub = strings.ToLower(c.Words[0])
@@ -148,6 +155,9 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 // Interaction handles button clicks and view submissions.
 func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback) (reply *Reply) {
 	defer h.recoverInto(&reply, cb.User.ID)
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		return h.viewSubmission(ctx, cb)
+	}
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return nil
 	}
@@ -162,6 +172,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.viewRows(ctx, u, a.Value))
 		case actionResendConsent:
 			h.answer(ctx, u, h.resendConsent(ctx, u, a.Value))
+		case actionEditResubmit:
+			h.answer(ctx, u, h.editResubmit(ctx, u, cb.TriggerID, a.Value))
 		}
 	}
 	return nil
@@ -171,6 +183,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 type caller struct {
 	id      string
 	channel string
+	// trigger opens a modal: valid for 3 s, once (slash commands only).
+	trigger string
 }
 
 // answer sends a click's reply as an ephemeral message in the background:

@@ -51,6 +51,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		reject.Style = slack.StyleDanger
 		buttons = append(buttons, approve, reject)
 	}
+	buttons = append(buttons, resubmitButtons(r)...)
 	if r.Kind == provisioning.KindUsers {
 		buttons = append(buttons, slack.NewButtonBlockElement(actionViewRows, r.Ref(), plain("View rows")))
 		if r.State == provisioning.StateWaiting && strings.Contains(r.Result.WaitReason, "consent") {

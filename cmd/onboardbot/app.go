@@ -103,6 +103,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	}
 
 	var messenger handlers.Messenger
+	var views handlers.Views // modals: the console prints them as forms
 	var console *bot.Console
 	switch cfg.Mode {
 	case config.ModeConsole:
@@ -115,7 +116,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			sb := a.sandbox
 			console.SandboxStats = func() string { return sb.Stats().Line() }
 		}
-		messenger = console
+		messenger, views = console, console
 	default:
 		api := bot.NewSlackAPI(cfg.SlackBotToken.Value(), cfg.SlackAPIURL, a.log.WithField("component", "slack")).WithMetrics(a.metrics)
 		a.slack = api
@@ -127,7 +128,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			api.Flush(flushCtx)
 			return nil
 		})
-		messenger = api
+		messenger, views = api, api
 	}
 
 	a.handler = handlers.New(handlers.Deps{
@@ -136,6 +137,8 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		Messenger:  messenger,
 		Prechecker: customers,
 		Finder:     customers,
+		Views:      views,
+		Drafts:     a.store.Drafts(cfg.DraftTTL),
 		Settings: handlers.Settings{
 			ApprovalChannel:    cfg.ApprovalChannel,
 			Approvers:          cfg.Approvers,

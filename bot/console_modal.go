@@ -1,0 +1,287 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/handlers"
+)
+
+// The console shows modals as forms (CONTRACT.md §4): title, then each input
+// with its label, block id, current value and hint. `/submit k=v …` fills
+// the open form by block id and submits it as a view_submission through the
+// same Router Slack's payloads reach; the answer is printed as Slack would
+// show it: inline errors under their fields, the next step, or the form
+// closing. One form is open at a time, like the one modal window of a
+// Slack client.
+
+// consoleForm is the open form and what was typed into it so far: after
+// inline errors Slack keeps the typed values, so the console does too.
+type consoleForm struct {
+	mu    sync.Mutex
+	seq   int
+	id    string
+	view  *slack.ModalViewRequest
+	typed map[string]string
+}
+
+var _ handlers.Views = (*Console)(nil)
+
+// OpenView opens v as the console's form and prints it. The console has no
+// triggers to expire, so triggerID is ignored.
+func (c *Console) OpenView(_ context.Context, _ string, v slack.ModalViewRequest) (string, error) {
+	c.form.mu.Lock()
+	c.form.seq++
+	id := "V" + strconv.Itoa(c.form.seq)
+	c.form.id, c.form.view, c.form.typed = id, &v, map[string]string{}
+	c.form.mu.Unlock()
+	c.printForm(&v)
+	return id, nil
+}
+
+// UpdateView replaces the open form when it is viewID.
+func (c *Console) UpdateView(_ context.Context, viewID, _ string, v slack.ModalViewRequest) error {
+	c.form.mu.Lock()
+	if c.form.view == nil || c.form.id != viewID {
+		c.form.mu.Unlock()
+		return errors.New("console: view " + viewID + " is not open")
+	}
+	c.form.view, c.form.typed = &v, map[string]string{}
+	c.form.mu.Unlock()
+	c.printForm(&v)
+	return nil
+}
+
+// submit handles `/submit k=v …`.
+func (c *Console) submit(ctx context.Context, rest string) {
+	c.form.mu.Lock()
+	view, id := c.form.view, c.form.id
+	typed := map[string]string{}
+	for k, v := range c.form.typed {
+		typed[k] = v
+	}
+	c.form.mu.Unlock()
+	if view == nil {
+		c.printf("no form is open: /onboard-customer with no keys opens one\n")
+		return
+	}
+	cmd, err := handlers.ParseCommand(rest)
+	if err != nil {
+		c.printf("⛔ %s\n", err)
+		return
+	}
+	if len(cmd.Words) > 0 {
+		c.printf("⛔ /submit takes key=value pairs only, not %q\n", cmd.Words[0])
+		return
+	}
+	inputs := formInputs(view)
+	for _, k := range cmd.Keys {
+		if !slices.ContainsFunc(inputs, func(in *slack.InputBlock) bool { return in.BlockID == k }) {
+			c.printf("⛔ this form has no field %q (its fields: %s)\n", k, strings.Join(blockIDs(inputs), ", "))
+			return
+		}
+		typed[k] = cmd.Args[k]
+	}
+	cb := &slack.InteractionCallback{
+		Type: slack.InteractionTypeViewSubmission,
+		User: slack.User{ID: c.currentUser(), Name: c.currentUser()},
+		View: slack.View{ID: id, Type: slack.VTModal, CallbackID: view.CallbackID, PrivateMetadata: view.PrivateMetadata,
+			State: &slack.ViewState{Values: formState(inputs, typed)}},
+	}
+	reply := c.Router.Interaction(ctx, cb)
+	if reply != nil && reply.Text != "" {
+		c.printReply(&handlers.Reply{Text: reply.Text})
+	}
+	var resp *slack.ViewSubmissionResponse
+	if reply != nil {
+		resp = reply.View
+	}
+	switch {
+	case resp == nil || resp.ResponseAction == slack.RAClear:
+		c.closeForm(id)
+		c.printf("(form closed)\n")
+	case resp.ResponseAction == slack.RAErrors:
+		c.form.mu.Lock()
+		if c.form.id == id {
+			c.form.typed = typed
+		}
+		c.form.mu.Unlock()
+		c.printErrors(inputs, resp.Errors)
+	case (resp.ResponseAction == slack.RAUpdate || resp.ResponseAction == slack.RAPush) && resp.View != nil:
+		c.form.mu.Lock()
+		c.form.view, c.form.typed = resp.View, map[string]string{}
+		c.form.mu.Unlock()
+		c.printForm(resp.View)
+	default:
+		c.printf("(the bot answered %q; form left as it is)\n", resp.ResponseAction)
+	}
+}
+
+func (c *Console) closeForm(id string) {
+	c.form.mu.Lock()
+	defer c.form.mu.Unlock()
+	if c.form.id == id {
+		c.form.view, c.form.typed = nil, nil
+	}
+}
+
+// formState builds view.state.values as Slack sends them: per block id, per
+// action id, shaped by the element (text value, selected option(s)).
+func formState(inputs []*slack.InputBlock, typed map[string]string) map[string]map[string]slack.BlockAction {
+	values := map[string]map[string]slack.BlockAction{}
+	for _, in := range inputs {
+		v, ok := typed[in.BlockID]
+		if !ok {
+			v = initialValue(in)
+		}
+		actionID, a := "", slack.BlockAction{BlockID: in.BlockID}
+		switch el := in.Element.(type) {
+		case *slack.PlainTextInputBlockElement:
+			actionID, a.Type, a.Value = el.ActionID, slack.ActionType(el.Type), v
+		case *slack.NumberInputBlockElement:
+			actionID, a.Type, a.Value = el.ActionID, slack.ActionType(el.Type), v
+		case *slack.SelectBlockElement:
+			actionID, a.Type = el.ActionID, slack.ActionType(el.Type)
+			if v != "" {
+				a.SelectedOption = slack.OptionBlockObject{Value: v}
+			}
+		case *slack.MultiSelectBlockElement:
+			actionID, a.Type = el.ActionID, slack.ActionType(el.Type)
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					a.SelectedOptions = append(a.SelectedOptions, slack.OptionBlockObject{Value: p})
+				}
+			}
+		case *slack.CheckboxGroupsBlockElement:
+			actionID, a.Type = el.ActionID, slack.ActionType(el.Type)
+			if v != "" && !strings.EqualFold(v, "no") {
+				a.SelectedOptions = []slack.OptionBlockObject{{Value: v}}
+			}
+		default:
+			continue
+		}
+		a.ActionID = actionID
+		values[in.BlockID] = map[string]slack.BlockAction{actionID: a}
+	}
+	return values
+}
+
+// initialValue is what an input shows before anything is typed.
+func initialValue(in *slack.InputBlock) string {
+	switch el := in.Element.(type) {
+	case *slack.PlainTextInputBlockElement:
+		return el.InitialValue
+	case *slack.NumberInputBlockElement:
+		return el.InitialValue
+	case *slack.SelectBlockElement:
+		if el.InitialOption != nil {
+			return el.InitialOption.Value
+		}
+	case *slack.MultiSelectBlockElement:
+		vals := make([]string, 0, len(el.InitialOptions))
+		for _, o := range el.InitialOptions {
+			vals = append(vals, o.Value)
+		}
+		return strings.Join(vals, ",")
+	case *slack.CheckboxGroupsBlockElement:
+		if len(el.InitialOptions) > 0 {
+			return el.InitialOptions[0].Value
+		}
+	}
+	return ""
+}
+
+func formInputs(v *slack.ModalViewRequest) []*slack.InputBlock {
+	var out []*slack.InputBlock
+	for _, b := range v.Blocks.BlockSet {
+		if in, ok := b.(*slack.InputBlock); ok {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+func blockIDs(inputs []*slack.InputBlock) []string {
+	out := make([]string, len(inputs))
+	for i, in := range inputs {
+		out[i] = in.BlockID
+	}
+	return out
+}
+
+// printForm prints a view as a form.
+func (c *Console) printForm(v *slack.ModalViewRequest) {
+	var b strings.Builder
+	for _, blk := range v.Blocks.BlockSet {
+		in, ok := blk.(*slack.InputBlock)
+		if !ok {
+			text, _ := renderBlocks(handlers.Message{Blocks: []slack.Block{blk}})
+			b.WriteString(text)
+			continue
+		}
+		value := initialValue(in)
+		if value == "" {
+			value = "–"
+		}
+		opt := ""
+		if in.Optional {
+			opt = " (optional)"
+		}
+		fmt.Fprintf(&b, "  %s [%s]%s: %s\n", textOf(in.Label), in.BlockID, opt, value)
+		if in.Hint != nil {
+			fmt.Fprintf(&b, "      %s\n", textOf(in.Hint))
+		}
+		if choices := staticChoices(in); choices != "" {
+			fmt.Fprintf(&b, "      one of: %s\n", choices)
+		}
+	}
+	if v.Submit != nil {
+		fmt.Fprintf(&b, "[%s] with /submit key=value …\n", textOf(v.Submit))
+	}
+	c.printf("── form: %s ──\n%s", textOf(v.Title), b.String())
+}
+
+// staticChoices lists a static menu's values (short menus only).
+func staticChoices(in *slack.InputBlock) string {
+	var opts []*slack.OptionBlockObject
+	switch el := in.Element.(type) {
+	case *slack.SelectBlockElement:
+		opts = el.Options
+	case *slack.MultiSelectBlockElement:
+		opts = el.Options
+	case *slack.CheckboxGroupsBlockElement:
+		opts = el.Options
+	}
+	if len(opts) == 0 || len(opts) > 20 {
+		return ""
+	}
+	vals := make([]string, len(opts))
+	for i, o := range opts {
+		vals[i] = o.Value
+	}
+	return strings.Join(vals, ", ")
+}
+
+// printErrors prints response_action errors under their fields.
+func (c *Console) printErrors(inputs []*slack.InputBlock, errs map[string]string) {
+	var b strings.Builder
+	b.WriteString("⛔ the form has errors:\n")
+	for _, in := range inputs {
+		if msg, ok := errs[in.BlockID]; ok {
+			fmt.Fprintf(&b, "  %s [%s]: %s\n", textOf(in.Label), in.BlockID, msg)
+		}
+	}
+	for k, msg := range errs {
+		if !slices.ContainsFunc(inputs, func(in *slack.InputBlock) bool { return in.BlockID == k }) {
+			fmt.Fprintf(&b, "  [%s]: %s\n", k, msg) // Slack would refuse it: not an input block
+		}
+	}
+	c.printf("%s", b.String())
+}

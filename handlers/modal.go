@@ -1,0 +1,562 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+// Views opens and replaces modals: *bot.SlackAPI in Slack modes, the console
+// (which prints them as forms) in console mode.
+type Views interface {
+	OpenView(ctx context.Context, triggerID string, v slack.ModalViewRequest) (viewID string, err error)
+	UpdateView(ctx context.Context, viewID, hash string, v slack.ModalViewRequest) error
+}
+
+// Modal flows keep nothing but the draft id in private_metadata; every step
+// is saved to the draft, so whichever replica gets the next view_submission
+// continues the flow (DESIGN.md "Conversation state").
+const (
+	// actionValue is the action id of every input element. Block ids carry
+	// the command keys, so FieldErrors.ByKey() maps onto inline errors as is.
+	actionValue = "value"
+	// callbackPrefix starts a form's callback_id: "form:<kind>:<step>".
+	callbackPrefix = "form:"
+	stepDone       = "done"
+
+	maxViewTitle    = 24
+	maxModalBlocks   = 100
+	maxMetadata     = 3000
+	maxInlineError  = 500
+	maxSectionChars = 2900
+)
+
+type fieldKind int
+
+const (
+	fieldText fieldKind = iota
+	fieldMultiline
+	fieldNumber
+	fieldSelect      // static options
+	fieldExternal    // options from /slack/options (options.go), by block id
+	fieldMultiSelect // static options, several; answers are a comma list
+	fieldYes         // one checkbox; its answer is "yes" or nothing
+)
+
+// field is one input of a form. key is a command key (or a modal-only key
+// the flow's normalize folds into command keys) and the input's block id.
+type field struct {
+	key      string
+	label    string
+	hint     string
+	kind     fieldKind
+	optional bool
+	options  []option // fieldSelect, fieldMultiSelect, fieldYes
+	maxLen   int      // text inputs; 0: Slack's default
+}
+
+type option struct{ value, label string }
+
+// formStep is one screen of a flow. A review step shows what will be
+// submitted and has no inputs.
+type formStep struct {
+	title  string
+	intro  string
+	fields []field
+	review bool
+}
+
+// flow is a modal form for one kind of request. Its answers are command
+// keys, so submitting it runs the same code as the command.
+type flow struct {
+	kind  provisioning.Kind
+	title string // ≤ 17 code points, so " (n/m)" fits Slack's 24
+	steps func(answers map[string]string) []formStep
+	// normalize folds modal-only keys into command keys and drops answers
+	// that no longer apply (quantities of a package taken out).
+	normalize func(answers map[string]string)
+	// check validates every answer with the command's own parser.
+	check func(ctx context.Context, h *Handler, u caller, answers map[string]string) (missing []string, errs provisioning.FieldErrors, fault *Reply)
+	// review renders the review step (nil: the flow has none).
+	review func(ctx context.Context, h *Handler, u caller, answers map[string]string) []slack.Block
+	// submit creates the request exactly as the command does.
+	submit func(ctx context.Context, h *Handler, u caller, answers map[string]string) *Reply
+}
+
+// flows are the modal forms by kind (modal_customer.go, modal_setup.go).
+func flowFor(k provisioning.Kind) *flow {
+	switch k {
+	case provisioning.KindCustomer:
+		return customerFlow
+	case provisioning.KindTemplate:
+		return templateFlow
+	case provisioning.KindUsers:
+		return usersFlow
+	case provisioning.KindLocation:
+		return locationFlow
+	case provisioning.KindNumbers:
+		return numbersFlow
+	}
+	return nil
+}
+
+// Drafts is what the modal flows need of draft storage (store.Drafts).
+type Drafts interface {
+	CreateDraft(ctx context.Context, d *store.Draft) error
+	GetDraft(ctx context.Context, id int64) (*store.Draft, error)
+	SaveDraft(ctx context.Context, d *store.Draft) error
+	DeleteDraft(ctx context.Context, d *store.Draft) error
+	DraftsOf(ctx context.Context, owner string, limit int) ([]*store.Draft, error)
+}
+
+// canOpenForms reports whether modals are wired (not in every test setup).
+func (h *Handler) canOpenForms() bool { return h.views != nil && h.drafts != nil }
+
+// openForm saves answers as a new draft and opens its first step with the
+// caller's trigger. It runs on the ack path: the trigger is valid for 3 s,
+// once, so nothing may queue in front of views.open.
+func (h *Handler) openForm(ctx context.Context, u caller, trigger string, kind provisioning.Kind, answers map[string]string, linkedFrom int64) *Reply {
+	f := flowFor(kind)
+	if f == nil || !h.canOpenForms() {
+		return refusal("⛔ there is no form for " + string(kind) + " here")
+	}
+	if answers == nil {
+		answers = map[string]string{}
+	}
+	f.normalize(answers)
+	d := &store.Draft{Owner: u.id, Kind: kind, Answers: answers, Channel: u.channel, LinkedFrom: linkedFrom}
+	if err := h.drafts.CreateDraft(ctx, d); err != nil {
+		return h.systemFault(u, "create draft", err)
+	}
+	if _, err := h.views.OpenView(ctx, trigger, formView(f, d, f.steps(d.Answers), nil)); err != nil {
+		ref := newRef()
+		h.log.WithFields(map[string]any{"ref": ref, "user": u.id, "draft": d.Ref()}).WithError(err).Warn("open form")
+		return refusal(fmt.Sprintf("⛔ could not open the form (ref %s); try the command again", ref))
+	}
+	h.log.WithFields(map[string]any{"user": u.id, "draft": d.Ref(), "kind": kind}).Info("form opened")
+	return nil
+}
+
+// viewSubmission continues a form: it saves the step's answers, answers
+// with inline errors keyed by input block id, the next step, or — on the
+// last step — submits the request like the command does.
+func (h *Handler) viewSubmission(ctx context.Context, cb *slack.InteractionCallback) *Reply {
+	kind, step, ok := parseCallback(cb.View.CallbackID)
+	f := flowFor(kind)
+	if !ok || f == nil || !h.canOpenForms() {
+		return nil // not one of ours: let it close
+	}
+	u := caller{id: cb.User.ID}
+	id, err := store.ParseDraftID(cb.View.PrivateMetadata)
+	if err != nil {
+		return updateWith(messageView(f, nil, "⛔ This form is not valid any more. Start again with /onboard-customer."))
+	}
+	d, err := h.drafts.GetDraft(ctx, id)
+	switch {
+	case errors.Is(err, provisioning.ErrNotFound):
+		return updateWith(messageView(f, nil, fmt.Sprintf("⌛ Draft %s has expired or was submitted already. Start again with /onboard-customer.", store.FormatDraftID(id))))
+	case err != nil:
+		return updateWith(messageView(f, nil, h.systemFault(u, "read draft", err).Text))
+	case d.Owner != u.id || d.Kind != kind:
+		return updateWith(messageView(f, nil, "⛔ This form belongs to someone else."))
+	}
+	u.channel = d.Channel
+	steps := f.steps(d.Answers)
+	if step != d.Step || step < 0 || step >= len(steps) {
+		// A repeated or stale submission (a second window): show where the
+		// draft really is instead of applying old answers.
+		return h.showStep(ctx, u, f, d)
+	}
+	st := steps[step]
+	for _, fl := range st.fields {
+		if v := stateValue(cb.View.State, fl); v != "" {
+			d.Answers[fl.key] = v
+		} else {
+			delete(d.Answers, fl.key)
+		}
+	}
+	f.normalize(d.Answers)
+	if st.review {
+		return h.submitForm(ctx, u, f, d)
+	}
+	last := step == len(steps)-1
+	missing, errs, fault := f.check(ctx, h, u, d.Answers)
+	if fault != nil {
+		return updateWith(messageView(f, d, fault.Text))
+	}
+	if inline := stepErrors(st, missing, errs, last); len(inline) > 0 {
+		// Keep what was typed: a form reopened later starts from it.
+		if err := h.drafts.SaveDraft(ctx, d); err != nil && !errors.Is(err, store.ErrDraftChanged) {
+			h.log.WithError(err).WithField("draft", d.Ref()).Warn("save draft answers")
+		}
+		return &Reply{View: slack.NewErrorsViewSubmissionResponse(inline)}
+	}
+	if last {
+		return h.submitForm(ctx, u, f, d)
+	}
+	d.Step++
+	if rep := h.saveStep(ctx, u, f, d); rep != nil {
+		return rep
+	}
+	return h.showStep(ctx, u, f, d)
+}
+
+// saveStep saves the draft; nil on success, else the view that explains.
+func (h *Handler) saveStep(ctx context.Context, u caller, f *flow, d *store.Draft) *Reply {
+	err := h.drafts.SaveDraft(ctx, d)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrDraftChanged):
+		return updateWith(messageView(f, d, "⛔ This form was changed in another window meanwhile; close this one."))
+	case errors.Is(err, provisioning.ErrNotFound):
+		return updateWith(messageView(f, nil, "⌛ This draft has expired. Start again with /onboard-customer."))
+	}
+	return updateWith(messageView(f, d, h.systemFault(u, "save draft", err).Text))
+}
+
+// showStep answers with the draft's current step.
+func (h *Handler) showStep(ctx context.Context, u caller, f *flow, d *store.Draft) *Reply {
+	steps := f.steps(d.Answers)
+	if d.Step < 0 || d.Step >= len(steps) {
+		return updateWith(messageView(f, d, "⏳ This draft is being submitted."))
+	}
+	var review []slack.Block
+	if steps[d.Step].review && f.review != nil {
+		review = f.review(ctx, h, u, d.Answers)
+	}
+	v := formView(f, d, steps, review)
+	return updateWith(&v)
+}
+
+// submitForm submits the draft's answers through the command's code. The
+// draft is marked as being submitted first (a versioned save), so a double
+// click submits once.
+func (h *Handler) submitForm(ctx context.Context, u caller, f *flow, d *store.Draft) *Reply {
+	at := d.Step
+	d.Step = len(f.steps(d.Answers))
+	if rep := h.saveStep(ctx, u, f, d); rep != nil {
+		return rep
+	}
+	args := make(map[string]string, len(d.Answers))
+	for k, v := range d.Answers {
+		args[k] = v
+	}
+	rep := f.submit(ctx, h, u, args)
+	if id, ok := submittedID(rep); ok {
+		if d.LinkedFrom != 0 {
+			h.linkResubmission(ctx, u, id, d.LinkedFrom)
+		}
+		if err := h.drafts.DeleteDraft(ctx, d); err != nil {
+			h.log.WithError(err).WithField("draft", d.Ref()).Warn("delete submitted draft; it expires on its own")
+		}
+		return updateWith(messageView(f, nil, rep.Text))
+	}
+	d.Step = at
+	if err := h.drafts.SaveDraft(ctx, d); err != nil {
+		h.log.WithError(err).WithField("draft", d.Ref()).Warn("reopen draft after a refused submit")
+	}
+	text := "⛔ nothing was submitted"
+	if rep != nil && rep.Text != "" {
+		text = rep.Text
+	}
+	return updateWith(messageView(f, d, text+"\n\nYour answers are kept in draft "+d.Ref()+"."))
+}
+
+// submittedID reads the request id from a command's "📨 R-7 submitted: …"
+// reply: the modal reuses the command functions unchanged, and that reply
+// is how they say a request was saved.
+func submittedID(r *Reply) (int64, bool) {
+	if r == nil || !strings.HasPrefix(r.Text, "📨 ") {
+		return 0, false
+	}
+	ref, _, _ := strings.Cut(strings.TrimPrefix(r.Text, "📨 "), " ")
+	id, err := provisioning.ParseID(ref)
+	return id, err == nil
+}
+
+func updateWith(v *slack.ModalViewRequest) *Reply {
+	return &Reply{View: slack.NewUpdateViewSubmissionResponse(v)}
+}
+
+// parseCallback reads "form:<kind>:<step>".
+func parseCallback(id string) (provisioning.Kind, int, bool) {
+	rest, ok := strings.CutPrefix(id, callbackPrefix)
+	if !ok {
+		return "", 0, false
+	}
+	kind, step, ok := strings.Cut(rest, ":")
+	if !ok {
+		return "", 0, false
+	}
+	if step == stepDone {
+		return provisioning.Kind(kind), -1, true
+	}
+	n, err := strconv.Atoi(step)
+	if err != nil || n < 0 || n > 20 {
+		return "", 0, false
+	}
+	return provisioning.Kind(kind), n, true
+}
+
+// stateValue reads one input's value from a submitted view, whatever its
+// element: text, select, multi-select or checkbox.
+func stateValue(st *slack.ViewState, fl field) string {
+	if st == nil {
+		return ""
+	}
+	a, ok := st.Values[fl.key][actionValue]
+	if !ok {
+		return ""
+	}
+	if v := strings.TrimSpace(a.SelectedOption.Value); v != "" {
+		return v
+	}
+	if len(a.SelectedOptions) > 0 {
+		vals := make([]string, 0, len(a.SelectedOptions))
+		for _, o := range a.SelectedOptions {
+			if v := strings.TrimSpace(o.Value); v != "" && !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		return strings.Join(vals, ",")
+	}
+	return strings.TrimSpace(a.Value)
+}
+
+// stepErrors maps a parser's verdict onto the step's input blocks. Problems
+// of keys on later steps wait for those steps; on the last step they go to
+// its first input, named, so nothing is hidden.
+func stepErrors(st formStep, missing []string, errs provisioning.FieldErrors, last bool) map[string]string {
+	out := map[string]string{}
+	onStep := func(k string) bool {
+		return slices.ContainsFunc(st.fields, func(f field) bool { return f.key == k })
+	}
+	add := func(key, msg string) {
+		target := key
+		switch {
+		case onStep(key):
+		case strings.HasPrefix(key, "row ") && onStep("rows"):
+			target, msg = "rows", key+": "+msg
+		case last && len(st.fields) > 0:
+			target, msg = st.fields[0].key, key+": "+msg
+		default:
+			return
+		}
+		if prev := out[target]; prev != "" {
+			msg = prev + "; " + msg
+		}
+		out[target] = msg
+	}
+	for _, e := range errs {
+		add(e.Key, e.Message)
+	}
+	for _, k := range missing {
+		add(k, missingText(k))
+	}
+	for k, v := range out {
+		out[k] = truncate(v, maxInlineError)
+	}
+	return out
+}
+
+func missingText(key string) string {
+	switch key {
+	case "template":
+		return "choose a template or give a provisioning id"
+	case "timezone":
+		return "required: this country spans several time zones"
+	case "country":
+		return "required (or choose a template that sets it)"
+	case "package":
+		return "required (or choose a template that sets it)"
+	}
+	return "required"
+}
+
+// formView renders step d.Step of f with d's answers pre-filled.
+func formView(f *flow, d *store.Draft, steps []formStep, review []slack.Block) slack.ModalViewRequest {
+	st := steps[d.Step]
+	title := fmt.Sprintf("%s (%d/%d)", f.title, d.Step+1, len(steps))
+	ctxText := fmt.Sprintf("Step %d of %d: *%s* · draft %s", d.Step+1, len(steps), st.title, d.Ref())
+	if d.LinkedFrom != 0 {
+		ctxText += " · edit of " + provisioning.FormatID(d.LinkedFrom)
+	}
+	blocks := []slack.Block{slack.NewContextBlock("", md(ctxText))}
+	if st.intro != "" {
+		blocks = append(blocks, slack.NewSectionBlock(md(truncate(st.intro, maxSectionChars)), nil, nil))
+	}
+	for _, fl := range st.fields {
+		blocks = append(blocks, inputBlock(fl, d.Answers[fl.key]))
+	}
+	blocks = append(blocks, review...)
+	submit := "Next"
+	switch {
+	case st.review:
+		submit = "Submit"
+	case d.Step == len(steps)-1:
+		submit = "Submit"
+	case steps[len(steps)-1].review && d.Step == len(steps)-2:
+		submit = "Review"
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      fmt.Sprintf("%s%s:%d", callbackPrefix, f.kind, d.Step),
+		Title:           plain(truncate(title, maxViewTitle)),
+		Submit:          plain(submit),
+		Close:           plain("Cancel"),
+		PrivateMetadata: d.Ref(),
+		Blocks:          slack.Blocks{BlockSet: capBlocks(blocks)},
+	}
+}
+
+// messageView ends a flow with a message and no submit button. d, when set,
+// keeps the draft id in the view for a later look.
+func messageView(f *flow, d *store.Draft, text string) *slack.ModalViewRequest {
+	v := &slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		CallbackID: callbackPrefix + string(f.kind) + ":" + stepDone,
+		Title:      plain(truncate(f.title, maxViewTitle)),
+		Close:      plain("Close"),
+		Blocks:     slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(md(truncate(text, maxSectionChars)), nil, nil)}},
+	}
+	if d != nil {
+		v.PrivateMetadata = d.Ref()
+	}
+	return v
+}
+
+// capBlocks keeps a view within Slack's 100 blocks, saying what was cut.
+func capBlocks(blocks []slack.Block) []slack.Block {
+	if len(blocks) <= maxModalBlocks {
+		return blocks
+	}
+	cut := len(blocks) - (maxModalBlocks - 1)
+	return append(blocks[:maxModalBlocks-1:maxModalBlocks-1],
+		slack.NewContextBlock("", md(fmt.Sprintf("… and %d more", cut))))
+}
+
+// inputBlock renders one field with its current answer.
+func inputBlock(fl field, value string) *slack.InputBlock {
+	var hint *slack.TextBlockObject
+	if fl.hint != "" {
+		hint = plain(truncate(fl.hint, 2000))
+	}
+	var el slack.BlockElement
+	switch fl.kind {
+	case fieldSelect, fieldExternal:
+		typ := slack.OptTypeStatic
+		if fl.kind == fieldExternal {
+			typ = slack.OptTypeExternal
+		}
+		s := slack.NewOptionsSelectBlockElement(typ, plain("Choose…"), actionValue, optionObjects(fl.options)...)
+		if fl.kind == fieldExternal {
+			zero := 0
+			s.MinQueryLength = &zero
+		}
+		if value != "" {
+			s.InitialOption = slack.NewOptionBlockObject(value, plain(truncate(optionLabel(fl, value), 75)), nil)
+		}
+		el = s
+	case fieldMultiSelect:
+		s := slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeStatic, plain("Choose…"), actionValue, optionObjects(fl.options)...)
+		for _, v := range splitList(value) {
+			if slices.ContainsFunc(fl.options, func(o option) bool { return o.value == v }) {
+				s.InitialOptions = append(s.InitialOptions, slack.NewOptionBlockObject(v, plain(optionLabel(fl, v)), nil))
+			}
+		}
+		el = s
+	case fieldYes:
+		c := slack.NewCheckboxGroupsBlockElement(actionValue, optionObjects(fl.options)...)
+		if value != "" && len(fl.options) > 0 {
+			c.InitialOptions = optionObjects(fl.options[:1])
+		}
+		el = c
+	case fieldNumber:
+		n := slack.NewNumberInputBlockElement(plain("e.g. 50"), actionValue, false).WithMinValue("1").WithMaxValue(strconv.Itoa(provisioning.MaxLimit))
+		if value != "" {
+			n.InitialValue = value
+		}
+		el = n
+	default:
+		t := slack.NewPlainTextInputBlockElement(nil, actionValue)
+		if value != "" {
+			t.InitialValue = truncate(value, 3000)
+		}
+		t.Multiline = fl.kind == fieldMultiline
+		if fl.maxLen > 0 {
+			t.MaxLength = fl.maxLen
+		}
+		el = t
+	}
+	b := slack.NewInputBlock(fl.key, plain(fl.label), hint, el)
+	b.Optional = fl.optional
+	return b
+}
+
+func optionObjects(opts []option) []*slack.OptionBlockObject {
+	out := make([]*slack.OptionBlockObject, 0, len(opts))
+	for _, o := range opts {
+		out = append(out, slack.NewOptionBlockObject(o.value, plain(truncate(o.label, 75)), nil))
+	}
+	return out
+}
+
+// optionLabel is the text shown for value: its static option's label, or a
+// label for external options, which the view cannot list.
+func optionLabel(fl field, value string) string {
+	for _, o := range fl.options {
+		if o.value == value {
+			return o.label
+		}
+	}
+	if fl.key == "country" {
+		if name := provisioning.CountryName(value); name != "" {
+			return value + " · " + name
+		}
+	}
+	return value
+}
+
+// splitList reads a comma list, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkView reports what breaks Slack's modal limits; nil when none.
+func checkView(v slack.ModalViewRequest) []string {
+	var probs []string
+	if v.Title != nil && utf8.RuneCountInString(v.Title.Text) > maxViewTitle {
+		probs = append(probs, fmt.Sprintf("title %q longer than %d", v.Title.Text, maxViewTitle))
+	}
+	for _, t := range []*slack.TextBlockObject{v.Submit, v.Close} {
+		if t != nil && utf8.RuneCountInString(t.Text) > maxViewTitle {
+			probs = append(probs, fmt.Sprintf("button %q longer than %d", t.Text, maxViewTitle))
+		}
+	}
+	if n := len(v.Blocks.BlockSet); n > maxModalBlocks {
+		probs = append(probs, fmt.Sprintf("%d blocks, at most %d", n, maxModalBlocks))
+	}
+	if n := len(v.PrivateMetadata); n > maxMetadata {
+		probs = append(probs, fmt.Sprintf("private_metadata of %d chars, at most %d", n, maxMetadata))
+	}
+	if n := len(v.CallbackID); n > 255 {
+		probs = append(probs, fmt.Sprintf("callback_id of %d chars, at most 255", n))
+	}
+	return probs
+}

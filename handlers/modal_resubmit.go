@@ -1,0 +1,214 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// Edit & resubmit: a rejected or failed request offers a button that opens
+// its form pre-filled from the old spec, as a new draft linked to it. The
+// request it submits names the old one in its audit trail, and the old one
+// names the new one.
+
+const actionEditResubmit = "edit_resubmit"
+
+// canResubmit reports whether r ended in a way a corrected copy can fix,
+// and has a form.
+func canResubmit(r *provisioning.Request) bool {
+	if r.State != provisioning.StateRejected && r.State != provisioning.StateFailed {
+		return false
+	}
+	switch r.Kind {
+	case provisioning.KindCustomer, provisioning.KindTemplate, provisioning.KindUsers, provisioning.KindLocation, provisioning.KindNumbers:
+		return true // the kinds with a form (flowFor, which cannot be called here: the flows refer to summaries)
+	}
+	return false
+}
+
+// resubmitButtons is the summary's Edit & resubmit button (none when r
+// cannot be resubmitted).
+func resubmitButtons(r *provisioning.Request) []slack.BlockElement {
+	if !canResubmit(r) {
+		return nil
+	}
+	return []slack.BlockElement{slack.NewButtonBlockElement(actionEditResubmit, r.Ref(), plain("Edit & resubmit"))}
+}
+
+// resubmitDMBlocks renders an outcome DM with the Edit & resubmit button
+// when r offers one; nil keeps the DM plain text.
+func resubmitDMBlocks(r *provisioning.Request, text string) []slack.Block {
+	buttons := resubmitButtons(r)
+	if len(buttons) == 0 {
+		return nil
+	}
+	return []slack.Block{
+		slack.NewSectionBlock(md(truncate(text, maxSectionChars)), nil, nil),
+		slack.NewActionBlock("resubmit:"+r.Ref(), buttons...),
+	}
+}
+
+// editResubmit opens the old request's form pre-filled. Only its requester
+// may: the new request is theirs.
+func (h *Handler) editResubmit(ctx context.Context, u caller, trigger, value string) *Reply {
+	id, err := provisioning.ParseID(value)
+	if err != nil {
+		return refusal("⛔ this button is not valid any more")
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	switch {
+	case u.id != r.Requester:
+		return refusal(fmt.Sprintf("⛔ %s: only its requester can edit and resubmit it", r.Ref()))
+	case !canResubmit(r):
+		return refusal(fmt.Sprintf("⛔ %s is %s: only rejected or failed requests can be edited and resubmitted", r.Ref(), r.State))
+	}
+	answers, err := answersFromRequest(r)
+	if err != nil {
+		return h.systemFault(u, "read request for resubmit", err)
+	}
+	return h.openForm(ctx, u, trigger, r.Kind, answers, r.ID)
+}
+
+// linkResubmission records in both audit trails that newID replaces oldID.
+// Best effort: the new request stands either way.
+func (h *Handler) linkResubmission(ctx context.Context, u caller, newID, oldID int64) {
+	stay := func(from ...provisioning.State) []provisioning.State { return from }
+	if _, err := h.store.Transition(ctx, newID, provisioning.Transition{
+		From: stay(provisioning.StatePendingApproval, provisioning.StateApproved), Actor: u.id,
+		Action: "resubmitted", Note: "edit of " + provisioning.FormatID(oldID),
+	}); err != nil {
+		h.log.WithError(err).WithField("request", provisioning.FormatID(newID)).Warn("audit resubmission")
+	}
+	if _, err := h.store.Transition(ctx, oldID, provisioning.Transition{
+		From: stay(provisioning.StateRejected, provisioning.StateFailed), Actor: u.id,
+		Action: "edited", Note: "resubmitted as " + provisioning.FormatID(newID),
+	}); err != nil {
+		h.log.WithError(err).WithField("request", provisioning.FormatID(oldID)).Warn("audit resubmission")
+	}
+}
+
+// answersFromRequest turns a stored spec back into command keys.
+func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
+	a := map[string]string{}
+	set := func(k, v string) {
+		if v != "" {
+			a[k] = v
+		}
+	}
+	switch r.Kind {
+	case provisioning.KindCustomer:
+		var c provisioning.CustomerSpec
+		if err := json.Unmarshal(r.Spec, &c); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		}
+		set("name", c.Name)
+		set("email", c.Email)
+		set("external-id", c.ExternalID)
+		set("country", c.Country)
+		set("package", strings.Join(c.Packages, ","))
+		if c.Template != "" {
+			set("template", c.Template)
+		} else {
+			set("provisioning-id", c.ProvisioningID)
+		}
+		set("supported-location", "yes")
+		set("address", c.Address.Line1)
+		set("address2", c.Address.Line2)
+		set("city", c.Address.City)
+		set("state", c.Address.State)
+		set("zip", c.Address.Zip)
+		set("timezone", c.Timezone)
+		set("language", c.Language)
+		if c.LocationName != provisioning.DefaultLocationName {
+			set("location-name", c.LocationName)
+		}
+		set("elin", c.ELIN)
+		for p, n := range c.Limits {
+			set(provisioning.LimitKeyPrefix+p, strconv.Itoa(n))
+		}
+		set("org-id", c.OrgID)
+		set("order", c.Order)
+	case provisioning.KindTemplate:
+		var t provisioning.TemplateSpec
+		if err := json.Unmarshal(r.Spec, &t); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		}
+		onOff := map[bool]string{true: "on", false: "off"}
+		set("name", t.Name)
+		set("country", t.Country)
+		set("language", t.Language)
+		set("package", strings.Join(t.Packages, ","))
+		set("auth", t.Auth)
+		set("idp-entity-id", t.IdPEntityID)
+		set("sp-admin", t.SPAdmin)
+		set("subscription", t.Subscription)
+		set("email-language", t.EmailLanguage)
+		set("brand", t.Brand)
+		set("admin-invites", onOff[t.AdminInvites])
+		set("webex-calls", onOff[t.WebexCalls])
+		set("pstn-provider", t.PSTNProvider)
+		set("timezone", t.Timezone)
+		set("provisioning-id", t.ProvisioningID)
+	case provisioning.KindUsers:
+		var s provisioning.UsersSpec
+		if err := json.Unmarshal(r.Spec, &s); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		}
+		set(customerKey, s.Customer.ExternalID)
+		set("rows", rowsCSV(s.Rows))
+	case provisioning.KindLocation:
+		var l provisioning.LocationSpec
+		if err := json.Unmarshal(r.Spec, &l); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		}
+		set(customerKey, l.Customer.ExternalID)
+		set("name", l.Name)
+		set("address", l.Address.Line1)
+		set("address2", l.Address.Line2)
+		set("city", l.Address.City)
+		set("state", l.Address.State)
+		set("zip", l.Address.Zip)
+		set("country", l.Address.Country)
+		set("timezone", l.Timezone)
+		set("language", l.Language)
+		set("elin", l.ELIN)
+	case provisioning.KindNumbers:
+		var n provisioning.NumbersSpec
+		if err := json.Unmarshal(r.Spec, &n); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		}
+		set(customerKey, n.Customer.ExternalID)
+		set("location", n.Location)
+		if len(n.Numbers) == 1 {
+			set("add", n.Numbers[0])
+		} else if len(n.Numbers) > 1 {
+			set("add", n.Numbers[0]+"-"+n.Numbers[len(n.Numbers)-1])
+		}
+		set("main", n.Main)
+	default:
+		return nil, fmt.Errorf("%s: %s requests have no form", r.Ref(), r.Kind)
+	}
+	return a, nil
+}
+
+// rowsCSV writes rows back in the header-less column order of the grammar.
+func rowsCSV(rows []provisioning.UserRow) string {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	for _, r := range rows {
+		_ = w.Write([]string{r.First, r.Last, r.Email, r.Package, r.Phone, r.Extension, r.Location})
+	}
+	w.Flush()
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,84 @@
+package provisioning_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/webex"
+)
+
+func TestPrecheckUsers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		rows        string
+		unprovision bool
+		status      provisioning.PrecheckStatus
+		existing    []string
+		rowErrors   []string // substrings, one per refused row
+	}{
+		{name: "customer not provisioned yet", rows: "Ben,B,ben@x.example,webex_meetings", unprovision: true,
+			status: provisioning.PrecheckUnavailable},
+		{name: "all rows acceptable", rows: "Anna,A,anna@x.example,webex_calling,,1001;Ben,B,ben@x.example,webex_meetings;Dan,D,dan@x.example,webex_calling,auto",
+			status: provisioning.PrecheckOK, existing: []string{"anna@x.example"}},
+		{name: "a number of no location", rows: "Ben,B,ben@x.example,webex_meetings;Carl,C,carl@x.example,webex_calling,+4930555999999",
+			status: provisioning.PrecheckFailed, rowErrors: []string{"row 2 (carl@x.example): ", "+4930555999999 is not a number of location HQ"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := newSetupEnv(t, quietSandbox())
+			env.seedCustomer(t, "MS-PRE")
+			ctx := context.Background()
+			if _, err := env.cl.CreateSubscriber(ctx, webex.SubscriberRequest{CustomerID: env.ref.CustomerID, Email: "anna@x.example",
+				Packages: []string{"webex_calling"}, ProvisioningParameters: &webex.SubscriberParameters{FirstName: "Anna", LastName: "A", Extension: "1001"}}); err != nil {
+				t.Fatal(err)
+			}
+			ref := env.ref
+			if tc.unprovision {
+				ref.CustomerID, ref.OrgID = "", ""
+			}
+			rows, errs := provisioning.ParseRows(tc.rows, provisioning.RowsOptions{Packages: ref.Packages, DefaultCountry: "DE"})
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			checks := &provisioning.SetupChecks{API: env.cl, Rows: env.s}
+			got, err := checks.PrecheckUsers(ctx, &provisioning.UsersSpec{Customer: ref, Rows: rows})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.status {
+				t.Fatalf("status %s (%q), want %s", got.Status, got.Message, tc.status)
+			}
+			if tc.unprovision {
+				if got.Message != provisioning.NotProvisionedYet || env.sb.Stats().Calls["POST /wholesale/subscribers/validate"] != 0 {
+					t.Errorf("message %q; Webex must not be asked", got.Message)
+				}
+				return
+			}
+			if !slices.Equal(got.Existing, tc.existing) {
+				t.Errorf("existing %v, want %v", got.Existing, tc.existing)
+			}
+			if got.Provisioned["webex_calling"] != 1 {
+				t.Errorf("provisioned %v, want webex_calling 1", got.Provisioned)
+			}
+			if len(tc.rowErrors) == 0 && len(got.RowErrors) > 0 {
+				t.Errorf("row errors %q", got.RowErrors)
+			}
+			if len(tc.rowErrors) > 0 {
+				joined := strings.Join(got.RowErrors, "\n")
+				for _, w := range tc.rowErrors {
+					if !strings.Contains(joined, w) {
+						t.Errorf("row errors %q lack %q", got.RowErrors, w)
+					}
+				}
+			}
+			if n, want := env.sb.Stats().Calls["POST /wholesale/subscribers/validate"], len(rows)-len(tc.existing); n != want {
+				t.Errorf("%d subscriber prechecks, want %d (one per row not yet a user)", n, want)
+			}
+		})
+	}
+}
