@@ -121,25 +121,35 @@ func (c *offsetClock) Now() time.Time          { return time.Now().Add(time.Dura
 func (c *offsetClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // newWorker is a worker with short intervals; ProvisionDeadline and the watch
-// interval are long unless a test shortens them.
+// interval are long unless a test shortens them. The claim refresh (and so
+// the commit lock's TTL, twice as long) stays well above the 100 ms at which
+// the embedded miniredis expires keys.
 func newWorker(s *store.Store, api provisioning.CustomerAPI, ev provisioning.Events, consumer string) *provisioning.Worker {
 	return &provisioning.Worker{
 		Store: s, Jobs: s, Watch: s, Customers: api, Events: ev, Consumer: consumer,
 		PollInterval: 20 * time.Millisecond, ProvisionDeadline: time.Minute,
-		ClaimRefresh: 30 * time.Millisecond, WatchInterval: time.Minute,
+		ClaimRefresh: 150 * time.Millisecond, WatchInterval: time.Minute,
 	}
 }
 
 // waitUntil polls cond every 10 ms until it holds or limit passes.
 func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
+	if !eventually(limit, cond) {
+		t.Fatalf("timed out after %s waiting for %s", limit, what)
+	}
+}
+
+// eventually reports whether cond came to hold within limit.
+func eventually(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
+			return false
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return true
 }
 
 // workerCase is one sandbox behaviour and what committing must make of it.
