@@ -233,3 +233,13 @@ func (w *Worker) requeueIfCustomerReady(ctx context.Context, r *Request) error {
 func setupFailure(err error) (msg, trackingID string) {
 	return DescribeFailure(translate(err))
 }
+
+// failSetup fails r with a Webex call's message, or hands the job back when
+// the worker is stopping.
+func (w *Worker) failSetup(ctx context.Context, r *Request, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg, tid := setupFailure(err)
+	return w.fail(ctx, r, r.State, msg, tid)
+}

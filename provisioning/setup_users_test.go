@@ -111,6 +111,14 @@ func TestCommitUsersUnderRateLimitAndFaults(t *testing.T) {
 		t.Errorf("no 503 injected: the test proves nothing (stats %+v)", st)
 	}
 	t.Logf("429s %d, 503s %d, calls %d", st.RateLimited, st.Injected5xx, st.Calls[opCreateSubscriber])
+	// The batch runs for seconds (each 503 holds the token a second), so the
+	// thread hears of its progress.
+	env.rec.mu.Lock()
+	progress := slices.ContainsFunc(env.rec.progress, func(p string) bool { return strings.HasSuffix(p, "/200 provisioned") })
+	env.rec.mu.Unlock()
+	if !progress {
+		t.Errorf("no progress reported: %q", env.rec.progress)
+	}
 }
 
 // stoppingAPI is the setup client of a worker that is stopped after its

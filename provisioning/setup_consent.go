@@ -1,0 +1,107 @@
+package provisioning
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/onboardbot/onboardbot/provisioning/webex"
+)
+
+// parkUsers puts a batch on the watch list until its users consent. A
+// re-check that changes nothing only moves the next check.
+func (w *Worker) parkUsers(ctx context.Context, r *Request, from State, msg string) error {
+	now := w.now()
+	if from == StateWaiting && r.Result.Message == msg && r.Result.WaitReason == ConsentWaitReason {
+		return w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval()))
+	}
+	to := StateWaiting
+	if from == StateWaiting {
+		to = "" // a plain update of the count
+	}
+	parked, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{from}, To: to, Actor: workerActor, Action: "waiting", Note: msg,
+		Mutate: func(x *Request) error {
+			if x.Result.WaitReason != ConsentWaitReason || x.Result.WaitingSince.IsZero() {
+				x.Result.WaitingSince = now
+			}
+			x.Result.WaitReason, x.Result.Status, x.Result.Message = ConsentWaitReason, UsersConsent, msg
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval())); err != nil {
+		return fmt.Errorf("watch %s: %w", r.Ref(), err)
+	}
+	if from != StateWaiting {
+		w.Events.Settled(ctx, parked)
+	}
+	return nil
+}
+
+// recheckConsent is the watch list's check of a batch waiting for consent:
+// one list of the customer's subscribers tells which users have consented.
+// A Webex failure leaves the batch waiting for the next check.
+func (w *Worker) recheckConsent(ctx context.Context, r *Request) error {
+	var spec UsersSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return w.fail(ctx, r, StateWaiting, "stored users request is unreadable: "+err.Error(), "")
+	}
+	customerID := r.Result.CustomerID
+	if customerID == "" {
+		customerID = spec.Customer.CustomerID
+	}
+	outcomes, err := w.Rows.RowOutcomes(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	var subs []webex.Subscriber
+	if w.Setup != nil {
+		subs, err = w.Setup.ListSubscribers(ctx, webex.SubscriberQuery{CustomerID: customerID})
+	}
+	if err != nil || w.Setup == nil {
+		if werr := w.Watch.Watch(ctx, r.ID, w.now().Add(w.watchInterval())); werr != nil {
+			return werr
+		}
+		return err
+	}
+	// Only consent rows move here; failed rows wait for `retry`.
+	var consentRows []UserRow
+	for _, row := range spec.Rows {
+		if outcomes[row.Line].Status == RowConsent {
+			consentRows = append(consentRows, row)
+		}
+	}
+	_, changed := reconcileRows(consentRows, outcomes, subs, approvalTime(r), w.now())
+	if err := w.Rows.SaveRowOutcomes(ctx, r.ID, changed); err != nil {
+		return err
+	}
+	return w.settleUsers(ctx, r, StateWaiting, CountRows(spec.Rows, outcomes), outcomes)
+}
+
+// ResendConsent sends the consent email again to every user of batch
+// requestID who has not consented yet; it returns how many were sent. A
+// failure for one user does not stop the others; the first is returned.
+func ResendConsent(ctx context.Context, api SetupAPI, rows RowStore, requestID int64) (int, error) {
+	outcomes, err := rows.RowOutcomes(ctx, requestID)
+	if err != nil {
+		return 0, fmt.Errorf("resend consent for %s: %w", FormatID(requestID), err)
+	}
+	sent := 0
+	var first error
+	for _, o := range outcomes {
+		if o.Status != RowConsent || o.SubscriberID == "" {
+			continue
+		}
+		if err := api.ResendConsent(ctx, o.SubscriberID); err != nil {
+			if first == nil {
+				first = fmt.Errorf("resend consent to %s: %w", o.Email, translate(err))
+			}
+			continue
+		}
+		sent++
+	}
+	return sent, first
+}
