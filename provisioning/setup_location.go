@@ -3,6 +3,7 @@ package provisioning
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/onboardbot/onboardbot/provisioning/webex"
 )
@@ -37,7 +38,7 @@ func (w *Worker) commitLocation(ctx context.Context, r *Request) error {
 	}
 	var id string
 	for _, l := range locs {
-		if l.Name == spec.Name {
+		if strings.EqualFold(l.Name, spec.Name) {
 			id = l.ID
 		}
 	}
