@@ -201,16 +201,24 @@ func TestCommitUsersConsent(t *testing.T) {
 		t.Errorf("sandbox consent resends %d, want 2", n)
 	}
 
+	// Nobody consents for hours: the checks space out, up to 15 minutes.
+	env.clock.Advance(5 * time.Hour)
+	env.w.CheckWatchList(ctx)
+	wantState(t, env.get(t, r.ID), provisioning.StateWaiting, "1/3 provisioned, 2 waiting for consent")
+	if due, _, err := env.s.WatchDue(ctx, r.ID); err != nil || due.Sub(env.clock.Now()) < 14*time.Minute || due.Sub(env.clock.Now()) > 15*time.Minute {
+		t.Errorf("next consent check in %s (%v), want 15m after a 5h wait", due.Sub(env.clock.Now()), err)
+	}
+
 	// One consents: the next check counts it, the batch keeps waiting.
 	if !env.sb.Consent("legacy.lea@ms.example") {
 		t.Fatal("no consent pending at the sandbox")
 	}
-	env.clock.Advance(time.Minute)
+	env.clock.Advance(15 * time.Minute)
 	env.w.CheckWatchList(ctx)
 	wantState(t, env.get(t, r.ID), provisioning.StateWaiting, "2/3 provisioned, 1 waiting for consent")
 
 	env.sb.Consent("legacy.leo@ms.example")
-	env.clock.Advance(time.Minute)
+	env.clock.Advance(15 * time.Minute)
 	env.w.CheckWatchList(ctx)
 	wantState(t, env.get(t, r.ID), provisioning.StateDone, "3/3 provisioned")
 	if _, watched, _ := env.s.WatchDue(ctx, r.ID); watched {
