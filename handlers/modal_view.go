@@ -78,6 +78,9 @@ func capBlocks(blocks []slack.Block) []slack.Block {
 		slack.NewContextBlock("", md(fmt.Sprintf("… and %d more", cut))))
 }
 
+// maxInitialValue is Slack's limit on a text input's value.
+const maxInitialValue = 3000
+
 // inputBlock renders one field with its current answer.
 func inputBlock(fl field, value string) *slack.InputBlock {
 	var hint *slack.TextBlockObject
@@ -125,8 +128,12 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 		el = n
 	default:
 		t := slack.NewPlainTextInputBlockElement(nil, actionValue)
-		if value != "" {
-			t.InitialValue = truncate(value, 3000)
+		if utf8.RuneCountInString(value) > maxInitialValue {
+			// Cutting it would submit a silently shortened value: ask for
+			// it again instead (a large batch from an Edit & resubmit).
+			hint = plain(truncate(fl.hint+" The previous value is too long to show here: paste it again.", 2000))
+		} else if value != "" {
+			t.InitialValue = value
 		}
 		t.Multiline = fl.kind == fieldMultiline
 		if fl.maxLen > 0 {

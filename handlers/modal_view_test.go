@@ -1,0 +1,178 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+// -update rewrites the golden files. Other golden tests of this package may
+// register the same flag; whoever comes first registers it (package
+// variables initialise before init functions run).
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files in testdata/")
+	}
+}
+
+func updatingGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// checkGolden compares v's indented JSON with testdata/name.json.
+func checkGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", name+".json")
+	if updatingGolden() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./handlers -run %s -update to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (rerun with -update if the change is intended):\n%s", path, got)
+	}
+}
+
+// sampleDrafts are pre-filled drafts of every form, as golden input.
+func sampleDrafts() map[provisioning.Kind]*store.Draft {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	d := func(kind provisioning.Kind, linked int64, a map[string]string) *store.Draft {
+		return &store.Draft{ID: 7, Owner: "alice", Kind: kind, Answers: a, LinkedFrom: linked, Version: 1, CreatedAt: at, UpdatedAt: at}
+	}
+	customer := map[string]string{}
+	for k, v := range msAnswers {
+		customer[k] = v
+	}
+	customer["limit.webex_calling"] = "25"
+	return map[provisioning.Kind]*store.Draft{
+		provisioning.KindCustomer: d(provisioning.KindCustomer, 0, customer),
+		provisioning.KindTemplate: d(provisioning.KindTemplate, 3, map[string]string{"name": "de-standard", "country": "DE", "language": "de_DE",
+			"package": "webex_calling,webex_meetings", "sp-admin": "ops@partner.example", "subscription": "SUB-1", "admin-invites": "on"}),
+		provisioning.KindUsers: d(provisioning.KindUsers, 0, map[string]string{customerKey: "MS-001",
+			"rows": "Anna,Muster,anna@mueller.example,webex_calling,auto,,HQ\nBen,Berg,ben@mueller.example,webex_meetings,,,"}),
+		provisioning.KindLocation: d(provisioning.KindLocation, 0, map[string]string{customerKey: "MS-001", "name": "Köln",
+			"address": "Domplatz 1", "city": "Köln", "state": "NRW", "zip": "50667", "timezone": "Europe/Berlin", "language": "de_de"}),
+		provisioning.KindNumbers: d(provisioning.KindNumbers, 0, map[string]string{customerKey: "MS-001", "location": "HQ",
+			"add": "+4930555001-+4930555099"}),
+	}
+}
+
+func TestFormViewsGolden(t *testing.T) {
+	t.Parallel()
+	for kind, d := range sampleDrafts() {
+		f := flowFor(kind)
+		steps := f.steps(d.Answers)
+		for i, st := range steps {
+			t.Run(fmt.Sprintf("%s/%d", kind, i), func(t *testing.T) {
+				dd := *d
+				dd.Step = i
+				var review []slack.Block
+				if st.review {
+					spec, missing, errs := provisioning.ParseCustomer(d.Answers, provisioning.CustomerOptions{})
+					if spec == nil {
+						t.Fatalf("sample customer does not parse: %v %v", missing, errs)
+					}
+					review = reviewBlocks(customerFields(spec))
+				}
+				checkGolden(t, fmt.Sprintf("modal_%s_%d", kind, i), formView(f, &dd, steps, review))
+			})
+		}
+	}
+	t.Run("message", func(t *testing.T) {
+		checkGolden(t, "modal_message", messageView(customerFlow, sampleDrafts()[provisioning.KindCustomer],
+			"📨 R-1 submitted: customer Müller & Söhne GmbH (MS-001) waits for approval in #approvals."))
+	})
+}
+
+// Every form on maximal input stays within Slack's modal limits: the
+// longest allowed values, every package (so every quantity input), a huge
+// pasted batch, the largest draft id and an Edit & resubmit link.
+func TestFormViewsWithinLimits(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("ü", 255)
+	var rows strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&rows, "First%d,Last%d,user%d@mueller.example,webex_calling,+4930555%04d,,HQ\n", i, i, i, i)
+	}
+	answers := map[string]string{
+		"name": long, "email": long, "external-id": long, "country": "DE", "template": long, "provisioning-id": long, "order": long,
+		"package": strings.Join(provisioning.CustomerPackages, ","), "supported-location": "yes", "address": long, "address2": long,
+		"city": long, "state": long, "zip": long, "timezone": "America/Argentina/ComodRivadavia", "language": "de_DE",
+		"location-name": long, "elin": long, customerKey: long, "rows": rows.String(), "add": long, "main": long, "location": long,
+		"sp-admin": long, "subscription": long, "idp-entity-id": long, "brand": long, "pstn-provider": long,
+	}
+	for _, p := range provisioning.CustomerPackages {
+		answers[provisioning.LimitKeyPrefix+p] = "100000"
+	}
+	huge := strings.Repeat("x", 5000)
+	var reviewFields [][2]string
+	for i := range 150 {
+		reviewFields = append(reviewFields, [2]string{fmt.Sprintf("Field %d", i), huge})
+	}
+	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindTemplate, provisioning.KindUsers, provisioning.KindLocation, provisioning.KindNumbers} {
+		f := flowFor(kind)
+		d := &store.Draft{ID: math.MaxInt64, Owner: "alice", Kind: kind, Answers: answers, LinkedFrom: math.MaxInt64}
+		steps := f.steps(answers)
+		for i, st := range steps {
+			d.Step = i
+			var review []slack.Block
+			if st.review {
+				review = reviewBlocks(fieldSections(reviewFields))
+			}
+			v := formView(f, d, steps, review)
+			if probs := checkView(v); len(probs) > 0 {
+				t.Errorf("%s step %d: %v", kind, i, probs)
+			}
+			if _, err := json.Marshal(v); err != nil {
+				t.Errorf("%s step %d: %v", kind, i, err)
+			}
+			for _, b := range v.Blocks.BlockSet {
+				in, ok := b.(*slack.InputBlock)
+				if !ok {
+					continue
+				}
+				if t2, ok := in.Element.(*slack.PlainTextInputBlockElement); ok && len([]rune(t2.InitialValue)) > maxInitialValue {
+					t.Errorf("%s step %d: %s has an initial value of %d characters", kind, i, in.BlockID, len([]rune(t2.InitialValue)))
+				}
+			}
+		}
+		if probs := checkView(*messageView(f, d, huge)); len(probs) > 0 {
+			t.Errorf("%s message: %v", kind, probs)
+		}
+	}
+	// The cut is visible.
+	var many []slack.Block
+	for range 150 {
+		many = append(many, slack.NewDividerBlock())
+	}
+	capped := capBlocks(many)
+	if len(capped) != maxModalBlocks || !strings.Contains(viewJSON(capped[len(capped)-1]), "… and 51 more") {
+		t.Fatalf("capBlocks: %d blocks, last %s", len(capped), viewJSON(capped[len(capped)-1]))
+	}
+}
