@@ -84,6 +84,9 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 		Hash:       provisioning.HashSpec(raw),
 		Precheck:   provisioning.Precheck{Status: provisioning.PrecheckRunning},
 	}
+	if rep := h.admitSubmission(ctx, u); rep != nil {
+		return submission{reply: rep}
+	}
 	if err := h.store.Create(ctx, r); err != nil {
 		var taken *provisioning.ExternalIDTaken
 		if errors.As(err, &taken) {

@@ -62,6 +62,10 @@ type Deps struct {
 	// Views and Drafts run the modal forms (modal.go); nil: no forms.
 	Views  Views
 	Drafts Drafts
+
+	// Limiter applies NEW_REQUESTS_PER_MINUTE to accepted submissions
+	// (ratelimit.go); nil: no limit.
+	Limiter Limiter
 }
 
 // Handler implements Router and provisioning.Events.
@@ -77,6 +81,7 @@ type Handler struct {
 	now       func() time.Time
 	views     Views
 	drafts    Drafts
+	limiter   Limiter
 
 	// bg tracks background work started by handlers, so shutdown and the
 	// piped console can wait for it.
@@ -99,6 +104,7 @@ func New(d Deps) *Handler {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
 	}
 	if h.now == nil {
+	h.limiter = d.Limiter
 		h.now = time.Now
 	}
 	return h
@@ -112,6 +118,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	if err != nil {
 		return refusal("⛔ nothing was submitted:\n• " + err.Error())
 	}
+	ctx, cancel := context.WithTimeout(ctx, ackBudget)
+	defer cancel()
 	u := caller{id: cmd.UserID, channel: cmd.ChannelID, trigger: cmd.TriggerID}
 	sub := ""
 	if len(c.Words) > 0 {
@@ -161,6 +169,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, ackBudget)
+	defer cancel()
 	u := caller{id: cb.User.ID, channel: cb.Channel.ID}
 	for _, a := range cb.ActionCallback.BlockActions {
 		switch a.ActionID {
@@ -186,6 +196,11 @@ type caller struct {
 	// trigger opens a modal: valid for 3 s, once (slash commands only).
 	trigger string
 }
+
+// ackBudget bounds the work done on the ack path, so that a stalled Redis
+// still gets the user an answer inside Slack's 3 s (with room for the reply
+// to travel). Background work is detached from it (background()).
+const ackBudget = 2500 * time.Millisecond
 
 // answer sends a click's reply as an ephemeral message in the background:
 // Slack ignores the body of a block_actions ack.

@@ -75,6 +75,9 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.K
 		run = check(r)
 		r.Precheck.Status = provisioning.PrecheckRunning
 	}
+	if rep := h.admitSubmission(ctx, u); rep != nil {
+		return rep
+	}
 	if err := h.store.Create(ctx, r); err != nil {
 		return h.systemFault(u, "create request", err)
 	}

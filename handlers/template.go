@@ -76,6 +76,9 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 	if spec.ProvisioningID != "" {
 		r.Precheck.Status = provisioning.PrecheckRunning
 	}
+	if rep := h.admitSubmission(ctx, u); rep != nil {
+		return rep
+	}
 	if err := h.store.Create(ctx, r); err != nil {
 		return h.systemFault(u, "create request", err)
 	}

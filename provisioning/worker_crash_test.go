@@ -3,7 +3,11 @@ package provisioning_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -253,5 +257,71 @@ func TestWorkerStoppedWhileParking(t *testing.T) {
 	}
 	if n := sb.Stats().Creates; n != 1 {
 		t.Errorf("sandbox creates = %d, want 1", n)
+	}
+}
+
+// faultyCreate lets the first create reach Webex and then spoils its answer,
+// as a gateway timeout or a dropped connection does.
+type faultyCreate struct {
+	next  http.RoundTripper
+	spoil func(resp *http.Response) (*http.Response, error)
+	done  atomic.Bool
+}
+
+func (f *faultyCreate) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := f.next.RoundTrip(r)
+	if err != nil || r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/wholesale/customers") || !f.done.CompareAndSwap(false, true) {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return f.spoil(resp)
+}
+
+// TestWorkerCreateAnswerLost: Webex created the customer but the worker never
+// saw the 202. Whatever the client does next (retry, look up), the request
+// must end done with the one customer that exists, not fail as a conflict
+// with its own create.
+func TestWorkerCreateAnswerLost(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		spoil func(resp *http.Response) (*http.Response, error)
+	}{
+		{"timeout", func(*http.Response) (*http.Response, error) {
+			return nil, fmt.Errorf("answer lost: %w", context.DeadlineExceeded)
+		}},
+		{"503 from a gateway", func(resp *http.Response) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+				Header: http.Header{"Content-Type": {"text/plain"}}, Body: io.NopCloser(strings.NewReader("gateway timeout")),
+				Request: resp.Request, Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor}, nil
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			sb, api := serveSandboxVia(t, quietSandbox(), func(next http.RoundTripper) http.RoundTripper {
+				return &faultyCreate{next: next, spoil: c.spoil}
+			})
+			s := store.New(storetest.Client(t), storetest.Prefix(t))
+			r := approvedRequest(t, s, customerSpec(t, "LOST-1", "Lost Answer GmbH"), nil)
+			w := newWorker(s, api, &recorder{}, "worker-a")
+			if err := w.Commit(context.Background(), r.ID); err != nil {
+				t.Logf("Commit: %v (the job would be redelivered)", err)
+				if err := w.Commit(context.Background(), r.ID); err != nil {
+					t.Fatalf("Commit of the redelivered job: %v", err)
+				}
+			}
+			got, err := s.Get(context.Background(), r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != provisioning.StateDone {
+				t.Errorf("state %s: %q; want done with the customer the lost create made", got.State, got.Result.Message)
+			}
+			if n := sb.Stats().Creates; n != 1 {
+				t.Errorf("sandbox creates = %d, want 1", n)
+			}
+		})
 	}
 }

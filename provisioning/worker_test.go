@@ -3,6 +3,7 @@ package provisioning_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -57,11 +58,23 @@ func (r *recorder) events() (n int, states []provisioning.State) {
 // adapter over a real Webex client pointed at it.
 func serveSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Sandbox, *provisioning.WebexCustomers) {
 	t.Helper()
+	return serveSandboxVia(t, opts, nil)
+}
+
+// serveSandboxVia is serveSandbox with the client's transport wrapped by wrap
+// (nil: unwrapped), for faults between the client and Webex.
+func serveSandboxVia(t *testing.T, opts sandbox.Options, wrap func(http.RoundTripper) http.RoundTripper) (*sandbox.Sandbox, *provisioning.WebexCustomers) {
+	t.Helper()
 	sb := sandbox.New(opts)
 	srv := httptest.NewServer(sb)
 	t.Cleanup(func() { sb.Close(); srv.Close() })
+	var rt http.RoundTripper = http.DefaultTransport
+	if wrap != nil {
+		rt = wrap(rt)
+	}
 	cl := webex.New(webex.Config{
 		BaseURL: srv.URL + "/v1", Tokens: webex.StaticToken("worker-test-token"),
+		HTTPClient:  &http.Client{Transport: rt, Timeout: 10 * time.Second},
 		BaseBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	})
 	return sb, &provisioning.WebexCustomers{Client: cl}

@@ -102,6 +102,8 @@ func parseURL(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, urlError(rawURL, u, "sentinel: %s", err.Error())
 		}
+		failFast(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
+		opt.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(opt), nil
 	case q.Has("addr"):
 		if u.Scheme == "unix" {
@@ -118,13 +120,40 @@ func parseURL(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, urlError(rawURL, u, "cluster: %s", err.Error())
 		}
+		failFast(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
+		opt.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(opt), nil
 	default:
 		opt, err := redis.ParseURL(rawURL)
 		if err != nil {
 			return nil, urlError(rawURL, u, "%s", err.Error())
 		}
+		failFast(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout)
+		opt.ContextTimeoutEnabled = true
 		return redis.NewClient(opt), nil
+	}
+}
+
+// Client timeouts unless the URL sets its own (dial_timeout=, read_timeout=,
+// write_timeout=, pool_timeout=). go-redis waits 5 s per read by default and
+// retries: behind a stalled server (paused, swapping, a network partition
+// that drops packets) a slash command would miss Slack's 3 s. With these, and
+// with the context's deadline honoured (ContextTimeoutEnabled), a command
+// fails within about a second and the user is told nothing was saved.
+const (
+	dialTimeout = time.Second
+	ioTimeout   = time.Second
+	poolTimeout = 1500 * time.Millisecond
+)
+
+func failFast(dial, read, write, pool *time.Duration) {
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{dial, dialTimeout}, {read, ioTimeout}, {write, ioTimeout}, {pool, poolTimeout}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
 }
 

@@ -41,6 +41,13 @@ type Options struct {
 	Listener net.Listener
 	// PollInterval overrides the worker's poll interval (tests).
 	PollInterval time.Duration
+	// ClaimTimeout overrides how long a handed-back job waits before another
+	// worker takes it over (store.DefaultClaimTimeout); the claim refresh
+	// scales with it so a live worker keeps its job (tests).
+	ClaimTimeout time.Duration
+	// WebexTimeout overrides the Webex client's per-call HTTP timeout (30 s),
+	// so fault tests see held calls time out quickly.
+	WebexTimeout time.Duration
 }
 
 // App is one running onboardbot process: store, worker, transport.
@@ -91,7 +98,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		}
 	}
 	storeLog := a.log.WithField("component", "store")
-	a.store = store.New(rdb, cfg.RedisPrefix).WithErrorHandler(func(op string, err error) {
+	a.store = store.New(rdb, cfg.RedisPrefix).WithClaimTimeout(opts.ClaimTimeout).WithErrorHandler(func(op string, err error) {
 		// Follow-up writes after a committed transition (indexes, reservation
 		// release); the sweeper repairs them, but operators should know.
 		storeLog.WithError(err).Warn(op + " failed; the sweeper will repair it")
@@ -149,7 +156,8 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			Sandbox:            cfg.WebexSandbox,
 			Interactive:        cfg.Mode != config.ModeConsole,
 		},
-		Log: a.log.WithField("component", "handlers"),
+		Log:     a.log.WithField("component", "handlers"),
+		Limiter: handlers.NewSubmissionLimiter(a.store, cfg.NewRequestsPerMinute),
 	})
 
 	poll := 2 * time.Second
@@ -166,7 +174,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		Consumer:          consumerName(),
 		PollInterval:      poll,
 		ProvisionDeadline: cfg.ProvisionDeadline,
-		ClaimRefresh:      5 * time.Second,
+		ClaimRefresh:      claimRefresh(opts.ClaimTimeout),
 		WatchInterval:     poll * 4,
 	}
 	a.wireMetrics(poll)
@@ -330,6 +338,9 @@ func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.W
 	wc := webex.Config{BaseURL: cfg.WebexAPIURL, SubPartnerOrgID: cfg.WebexSubPartnerOrgID,
 		Logger:  a.log.WithField("component", "webex"),
 		Observe: func(route string, status int, err error) { a.metrics.WebexCall(route, webexStatus(status, err)) }}
+	if opts.WebexTimeout > 0 {
+		wc.HTTPClient = &http.Client{Timeout: opts.WebexTimeout}
+	}
 	switch {
 	case cfg.WebexSandbox:
 		sopts, err := sandbox.OptionsFromEnv(opts.Getenv)
@@ -362,6 +373,16 @@ func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.W
 		}, cfg.WebexRefreshToken.Value())
 	}
 	return &provisioning.WebexCustomers{Client: webex.New(wc)}, nil
+}
+
+// claimRefresh renews a held job's claim well within the claim timeout (and
+// the commit lock, whose TTL is twice this, stays below it), so that only
+// jobs of stopped workers are taken over.
+func claimRefresh(claimTimeout time.Duration) time.Duration {
+	if claimTimeout <= 0 {
+		return 5 * time.Second
+	}
+	return max(claimTimeout/3, 10*time.Millisecond)
 }
 
 func consumerName() string {
