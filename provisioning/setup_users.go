@@ -114,7 +114,7 @@ func (w *Worker) commitUsers(ctx context.Context, r *Request) error {
 		return fmt.Errorf("commit %s: %w", r.Ref(), err)
 	}
 	if len(todo) > 0 {
-		items, err := w.prepareRows(ctx, ref, todo, spec.Rows, outcomes)
+		items, err := w.prepareRows(ctx, ref, todo, spec.Rows, outcomes, seatsLeft(ref.Limits, subs))
 		if err != nil {
 			return w.failSetup(ctx, r, err)
 		}
@@ -195,7 +195,7 @@ type createItem struct {
 // per batch) and, for phone=auto, the next available numbers of each
 // location (one list per location), skipping numbers this batch already
 // gives to other rows.
-func (w *Worker) prepareRows(ctx context.Context, ref CustomerRef, todo, all []UserRow, outcomes map[int]RowOutcome) ([]createItem, error) {
+func (w *Worker) prepareRows(ctx context.Context, ref CustomerRef, todo, all []UserRow, outcomes map[int]RowOutcome, seats map[string]int) ([]createItem, error) {
 	var locs []webex.Location
 	needLocations := false
 	for _, row := range todo {
@@ -223,6 +223,14 @@ func (w *Worker) prepareRows(ctx context.Context, ref CustomerRef, todo, all []U
 			CustomerID: ref.CustomerID, Email: row.Email, Packages: []string{row.Package},
 			ProvisioningParameters: &webex.SubscriberParameters{FirstName: row.First, LastName: row.Last, Extension: row.Extension},
 		}}
+		if left, capped := seats[row.Package]; capped {
+			if left <= 0 {
+				it.fail = fmt.Sprintf("no %s seat left (limit.%s=%d is used up)", row.Package, row.Package, ref.Limits[row.Package])
+				items = append(items, it)
+				continue
+			}
+			seats[row.Package] = left - 1
+		}
 		if CallingSubscriberPackage(row.Package) {
 			loc := findLocation(locs, row.Location)
 			if loc == nil {
@@ -266,6 +274,27 @@ func (w *Worker) prepareRows(ctx context.Context, ref CustomerRef, todo, all []U
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// seatsLeft is, per package with an ordered quantity, how many users it
+// may still get: the limit minus the customer's subscribers of it now. A
+// batch approved before its customer existed was never checked against
+// them, and seats may have been taken since the approval.
+func seatsLeft(limits map[string]int, subs []webex.Subscriber) map[string]int {
+	left := make(map[string]int, len(limits))
+	for pkg, n := range limits {
+		left[pkg] = n
+	}
+	for _, s := range subs {
+		pkg := s.Package
+		if len(s.Packages) > 0 {
+			pkg = s.Packages[0]
+		}
+		if _, capped := left[pkg]; capped {
+			left[pkg]--
+		}
+	}
+	return left
 }
 
 // findLocation finds a location by name, ignoring case. The default name

@@ -234,9 +234,14 @@ func TestCommitUsersFailedRowsAndRetry(t *testing.T) {
 	env := newSetupEnv(t, quietSandbox())
 	env.seedCustomer(t, "MS-ERR")
 	ctx := context.Background()
-	// Row 2 names a location the customer lacks; row 3's extension is
-	// taken by row 1 at Webex.
-	r := env.users(t, "Ann,One,ann@ms.example,webex_calling,,3001;Bob,Two,bob@ms.example,webex_calling,,3002,Köln;"+
+	// Row 2 names a location the customer lacks; row 3's extension is held
+	// by a user outside the batch.
+	holder, err := env.cl.CreateSubscriber(ctx, webex.SubscriberRequest{CustomerID: env.ref.CustomerID, Email: "holder@ms.example",
+		Packages: []string{"webex_calling"}, ProvisioningParameters: &webex.SubscriberParameters{FirstName: "H", LastName: "Older", Extension: "3001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := env.users(t, "Ann,One,ann@ms.example,webex_calling,,3000;Bob,Two,bob@ms.example,webex_calling,,3002,Köln;"+
 		"Cem,Three,cem@ms.example,webex_calling,,3001")
 
 	got := env.commit(t, r.ID)
@@ -254,7 +259,7 @@ func TestCommitUsersFailedRowsAndRetry(t *testing.T) {
 
 	// The user holding the extension leaves; `retry` re-runs the commit:
 	// only the failed rows are tried again.
-	if err := env.cl.DeleteSubscriber(ctx, rows[1].SubscriberID); err != nil {
+	if err := env.cl.DeleteSubscriber(ctx, holder.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.s.Transition(ctx, r.ID, provisioning.Transition{From: []provisioning.State{provisioning.StateDone},
@@ -265,5 +270,25 @@ func TestCommitUsersFailedRowsAndRetry(t *testing.T) {
 	wantState(t, env.commit(t, r.ID), provisioning.StateDone, "2/3 provisioned, 1 failed")
 	if n := env.sb.Stats().SubscriberCreates - creates; n != 1 {
 		t.Errorf("retry created %d users, want 1 (row 3; row 1 is done, row 2 fails before Webex)", n)
+	}
+}
+
+// TestCommitUsersSeatsLeft: a batch approved before its customer existed is
+// held to the ordered quantity at commit; rows beyond it fail, named.
+func TestCommitUsersSeatsLeft(t *testing.T) {
+	t.Parallel()
+	env := newSetupEnv(t, quietSandbox())
+	env.seedCustomer(t, "MS-CAP")
+	env.ref.Limits = map[string]int{"webex_calling": 2}
+	ctx := context.Background()
+	if _, err := env.cl.CreateSubscriber(ctx, webex.SubscriberRequest{CustomerID: env.ref.CustomerID, Email: "early@x.example",
+		Packages: []string{"webex_calling"}, ProvisioningParameters: &webex.SubscriberParameters{FirstName: "E", LastName: "Arly", Extension: "1000"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := env.users(t, "Ann,A,ann@x.example,webex_calling,,1001;Ben,B,ben@x.example,webex_meetings;Cem,C,cem@x.example,webex_calling,,1003")
+	wantState(t, env.commit(t, r.ID), provisioning.StateDone, "2/3 provisioned, 1 failed")
+	rows, _ := env.s.RowOutcomes(ctx, r.ID)
+	if rows[1].Status != provisioning.RowDone || !strings.Contains(rows[3].Message, "no webex_calling seat left (limit.webex_calling=2") {
+		t.Errorf("rows %+v", rows)
 	}
 }
