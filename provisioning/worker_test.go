@@ -256,6 +256,15 @@ var workerCases = []workerCase{
 		prechecks: 1,
 	},
 	{
+		name: "precheck still running at approval is run again",
+		request: func(r *provisioning.Request) {
+			r.Precheck = provisioning.Precheck{Status: provisioning.PrecheckRunning}
+		},
+		state:     provisioning.StateDone,
+		creates:   1,
+		prechecks: 1,
+	},
+	{
 		name:    "precheck unavailable at approval, refused by the worker's",
 		sandbox: func(o *sandbox.Options) { o.RejectAddress = regexp.MustCompile(`^Hauptstraße`) },
 		request: func(r *provisioning.Request) {
@@ -393,5 +402,56 @@ func finishFromWatchList(reason string) func(t *testing.T, env *workerEnv) {
 		if _, states := env.rec.events(); len(states) != 2 || states[1] != provisioning.StateDone {
 			t.Errorf("settled events %v, want waiting then done", states)
 		}
+	}
+}
+
+// TestWatchListTwoReplicas: two workers check the watch list at the same
+// time; the per-item lock and the state machine let exactly one of them
+// finish the request and report it.
+func TestWatchListTwoReplicas(t *testing.T) {
+	t.Parallel()
+	opts := quietSandbox()
+	opts.RPLReview, opts.RPLDelay = regexp.MustCompile(`.`), 300*time.Millisecond
+	_, api := serveSandbox(t, opts)
+	s := store.New(storetest.Client(t), storetest.Prefix(t))
+	r := approvedRequest(t, s, customerSpec(t, "WATCH-1", "Watched GmbH"), nil)
+	clock := &offsetClock{}
+	recs := []*recorder{{}, {}}
+	workers := []*provisioning.Worker{newWorker(s, api, recs[0], "worker-a"), newWorker(s, api, recs[1], "worker-b")}
+	for _, w := range workers {
+		w.Now = clock.Now
+	}
+	ctx := context.Background()
+	if err := workers[0].Commit(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the compliance review to clear", 10*time.Second, func() bool {
+		got, err := s.Get(ctx, r.ID)
+		if err != nil || got.Result.CustomerID == "" {
+			return false
+		}
+		cs, err := api.GetCustomer(ctx, got.Result.CustomerID)
+		return err == nil && cs.Status == provisioning.CustomerProvisioned
+	})
+	clock.Advance(time.Hour)
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() { w.CheckWatchList(ctx) })
+	}
+	wg.Wait()
+	if got, err := s.Get(ctx, r.ID); err != nil || got.State != provisioning.StateDone {
+		t.Fatalf("after both checks: %+v, %v; want done", got, err)
+	}
+	var done int
+	for _, rec := range recs {
+		_, states := rec.events()
+		for _, st := range states {
+			if st == provisioning.StateDone {
+				done++
+			}
+		}
+	}
+	if done != 1 {
+		t.Fatalf("done reported %d times, want once", done)
 	}
 }
