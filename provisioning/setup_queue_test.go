@@ -20,9 +20,11 @@ func TestQueuedSetup(t *testing.T) {
 		sandbox func(o *sandbox.Options)
 		reason  string // the customer's wait
 	}{
-		{"customer provisioning", func(o *sandbox.Options) { o.Delay = 400 * time.Millisecond }, "provisioning"},
+		// Long enough that the customer still waits when the batch and the
+		// location are committed, even on a loaded machine.
+		{"customer provisioning", func(o *sandbox.Options) { o.Delay = 1500 * time.Millisecond }, "provisioning"},
 		{"customer on compliance hold", func(o *sandbox.Options) {
-			o.RPLReview, o.RPLDelay = regexp.MustCompile(`Review`), 400*time.Millisecond
+			o.RPLReview, o.RPLDelay = regexp.MustCompile(`Review`), 1500*time.Millisecond
 		}, "compliance review"},
 	}
 	for _, tc := range tests {
