@@ -179,6 +179,10 @@ func (w *Worker) Commit(ctx context.Context, id int64) error {
 		}
 	case StateCommitting:
 		// Redelivered after a crash: carry on from what is recorded.
+	case StateWaiting:
+		// Redelivered after a crash between parking and watching: make sure
+		// the watch list has it (adding it again is harmless).
+		return w.Watch.Watch(ctx, r.ID, w.now())
 	default:
 		return nil
 	}
@@ -256,6 +260,15 @@ func (w *Worker) createCustomer(ctx context.Context, r *Request, spec *CustomerS
 	w.Events.Progress(ctx, r, "creating the customer at Webex")
 	id, err := w.Customers.CreateCustomer(ctx, spec)
 	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		// The create may have been applied although its answer was lost
+		// (a timeout or 5xx, then a retry that Webex refuses with 409 for
+		// our own external id): the customer we find now is ours.
+		if found, ferr := w.Customers.FindCustomer(ctx, spec.ExternalID, ""); ferr == nil && found != nil {
+			return found.ID, nil
+		}
 		return "", w.failErr(ctx, r, err)
 	}
 	return id, nil
