@@ -1,0 +1,120 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+func suggest(h *Handler, block, typed string) []string {
+	resp := h.Options(context.Background(), &slack.InteractionCallback{
+		Type: slack.InteractionTypeBlockSuggestion, User: slack.User{ID: "alice"}, BlockID: block, ActionID: actionValue, Value: typed,
+	})
+	var out []string
+	for _, o := range resp.Options {
+		out = append(out, o.Value)
+	}
+	return out
+}
+
+func TestOptions(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, true)
+	ctx := context.Background()
+	for _, tv := range []provisioning.TemplateVersion{
+		{Name: "de-standard", RequestID: 1, Status: provisioning.TemplateActive, ProvisioningID: "PROV-DE-1", Spec: provisioning.TemplateSpec{Country: "DE", Packages: []string{"webex_calling"}}},
+		{Name: "at-pending", RequestID: 2, Status: provisioning.TemplatePending, Spec: provisioning.TemplateSpec{Country: "AT"}},
+	} {
+		if _, err := f.st.AddTemplateVersion(ctx, tv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		ext   string
+		kind  provisioning.Kind
+		state provisioning.State
+	}{
+		{"MS-001", provisioning.KindCustomer, provisioning.StatePendingApproval},
+		{"MS-002", provisioning.KindCustomer, provisioning.StateRejected},
+		{"MS-003", provisioning.KindAdopt, provisioning.StateDone},
+	} {
+		r := &provisioning.Request{Kind: c.kind, State: c.state, Requester: "alice", Subject: c.ext, ExternalID: c.ext}
+		if err := f.st.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name, block, typed string
+		want               []string // exactly these, in order; nil: check only the count
+		max                int
+	}{
+		{"active templates only", "template", "", []string{"de-standard"}, 1},
+		{"templates filtered", "template", "zz", []string{}, 0},
+		{"customers, not rejected ones", customerKey, "", []string{"MS-001", "MS-003"}, 2},
+		{"customers filtered", customerKey, "003", []string{"MS-003"}, 1},
+		{"country by name", "country", "switzerland", []string{"CH"}, 1},
+		{"time zones filtered", "timezone", "berlin", []string{"Europe/Berlin"}, 1},
+		{"time zones capped", "timezone", "", nil, maxOptions},
+		{"unknown menu", "golf", "", []string{}, 0},
+	}
+	for _, c := range cases {
+		got := suggest(f.h, c.block, c.typed)
+		if len(got) > maxOptions || (c.want == nil && len(got) != c.max) {
+			t.Errorf("%s: %d options", c.name, len(got))
+			continue
+		}
+		if c.want != nil && strings.Join(got, ",") != strings.Join(c.want, ",") {
+			if !(c.block == customerKey && sameSet(got, c.want)) {
+				t.Errorf("%s: %v, want %v", c.name, got, c.want)
+			}
+		}
+	}
+	if got := suggest(f.h, "country", "de"); got[0] != "DE" {
+		t.Errorf("typing de should offer DE first, got %v", got[:3])
+	}
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, x := range a {
+		seen[x] = true
+	}
+	for _, x := range b {
+		if !seen[x] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCountryOptionsSupported(t *testing.T) {
+	t.Parallel()
+	got := countryOptions([]string{"de", " AT "})
+	if len(got) != 2 || got[0].value != "AT" || got[1].value != "DE" {
+		t.Fatalf("%v", got)
+	}
+	if n := len(countryOptions(nil)); n < 240 {
+		t.Fatalf("only %d countries", n)
+	}
+}
+
+// Every offered zone is one the parser accepts.
+func TestTimezoneNamesLoad(t *testing.T) {
+	t.Parallel()
+	for _, tz := range timezoneNames {
+		if _, err := provisioning.ValidateTimezone("timezone", tz); err != nil {
+			t.Errorf("%s: %v", tz, err)
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			t.Errorf("%s: %v", tz, err)
+		}
+	}
+}
