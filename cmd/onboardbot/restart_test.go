@@ -79,55 +79,71 @@ func (e *e2e) requestState() provisioning.State {
 	return r.State
 }
 
-// TestComplianceHoldAcrossRestart is acceptance 2 of issue 3: a customer on
-// compliance hold goes waiting; the bot instance that parked it is stopped
-// and a new one on the same Redis and prefix finishes it from the watch
-// list, with one create at Webex.
-func TestComplianceHoldAcrossRestart(t *testing.T) {
+// TestWaitingAcrossRestart is acceptance 2 of issue 3: a customer on
+// compliance hold (or provisioning past PROVISION_DEADLINE) goes waiting; the
+// bot instance that parked it is stopped and a new one on the same Redis and
+// prefix finishes it from the watch list, with one create at Webex. The wait
+// outlasts the first instance's life by far: the watch interval is
+// PollInterval*4 = 200 ms, the wait 2 s.
+func TestWaitingAcrossRestart(t *testing.T) {
 	t.Parallel()
-	// The hold outlasts the first instance's life by far: the watch interval
-	// is PollInterval*4 = 200 ms, the hold 2 s.
-	e := newE2E(t)
-	e.useSandbox(func(o *sandbox.Options) {
-		o.RPLReview, o.RPLDelay = regexp.MustCompile(`^Müller`), 2*time.Second
-	})
-	first := e.startApp()
-	e.submitAndApprove(first.URL)
+	cases := []struct {
+		name    string
+		env     []string
+		sandbox func(o *sandbox.Options)
+		waiting string // the outcome line's reason
+	}{
+		{"compliance hold", nil, func(o *sandbox.Options) {
+			o.RPLReview, o.RPLDelay = regexp.MustCompile(`^Müller`), 2*time.Second
+		}, "compliance review"},
+		{"past the provision deadline", []string{"PROVISION_DEADLINE", "100ms"}, func(o *sandbox.Options) {
+			o.Delay = 2 * time.Second
+		}, "provisioning"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, c.env...)
+			e.useSandbox(c.sandbox)
+			first := e.startApp()
+			e.submitAndApprove(first.URL)
 
-	waitFor(t, "R-1 to wait for the compliance review", 10*time.Second, func() bool {
-		return e.requestState() == provisioning.StateWaiting &&
-			regexp.MustCompile(`⏳ R-1 MS-001: compliance review \(<1m\)`).MatchString(e.slackText("chat.postMessage"))
-	})
-	first.Close()
-	if st := e.requestState(); st != provisioning.StateWaiting {
-		t.Fatalf("after the first instance stopped R-1 is %s; the hold should outlast it", st)
-	}
-	if _, watched, err := e.store().WatchDue(context.Background(), 1); err != nil || !watched {
-		t.Fatalf("waiting R-1 is not on the watch list (%v)", err)
-	}
+			waiting := regexp.MustCompile(`⏳ R-1 MS-001: ` + c.waiting + ` \(<1m\)`)
+			waitFor(t, "R-1 to wait: "+c.waiting, 10*time.Second, func() bool {
+				return e.requestState() == provisioning.StateWaiting && waiting.MatchString(e.slackText("chat.postMessage"))
+			})
+			first.Close()
+			if st := e.requestState(); st != provisioning.StateWaiting {
+				t.Fatalf("after the first instance stopped R-1 is %s; the wait should outlast it", st)
+			}
+			if _, watched, err := e.store().WatchDue(context.Background(), 1); err != nil || !watched {
+				t.Fatalf("waiting R-1 is not on the watch list (%v)", err)
+			}
 
-	e.startApp()
-	waitFor(t, "the second instance to finish R-1", 15*time.Second, func() bool {
-		return e.requestState() == provisioning.StateDone &&
-			strings.Contains(e.slackText("chat.postMessage"), "✅ R-1 MS-001 provisioned (org ")
-	})
-	r, err := e.store().Get(context.Background(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Result.OrgID == "" || !strings.Contains(e.slackText("chat.postMessage"), "✅ R-1 MS-001 provisioned (org "+r.Result.OrgID+")") {
-		t.Fatalf("the outcome line does not name org %q", r.Result.OrgID)
-	}
-	waitFor(t, "the summary to show R-1 provisioned", 10*time.Second, func() bool {
-		updates := e.slack.Calls("chat.update")
-		last := updates[len(updates)-1]
-		return last.Form.Get("ts") == r.Summary.TS &&
-			strings.Contains(jsonUnescaper.Replace(last.Form.Get("blocks")), "✅ MS-001 provisioned (org "+r.Result.OrgID+")")
-	})
-	if got := e.sandbox.Stats().Creates; got != 1 {
-		t.Fatalf("sandbox creates = %d, want exactly 1", got)
-	}
-	if _, watched, err := e.store().WatchDue(context.Background(), 1); err != nil || watched {
-		t.Fatalf("done R-1 is still on the watch list (%v)", err)
+			e.startApp()
+			waitFor(t, "the second instance to finish R-1", 15*time.Second, func() bool {
+				return e.requestState() == provisioning.StateDone &&
+					strings.Contains(e.slackText("chat.postMessage"), "✅ R-1 MS-001 provisioned (org ")
+			})
+			r, err := e.store().Get(context.Background(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Result.OrgID == "" || !strings.Contains(e.slackText("chat.postMessage"), "✅ R-1 MS-001 provisioned (org "+r.Result.OrgID+")") {
+				t.Fatalf("the outcome line does not name org %q", r.Result.OrgID)
+			}
+			waitFor(t, "the summary to show R-1 provisioned", 10*time.Second, func() bool {
+				updates := e.slack.Calls("chat.update")
+				last := updates[len(updates)-1]
+				return last.Form.Get("ts") == r.Summary.TS &&
+					strings.Contains(jsonUnescaper.Replace(last.Form.Get("blocks")), "✅ MS-001 provisioned (org "+r.Result.OrgID+")")
+			})
+			if got := e.sandbox.Stats().Creates; got != 1 {
+				t.Fatalf("sandbox creates = %d, want exactly 1", got)
+			}
+			if _, watched, err := e.store().WatchDue(context.Background(), 1); err != nil || watched {
+				t.Fatalf("done R-1 is still on the watch list (%v)", err)
+			}
+		})
 	}
 }
