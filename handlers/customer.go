@@ -117,7 +117,8 @@ func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Reques
 	if err != nil {
 		return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
 	}
-	r, err = h.store.Transition(ctx, r.ID, provisioning.Transition{
+	// Transition returns nil with its error: keep r for the messages.
+	posted, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
 		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "summary posted",
 		Mutate: func(x *provisioning.Request) error {
 			x.Summary = provisioning.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
@@ -127,6 +128,7 @@ func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Reques
 	if err != nil {
 		return fmt.Errorf("record summary of %s: %w", r.Ref(), err)
 	}
+	r = posted
 	if check == nil {
 		return nil
 	}
@@ -136,7 +138,7 @@ func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Reques
 		pc = provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}
 	}
 	pc.At = h.now()
-	r, err = h.store.Transition(ctx, r.ID, provisioning.Transition{
+	checked, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
 		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "precheck",
 		Note:   string(pc.Status),
 		Mutate: func(x *provisioning.Request) error { x.Precheck = pc; return nil },
@@ -148,7 +150,7 @@ func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Reques
 		}
 		return fmt.Errorf("record precheck of %s: %w", r.Ref(), err)
 	}
-	return h.refreshSummary(ctx, r)
+	return h.refreshSummary(ctx, checked)
 }
 
 // refreshSummary re-renders the summary from the stored request.
