@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -238,3 +239,37 @@ func TestModalCustomerEndToEnd(t *testing.T) {
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// The piped console fills the customer form with /submit, step by step, and
+// the request it submits is approved and provisioned like a typed one.
+func TestConsoleCustomerFormPiped(t *testing.T) {
+	t.Parallel()
+	script := strings.Join([]string{
+		`/onboard-customer`,
+		`/submit name="Müller & Söhne GmbH" email=not-an-email external-id=MS-001 country=DE provisioning-id=PROV-DE-1`,
+		`/submit email=it@mueller.example`,
+		`/submit package=webex_calling`,
+		`/submit limit.webex_calling=25`,
+		`/submit supported-location=yes address="Hauptstraße 1" city=Berlin zip=10115`,
+		`/submit`,
+		`/as bob`,
+		`/click Approve`,
+	}, "\n") + "\n"
+	out, code := runConsole(t, script)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		"── form: New customer (1/5) ──",
+		"⛔ the form has errors:\n  Admin email [email]: \"not-an-email\" is not an email address",
+		"── form: New customer (2/5) ──", "── form: New customer (5/5) ──",
+		"📨 R-1 submitted: customer Müller & Söhne GmbH (MS-001)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^✅ R-1 MS-001 provisioned \(org [^)]+\)$`).FindAllString(out, -1)); n != 1 {
+		t.Fatalf("want exactly one provisioned line, got %d:\n%s", n, out)
+	}
+}
