@@ -151,11 +151,16 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 				bw := newWorker(s, apiB, recB, "worker-b")
 				wg.Go(func() { bw.Run(ctxB) })
 
-				waitUntil(t, "a worker to finish the job A left unacknowledged", 15*time.Second, func() bool {
+				settled := eventually(15*time.Second, func() bool {
 					_, a := recA.events()
 					_, b := recB.events()
 					return len(a)+len(b) > 0 // reported after the store moved
 				})
+				if !settled {
+					got, err := s.Get(ctx, r.ID)
+					p, perr := b.Client.XPending(ctx, prefix+"jobs", store.JobGroup).Result()
+					t.Fatalf("nobody finished the job A left: request %+v (%v), jobs pending %+v (%v)", got, err, p, perr)
+				}
 				got, err := s.Get(ctx, r.ID)
 				if err != nil {
 					t.Fatal(err)
