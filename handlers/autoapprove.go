@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// autoActor is the audit actor of AUTO_APPROVE approvals.
+const autoActor = "auto"
+
+// autoApproveRefusal is the AUTO_APPROVE rule as a pure function: "" means
+// r is approved without a second person. A users batch must have passed its
+// precheck and fit the ordered quantities: for every package of its new
+// rows, rows + users already provisioned ≤ limit.<package>. A package
+// without an ordered quantity does not fit — no quantities, no exemption
+// (CONTRACT.md §1 speaks of fitting the customer's ordered quantities).
+// A location consumes no quantity and has no Webex precheck: it qualifies
+// when listed. newRows and provisioned count users per package.
+func autoApproveRefusal(r *provisioning.Request, listed bool, newRows, provisioned, limits map[string]int) string {
+	switch {
+	case !listed:
+		return fmt.Sprintf("%s requests are not in AUTO_APPROVE", r.Kind)
+	case r.State != provisioning.StatePendingApproval:
+		return "not waiting for approval"
+	case r.Kind == provisioning.KindLocation:
+		if r.Precheck.Status != provisioning.PrecheckNone && r.Precheck.Status != provisioning.PrecheckOK {
+			return "precheck " + string(r.Precheck.Status)
+		}
+		return ""
+	case r.Kind != provisioning.KindUsers:
+		return fmt.Sprintf("%s requests are never auto-approved", r.Kind)
+	case r.Precheck.Status != provisioning.PrecheckOK:
+		return "precheck not passed (" + orDash(string(r.Precheck.Status)) + ")"
+	}
+	packages := make([]string, 0, len(newRows))
+	for p := range newRows {
+		packages = append(packages, p)
+	}
+	sort.Strings(packages)
+	for _, p := range packages {
+		limit, ok := limits[p]
+		if !ok {
+			return fmt.Sprintf("no ordered quantity for %s", p)
+		}
+		if newRows[p]+provisioned[p] > limit {
+			return fmt.Sprintf("%s: %d new + %d provisioned exceeds the ordered %d", p, newRows[p], provisioned[p], limit)
+		}
+	}
+	return ""
+}
+
+// autoApprove approves request id as "auto" when AUTO_APPROVE lists its
+// kind and autoApproveRefusal allows it; otherwise it waits for a person.
+// It runs after the summary and precheck (submitSetup's background work).
+func (h *Handler) autoApprove(ctx context.Context, id int64) error {
+	if len(h.ux.autoApprove) == 0 {
+		return nil
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("auto-approve %s: %w", provisioning.FormatID(id), err)
+	}
+	listed := h.ux.autoApprove[r.Kind]
+	if !listed {
+		return nil
+	}
+	newRows, provisioned, limits, err := h.batchQuantities(ctx, r)
+	if err != nil {
+		return fmt.Errorf("auto-approve %s: %w", r.Ref(), err)
+	}
+	log := h.log.WithFields(map[string]any{"request": r.Ref(), "kind": r.Kind})
+	if why := autoApproveRefusal(r, listed, newRows, provisioned, limits); why != "" {
+		log.WithField("why", why).Info("not auto-approved: waits for an approver")
+		return nil
+	}
+	now := h.now()
+	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
+		From:  []provisioning.State{provisioning.StatePendingApproval},
+		To:    provisioning.StateApproved,
+		Actor: autoActor, Action: "approved", Note: "AUTO_APPROVE: precheck passed, within ordered quantities; hash " + r.Hash,
+		Mutate: func(x *provisioning.Request) error {
+			// Edited, re-prechecked or cancelled since the read: no exemption.
+			if x.Hash != r.Hash || x.Precheck.Status != r.Precheck.Status {
+				return ruleRefusal("changed since the auto-approval check")
+			}
+			x.ApprovedBy, x.ApprovedAt, x.ApprovedHash = autoActor, now, x.Hash
+			return nil
+		},
+	})
+	var sc *provisioning.StateConflict
+	var rule ruleRefusal
+	if errors.As(err, &sc) || errors.As(err, &rule) {
+		return nil // a person (or a cancel) was first
+	}
+	if err != nil {
+		return fmt.Errorf("auto-approve %s: %w", r.Ref(), err)
+	}
+	h.expectOutcome(id)
+	if err := h.store.EnqueueJob(ctx, id); err != nil {
+		log.WithError(err).Warn("enqueue auto-approved job; the requeue loop will retry")
+	}
+	log.Info("request auto-approved")
+	return h.refreshSummary(ctx, approved)
+}
+
+// batchQuantities counts a users batch's new rows per package and asks
+// Webex (the precheck's listing) for the users already provisioned. Other
+// kinds need no counts.
+func (h *Handler) batchQuantities(ctx context.Context, r *provisioning.Request) (newRows, provisioned, limits map[string]int, err error) {
+	if r.Kind != provisioning.KindUsers || r.Precheck.Status != provisioning.PrecheckOK {
+		return nil, nil, nil, nil
+	}
+	if h.setup == nil {
+		return nil, nil, nil, errors.New("no Webex setup client to count provisioned users")
+	}
+	var spec provisioning.UsersSpec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+		return nil, nil, nil, fmt.Errorf("decode users: %w", err)
+	}
+	up, err := h.setup.PrecheckUsers(ctx, &spec)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("count provisioned users: %w", err)
+	}
+	existing := map[string]bool{}
+	for _, e := range up.Existing {
+		existing[strings.ToLower(e)] = true
+	}
+	newRows = map[string]int{}
+	for _, row := range spec.Rows {
+		if !row.AlreadyExists && !existing[strings.ToLower(row.Email)] {
+			newRows[row.Package]++
+		}
+	}
+	return newRows, up.Provisioned, spec.Customer.Limits, nil
+}

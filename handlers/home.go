@@ -1,0 +1,258 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+// RequestLister finds requests through the store's indexes (list, App Home).
+type RequestLister interface {
+	List(ctx context.Context, q store.Query) ([]*provisioning.Request, error)
+}
+
+// HomePublisher sets a user's App Home tab (views.publish).
+type HomePublisher interface {
+	PublishHomeView(ctx context.Context, user string, v slack.HomeTabViewRequest) error
+}
+
+// UX configures the Slack experience beyond the request flows. Every part
+// is optional: without Lister, `list` and App Home say they are unavailable;
+// without Groups, APPROVER_GROUP grants nothing.
+type UX struct {
+	ApproverGroup string
+	AutoApprove   []string // request kinds: users, location
+	Groups        GroupMembers
+	Home          HomePublisher
+	Lister        RequestLister
+}
+
+// uxState is UX as the handler uses it, plus the batches' progress.
+type uxState struct {
+	approverGroup string
+	autoApprove   map[provisioning.Kind]bool
+	groups        *groupCache
+	home          HomePublisher
+	lister        RequestLister
+	progress      progressBook
+}
+
+// EnableUX turns on the parts of o that are set. Call it before serving.
+func (h *Handler) EnableUX(o UX) {
+	h.ux.approverGroup = o.ApproverGroup
+	h.ux.autoApprove = map[provisioning.Kind]bool{}
+	for _, k := range o.AutoApprove {
+		h.ux.autoApprove[provisioning.Kind(strings.ToLower(strings.TrimSpace(k)))] = true
+	}
+	if o.Groups != nil {
+		h.ux.groups = newGroupCache(o.Groups, h.now, h.log.WithField("component", "usergroups"))
+	}
+	h.ux.home, h.ux.lister = o.Home, o.Lister
+}
+
+const (
+	// homeShown is how many items one App Home section lists: five sections
+	// of this size stay below Slack's 100 blocks per view.
+	homeShown = 15
+	// homeFetch bounds what is read per section to count the rest.
+	homeFetch     = 200
+	maxViewBlocks = 100
+)
+
+// homeData is what App Home shows one user; homeView renders it.
+type homeData struct {
+	User       string
+	Approver   bool
+	Admin      bool
+	Sandbox    bool
+	Mine       []*provisioning.Request // own requests not finished yet
+	ToApprove  []*provisioning.Request // others' requests waiting for approval (approvers)
+	Incomplete []*provisioning.Request // provisioned customers without users
+	Failures   []*provisioning.Request // recent failures
+}
+
+var openStates = []provisioning.State{provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateCommitting, provisioning.StateWaiting}
+
+// homeFor gathers user's App Home. Requesters see their own requests,
+// setups and failures; approvers and admins see everyone's.
+func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
+	l := h.ux.lister
+	if l == nil {
+		return nil, fmt.Errorf("no request index configured")
+	}
+	d := &homeData{User: user, Approver: h.isApprover(user), Admin: h.isAdmin(user), Sandbox: h.set.Sandbox}
+	everyone := d.Approver || d.Admin
+	var err error
+	if d.Mine, err = l.List(ctx, store.Query{Owner: user, States: openStates, Newest: true, Limit: homeFetch}); err != nil {
+		return nil, err
+	}
+	if d.Approver {
+		pending, err := l.List(ctx, store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: homeFetch})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range pending {
+			if r.Requester != user { // four-eyes: one's own is in Mine
+				d.ToApprove = append(d.ToApprove, r)
+			}
+		}
+	}
+	owner := user
+	if everyone {
+		owner = ""
+	}
+	if d.Incomplete, err = h.incompleteSetups(ctx, owner, homeFetch); err != nil {
+		return nil, err
+	}
+	if d.Failures, err = l.List(ctx, store.Query{Owner: owner, States: []provisioning.State{provisioning.StateFailed}, Newest: true, Limit: homeFetch}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// incompleteSetups are provisioned customers (created or adopted) of owner
+// ("" = anyone) without a done users request: DESIGN.md's "set up" means
+// having users.
+func (h *Handler) incompleteSetups(ctx context.Context, owner string, limit int) ([]*provisioning.Request, error) {
+	l := h.ux.lister
+	done := []provisioning.State{provisioning.StateDone}
+	batches, err := l.List(ctx, store.Query{States: done, Kind: provisioning.KindUsers, Limit: 5000})
+	if err != nil {
+		return nil, err
+	}
+	hasUsers := map[string]bool{}
+	for _, b := range batches {
+		if ref, ok := batchCustomer(b); ok {
+			hasUsers[provisioning.FormatID(ref.RequestID)] = true
+			hasUsers[ref.ExternalID] = true
+		}
+	}
+	var out []*provisioning.Request
+	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindAdopt} {
+		customers, err := l.List(ctx, store.Query{States: done, Kind: kind, Owner: owner, Newest: true, Limit: limit})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range customers {
+			if !hasUsers[c.Ref()] && (c.ExternalID == "" || !hasUsers[c.ExternalID]) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
+}
+
+// homeView renders d as a Home tab: at most maxViewBlocks blocks, each
+// section cut at homeShown items with "… and N more".
+func homeView(d *homeData) slack.HomeTabViewRequest {
+	title := "Onboarding"
+	if d.Sandbox {
+		title += " · SANDBOX"
+	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(title)),
+		slack.NewContextBlock("", md(homeRole(d)+" Type `/onboard-customer help` for what you can run.")),
+	}
+	blocks = append(blocks, homeSection("Your open requests", "Nothing of yours is waiting.", d.Mine, homeOpenButton)...)
+	if d.Approver {
+		blocks = append(blocks, homeSection("Waiting for your approval", "Nothing waits for your approval.", d.ToApprove, homeApproveButton)...)
+	}
+	blocks = append(blocks, homeSection("Incomplete setups (no users yet)", "Every provisioned customer has users.", d.Incomplete, homeOpenButton)...)
+	blocks = append(blocks, homeSection("Recent failures", "No failures.", d.Failures, homeRetryButton)...)
+	if len(blocks) > maxViewBlocks {
+		blocks = blocks[:maxViewBlocks-1]
+		blocks = append(blocks, slack.NewContextBlock("", md("… and more: use `/onboard-customer list`")))
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+func homeRole(d *homeData) string {
+	switch {
+	case d.Admin && d.Approver:
+		return "You are an approver and an admin."
+	case d.Admin:
+		return "You are an admin."
+	case d.Approver:
+		return "You are an approver."
+	}
+	return "You are a requester."
+}
+
+func homeSection(title, empty string, items []*provisioning.Request, button func(*provisioning.Request) *slack.ButtonBlockElement) []slack.Block {
+	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*%s* (%d)", title, len(items))), nil, nil)}
+	if len(items) == 0 {
+		return append(blocks, slack.NewContextBlock("", md(empty)))
+	}
+	for i, r := range items {
+		if i == homeShown {
+			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("… and %d more (`/onboard-customer list`)", len(items)-homeShown))))
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(md(truncate(requestLine(r), 2900)), nil, slack.NewAccessory(button(r))))
+	}
+	return blocks
+}
+
+// requestLine is one request in lists: icon, id, subject, state, requester.
+func requestLine(r *provisioning.Request) string {
+	return fmt.Sprintf("%s *%s* %s — %s · %s", stateIcon(r.State), r.Ref(), r.Subject, describeState(r), mention(r.Requester))
+}
+
+func homeOpenButton(r *provisioning.Request) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionOpenRequest, r.Ref(), plain("Open"))
+}
+
+func homeApproveButton(r *provisioning.Request) *slack.ButtonBlockElement {
+	b := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
+	b.Style = slack.StylePrimary
+	return b
+}
+
+func homeRetryButton(r *provisioning.Request) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionRetryRequest, r.Ref(), plain("Retry"))
+}
+
+// HomeView builds user's App Home now (the console's /home prints it).
+func (h *Handler) HomeView(ctx context.Context, user string) (slack.HomeTabViewRequest, error) {
+	d, err := h.homeFor(ctx, user)
+	if err != nil {
+		return slack.HomeTabViewRequest{}, fmt.Errorf("app home of %s: %w", user, err)
+	}
+	return homeView(d), nil
+}
+
+// Event handles Events API callbacks: app_home_opened publishes the Home
+// tab. Publishing is idempotent, so a delivery Slack retries does no harm
+// and needs no dedupe.
+func (h *Handler) Event(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.WithField("panic", fmt.Sprint(p)).Error("event handler panic")
+		}
+	}()
+	var user, tab string
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		user, tab = e.User, e.Tab
+	case slackevents.AppHomeOpenedEvent:
+		user, tab = e.User, e.Tab
+	default:
+		return
+	}
+	if user == "" || (tab != "" && tab != "home") || h.ux.home == nil {
+		return
+	}
+	h.background(ctx, "publish app home", func(ctx context.Context) error {
+		v, err := h.HomeView(ctx, user)
+		if err != nil {
+			return err
+		}
+		return h.ux.home.PublishHomeView(ctx, user, v)
+	})
+}

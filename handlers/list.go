@@ -1,0 +1,112 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+const (
+	actionOpenRequest  = "open_request"
+	actionRetryRequest = "retry_request"
+	// listFetch bounds what one `list` reads; more is counted as "… and N more".
+	listFetch = 500
+	listShown = 50
+)
+
+// list answers `list [mine|pending|incomplete|failed]` (default mine).
+func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
+	which := "mine"
+	if len(c.Words) > 2 || len(c.Args) > 0 {
+		return refusal("⛔ usage: list [mine|pending|incomplete|failed]")
+	}
+	if len(c.Words) == 2 {
+		which = strings.ToLower(c.Words[1])
+	}
+	if h.ux.lister == nil {
+		return refusal("⛔ list is not available in this setup")
+	}
+	var (
+		items []*provisioning.Request
+		title string
+		err   error
+	)
+	switch which {
+	case "mine":
+		title = "Your requests"
+		items, err = h.ux.lister.List(ctx, store.Query{Owner: u.id, Newest: true, Limit: listFetch})
+	case "pending":
+		title = "Waiting for approval"
+		items, err = h.ux.lister.List(ctx, store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: listFetch})
+	case "incomplete":
+		title = "Provisioned customers without users"
+		items, err = h.incompleteSetups(ctx, "", listFetch)
+	case "failed":
+		title = "Failed requests"
+		items, err = h.ux.lister.List(ctx, store.Query{States: []provisioning.State{provisioning.StateFailed}, Newest: true, Limit: listFetch})
+	default:
+		return refusal(fmt.Sprintf("⛔ %q: list takes mine, pending, incomplete or failed", c.Words[1]))
+	}
+	if err != nil {
+		ref := newRef()
+		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("list requests")
+		return refusal(fmt.Sprintf("⛔ could not read the requests right now (ref %s)", ref))
+	}
+	return &Reply{Text: listText(title, items)}
+}
+
+// listText renders a list within one message's limits, cut with
+// "… and N more".
+func listText(title string, items []*provisioning.Request) string {
+	var b strings.Builder
+	if len(items) == 0 {
+		return fmt.Sprintf("*%s:* none.", title)
+	}
+	fmt.Fprintf(&b, "*%s* (%d):", title, len(items))
+	if len(items) == listFetch {
+		b.Reset()
+		fmt.Fprintf(&b, "*%s* (%d or more):", title, len(items))
+	}
+	for i, r := range items {
+		line := "\n" + truncate(requestLine(r), 300)
+		if i == listShown || b.Len()+len(line) > maxMessageChars-100 {
+			fmt.Fprintf(&b, "\n… and %d more", len(items)-i)
+			break
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+// batchCustomer is the customer a users request is for.
+func batchCustomer(r *provisioning.Request) (provisioning.CustomerRef, bool) {
+	var spec struct {
+		Customer provisioning.CustomerRef `json:"customer"`
+	}
+	if r.Kind != provisioning.KindUsers || json.Unmarshal(r.Spec, &spec) != nil {
+		return provisioning.CustomerRef{}, false
+	}
+	return spec.Customer, true
+}
+
+// uxAction answers the buttons of App Home and the summary's View payload.
+func (h *Handler) uxAction(ctx context.Context, u caller, actionID, value string) *Reply {
+	id, err := provisioning.ParseID(value)
+	if err != nil {
+		return refusal("⛔ this button is not valid any more")
+	}
+	cmd := Command{Words: []string{"", provisioning.FormatID(id)}}
+	switch actionID {
+	case actionOpenRequest:
+		return h.status(ctx, u, cmd)
+	case actionRetryRequest:
+		return h.retry(ctx, u, cmd)
+	case actionViewPayload:
+		return h.viewPayload(ctx, u, id)
+	}
+	return nil
+}
