@@ -22,9 +22,14 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 		return refusal(fmt.Sprintf("⛔ %s: only its requester, approvers and admins can retry it", r.Ref()))
 	}
 	again, err := h.store.Transition(ctx, id, provisioning.Transition{
-		From: []provisioning.State{provisioning.StateFailed}, To: provisioning.StateApproved,
+		From: []provisioning.State{provisioning.StateFailed, provisioning.StateDone}, To: provisioning.StateApproved,
 		Actor: u.id, Action: "retry",
 		Mutate: func(x *provisioning.Request) error {
+			// A done batch with failed rows (⚠️) may be retried: its
+			// finished rows are kept and only the failed ones run again.
+			if x.State == provisioning.StateDone && x.Result.Status != provisioning.ResultPartial {
+				return ruleRefusal("it is done; nothing to retry")
+			}
 			x.Result.Message, x.Result.TrackingID = "", ""
 			return nil
 		},

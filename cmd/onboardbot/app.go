@@ -144,6 +144,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		Messenger:  messenger,
 		Prechecker: customers,
 		Finder:     customers,
+		Setup:      &provisioning.SetupChecks{API: customers.Client, Rows: a.store},
 		Views:      views,
 		Drafts:     a.store.Drafts(cfg.DraftTTL),
 		Settings: handlers.Settings{
@@ -170,6 +171,9 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	a.worker = &provisioning.Worker{
 		Store: a.store, Jobs: a.store, Watch: a.store, Customers: customers, Events: a.handler,
 		CommitTemplate:    a.handler.CommitTemplate,
+		Setup:             customers.Client,
+		Rows:              a.store,
+		Concurrency:       cfg.WorkerConcurrency,
 		Log:               a.log.WithField("component", "worker"),
 		Consumer:          consumerName(),
 		PollInterval:      poll,
