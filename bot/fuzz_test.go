@@ -1,0 +1,176 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+	"github.com/onboardbot/onboardbot/store/storetest"
+)
+
+// FuzzInteractionPayload drives the real handlers (store on an in-process
+// Redis, one pending request to act on) through the HTTP transport with
+// signed interaction payloads: shaped ones whose action, value, user and
+// view fields are random, and raw ones. No answer may be a 5xx, a
+// block_actions ack must have an empty body, and nothing may panic: the
+// handlers recover panics into a reply, so the logs are checked for them.
+// FuzzSlackRoutes (http_test.go) covers the transport alone.
+func FuzzInteractionPayload(f *testing.F) {
+	for _, s := range []struct {
+		shaped                  bool
+		typ, action, value, cbk string
+	}{
+		{true, "block_actions", "approve", "R-1:" + fuzzHash, ""},
+		{true, "block_actions", "reject", "R-1:0000", ""},
+		{true, "block_actions", "approve", "R-99:zz", ""},
+		{true, "block_actions", "view_rows", "R-1", ""},
+		{true, "block_actions", "resend_consent", "R-1", ""},
+		{true, "block_actions", "edit_resubmit", "R-1", ""},
+		{true, "block_actions", "retry_request", "1", ""},
+		{true, "block_actions", "view_payload", "R-1", ""},
+		{true, "view_submission", "", "D-1", "customer"},
+		{true, "view_submission", "", "", "users"},
+		{true, "block_suggestion", "timezone", "Eur", ""},
+		{true, "view_closed", "", "D-1", ""},
+		{false, `{"type":"block_actions","user":{"id":"UBOB"},"actions":[{"action_id":"approve","value":"1"}]}`, "", "", ""},
+		{false, `{"type":"view_submission","view":{"private_metadata":"D-1","state":{"values":{"name":{"value":{"type":"plain_text_input","value":"x"}}}}}}`, "", "", ""},
+		{false, `{"type":"block_actions","actions":null}`, "", "", ""},
+	} {
+		f.Add(s.shaped, s.typ, s.action, s.value, s.cbk, "UBOB")
+	}
+	srv, h, logs := fuzzServer(f)
+	f.Fuzz(func(t *testing.T, shaped bool, typ, action, value, callbackID, user string) {
+		payload := typ
+		if shaped {
+			payload = shapedPayload(typ, action, value, callbackID, user)
+		}
+		route := "/slack/interactions"
+		if strings.Contains(typ, "suggestion") {
+			route = "/slack/options"
+		}
+		w := serve(srv, signedRequest(route, []byte(url.Values{"payload": {payload}}.Encode()), time.Now()))
+		h.Wait() // background work (answers, summaries) finishes before the log check
+		if w.Code >= 500 {
+			t.Fatalf("%s: %d %q for payload %q", route, w.Code, w.Body, payload)
+		}
+		if route == "/slack/interactions" && typ != "view_submission" && w.Body.Len() > 0 && w.Code == 200 {
+			t.Fatalf("a %q ack has a body (Slack shows it as an error): %q", typ, w.Body)
+		}
+		if l := logs.take(); strings.Contains(l, "panic") {
+			t.Fatalf("a handler panicked on payload %q:\n%s", payload, l)
+		}
+	})
+}
+
+// fuzzHash is not the request's hash: approving with it must be refused as
+// stale, which is one more path covered.
+const fuzzHash = "0123abcd"
+
+func shapedPayload(typ, action, value, callbackID, user string) string {
+	p := map[string]any{
+		"type": typ, "user": map[string]any{"id": user}, "team": map[string]any{"id": "T1"},
+		"channel": map[string]any{"id": "CAPPROVALS"}, "trigger_id": "trig",
+		"actions": []map[string]any{{"action_id": action, "block_id": "approval", "type": "button", "value": value}},
+		"action_id": action, "value": value,
+		"view": map[string]any{
+			"id": "V1", "callback_id": callbackID, "private_metadata": value,
+			"state": map[string]any{"values": map[string]any{
+				callbackID: map[string]any{"value": map[string]any{"type": "plain_text_input", "value": value}},
+			}},
+		},
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// fuzzServer is the HTTP transport in front of a real Handler whose
+// collaborators outside Redis answer at once and keep nothing.
+func fuzzServer(f *testing.F) (*HTTPServer, *handlers.Handler, *lockedLog) {
+	st := store.New(storetest.Miniredis(f), "fuzz:")
+	spec, _ := json.Marshal(map[string]any{"name": "Fuzz", "externalId": "FZ-1"})
+	if err := st.Create(context.Background(), &provisioning.Request{
+		Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "UALICE",
+		Subject: "FZ-1", ExternalID: "FZ-1", Spec: spec, Hash: provisioning.HashSpec(spec),
+	}); err != nil {
+		f.Fatal(err)
+	}
+	logs := &lockedLog{}
+	logger := logrus.New()
+	logger.SetOutput(logs)
+	h := handlers.New(handlers.Deps{
+		Store: st, Templates: st, Messenger: nopMessenger{}, Prechecker: nopWebex{}, Finder: nopWebex{}, Setup: nopWebex{},
+		Settings: handlers.Settings{ApprovalChannel: "CAPPROVALS", Approvers: []string{"UBOB", "UCAROL"}, Admins: []string{"UBOB"}, Interactive: true},
+		Log:      logrus.NewEntry(logger), Views: nopViews{}, Drafts: st.Drafts(time.Hour),
+	})
+	quiet := logrus.New()
+	quiet.SetOutput(io.Discard)
+	return NewHTTPServer(HTTPOptions{SigningSecret: testSecret, Router: h, Logger: logrus.NewEntry(quiet)}), h, logs
+}
+
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// take returns what was logged since the last call.
+func (l *lockedLog) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
+}
+
+type nopMessenger struct{}
+
+func (nopMessenger) Post(context.Context, string, handlers.Message) (string, error) {
+	return "1700000000.000100", nil
+}
+func (nopMessenger) PostThread(context.Context, string, string, handlers.Message) error { return nil }
+func (nopMessenger) Update(context.Context, string, string, handlers.Message) error     { return nil }
+func (nopMessenger) Ephemeral(context.Context, string, string, handlers.Message) error  { return nil }
+func (nopMessenger) DM(context.Context, string, handlers.Message) error                 { return nil }
+
+type nopViews struct{}
+
+func (nopViews) OpenView(context.Context, string, slack.ModalViewRequest) (string, error) {
+	return "V1", nil
+}
+func (nopViews) UpdateView(context.Context, string, string, slack.ModalViewRequest) error { return nil }
+
+// nopWebex answers every Webex question the handlers ask with "fine".
+type nopWebex struct{}
+
+func (nopWebex) PrecheckCustomer(context.Context, *provisioning.CustomerSpec) (provisioning.Precheck, error) {
+	return provisioning.Precheck{Status: provisioning.PrecheckOK}, nil
+}
+func (nopWebex) FindCustomer(context.Context, string, string) (*provisioning.CustomerState, error) {
+	return nil, nil
+}
+func (nopWebex) PrecheckUsers(context.Context, *provisioning.UsersSpec) (provisioning.UsersPrecheck, error) {
+	return provisioning.UsersPrecheck{Precheck: provisioning.Precheck{Status: provisioning.PrecheckOK}}, nil
+}
+func (nopWebex) AvailableNumbers(context.Context, provisioning.CustomerRef, string) ([]string, error) {
+	return nil, nil
+}
+func (nopWebex) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, string) error {
+	return nil
+}
+func (nopWebex) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
