@@ -9,6 +9,9 @@ import (
 
 // Progress posts a step of a commit into the summary's thread.
 func (h *Handler) Progress(ctx context.Context, r *provisioning.Request, text string) {
+	if h.batchProgress(ctx, r, text) { // batch counts become the summary's bar
+		return
+	}
 	if r.Summary.TS == "" {
 		return
 	}

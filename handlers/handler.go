@@ -90,6 +90,10 @@ type Handler struct {
 	mu       sync.Mutex
 	active   int
 	awaiting map[int64]bool // approved requests whose outcome is not reported yet
+
+	// ux is the Slack experience beyond the flows: approver groups,
+	// auto-approval, progress, list and App Home (home.go).
+	ux *uxState
 }
 
 var _ Router = (*Handler)(nil)
@@ -98,7 +102,7 @@ var _ provisioning.Events = (*Handler)(nil)
 // New builds a Handler.
 func New(d Deps) *Handler {
 	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, setup: d.Setup, set: d.Settings, log: d.Log, now: d.Now,
-		awaiting: map[int64]bool{}}
+		awaiting: map[int64]bool{}, ux: &uxState{}}
 	h.views, h.drafts = d.Views, d.Drafts
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
@@ -154,6 +158,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 		return h.rejectCommand(ctx, u, c)
 	case "status":
 		return h.status(ctx, u, c)
+	case "list":
+		return h.list(ctx, u, c)
 	case "help":
 		return h.help(u)
 	}
@@ -182,6 +188,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.viewRows(ctx, u, a.Value))
 		case actionResendConsent:
 			h.answer(ctx, u, h.resendConsent(ctx, u, a.Value))
+		case actionViewPayload, actionOpenRequest, actionRetryRequest:
+			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		case actionEditResubmit:
 			h.answer(ctx, u, h.editResubmit(ctx, u, cb.TriggerID, a.Value))
 		}
@@ -209,6 +217,10 @@ func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
 		return
 	}
 	h.background(ctx, "answer click", func(ctx context.Context) error {
+		if u.channel == "" {
+			// A click in App Home has no channel to answer in.
+			return h.msg.DM(ctx, u.id, Message{Text: r.Text, Blocks: r.Blocks})
+		}
 		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: r.Text, Blocks: r.Blocks})
 	})
 }
@@ -287,10 +299,13 @@ func newRef() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (h *Handler) isApprover(user string) bool { return slices.Contains(h.set.Approvers, user) }
-func (h *Handler) isAdmin(user string) bool    { return slices.Contains(h.set.Admins, user) }
+// isApprover: APPROVERS ∪ the members of APPROVER_GROUP (approvers.go).
+func (h *Handler) isApprover(user string) bool {
+	return memberOf(user, h.set.Approvers, h.approverGroups(), h.ux.groups.member)
+}
+func (h *Handler) isAdmin(user string) bool { return slices.Contains(h.set.Admins, user) }
 func (h *Handler) isRequester(user string) bool {
-	return len(h.set.Requesters) == 0 || slices.Contains(h.set.Requesters, user)
+	return len(h.set.Requesters) == 0 || memberOf(user, h.set.Requesters, h.requesterGroups(), h.ux.groups.member)
 }
 
 func mention(user string) string { return "<@" + user + ">" }

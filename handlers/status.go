@@ -78,23 +78,51 @@ func actorName(a string) string {
 	return mention(a)
 }
 
-// help lists what the caller may run, and touches neither Redis nor Slack.
+// help lists what the caller may run, and touches neither Redis nor Slack:
+// roles come from the configuration and the cached user groups.
 func (h *Handler) help(u caller) *Reply {
+	return &Reply{Text: helpText(h.isRequester(u.id), h.isApprover(u.id), h.isAdmin(u.id))}
+}
+
+// helpText is the command list for a caller's roles (CONTRACT.md §3).
+func helpText(requester, approver, admin bool) string {
 	lines := []string{"*/onboard-customer* — what you can run:"}
-	if h.isRequester(u.id) {
+	if requester {
 		lines = append(lines,
-			"• `new name=… email=… external-id=… country=… package=… provisioning-id=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.<package>=N org-id=… order=…]` — request a customer",
+			"• `new name=… email=… external-id=… country=… package=… provisioning-id=…|template=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.<package>=N org-id=… order=…]` — request a customer",
+			"• `template new name=… country=… language=… package=… sp-admin=… subscription=… […]` — record a template",
+			"• `template activate NAME provisioning-id=…` — activate your template",
+			"• `adopt CUSTOMER` — bring in a customer created in Partner Hub",
+			"• `users CUSTOMER rows=…` — add users (CSV rows)",
+			"• `location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…` — add a calling location",
+			"• `numbers CUSTOMER add=+…-+… [location=NAME] [main=+…]` — add and activate a number block",
+			"• `change CUSTOMER user=EMAIL package=P` · `remove CUSTOMER user=EMAIL` · `delete CUSTOMER` — corrections",
+			"• `cancel ID` — withdraw your request",
+			"• `retry ID` — run your failed request again",
 		)
 	}
-	if h.isApprover(u.id) {
+	if approver {
 		lines = append(lines,
 			"• `approve ID` — approve someone else's request (or press Approve)",
 			"• `reject ID reason=\"…\"` — reject a request",
+			"• `retry ID` — run any failed request again",
+		)
+		if !requester {
+			lines = append(lines, "• `template activate NAME provisioning-id=…` — activate an approved template")
+		}
+	}
+	if admin {
+		lines = append(lines,
+			"• `template retire NAME` — retire a template",
+			"• `cancel ID` — cancel anyone's request",
 		)
 	}
 	lines = append(lines,
-		"• `status ID|EXTERNAL-ID` — a request's state and audit trail",
+		"• `status ID|CUSTOMER` — a request's state and audit trail",
+		"• `list [mine|pending|incomplete|failed]` — requests at a glance",
+		"• `template list` · `template show NAME` — templates",
+		"• `numbers CUSTOMER [location=NAME]` — available numbers",
 		"• `help` — this list",
 	)
-	return &Reply{Text: strings.Join(lines, "\n")}
+	return strings.Join(lines, "\n")
 }

@@ -43,6 +43,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		slack.NewSectionBlock(md(precheckLine(r.Precheck)), nil, nil),
 		slack.NewSectionBlock(md(stateLine(r, h.now())), nil, nil),
 	)
+	blocks = append(blocks, h.progressBlocks(r)...)
 	var buttons []slack.BlockElement
 	if r.State == provisioning.StatePendingApproval {
 		approve := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
@@ -51,6 +52,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		reject.Style = slack.StyleDanger
 		buttons = append(buttons, approve, reject)
 	}
+	buttons = append(buttons, slack.NewButtonBlockElement(actionViewPayload, r.Ref(), plain("View payload")))
 	buttons = append(buttons, resubmitButtons(r)...)
 	if r.Kind == provisioning.KindUsers {
 		buttons = append(buttons, slack.NewButtonBlockElement(actionViewRows, r.Ref(), plain("View rows")))
@@ -160,9 +162,9 @@ func describeStateAt(r *provisioning.Request, now time.Time) string {
 	case provisioning.StatePendingApproval:
 		return "waiting for approval"
 	case provisioning.StateApproved:
-		return "approved by " + mention(r.ApprovedBy) + "; queued"
+		return "approved by " + actorName(r.ApprovedBy) + "; queued"
 	case provisioning.StateCommitting:
-		return "approved by " + mention(r.ApprovedBy) + "; committing to Webex"
+		return "approved by " + actorName(r.ApprovedBy) + "; committing to Webex"
 	case provisioning.StateWaiting:
 		return waitingText(r, now)
 	case provisioning.StateDone:
