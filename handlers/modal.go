@@ -92,21 +92,18 @@ type flow struct {
 }
 
 // flows are the modal forms by kind (modal_customer.go, modal_setup.go).
-func flowFor(k provisioning.Kind) *flow {
-	switch k {
-	case provisioning.KindCustomer:
-		return customerFlow
-	case provisioning.KindTemplate:
-		return templateFlow
-	case provisioning.KindUsers:
-		return usersFlow
-	case provisioning.KindLocation:
-		return locationFlow
-	case provisioning.KindNumbers:
-		return numbersFlow
+// They are registered in init: the flows' functions open forms themselves
+// (a command short of keys), which a package-level map literal would turn
+// into an initialization cycle.
+var flows = map[provisioning.Kind]*flow{}
+
+func init() {
+	for _, f := range []*flow{customerFlow, templateFlow, usersFlow, locationFlow, numbersFlow} {
+		flows[f.kind] = f
 	}
-	return nil
 }
+
+func flowFor(k provisioning.Kind) *flow { return flows[k] }
 
 // Drafts is what the modal flows need of draft storage (store.Drafts).
 type Drafts interface {
@@ -380,4 +377,40 @@ func missingText(key string) string {
 		return "required (or choose a template that sets it)"
 	}
 	return "required"
+}
+
+// formsAllowed reports whether a command short of keys opens its form
+// instead of an error: in Slack always, in the piped console only for a
+// bare command (scripts expect an error listing the missing keys).
+func (h *Handler) formsAllowed(args map[string]string, words int) bool {
+	return h.canOpenForms() && (h.set.Interactive || (len(args) == 0 && words <= 1))
+}
+
+// setupForm opens kind's form pre-filled from a setup command that lacks its
+// CUSTOMER word or one of required; handled is false when the command
+// should run as typed.
+func (h *Handler) setupForm(ctx context.Context, u caller, kind provisioning.Kind, c Command, required ...string) (rep *Reply, handled bool) {
+	if len(c.Words) > 2 || !h.formsAllowed(c.Args, len(c.Words)) {
+		return nil, false
+	}
+	lacking := len(c.Words) < 2
+	for _, k := range required {
+		if strings.TrimSpace(c.Args[k]) == "" {
+			lacking = true
+		}
+	}
+	if !lacking {
+		return nil, false
+	}
+	if !h.isRequester(u.id) {
+		return refusal("⛔ you are not allowed to submit requests"), true
+	}
+	answers := make(map[string]string, len(c.Args)+1)
+	for k, v := range c.Args {
+		answers[k] = v
+	}
+	if len(c.Words) == 2 {
+		answers[customerKey] = c.Words[1]
+	}
+	return h.openForm(ctx, u, u.trigger, kind, answers, 0), true
 }

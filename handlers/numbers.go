@@ -12,6 +12,9 @@ import (
 // numbers lists a location's available numbers, or requests a block:
 // `numbers CUSTOMER [location=NAME]` · `numbers CUSTOMER add=FROM-TO [location=NAME] [main=+…]`.
 func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
+	if rep, ok := h.setupForm(ctx, u, provisioning.KindNumbers, c, "add"); ok && len(c.Words) < 2 {
+		return rep // only a bare `numbers`: with a CUSTOMER and no add= it lists numbers
+	}
 	if len(c.Words) != 2 {
 		return refusal("⛔ usage: numbers CUSTOMER [location=NAME] · numbers CUSTOMER add=+4930555001-+4930555099 [location=NAME] [main=+…]")
 	}

@@ -93,6 +93,9 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.K
 
 // location requests `location CUSTOMER name=… …`.
 func (h *Handler) location(ctx context.Context, u caller, c Command) *Reply {
+	if rep, ok := h.setupForm(ctx, u, provisioning.KindLocation, c, provisioning.RequiredLocationKeys...); ok {
+		return rep
+	}
 	ref, rep := h.setupTarget(ctx, u, c, "location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…")
 	if rep != nil {
 		return rep

@@ -62,6 +62,9 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 	spec, missing, errs := provisioning.ParseTemplate(c.Args, provisioning.TemplateOptions{
 		SupportedCountries: h.set.SupportedCountries, Version: next,
 	})
+	if len(errs) == 0 && len(missing) > 0 && h.formsAllowed(c.Args, len(c.Words)-1) {
+		return h.openForm(ctx, u, u.trigger, provisioning.KindTemplate, c.Args, 0)
+	}
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
 	}

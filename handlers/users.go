@@ -23,6 +23,9 @@ const (
 // users requests a batch: `users CUSTOMER rows=…` (CSV, rows separated by
 // newlines or ';').
 func (h *Handler) users(ctx context.Context, u caller, c Command) *Reply {
+	if rep, ok := h.setupForm(ctx, u, provisioning.KindUsers, c, "rows"); ok {
+		return rep
+	}
 	ref, rep := h.setupTarget(ctx, u, c, "users CUSTOMER rows=…")
 	if rep != nil {
 		return rep

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// msCallingCustomer is a customer with calling and meetings and ten ordered
+// calling seats.
+const msCallingCustomer = `/onboard-customer new name="Müller & Söhne GmbH" email=it@mueller.example external-id=MS-001 country=DE package=webex_calling,webex_meetings limit.webex_calling=10 provisioning-id=PROV-DE-1 supported-location=yes address="Hauptstraße 1" city=Berlin zip=10115 timezone=Europe/Berlin language=de_DE
+/as bob
+/click Approve
+/as alice
+`
+
+// The README's users walk-through: a calling user with phone=auto, a meetings
+// user and the admin with the primary package, approved by someone else.
+const usersScript = msCallingCustomer + `/onboard-customer users MS-001 rows="Anna,Muster,anna@mueller.example,webex_calling,auto;Ben,Beispiel,ben@mueller.example,webex_meetings;IT,Admin,it@mueller.example,webex_calling,,1001"
+/as carol
+/click Approve
+/sandbox
+`
+
+func TestConsoleUsersBatch(t *testing.T) {
+	t.Parallel()
+	out, code := runConsole(t, usersScript)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !regexp.MustCompile(`(?m)^✅ R-2 users MS-001: 3/3 provisioned$`).MatchString(out) {
+		t.Fatalf("no users outcome line:\n%s", out)
+	}
+	if !strings.Contains(out, "subscribers=3") {
+		t.Fatalf("the sandbox does not hold 3 subscribers:\n%s", out)
+	}
+}
+
+func TestConsoleUsersRowErrors(t *testing.T) {
+	t.Parallel()
+	rows := []string{
+		"IT,Admin,it@mueller.example,webex_meetings",      // 1: the admin without the primary package
+		"Cara,Plan,cara@mueller.example,cisco_calling_plan", // 2: not a user package
+		"Dora,Bad,dora@mueller.example,webex_calling,+49 123",
+		"Emil,Nophone,emil@mueller.example,webex_calling", // 4: calling without phone or extension
+		"Fritz,One,fritz@mueller.example,webex_meetings",
+		"Fritz,Two,fritz@mueller.example,webex_meetings", // 6: duplicate email
+		"Gina,Suite,gina@mueller.example,webex_suite",    // 7: a package the customer lacks
+	}
+	for i := range 11 { // 11 calling rows with extensions: one more than limit.webex_calling
+		rows = append(rows, "Seat,"+itoa(int64(i))+",seat"+itoa(int64(i))+"@mueller.example,webex_calling,,"+itoa(int64(2000+i)))
+	}
+	out, _ := runConsole(t, msCallingCustomer+`/onboard-customer users MS-001 rows="`+strings.Join(rows, ";")+`"`+"\n")
+	for _, want := range []string{
+		`row 1: package: .*primary package`,
+		`row 2: package: .*cisco_calling_plan`,
+		`row 3: phone: "\+49 123" is not a valid phone number`,
+		`row 4: phone: .*or an extension`,
+		`row 6: email: .*row 5`,
+		`row 7: package: .*webex_suite`,
+		`webex_calling.*10`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("no error matching %s", want)
+		}
+	}
+	if strings.Contains(out, "R-2 submitted") {
+		t.Error("an invalid batch was submitted")
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+}
