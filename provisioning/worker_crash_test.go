@@ -98,7 +98,7 @@ var reviewAll = regexp.MustCompile(`.`)
 // claimTimeout is short so that B takes over quickly, yet longer than the
 // commit lock's TTL (twice newWorker's ClaimRefresh) plus miniredis's expiry
 // tick: when B claims a dead worker's job, the dead worker's lock is gone.
-const claimTimeout = 800 * time.Millisecond
+const claimTimeout = 1500 * time.Millisecond
 
 // TestWorkerStoppedMidJob: worker A takes the job and dies at some point
 // without acknowledging it; worker B, running all along with another consumer
@@ -111,7 +111,7 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 		delay time.Duration // sandbox provisioning time
 		crash crashPoint
 	}{
-		// A polls for over two claim timeouts first (100 polls of at least
+		// A polls for over a claim timeout first (100 polls of at least
 		// 20 ms), so B must leave the job alone while A refreshes its claim.
 		{"while polling", 4 * time.Second, crashPoint{afterPolls: 100}},
 		{"after the create, answer kept", 100 * time.Millisecond, crashPoint{afterCreate: 1}},

@@ -135,13 +135,13 @@ func (c *offsetClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // newWorker is a worker with short intervals; ProvisionDeadline and the watch
 // interval are long unless a test shortens them. The claim refresh (and so
-// the commit lock's TTL, twice as long) stays well above the 100 ms at which
-// the embedded miniredis expires keys.
+// the commit lock's TTL, twice as long) stays well above the 100 ms steps in
+// which the embedded miniredis expires keys, with room for a loaded machine.
 func newWorker(s *store.Store, api provisioning.CustomerAPI, ev provisioning.Events, consumer string) *provisioning.Worker {
 	return &provisioning.Worker{
 		Store: s, Jobs: s, Watch: s, Customers: api, Events: ev, Consumer: consumer,
 		PollInterval: 20 * time.Millisecond, ProvisionDeadline: time.Minute,
-		ClaimRefresh: 150 * time.Millisecond, WatchInterval: time.Minute,
+		ClaimRefresh: 300 * time.Millisecond, WatchInterval: time.Minute,
 	}
 }
 
