@@ -160,6 +160,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 		return h.status(ctx, u, c)
 	case "list":
 		return h.list(ctx, u, c)
+	case "resume":
+		return h.resume(ctx, u, c)
 	case "help":
 		return h.help(u)
 	}
@@ -192,6 +194,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		case actionEditResubmit:
 			h.answer(ctx, u, h.editResubmit(ctx, u, cb.TriggerID, a.Value))
+		case actionResumeDraft:
+			h.answer(ctx, u, h.resumeButton(ctx, u, cb.TriggerID, a.Value))
 		}
 	}
 	return nil
