@@ -155,7 +155,9 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			SupportedCountries: cfg.SupportedCountries,
 			SubPartnerOrgID:    cfg.WebexSubPartnerOrgID,
 			Sandbox:            cfg.WebexSandbox,
-			Interactive:        cfg.Mode != config.ModeConsole,
+			// Only the piped console refuses a command short of keys: a
+			// console in a terminal opens the form like Slack does.
+			Interactive: console == nil || !console.Piped,
 		},
 		Log:     a.log.WithField("component", "handlers"),
 		Limiter: handlers.NewSubmissionLimiter(a.store, cfg.NewRequestsPerMinute),
