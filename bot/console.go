@@ -127,6 +127,8 @@ func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {
 		}
 	case "/click":
 		c.click(ctx, rest)
+	case "/home":
+		c.home(ctx)
 	case "/submit":
 		c.submit(ctx, rest)
 	case "/sandbox":

@@ -58,8 +58,9 @@ func (h *Handler) EnableUX(o UX) {
 
 const (
 	// homeShown is how many items one App Home section lists: five sections
-	// of this size stay below Slack's 100 blocks per view.
-	homeShown = 15
+	// of this size (each with a divider, a title and "… and N more") and the
+	// header stay below Slack's 100 blocks per view.
+	homeShown = 16
 	// homeFetch bounds what is read per section to count the rest.
 	homeFetch     = 200
 	maxViewBlocks = 100
@@ -71,6 +72,7 @@ type homeData struct {
 	Approver   bool
 	Admin      bool
 	Sandbox    bool
+	Drafts     []*store.Draft          // own drafts (modal flows left half-way)
 	Mine       []*provisioning.Request // own requests not finished yet
 	ToApprove  []*provisioning.Request // others' requests waiting for approval (approvers)
 	Incomplete []*provisioning.Request // provisioned customers without users
@@ -89,6 +91,11 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 	d := &homeData{User: user, Approver: h.isApprover(user), Admin: h.isAdmin(user), Sandbox: h.set.Sandbox}
 	everyone := d.Approver || d.Admin
 	var err error
+	if h.drafts != nil {
+		if d.Drafts, err = h.drafts.DraftsOf(ctx, user, homeFetch); err != nil {
+			return nil, err
+		}
+	}
 	if d.Mine, err = l.List(ctx, store.Query{Owner: user, States: openStates, Newest: true, Limit: homeFetch}); err != nil {
 		return nil, err
 	}
@@ -159,6 +166,7 @@ func homeView(d *homeData) slack.HomeTabViewRequest {
 		slack.NewHeaderBlock(plain(title)),
 		slack.NewContextBlock("", md(homeRole(d)+" Type `/onboard-customer help` for what you can run.")),
 	}
+	blocks = append(blocks, draftSection(d.Drafts)...)
 	blocks = append(blocks, homeSection("Your open requests", "Nothing of yours is waiting.", d.Mine, homeOpenButton)...)
 	if d.Approver {
 		blocks = append(blocks, homeSection("Waiting for your approval", "Nothing waits for your approval.", d.ToApprove, homeApproveButton)...)
@@ -195,6 +203,22 @@ func homeSection(title, empty string, items []*provisioning.Request, button func
 			break
 		}
 		blocks = append(blocks, slack.NewSectionBlock(md(truncate(requestLine(r), 2900)), nil, slack.NewAccessory(button(r))))
+	}
+	return blocks
+}
+
+func draftSection(drafts []*store.Draft) []slack.Block {
+	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*Your drafts* (%d)", len(drafts))), nil, nil)}
+	if len(drafts) == 0 {
+		return append(blocks, slack.NewContextBlock("", md("No drafts.")))
+	}
+	for i, dr := range drafts {
+		if i == homeShown {
+			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("… and %d more (`/onboard-customer resume`)", len(drafts)-homeShown))))
+			break
+		}
+		b := slack.NewButtonBlockElement(actionResumeDraft, dr.Ref(), plain("Resume"))
+		blocks = append(blocks, slack.NewSectionBlock(md(truncate("📝 "+draftLine(dr), 2900)), nil, slack.NewAccessory(b)))
 	}
 	return blocks
 }

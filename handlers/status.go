@@ -97,6 +97,7 @@ func helpText(requester, approver, admin bool) string {
 			"• `location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…` — add a calling location",
 			"• `numbers CUSTOMER add=+…-+… [location=NAME] [main=+…]` — add and activate a number block",
 			"• `change CUSTOMER user=EMAIL package=P` · `remove CUSTOMER user=EMAIL` · `delete CUSTOMER` — corrections",
+			"• `resume [D-n]` — your drafts; reopen one where you left it",
 			"• `cancel ID` — withdraw your request",
 			"• `retry ID` — run your failed request again",
 		)

@@ -41,6 +41,9 @@ type Options struct {
 	Listener net.Listener
 	// PollInterval overrides the worker's poll interval (tests).
 	PollInterval time.Duration
+	// SocketBackoff is the first wait before a Socket Mode reconnect (tests
+	// shorten it); 0 means the runner's default.
+	SocketBackoff time.Duration
 	// ClaimTimeout overrides how long a handed-back job waits before another
 	// worker takes it over (store.DefaultClaimTimeout); the claim refresh
 	// scales with it so a live worker keeps its job (tests).
@@ -162,6 +165,11 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		Log:     a.log.WithField("component", "handlers"),
 		Limiter: handlers.NewSubmissionLimiter(a.store, cfg.NewRequestsPerMinute),
 	})
+	ux := handlers.UX{ApproverGroup: cfg.ApproverGroup, AutoApprove: cfg.AutoApprove, Lister: a.store}
+	if a.slack != nil {
+		ux.Groups, ux.Home = a.slack, a.slack
+	}
+	a.handler.EnableUX(ux)
 
 	poll := 2 * time.Second
 	if cfg.Mode == config.ModeConsole {
@@ -188,6 +196,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	a.closers = append(a.closers, func() error { stopWorker(); return nil })
 	a.goBackground(func() { a.worker.Run(workerCtx) })
 	a.goBackground(func() { a.sweep(workerCtx) })
+	a.goBackground(func() { a.handler.RunUserGroups(workerCtx) })
 	a.goBackground(func() { a.refreshGauges(workerCtx, poll*4) })
 
 	switch cfg.Mode {
@@ -200,6 +209,17 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		}()
 	case config.ModeHTTP:
 		return a.serveHTTP(ctx, opts)
+	case config.ModeSocket:
+		// HTTP_ADDR still serves /healthz, /readyz and /metrics.
+		if err := a.serveHTTP(ctx, opts); err != nil {
+			return err
+		}
+		runner := bot.NewSocketRunner(bot.SocketOptions{
+			AppToken: cfg.SlackAppToken.Value(), BotToken: cfg.SlackBotToken.Value(), APIURL: cfg.SlackAPIURL,
+			Router: a.handler, Messenger: a.slack, Logger: a.log.WithField("component", "socket"),
+			MinBackoff: opts.SocketBackoff,
+		})
+		a.goBackground(func() { _ = runner.Run(ctx) })
 	default:
 		return fmt.Errorf("mode %s is not available in this build", cfg.Mode)
 	}
@@ -216,10 +236,14 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		}
 	}
 	a.URL = "http://" + ln.Addr().String()
+	var router handlers.Router = a.handler
+	if a.cfg.Mode == config.ModeSocket {
+		router = nil // Slack's requests arrive over the socket
+	}
 	srv := &http.Server{
 		Handler: bot.NewHTTPServer(bot.HTTPOptions{
 			SigningSecret: a.cfg.SlackSigningSecret.Value(),
-			Router:        a.handler,
+			Router:        router,
 			Ready:         a.ready,
 			Metrics:       a.metrics.Handler(),
 			Stats:         a.metrics,
