@@ -108,9 +108,9 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 	}
 	switch r.Kind {
 	case provisioning.KindCustomer:
-		var c provisioning.CustomerSpec
-		if err := json.Unmarshal(r.Spec, &c); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		c, err := decodeSpec[provisioning.CustomerSpec](r)
+		if err != nil {
+			return nil, err
 		}
 		set("name", c.Name)
 		set("email", c.Email)
@@ -140,9 +140,9 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		set("org-id", c.OrgID)
 		set("order", c.Order)
 	case provisioning.KindTemplate:
-		var t provisioning.TemplateSpec
-		if err := json.Unmarshal(r.Spec, &t); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		t, err := decodeSpec[provisioning.TemplateSpec](r)
+		if err != nil {
+			return nil, err
 		}
 		onOff := map[bool]string{true: "on", false: "off"}
 		set("name", t.Name)
@@ -161,16 +161,16 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		set("timezone", t.Timezone)
 		set("provisioning-id", t.ProvisioningID)
 	case provisioning.KindUsers:
-		var s provisioning.UsersSpec
-		if err := json.Unmarshal(r.Spec, &s); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		s, err := decodeSpec[provisioning.UsersSpec](r)
+		if err != nil {
+			return nil, err
 		}
 		set(customerKey, s.Customer.ExternalID)
 		set("rows", rowsCSV(s.Rows))
 	case provisioning.KindLocation:
-		var l provisioning.LocationSpec
-		if err := json.Unmarshal(r.Spec, &l); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		l, err := decodeSpec[provisioning.LocationSpec](r)
+		if err != nil {
+			return nil, err
 		}
 		set(customerKey, l.Customer.ExternalID)
 		set("name", l.Name)
@@ -184,9 +184,9 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		set("language", l.Language)
 		set("elin", l.ELIN)
 	case provisioning.KindNumbers:
-		var n provisioning.NumbersSpec
-		if err := json.Unmarshal(r.Spec, &n); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+		n, err := decodeSpec[provisioning.NumbersSpec](r)
+		if err != nil {
+			return nil, err
 		}
 		set(customerKey, n.Customer.ExternalID)
 		set("location", n.Location)
@@ -200,6 +200,15 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		return nil, fmt.Errorf("%s: %s requests have no form", r.Ref(), r.Kind)
 	}
 	return a, nil
+}
+
+// decodeSpec reads a request's spec as T.
+func decodeSpec[T any](r *provisioning.Request) (*T, error) {
+	var v T
+	if err := json.Unmarshal(r.Spec, &v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
+	}
+	return &v, nil
 }
 
 // rowsCSV writes rows back in the header-less column order of the grammar.
