@@ -68,7 +68,7 @@ func (c *Console) Run(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	if !c.Piped {
-		c.printf("onboardbot console — you are @alice. Type /onboard-customer help, /as NAME, /click TEXT, /sandbox, /quit.\n")
+		c.printf("onboardbot console — you are @alice. Type /onboard-customer help, /as NAME, /click TEXT, /submit k=v … (fills the open form), /sandbox, /quit.\n")
 	}
 	sc := bufio.NewScanner(c.In)
 	sc.Buffer(make([]byte, 64*1024), 4<<20)
@@ -149,7 +149,7 @@ func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {
 		})
 		c.printReply(reply)
 	default:
-		c.printf("unknown console command %q: use /onboard-customer …, /as NAME, /click TEXT, /sandbox, /quit\n", cmd)
+		c.printf("unknown console command %q: use /onboard-customer …, /as NAME, /click TEXT, /submit k=v …, /sandbox, /quit\n", cmd)
 	}
 	return false
 }
