@@ -116,7 +116,7 @@ func (s *SocketRunner) consume(ctx context.Context, connected chan<- struct{}) {
 			case socketmode.EventTypeInvalidAuth:
 				s.log.Error("Socket Mode: Slack refused the app token (invalid_auth)")
 			case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
-				s.log.WithField("event", string(evt.Type)).Warn("Socket Mode error")
+				s.log.WithFields(logrus.Fields{"event": string(evt.Type), "error": fmt.Sprint(evt.Data)}).Warn("Socket Mode error")
 			case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
 				s.handle(ctx, evt)
 			}
