@@ -98,7 +98,7 @@ var reviewAll = regexp.MustCompile(`.`)
 // claimTimeout is short so that B takes over quickly, yet longer than the
 // commit lock's TTL (twice newWorker's ClaimRefresh) plus miniredis's expiry
 // tick: when B claims a dead worker's job, the dead worker's lock is gone.
-const claimTimeout = 1500 * time.Millisecond
+const claimTimeout = 1200 * time.Millisecond
 
 // TestWorkerStoppedMidJob: worker A takes the job and dies at some point
 // without acknowledging it; worker B, running all along with another consumer
@@ -111,9 +111,9 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 		delay time.Duration // sandbox provisioning time
 		crash crashPoint
 	}{
-		// A polls for over a claim timeout first (100 polls of at least
+		// A polls for over a claim timeout first (70 polls of at least
 		// 20 ms), so B must leave the job alone while A refreshes its claim.
-		{"while polling", 4 * time.Second, crashPoint{afterPolls: 100}},
+		{"while polling", 3 * time.Second, crashPoint{afterPolls: 70}},
 		{"after the create, answer kept", 100 * time.Millisecond, crashPoint{afterCreate: 1}},
 		{"after the create, answer lost", 100 * time.Millisecond, crashPoint{afterCreate: 2}},
 		{"before the create was sent", 100 * time.Millisecond, crashPoint{beforeCreate: true}},

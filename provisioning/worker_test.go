@@ -141,7 +141,7 @@ func newWorker(s *store.Store, api provisioning.CustomerAPI, ev provisioning.Eve
 	return &provisioning.Worker{
 		Store: s, Jobs: s, Watch: s, Customers: api, Events: ev, Consumer: consumer,
 		PollInterval: 20 * time.Millisecond, ProvisionDeadline: time.Minute,
-		ClaimRefresh: 300 * time.Millisecond, WatchInterval: time.Minute,
+		ClaimRefresh: 250 * time.Millisecond, WatchInterval: time.Minute,
 	}
 }
 
