@@ -21,6 +21,9 @@ func formView(f *flow, d *store.Draft, steps []formStep, review []slack.Block) s
 	st := steps[d.Step]
 	title := fmt.Sprintf("%s (%d/%d)", f.title, d.Step+1, len(steps))
 	ctxText := fmt.Sprintf("Step %d of %d: *%s* · draft %s", d.Step+1, len(steps), st.title, d.Ref())
+	if len(steps) == 1 {
+		title, ctxText = f.title, "Draft "+d.Ref()
+	}
 	if d.LinkedFrom != 0 {
 		ctxText += " · edit of " + provisioning.FormatID(d.LinkedFrom)
 	}
