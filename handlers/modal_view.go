@@ -201,6 +201,19 @@ func checkView(v slack.ModalViewRequest) []string {
 	if n := len(v.PrivateMetadata); n > maxMetadata {
 		probs = append(probs, fmt.Sprintf("private_metadata of %d chars, at most %d", n, maxMetadata))
 	}
+	for _, b := range v.Blocks.BlockSet {
+		in, ok := b.(*slack.InputBlock)
+		if !ok {
+			continue
+		}
+		// Slack refuses a view whose initial value breaks its input's limit.
+		if t, ok := in.Element.(*slack.PlainTextInputBlockElement); ok {
+			n := utf8.RuneCountInString(t.InitialValue)
+			if n > maxInitialValue || (t.MaxLength > 0 && n > t.MaxLength) {
+				probs = append(probs, fmt.Sprintf("%s: initial value of %d characters, at most %d", in.BlockID, n, t.MaxLength))
+			}
+		}
+	}
 	if n := len(v.CallbackID); n > 255 {
 		probs = append(probs, fmt.Sprintf("callback_id of %d chars, at most 255", n))
 	}

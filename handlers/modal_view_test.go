@@ -137,8 +137,20 @@ func TestFormViewsWithinLimits(t *testing.T) {
 	}
 	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindTemplate, provisioning.KindUsers, provisioning.KindLocation, provisioning.KindNumbers} {
 		f := flowFor(kind)
-		d := &store.Draft{ID: math.MaxInt64, Owner: "alice", Kind: kind, Answers: answers, LinkedFrom: math.MaxInt64}
-		steps := f.steps(answers)
+		// Each input gets the longest value it allows.
+		a := map[string]string{}
+		for k, v := range answers {
+			a[k] = v
+		}
+		for _, st := range f.steps(answers) {
+			for _, fl := range st.fields {
+				if fl.maxLen > 0 {
+					a[fl.key] = strings.Repeat("ü", fl.maxLen)
+				}
+			}
+		}
+		d := &store.Draft{ID: math.MaxInt64, Owner: "alice", Kind: kind, Answers: a, LinkedFrom: math.MaxInt64}
+		steps := f.steps(a)
 		for i, st := range steps {
 			d.Step = i
 			var review []slack.Block
@@ -151,15 +163,6 @@ func TestFormViewsWithinLimits(t *testing.T) {
 			}
 			if _, err := json.Marshal(v); err != nil {
 				t.Errorf("%s step %d: %v", kind, i, err)
-			}
-			for _, b := range v.Blocks.BlockSet {
-				in, ok := b.(*slack.InputBlock)
-				if !ok {
-					continue
-				}
-				if t2, ok := in.Element.(*slack.PlainTextInputBlockElement); ok && len([]rune(t2.InitialValue)) > maxInitialValue {
-					t.Errorf("%s step %d: %s has an initial value of %d characters", kind, i, in.BlockID, len([]rune(t2.InitialValue)))
-				}
 			}
 		}
 		if probs := checkView(*messageView(f, d, huge)); len(probs) > 0 {
@@ -174,5 +177,41 @@ func TestFormViewsWithinLimits(t *testing.T) {
 	capped := capBlocks(many)
 	if len(capped) != maxModalBlocks || !strings.Contains(viewJSON(capped[len(capped)-1]), "… and 51 more") {
 		t.Fatalf("capBlocks: %d blocks, last %s", len(capped), viewJSON(capped[len(capped)-1]))
+	}
+}
+
+// checkView itself: each limit, broken alone, is reported.
+func TestCheckView(t *testing.T) {
+	t.Parallel()
+	ok := func() slack.ModalViewRequest {
+		return formView(customerFlow, sampleDrafts()[provisioning.KindCustomer], customerFlow.steps(msAnswers), nil)
+	}
+	long := slack.NewPlainTextInputBlockElement(nil, actionValue)
+	long.MaxLength, long.InitialValue = 5, "123456"
+	cases := []struct {
+		name  string
+		spoil func(v *slack.ModalViewRequest)
+		want  string
+	}{
+		{"fine", func(*slack.ModalViewRequest) {}, ""},
+		{"title", func(v *slack.ModalViewRequest) { v.Title = plain(strings.Repeat("x", 25)) }, "title"},
+		{"submit", func(v *slack.ModalViewRequest) { v.Submit = plain(strings.Repeat("x", 25)) }, "button"},
+		{"blocks", func(v *slack.ModalViewRequest) {
+			for range 101 {
+				v.Blocks.BlockSet = append(v.Blocks.BlockSet, slack.NewDividerBlock())
+			}
+		}, "blocks"},
+		{"metadata", func(v *slack.ModalViewRequest) { v.PrivateMetadata = strings.Repeat("x", 3001) }, "private_metadata"},
+		{"initial value", func(v *slack.ModalViewRequest) {
+			v.Blocks.BlockSet = append(v.Blocks.BlockSet, slack.NewInputBlock("x", plain("x"), nil, long))
+		}, "initial value"},
+	}
+	for _, c := range cases {
+		v := ok()
+		c.spoil(&v)
+		probs := strings.Join(checkView(v), "; ")
+		if (c.want == "") != (probs == "") || !strings.Contains(probs, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, probs, c.want)
+		}
 	}
 }
