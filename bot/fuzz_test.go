@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -81,7 +83,7 @@ func shapedPayload(typ, action, value, callbackID, user string) string {
 	p := map[string]any{
 		"type": typ, "user": map[string]any{"id": user}, "team": map[string]any{"id": "T1"},
 		"channel": map[string]any{"id": "CAPPROVALS"}, "trigger_id": "trig",
-		"actions": []map[string]any{{"action_id": action, "block_id": "approval", "type": "button", "value": value}},
+		"actions":   []map[string]any{{"action_id": action, "block_id": "approval", "type": "button", "value": value}},
 		"action_id": action, "value": value,
 		"view": map[string]any{
 			"id": "V1", "callback_id": callbackID, "private_metadata": value,
@@ -174,3 +176,70 @@ func (nopWebex) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, s
 	return nil
 }
 func (nopWebex) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
+
+// panickyStore fails like a bug would: Get panics.
+type panickyStore struct{ *store.Store }
+
+func (panickyStore) Get(context.Context, int64) (*provisioning.Request, error) {
+	panic("store exploded")
+}
+
+// recordingMessenger keeps the ephemeral answers.
+type recordingMessenger struct {
+	nopMessenger
+	mu   sync.Mutex
+	sent []string
+}
+
+func (m *recordingMessenger) Ephemeral(_ context.Context, _, _ string, msg handlers.Message) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, msg.Text)
+	return nil
+}
+
+// TestHandlerPanicBecomesErrorWithRef: a panic inside the real handlers, on
+// a slash command and on a click, reaches the user as an error with a ref
+// that is in the logs, and the transport answers 200 as for any error.
+func TestHandlerPanicBecomesErrorWithRef(t *testing.T) {
+	t.Parallel()
+	st := store.New(storetest.Miniredis(t), "panic:")
+	logs := &lockedLog{}
+	logger := logrus.New()
+	logger.SetOutput(logs)
+	msg := &recordingMessenger{}
+	h := handlers.New(handlers.Deps{Store: panickyStore{st}, Templates: st, Messenger: msg,
+		Settings: handlers.Settings{ApprovalChannel: "CAPPROVALS", Approvers: []string{"U0BOB"}}, Log: logrus.NewEntry(logger)})
+	srv := NewHTTPServer(HTTPOptions{SigningSecret: testSecret, Router: h, Logger: logrus.NewEntry(logger)})
+	refRE := regexp.MustCompile(`something went wrong on our side \(ref ([0-9a-f]{8})\)`)
+	tests := []struct {
+		name, route string
+		body        []byte
+		answer      func(w *httptest.ResponseRecorder) string
+	}{
+		{"slash command", "/slack/commands",
+			[]byte(url.Values{"command": {"/onboard-customer"}, "text": {"status R-1"}, "user_id": {"U0ALICE"}, "channel_id": {"C1"}}.Encode()),
+			func(w *httptest.ResponseRecorder) string { return w.Body.String() }},
+		{"button", "/slack/interactions",
+			payloadBody(`{"type":"block_actions","user":{"id":"U0BOB"},"channel":{"id":"CAPPROVALS"},"actions":[{"action_id":"approve","block_id":"approval","type":"button","value":"R-1:abcd"}]}`),
+			func(*httptest.ResponseRecorder) string {
+				h.Wait()
+				msg.mu.Lock()
+				defer msg.mu.Unlock()
+				return strings.Join(msg.sent, "\n")
+			}},
+	}
+	for _, tt := range tests {
+		w := serve(srv, signedRequest(tt.route, tt.body, time.Now()))
+		if w.Code != 200 {
+			t.Fatalf("%s: status %d %q", tt.name, w.Code, w.Body)
+		}
+		m := refRE.FindStringSubmatch(tt.answer(w))
+		if m == nil {
+			t.Fatalf("%s: the user was not told of the error with a ref (body %q, answer %q)\n%s", tt.name, w.Body, tt.answer(w), logs.take())
+		}
+		if l := logs.take(); !strings.Contains(l, m[1]) || !strings.Contains(l, "store exploded") {
+			t.Fatalf("%s: ref %s and the panic are not in the logs:\n%s", tt.name, m[1], l)
+		}
+	}
+}

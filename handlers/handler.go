@@ -170,7 +170,9 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 
 // Interaction handles button clicks and view submissions.
 func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback) (reply *Reply) {
-	defer h.recoverInto(&reply, cb.User.ID)
+	defer h.recoverInteraction(&reply, cb)
+	ctx, cancel := context.WithTimeout(ctx, ackBudget)
+	defer cancel()
 	if cb.Type == slack.InteractionTypeViewSubmission {
 		return h.viewSubmission(ctx, cb)
 	}
@@ -280,10 +282,25 @@ func (h *Handler) outcomeReported(id int64) {
 
 func (h *Handler) recoverInto(reply **Reply, user string) {
 	if p := recover(); p != nil {
-		ref := newRef()
-		h.log.WithFields(logrus.Fields{"ref": ref, "user": user, "panic": fmt.Sprint(p)}).Error("handler panic\n" + string(debug.Stack()))
-		*reply = refusal(fmt.Sprintf("⛔ something went wrong on our side (ref %s)", ref))
+		*reply = h.panicReply(p, user)
 	}
+// recoverInteraction is recoverInto for clicks and view submissions, whose
+// ack body Slack does not show (a block_actions ack has none; a
+// view_submission without response_action just closes the view): the error
+// and its ref go to the user as a message instead.
+func (h *Handler) recoverInteraction(reply **Reply, cb *slack.InteractionCallback) {
+	if p := recover(); p != nil {
+		*reply = h.panicReply(p, cb.User.ID)
+		h.answer(context.Background(), caller{id: cb.User.ID, channel: cb.Channel.ID}, *reply)
+	}
+}
+
+func (h *Handler) panicReply(p any, user string) *Reply {
+	ref := newRef()
+	h.log.WithFields(logrus.Fields{"ref": ref, "user": user, "panic": fmt.Sprint(p)}).Error("handler panic\n" + string(debug.Stack()))
+	return refusal(fmt.Sprintf("⛔ something went wrong on our side (ref %s)", ref))
+}
+
 }
 
 // systemFault tells the user that nothing was saved, with a ref that is also
