@@ -14,7 +14,7 @@ import (
 func (w *Worker) parkUsers(ctx context.Context, r *Request, from State, msg string) error {
 	now := w.now()
 	if from == StateWaiting && r.Result.Message == msg && r.Result.WaitReason == ConsentWaitReason {
-		return w.Watch.Watch(ctx, r.ID, now.Add(w.consentCheckAfter(r, now)))
+		return w.Watch.Watch(ctx, r.ID, now.Add(w.waitCheckAfter(r, now)))
 	}
 	to := StateWaiting
 	if from == StateWaiting {
@@ -33,7 +33,7 @@ func (w *Worker) parkUsers(ctx context.Context, r *Request, from State, msg stri
 	if err != nil {
 		return ignoreConflict(err)
 	}
-	if err := w.Watch.Watch(ctx, r.ID, now.Add(w.consentCheckAfter(parked, now))); err != nil {
+	if err := w.Watch.Watch(ctx, r.ID, now.Add(w.waitCheckAfter(parked, now))); err != nil {
 		return fmt.Errorf("watch %s: %w", r.Ref(), err)
 	}
 	if from != StateWaiting {
@@ -63,7 +63,7 @@ func (w *Worker) recheckConsent(ctx context.Context, r *Request) error {
 		subs, err = w.Setup.ListSubscribers(ctx, webex.SubscriberQuery{CustomerID: customerID})
 	}
 	if err != nil || w.Setup == nil {
-		if werr := w.Watch.Watch(ctx, r.ID, w.now().Add(w.consentCheckAfter(r, w.now()))); werr != nil {
+		if werr := w.Watch.Watch(ctx, r.ID, w.now().Add(w.waitCheckAfter(r, w.now()))); werr != nil {
 			return werr
 		}
 		return err
@@ -107,17 +107,17 @@ func ResendConsent(ctx context.Context, api SetupAPI, rows RowStore, requestID i
 	return sent, first
 }
 
-// maxConsentCheck is the longest rest between two consent checks of a batch.
-const maxConsentCheck = 15 * time.Minute
+// maxWaitCheck is the longest rest between two consent checks of a batch.
+const maxWaitCheck = 15 * time.Minute
 
-// consentCheckAfter spaces a batch's consent checks out as its wait grows
-// (a tenth of the wait so far, between WatchInterval and maxConsentCheck):
-// people take hours or days to consent, and every check lists all of the
-// customer's users.
-func (w *Worker) consentCheckAfter(r *Request, now time.Time) time.Duration {
+// waitCheckAfter spaces the checks of a waiting request out as its wait grows
+// (a tenth of the wait so far, between WatchInterval and maxWaitCheck):
+// people take hours or days to consent (and compliance holds days to
+// clear), and every check costs Webex calls.
+func (w *Worker) waitCheckAfter(r *Request, now time.Time) time.Duration {
 	waited := time.Duration(0)
 	if !r.Result.WaitingSince.IsZero() {
 		waited = now.Sub(r.Result.WaitingSince)
 	}
-	return min(max(w.watchInterval(), waited/10), maxConsentCheck)
+	return min(max(w.watchInterval(), waited/10), maxWaitCheck)
 }

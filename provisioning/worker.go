@@ -342,8 +342,9 @@ func (w *Worker) finish(ctx context.Context, r *Request, from State, cs *Custome
 func (w *Worker) park(ctx context.Context, r *Request, from State, status, reason string) error {
 	now := w.now()
 	if from == StateWaiting && r.Result.WaitReason == reason {
-		// Still waiting for the same thing: only the next check moves.
-		return w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval()))
+		// Still waiting for the same thing: only the next check moves, and
+		// it moves further out as the wait grows (holds can last days).
+		return w.Watch.Watch(ctx, r.ID, now.Add(w.waitCheckAfter(r, now)))
 	}
 	parked, err := w.Store.Transition(ctx, r.ID, Transition{
 		From: []State{from}, To: StateWaiting, Actor: workerActor, Action: "waiting", Note: reason,
