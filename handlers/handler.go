@@ -104,11 +104,11 @@ func New(d Deps) *Handler {
 	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, setup: d.Setup, set: d.Settings, log: d.Log, now: d.Now,
 		awaiting: map[int64]bool{}, ux: &uxState{}}
 	h.views, h.drafts = d.Views, d.Drafts
+	h.limiter = d.Limiter
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
 	}
 	if h.now == nil {
-	h.limiter = d.Limiter
 		h.now = time.Now
 	}
 	return h
@@ -118,12 +118,12 @@ func New(d Deps) *Handler {
 // slow runs in the background.
 func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *Reply) {
 	defer h.recoverInto(&reply, cmd.UserID)
+	ctx, cancel := context.WithTimeout(ctx, ackBudget)
+	defer cancel()
 	c, err := ParseCommand(cmd.Text)
 	if err != nil {
 		return refusal("⛔ nothing was submitted:\n• " + err.Error())
 	}
-	ctx, cancel := context.WithTimeout(ctx, ackBudget)
-	defer cancel()
 	u := caller{id: cmd.UserID, channel: cmd.ChannelID, trigger: cmd.TriggerID}
 	sub := ""
 	if len(c.Words) > 0 {
@@ -179,8 +179,6 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, ackBudget)
-	defer cancel()
 	u := caller{id: cb.User.ID, channel: cb.Channel.ID}
 	for _, a := range cb.ActionCallback.BlockActions {
 		switch a.ActionID {
@@ -192,16 +190,21 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.viewRows(ctx, u, a.Value))
 		case actionResendConsent:
 			h.answer(ctx, u, h.resendConsent(ctx, u, a.Value))
-		case actionViewPayload, actionOpenRequest, actionRetryRequest:
-			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		case actionEditResubmit:
 			h.answer(ctx, u, h.editResubmit(ctx, u, cb.TriggerID, a.Value))
 		case actionResumeDraft:
 			h.answer(ctx, u, h.resumeButton(ctx, u, cb.TriggerID, a.Value))
+		case actionViewPayload, actionOpenRequest, actionRetryRequest:
+			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		}
 	}
 	return nil
 }
+
+// ackBudget bounds the work done on the ack path, so that a stalled Redis
+// still gets the user an answer inside Slack's 3 s (with room for the reply
+// to travel). Background work is detached from it (background()).
+const ackBudget = 2500 * time.Millisecond
 
 // caller is who acts, and where.
 type caller struct {
@@ -210,11 +213,6 @@ type caller struct {
 	// trigger opens a modal: valid for 3 s, once (slash commands only).
 	trigger string
 }
-
-// ackBudget bounds the work done on the ack path, so that a stalled Redis
-// still gets the user an answer inside Slack's 3 s (with room for the reply
-// to travel). Background work is detached from it (background()).
-const ackBudget = 2500 * time.Millisecond
 
 // answer sends a click's reply as an ephemeral message in the background:
 // Slack ignores the body of a block_actions ack.
@@ -284,6 +282,8 @@ func (h *Handler) recoverInto(reply **Reply, user string) {
 	if p := recover(); p != nil {
 		*reply = h.panicReply(p, user)
 	}
+}
+
 // recoverInteraction is recoverInto for clicks and view submissions, whose
 // ack body Slack does not show (a block_actions ack has none; a
 // view_submission without response_action just closes the view): the error
@@ -299,8 +299,6 @@ func (h *Handler) panicReply(p any, user string) *Reply {
 	ref := newRef()
 	h.log.WithFields(logrus.Fields{"ref": ref, "user": user, "panic": fmt.Sprint(p)}).Error("handler panic\n" + string(debug.Stack()))
 	return refusal(fmt.Sprintf("⛔ something went wrong on our side (ref %s)", ref))
-}
-
 }
 
 // systemFault tells the user that nothing was saved, with a ref that is also
