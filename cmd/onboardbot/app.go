@@ -303,7 +303,10 @@ func (a *App) sweep(ctx context.Context) {
 }
 
 func (a *App) requeueApproved(ctx context.Context, olderThan time.Duration) {
-	approved, err := a.store.List(ctx, store.Query{States: []provisioning.State{provisioning.StateApproved}, Limit: 100})
+	// Committing requests too: one whose job was lost (a crash before the
+	// job was written) would otherwise stay committing; for a live one the
+	// duplicate job is acked at once (the commit lock is held).
+	approved, err := a.store.List(ctx, store.Query{States: []provisioning.State{provisioning.StateApproved, provisioning.StateCommitting}, Limit: 100})
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.WithError(err).Warn("list approved requests")
