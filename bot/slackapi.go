@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,6 +53,7 @@ type SlackAPI struct {
 	client  *slack.Client
 	log     *logrus.Entry
 	metrics *Metrics
+	sandbox bool // mark every message SANDBOX
 
 	clock       clock
 	updateEvery time.Duration
@@ -146,6 +148,26 @@ func (s *SlackAPI) do(ctx context.Context, method string, call func() error) err
 	}
 }
 
+// WithSandboxMark marks every message as coming from a bot whose Webex is
+// the sandbox, so nobody mistakes a test run for a real provisioning.
+func (s *SlackAPI) WithSandboxMark() *SlackAPI {
+	s.sandbox = true
+	return s
+}
+
+// mark adds the SANDBOX marker when the bot runs against the sandbox.
+func (s *SlackAPI) mark(m handlers.Message) handlers.Message {
+	if !s.sandbox {
+		return m
+	}
+	m.Text = "[SANDBOX] " + m.Text
+	if len(m.Blocks) > 0 {
+		m.Blocks = append(slices.Clip(m.Blocks), slack.NewContextBlock("sandbox",
+			slack.NewTextBlockObject(slack.MarkdownType, "🧪 SANDBOX — Webex is the embedded fake; nothing reached Webex", false, false)))
+	}
+	return m
+}
+
 func msgOptions(m handlers.Message) []slack.MsgOption {
 	// Text is the notification fallback; Outcome is for the console only.
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
@@ -159,7 +181,7 @@ func msgOptions(m handlers.Message) []slack.MsgOption {
 func (s *SlackAPI) Post(ctx context.Context, channel string, m handlers.Message) (string, error) {
 	var ts string
 	err := s.do(ctx, "chat.postMessage", func() (err error) {
-		_, ts, err = s.client.PostMessageContext(ctx, channel, msgOptions(m)...)
+		_, ts, err = s.client.PostMessageContext(ctx, channel, msgOptions(s.mark(m))...)
 		return err
 	})
 	return ts, err
@@ -168,7 +190,7 @@ func (s *SlackAPI) Post(ctx context.Context, channel string, m handlers.Message)
 // PostThread replies in the thread of threadTS.
 func (s *SlackAPI) PostThread(ctx context.Context, channel, threadTS string, m handlers.Message) error {
 	return s.do(ctx, "chat.postMessage", func() error {
-		_, _, err := s.client.PostMessageContext(ctx, channel, append(msgOptions(m), slack.MsgOptionTS(threadTS))...)
+		_, _, err := s.client.PostMessageContext(ctx, channel, append(msgOptions(s.mark(m)), slack.MsgOptionTS(threadTS))...)
 		return err
 	})
 }
@@ -176,7 +198,7 @@ func (s *SlackAPI) PostThread(ctx context.Context, channel, threadTS string, m h
 // Ephemeral shows m to user only, in channel.
 func (s *SlackAPI) Ephemeral(ctx context.Context, channel, user string, m handlers.Message) error {
 	return s.do(ctx, "chat.postEphemeral", func() error {
-		_, err := s.client.PostEphemeralContext(ctx, channel, user, msgOptions(m)...)
+		_, err := s.client.PostEphemeralContext(ctx, channel, user, msgOptions(s.mark(m))...)
 		return err
 	})
 }

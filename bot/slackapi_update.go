@@ -122,6 +122,7 @@ func (s *SlackAPI) sendUpdate(ctx context.Context, channel, ts string, m handler
 	return s.do(ctx, "chat.update", func() error {
 		// Always send blocks, "[]" included: an update replaces the whole
 		// message, and without blocks Slack would keep the old ones (buttons).
+		m := s.mark(m)
 		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 		_, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts, opts...)
 		return err

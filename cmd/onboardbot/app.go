@@ -129,6 +129,9 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		messenger, views = console, console
 	default:
 		api := bot.NewSlackAPI(cfg.SlackBotToken.Value(), cfg.SlackAPIURL, a.log.WithField("component", "slack")).WithMetrics(a.metrics)
+		if cfg.WebexSandbox {
+			api.WithSandboxMark()
+		}
 		a.slack = api
 		// The last progress update of a message may be held back by the
 		// throttle: send it before exiting.
