@@ -94,6 +94,10 @@ type Handler struct {
 	// ux is the Slack experience beyond the flows: approver groups,
 	// auto-approval, progress, list and App Home (home.go).
 	ux *uxState
+
+	// digest builds `/onboard-customer digest` and answers the digest's
+	// Snooze and Dismiss (digest.go); nil: no digests.
+	digest *Digester
 }
 
 var _ Router = (*Handler)(nil)
@@ -162,6 +166,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 		return h.list(ctx, u, c)
 	case "resume":
 		return h.resume(ctx, u, c)
+	case "digest":
+		return h.digestNow(ctx, u, c)
 	case "help":
 		return h.help(u)
 	}
@@ -194,6 +200,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.editResubmit(ctx, u, cb.TriggerID, a.Value))
 		case actionResumeDraft:
 			h.answer(ctx, u, h.resumeButton(ctx, u, cb.TriggerID, a.Value))
+		case actionDigestSnooze, actionDigestDismiss:
+			h.answer(ctx, u, h.digestButton(ctx, u, a.ActionID, a.Value))
 		case actionViewPayload, actionOpenRequest, actionRetryRequest:
 			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		}

@@ -43,6 +43,7 @@ func (s *Store) updateIndexes(ctx context.Context, r, prev *provisioning.Request
 		}
 		p.ZAdd(ctx, s.kindKey(r.Kind), redis.Z{Score: score, Member: member})
 		p.SAdd(ctx, s.kindsKey(), string(r.Kind))
+		s.digestIndexes(ctx, p, r, prev)
 		if prev != nil && prev.Requester != r.Requester && prev.Requester != "" {
 			p.ZRem(ctx, s.ownerKey(prev.Requester), member)
 		}

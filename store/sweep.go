@@ -70,6 +70,7 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 		}
 		want[key][member] = score
 	}
+	digest := newDigestSweep()
 	for lo := int64(1); lo <= last; lo += sweepBatch {
 		ids := make([]int64, 0, sweepBatch)
 		for id := lo; id < lo+sweepBatch && id <= last; id++ {
@@ -92,11 +93,13 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 				add(s.ownerKey(r.Requester), m, score)
 			}
 			add(s.kindKey(r.Kind), m, score)
+			digest.see(r)
 			if r.ExternalID != "" {
 				extIDs[r.ExternalID] = append(extIDs[r.ExternalID], r)
 			}
 		}
 	}
+	digest.want(s, want)
 	// Owner and kind indexes that no document wants any more are found
 	// through the registry sets.
 	for _, reg := range s.registries() {

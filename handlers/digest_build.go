@@ -1,0 +1,332 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+// builder gathers one occurrence's digests, one category at a time, each
+// from a range of a sorted-set index.
+type builder struct {
+	g    *Digester
+	at   time.Time
+	only string // one requester's DM alone; "" for everything
+	out  *Digests
+}
+
+func (b *builder) wants(owner string) bool { return b.only == "" || owner == b.only }
+
+func (b *builder) toChannel(it DigestItem) {
+	b.out.Channel.Items = append(b.out.Channel.Items, it)
+}
+
+func (b *builder) toOwner(owner string, it DigestItem) {
+	if owner == "" || !b.wants(owner) {
+		return
+	}
+	d := b.out.DMs[owner]
+	if d == nil {
+		d = &Digest{Recipient: owner}
+		b.out.DMs[owner] = d
+	}
+	d.Items = append(d.Items, it)
+}
+
+func (b *builder) requestItem(c category, r *provisioning.Request, since time.Time, what string) DigestItem {
+	return DigestItem{Key: itemKey(c, r.Ref(), r.UpdatedAt), Cat: c, Request: r.ID, since: since,
+		Line: truncate(fmt.Sprintf("%s %s: %s", r.Ref(), r.Subject, what), 280)}
+}
+
+// rangeOf reads one index range; what lies beyond digestFetch is counted
+// into the channel's "… and N more" (a DM's share cannot be told unread).
+func (b *builder) rangeOf(ctx context.Context, q store.DigestRange) ([]*provisioning.Request, error) {
+	q.Limit = digestFetch
+	rs, total, err := b.g.store.DigestRange(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if total > int64(digestFetch) && b.only == "" {
+		b.out.Channel.More += int(total) - digestFetch
+	}
+	return rs, nil
+}
+
+// stale: pending approvals not touched for STALE_APPROVAL_AFTER.
+func (b *builder) stale(ctx context.Context) error {
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StatePendingApproval,
+		To: b.at.Add(-b.g.set.StaleApprovalAfter)})
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		b.toChannel(b.requestItem(catStale, r, r.CreatedAt,
+			fmt.Sprintf("waiting for approval for %s · %s", age(b.at.Sub(r.CreatedAt)), mention(r.Requester))))
+	}
+	return nil
+}
+
+// failed: every failed request until it is retried or dismissed.
+func (b *builder) failed(ctx context.Context) error {
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, To: b.at, Newest: true})
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
+			fmt.Sprintf("failed %s ago: %s%s", age(b.at.Sub(r.UpdatedAt)), truncate(r.Result.Message, 160), trackingSuffix(r.Result.TrackingID))))
+	}
+	return nil
+}
+
+// consentAndStuck: approved or committing requests not moving for
+// STUCK_AFTER, waits at Webex (provisioning, compliance hold, another
+// request) longer than that, and user batches waiting for consent longer
+// than CONSENT_WAIT_AFTER (to their requester).
+func (b *builder) consentAndStuck(ctx context.Context) error {
+	stuck := b.at.Add(-b.g.set.StuckAfter)
+	consent := b.at.Add(-b.g.set.ConsentWaitAfter)
+	if b.only == "" {
+		for _, st := range []provisioning.State{provisioning.StateApproved, provisioning.StateCommitting} {
+			rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: st, To: stuck})
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				what := "queued"
+				if st == provisioning.StateCommitting {
+					what = "committing"
+				}
+				b.toChannel(b.requestItem(catStuck, r, r.UpdatedAt, fmt.Sprintf("%s for %s", what, age(b.at.Sub(r.UpdatedAt)))))
+			}
+		}
+	}
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByWaitingSince, To: latest(stuck, consent)})
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		since := r.Result.WaitingSince
+		waited := age(b.at.Sub(since))
+		switch {
+		case r.Result.WaitReason == provisioning.ConsentWaitReason:
+			if !since.After(consent) {
+				what := r.Result.Message
+				if what == "" {
+					what = r.Result.WaitReason
+				}
+				b.toOwner(r.Requester, b.requestItem(catConsent, r, since, fmt.Sprintf("%s (%s)", what, waited)))
+			}
+		case b.only != "" || since.After(stuck):
+		case strings.Contains(r.Result.WaitReason, "compliance"):
+			b.toChannel(b.requestItem(catHold, r, since, fmt.Sprintf("%s (%s)", r.Result.WaitReason, waited)))
+		default:
+			b.toChannel(b.requestItem(catStuck, r, since, fmt.Sprintf("%s (%s)", orDash(r.Result.WaitReason), waited)))
+		}
+	}
+	return nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// rejected: rejections of the last week whose request was not edited and
+// resubmitted.
+func (b *builder) rejected(ctx context.Context) error {
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateRejected,
+		From: b.at.Add(-rejectedShownFor), To: b.at})
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, r := range rs {
+		if b.wants(r.Requester) {
+			ids = append(ids, r.ID)
+		}
+	}
+	resubmitted, err := b.g.store.AuditHas(ctx, ids, "edited")
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if !resubmitted[r.ID] {
+			b.toOwner(r.Requester, b.requestItem(catRejected, r, r.UpdatedAt,
+				fmt.Sprintf("rejected by %s: %s", mention(r.RejectedBy), truncate(r.Reason, 160))))
+		}
+	}
+	return nil
+}
+
+// incomplete: provisioned customers (created or adopted) without a done
+// users request are due at once, unless Webex lists users for them (users
+// added in Control Hub, an adopted customer's existing users).
+func (b *builder) incomplete(ctx context.Context) error {
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.Incomplete, To: b.at})
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, r := range rs {
+		if b.wants(r.Requester) && r.Result.CustomerID != "" {
+			ids = append(ids, r.Result.CustomerID)
+		}
+	}
+	known, err := b.g.store.DigestMarks(ctx, "users", ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if !b.wants(r.Requester) || (r.Result.CustomerID != "" && !known[r.Result.CustomerID].IsZero()) {
+			continue
+		}
+		if b.hasUsersAtWebex(ctx, r) {
+			continue
+		}
+		what := "provisioned, no users yet"
+		if r.Result.OrgID != "" {
+			what = fmt.Sprintf("provisioned (org %s), no users yet", r.Result.OrgID)
+		}
+		b.toOwner(r.Requester, b.requestItem(catNoUsers, r, r.UpdatedAt, what))
+	}
+	return nil
+}
+
+// hasUsersAtWebex asks Webex; when it cannot say, the item stays: a
+// reminder too many beats a customer forgotten.
+func (b *builder) hasUsersAtWebex(ctx context.Context, r *provisioning.Request) bool {
+	if b.g.subs == nil || r.Result.CustomerID == "" {
+		return false
+	}
+	cctx, cancel := context.WithTimeout(ctx, webexCheckTime)
+	defer cancel()
+	counts, err := b.g.subs.CountSubscribers(cctx, r.Result.CustomerID)
+	if err != nil {
+		b.g.log.WithError(err).WithField("request", r.Ref()).Warn("digest: count the customer's users at Webex")
+		return false
+	}
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	if n == 0 {
+		return false
+	}
+	if err := b.g.store.MarkDigestItem(ctx, "users", r.Result.CustomerID, b.at, usersKnownFor); err != nil {
+		b.g.log.WithError(err).WithField("request", r.Ref()).Warn("digest: remember the customer has users")
+	}
+	return true
+}
+
+// drafts: forms left unsubmitted for IDLE_DRAFT_AFTER. Drafts are indexed
+// per owner; the owners are those who ever submitted a request.
+func (b *builder) drafts(ctx context.Context) error {
+	if b.g.drafts == nil {
+		return nil
+	}
+	owners := []string{b.only}
+	if b.only == "" {
+		var err error
+		if owners, err = b.g.store.Owners(ctx); err != nil {
+			return err
+		}
+	}
+	idle, err := b.g.drafts.IdleDrafts(ctx, owners, b.at.Add(-b.g.set.IdleDraftAfter), draftsPerOwner)
+	if err != nil {
+		return err
+	}
+	for owner, ds := range idle {
+		for _, d := range ds {
+			b.toOwner(owner, DigestItem{Key: itemKey(catDraft, d.Ref(), d.UpdatedAt), Cat: catDraft, Draft: d.ID,
+				since: d.UpdatedAt, Line: truncate(draftLine(d), 280)})
+		}
+	}
+	return nil
+}
+
+// seats: customers with ordered quantities whose users changed in the
+// last day, with the seats Webex counts against what was ordered.
+func (b *builder) seats(ctx context.Context) error {
+	if b.g.subs == nil {
+		return nil
+	}
+	rs, _, err := b.g.store.DigestRange(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateDone,
+		From: b.at.Add(-seatsWindow), To: b.at, Limit: digestFetch, Newest: true})
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, r := range rs {
+		ref, ok := batchCustomer(r)
+		if r.Result.CustomerID != "" {
+			ref.CustomerID = r.Result.CustomerID // resolved at commit
+		}
+		if !ok || len(ref.Limits) == 0 || ref.CustomerID == "" || seen[ref.CustomerID] || len(seen) == maxSeatChecks {
+			continue
+		}
+		seen[ref.CustomerID] = true
+		cctx, cancel := context.WithTimeout(ctx, webexCheckTime)
+		counts, err := b.g.subs.CountSubscribers(cctx, ref.CustomerID)
+		cancel()
+		if err != nil {
+			b.g.log.WithError(err).WithField("request", r.Ref()).Warn("digest: count seats at Webex")
+			continue
+		}
+		pkgs := make([]string, 0, len(ref.Limits))
+		for p := range ref.Limits {
+			pkgs = append(pkgs, p)
+		}
+		sort.Strings(pkgs)
+		parts := make([]string, len(pkgs))
+		for i, p := range pkgs {
+			parts[i] = fmt.Sprintf("%s %d/%d", p, counts[p], ref.Limits[p])
+		}
+		it := b.requestItem(catSeats, r, r.UpdatedAt, strings.Join(parts, ", "))
+		if ref.RequestID != 0 {
+			it.Line = truncate(fmt.Sprintf("%s %s: %s (after %s)", provisioning.FormatID(ref.RequestID), ref.ExternalID, strings.Join(parts, ", "), r.Ref()), 280)
+		}
+		b.toChannel(it)
+	}
+	return nil
+}
+
+// hideMarked drops snoozed items (snoozed until after this occurrence)
+// and dismissed ones.
+func (b *builder) hideMarked(ctx context.Context) error {
+	var keys []string
+	for _, d := range append([]*Digest{b.out.Channel}, mapValues(b.out.DMs)...) {
+		for _, it := range d.Items {
+			keys = append(keys, it.Key)
+		}
+	}
+	snoozed, err := b.g.store.DigestMarks(ctx, "snooze", keys)
+	if err != nil {
+		return err
+	}
+	dismissed, err := b.g.store.DigestMarks(ctx, "dismiss", keys)
+	if err != nil {
+		return err
+	}
+	for _, d := range append([]*Digest{b.out.Channel}, mapValues(b.out.DMs)...) {
+		kept := d.Items[:0]
+		for _, it := range d.Items {
+			if until, ok := snoozed[it.Key]; ok && until.After(b.at) {
+				continue
+			}
+			if _, ok := dismissed[it.Key]; ok {
+				continue
+			}
+			kept = append(kept, it)
+		}
+		d.Items = kept
+	}
+	return nil
+}
