@@ -137,3 +137,7 @@ func payloadText(r *provisioning.Request) string {
 	}
 	return head + "```\n" + string(body) + "\n```" + tail
 }
+
+// maxSectionText keeps a section's text below Slack's 3,000 characters,
+// with room for the cut mark.
+const maxSectionText = 2900

@@ -40,8 +40,10 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	}
 	blocks = append(blocks,
 		slack.NewContextBlock("", md(ctxText)),
-		slack.NewSectionBlock(md(precheckLine(r.Precheck)), nil, nil),
-		slack.NewSectionBlock(md(stateLine(r, h.now())), nil, nil),
+		// Webex messages and row errors have no length bound: cut them to
+		// what a section holds.
+		slack.NewSectionBlock(md(truncate(precheckLine(r.Precheck), maxSectionText)), nil, nil),
+		slack.NewSectionBlock(md(truncate(stateLine(r, h.now()), maxSectionText)), nil, nil),
 	)
 	blocks = append(blocks, h.progressBlocks(r)...)
 	var buttons []slack.BlockElement
@@ -63,7 +65,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	if len(buttons) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("actions:"+r.Ref(), buttons...))
 	}
-	return Message{Text: title + ": " + describeState(r), Blocks: blocks}
+	return Message{Text: truncate(title+": "+describeState(r), maxSectionText), Blocks: blocks}
 }
 
 func customerFields(c *provisioning.CustomerSpec) []slack.Block {

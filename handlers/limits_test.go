@@ -1,0 +1,230 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+	"github.com/onboardbot/onboardbot/store/storetest"
+)
+
+// Slack's limits (SLACK.md) that the builders must respect.
+const (
+	limitMessageBlocks = 50
+	limitViewBlocks    = 100
+	limitMessageChars  = 12000
+	limitHeaderChars   = 150
+	limitSectionChars  = 3000
+	limitFieldChars    = 2000
+	limitButtonChars   = 75
+	limitTitleChars    = 24
+	limitMetadataChars = 3000
+)
+
+// textsOf collects every "text" string in v's JSON, with the JSON key of
+// the object that holds it: what Slack counts and renders.
+func textsOf(t *testing.T, v any) (texts []string) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(x any)
+	walk = func(x any) {
+		switch y := x.(type) {
+		case map[string]any:
+			for k, val := range y {
+				if s, ok := val.(string); ok && (k == "text" || k == "Text") {
+					texts = append(texts, s)
+				}
+				walk(val)
+			}
+		case []any:
+			for _, e := range y {
+				walk(e)
+			}
+		}
+	}
+	var root any
+	if err := json.Unmarshal(b, &root); err != nil {
+		t.Fatal(err)
+	}
+	walk(root)
+	return texts
+}
+
+// checkBlocks applies the per-block limits to blocks.
+func checkBlocks(t *testing.T, name string, blocks []slack.Block) {
+	t.Helper()
+	for i, b := range blocks {
+		switch v := b.(type) {
+		case *slack.HeaderBlock:
+			if n := utf8.RuneCountInString(v.Text.Text); n > limitHeaderChars {
+				t.Errorf("%s: header %d has %d characters (limit %d)", name, i, n, limitHeaderChars)
+			}
+		case *slack.SectionBlock:
+			if v.Text != nil && utf8.RuneCountInString(v.Text.Text) > limitSectionChars {
+				t.Errorf("%s: section %d text over %d characters", name, i, limitSectionChars)
+			}
+			for _, f := range v.Fields {
+				if utf8.RuneCountInString(f.Text) > limitFieldChars {
+					t.Errorf("%s: section %d has a field over %d characters", name, i, limitFieldChars)
+				}
+			}
+		case *slack.ActionBlock:
+			for _, e := range v.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok && utf8.RuneCountInString(btn.Text.Text) > limitButtonChars {
+					t.Errorf("%s: button %q too long", name, btn.Text.Text)
+				}
+			}
+		}
+	}
+}
+
+func checkMessage(t *testing.T, name string, m Message) {
+	t.Helper()
+	if len(m.Blocks) > limitMessageBlocks {
+		t.Errorf("%s: %d blocks (limit %d per message)", name, len(m.Blocks), limitMessageBlocks)
+	}
+	checkBlocks(t, name, m.Blocks)
+	total := 0
+	for _, s := range textsOf(t, m) {
+		total += utf8.RuneCountInString(s)
+	}
+	if total > limitMessageChars {
+		t.Errorf("%s: %d characters (limit %d per message)", name, total, limitMessageChars)
+	}
+}
+
+func checkHome(t *testing.T, name string, v slack.HomeTabViewRequest) {
+	t.Helper()
+	if n := len(v.Blocks.BlockSet); n > limitViewBlocks {
+		t.Errorf("%s: %d blocks (limit %d per view)", name, n, limitViewBlocks)
+	}
+	if n := utf8.RuneCountInString(v.PrivateMetadata); n > limitMetadataChars {
+		t.Errorf("%s: private_metadata %d characters", name, n)
+	}
+	checkBlocks(t, name, v.Blocks.BlockSet)
+}
+
+// wantMore asserts a visible "… and N more" where a builder cut its input.
+func wantMore(t *testing.T, name string, v any, n int) {
+	t.Helper()
+	want := fmt.Sprintf("and %d more", n)
+	for _, s := range textsOf(t, v) {
+		if strings.Contains(s, want) {
+			return
+		}
+	}
+	t.Errorf("%s: no visible %q where the list was cut", name, want)
+}
+
+func wantSomeMore(t *testing.T, name string, v any) {
+	t.Helper()
+	for _, s := range textsOf(t, v) {
+		if strings.Contains(s, "… and ") && strings.Contains(s, " more") {
+			return
+		}
+	}
+	t.Errorf("%s: no visible \"… and N more\" where the list was cut", name)
+}
+
+// TestBuildersWithinSlackLimits runs every message and view builder on the
+// largest inputs the bot accepts.
+func TestBuildersWithinSlackLimits(t *testing.T) {
+	t.Parallel()
+	const rows = 2000
+	h := builderHandler(true)
+	specs := sampleSpecs(true, rows)
+	states := append([]provisioning.State{}, provisioning.AllStates...)
+	for kind, spec := range specs {
+		for _, state := range states {
+			r := sampleRequest(9, kind, state, spec)
+			r.Subject = long(300) // subjects embed the longest external ids and names
+			r.Result.Message, r.Reason = long(2000), long(2000)
+			// Row errors of a 2,000-row batch land in the precheck message.
+			r.Precheck = provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: long(20000), TrackingID: long(100)}
+			r.Result.WaitReason = long(2000)
+			name := fmt.Sprintf("summary %s %s", kind, state)
+			checkMessage(t, name, h.summary(r))
+			if line := outcomeLine(r, goldenNow); line != "" {
+				checkMessage(t, "outcome "+name, Message{Text: line})
+			}
+			checkMessage(t, "payload "+name, Message{Text: payloadText(r)})
+		}
+	}
+	batch := sampleRequest(9, provisioning.KindUsers, provisioning.StateCommitting, specs[provisioning.KindUsers])
+	h.ux.progress.set(batch.ID, rows/2, rows)
+	summary := h.summary(batch)
+	checkMessage(t, "2,000-row summary", summary)
+	wantMore(t, "2,000-row summary", summary, rows-summaryRows)
+	if !strings.Contains(strings.Join(textsOf(t, summary), "\n"), "1000/2000") {
+		t.Error("2,000-row summary: no progress bar while committing")
+	}
+	wantSomeMore(t, "2,000-row payload", Message{Text: payloadText(batch)})
+
+	tmpl := specs[provisioning.KindTemplate].(provisioning.TemplateSpec)
+	checkMessage(t, "checklist", checklistMessage(sampleRequest(9, provisioning.KindTemplate, provisioning.StateWaiting, tmpl), &tmpl))
+	for _, roles := range [][3]bool{{true, true, true}, {true, false, false}, {false, true, false}} {
+		checkMessage(t, "help", Message{Text: helpText(roles[0], roles[1], roles[2])})
+	}
+
+	crowded := sampleHome(true, 300)
+	for _, list := range [][]*provisioning.Request{crowded.Mine, crowded.ToApprove, crowded.Incomplete, crowded.Failures} {
+		for _, r := range list {
+			r.Subject = long(300)
+		}
+	}
+	home := homeView(crowded)
+	checkHome(t, "crowded App Home", home)
+	wantMore(t, "crowded App Home", home, 300-homeShown)
+
+	many := make([]*provisioning.Request, listFetch)
+	for i := range many {
+		many[i] = sampleRequest(int64(i+1), provisioning.KindUsers, provisioning.StateFailed, specs[provisioning.KindDelete])
+		many[i].Subject = long(300)
+	}
+	list := Message{Text: listText("Failed requests", many)}
+	checkMessage(t, "list of 500", list)
+	wantSomeMore(t, "list of 500", list)
+}
+
+// TestViewRowsOf2000 checks the approver's row list of a maximal batch: it
+// reads the request from a real store.
+func TestViewRowsOf2000(t *testing.T) {
+	t.Parallel()
+	st := store.New(storetest.Miniredis(t), "test:")
+	h := New(Deps{Store: st, Log: quietLog(), Settings: Settings{Approvers: []string{"bob"}}})
+	spec := sampleSpecs(true, 2000)[provisioning.KindUsers]
+	raw, _ := json.Marshal(spec)
+	r := &provisioning.Request{Kind: provisioning.KindUsers, State: provisioning.StatePendingApproval, Requester: "alice", Subject: "users MS-001", Spec: raw, Hash: provisioning.HashSpec(raw)}
+	if err := st.Create(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	rep := h.viewRows(context.Background(), caller{id: "bob"}, r.Ref())
+	checkMessage(t, "view rows", Message{Text: rep.Text, Blocks: rep.Blocks})
+	wantSomeMore(t, "view rows", Message{Text: rep.Text})
+	if refused := h.viewRows(context.Background(), caller{id: "dave"}, r.Ref()); !strings.HasPrefix(refused.Text, "⛔") {
+		t.Fatalf("a non-approver saw the rows: %q", refused.Text)
+	}
+}
+
+// TestHomeTitleAndHeaders: the Home tab's header is a title; Slack cuts
+// view titles at 24 characters.
+func TestHomeTitleFits(t *testing.T) {
+	t.Parallel()
+	for _, sandbox := range []bool{false, true} {
+		v := homeView(&homeData{Sandbox: sandbox})
+		hb, ok := v.Blocks.BlockSet[0].(*slack.HeaderBlock)
+		if !ok || utf8.RuneCountInString(hb.Text.Text) > limitTitleChars {
+			t.Fatalf("home title %+v: want a header of at most %d characters", v.Blocks.BlockSet[0], limitTitleChars)
+		}
+	}
+}
