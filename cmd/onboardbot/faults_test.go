@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"testing"
 	"time"
@@ -21,17 +20,12 @@ func TestWebexFaults(t *testing.T) {
 	t.Parallel()
 	const customers = 10
 	e := newE2E(t)
-	sopts := sandbox.DefaultOptions()
-	sopts.Delay = 100 * time.Millisecond
-	sopts.Token = "webex-e2e-token"
-	sopts.Rate, sopts.P5xx, sopts.PTimeout, sopts.Seed = 20, 0.2, 0.05, 11
-	// A held call outlasts the client's timeout (300 ms below) by far, as
-	// with the real defaults (35 s against 30 s), without a 30 s test.
-	sopts.HoldTimeout = time.Second
-	e.sandbox = sandbox.New(sopts)
-	faulty := httptest.NewServer(e.sandbox)
-	t.Cleanup(func() { faulty.Close(); e.sandbox.Close() })
-	e.env["WEBEX_API_URL"] = faulty.URL + "/v1"
+	withSandbox(e, func(o *sandbox.Options) {
+		o.Rate, o.P5xx, o.PTimeout, o.Seed = 20, 0.2, 0.05, 11
+		// A held call outlasts the client's timeout (300 ms below) by far, as
+		// with the real defaults (35 s against 30 s), without a 30 s test.
+		o.HoldTimeout = time.Second
+	})
 	inst := startInstance(e, nil, func(o *Options) { o.WebexTimeout = 300 * time.Millisecond })
 	st := e.store()
 	ctx := context.Background()

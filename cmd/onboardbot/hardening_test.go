@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	neturl "net/url"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/config"
 	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/sandbox"
 )
 
 // Helpers shared by the hardening tests (faults, outage, shutdown): an app
@@ -311,4 +313,87 @@ func TestSubmissionLimitSharedAcrossInstances(t *testing.T) {
 	if n, err := e.store().Count(context.Background(), provisioning.AllStates...); err != nil || n != 4 {
 		t.Fatalf("%d requests stored (%v), want 4", n, err)
 	}
+}
+
+// withSandbox replaces e's Webex sandbox by one with other options (faults,
+// rejections); the instances started afterwards use it.
+func withSandbox(e *e2e, mutate func(o *sandbox.Options)) {
+	sopts := sandbox.DefaultOptions()
+	sopts.Delay = 100 * time.Millisecond
+	sopts.Token = "webex-e2e-token"
+	mutate(&sopts)
+	e.sandbox = sandbox.New(sopts)
+	srv := httptest.NewServer(e.sandbox)
+	sb := e.sandbox
+	e.t.Cleanup(func() { srv.Close(); sb.Close() })
+	e.env["WEBEX_API_URL"] = srv.URL + "/v1"
+}
+
+// TestLogsHoldNoSecrets runs the end-to-end paths at LOG_LEVEL=debug, error
+// paths included (bad signatures, an oversized body, invalid commands, a
+// Webex token that Webex refuses, an address Webex rejects), and counts
+// every configured secret in everything logged: there must be none.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
+	const wrongWebexToken = "webex-token-webex-refuses-0123"
+	logs := &logCapture{t: t}
+	scenarios := []struct {
+		name string
+		env  []string
+		sb   func(o *sandbox.Options)
+		run  func(t *testing.T, e *e2e, url string)
+	}{
+		{"provisioned", nil, nil, func(t *testing.T, e *e2e, url string) {
+			value := pendingCustomer(t, e, url)
+			postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "approve", value), time.Now())
+			waitFor(t, "provisioned", 15*time.Second, func() bool { return strings.Contains(e.slackText("chat.update"), "provisioned (org ") })
+		}},
+		{"refused requests", nil, nil, func(t *testing.T, e *e2e, url string) {
+			postSigned(t, url+"/slack/commands", "not-the-secret", commandBody("UALICE", msCustomer), time.Now())
+			postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now().Add(-time.Hour))
+			postSigned(t, url+"/slack/interactions", testSecret, "payload=%7Bnot+json", time.Now())
+			postSigned(t, url+"/slack/commands", testSecret, strings.Repeat("x", 1<<20+1), time.Now())
+			for _, c := range invalidCommands {
+				postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", c.text), time.Now())
+			}
+			postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", "status R-404"), time.Now())
+		}},
+		{"webex refuses the token", []string{"WEBEX_TOKEN", wrongWebexToken}, nil, func(t *testing.T, e *e2e, url string) {
+			postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now())
+			// A 401 is final after one refresh, which a static token cannot do.
+			waitFor(t, "the precheck to fail", 20*time.Second, func() bool {
+				r, err := e.store().Get(context.Background(), 1)
+				return err == nil && r.Precheck.Status != provisioning.PrecheckRunning
+			})
+			postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "approve", e.approveValue()), time.Now())
+		}},
+		{"webex rejects the address", nil, func(o *sandbox.Options) { o.RejectAddress = regexp.MustCompile("Hauptstraße") }, func(t *testing.T, e *e2e, url string) {
+			postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now())
+			waitFor(t, "the precheck to fail", 10*time.Second, func() bool {
+				r, err := e.store().Get(context.Background(), 1)
+				return err == nil && r.Precheck.Status == provisioning.PrecheckFailed
+			})
+		}},
+	}
+	for _, s := range scenarios {
+		e := newE2E(t, s.env...)
+		if s.sb != nil {
+			withSandbox(e, s.sb)
+		}
+		inst := startInstance(e, logs, nil)
+		s.run(t, e, inst.URL)
+		inst.app.Close() // its last lines are logged before counting
+	}
+	out := logs.String()
+	lines := strings.Count(out, "\n")
+	if lines == 0 || !strings.Contains(out, `"level":"debug"`) || !strings.Contains(out, `"level":"warning"`) {
+		t.Fatalf("expected debug and warning lines, got %d lines", lines)
+	}
+	for _, secret := range []string{testSecret, testToken, "webex-e2e-token", wrongWebexToken} {
+		if n := strings.Count(out, secret); n != 0 {
+			t.Errorf("a configured secret appears %d times in the logs", n)
+		}
+	}
+	t.Logf("figure: %d log lines (%d debug, %d warning, %d error), 0 secrets", lines,
+		strings.Count(out, `"level":"debug"`), strings.Count(out, `"level":"warning"`), strings.Count(out, `"level":"error"`))
 }
