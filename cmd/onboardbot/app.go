@@ -173,6 +173,14 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		ux.Groups, ux.Home = a.slack, a.slack
 	}
 	a.handler.EnableUX(ux)
+	digests := handlers.NewDigester(handlers.DigestDeps{
+		Store: a.store, Drafts: a.store.Drafts(cfg.DraftTTL), Subscribers: handlers.WebexSubscribers{API: customers.Client},
+		Messenger: messenger, Log: a.log.WithField("component", "digest"), OnRun: a.metrics.DigestRun,
+		Settings: handlers.DigestSettings{Channel: cfg.DigestChannel, Admins: cfg.Admins, Sandbox: cfg.WebexSandbox,
+			StaleApprovalAfter: cfg.StaleApprovalAfter, IdleDraftAfter: cfg.IdleDraftAfter,
+			StuckAfter: cfg.StuckAfter, ConsentWaitAfter: cfg.ConsentWaitAfter},
+	})
+	a.handler.EnableDigest(digests)
 
 	poll := 2 * time.Second
 	if cfg.Mode == config.ModeConsole {
@@ -201,6 +209,18 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	a.goBackground(func() { a.sweep(workerCtx) })
 	a.goBackground(func() { a.handler.RunUserGroups(workerCtx) })
 	a.goBackground(func() { a.refreshGauges(workerCtx, poll*4) })
+	// Every replica runs the schedule; claims make each digest go out once.
+	digestLog := a.log.WithField("component", "digest")
+	if err := (&bot.Scheduler{Spec: cfg.DigestSchedule, Location: cfg.DigestTZ, Log: digestLog,
+		Run: func(ctx context.Context, at time.Time) {
+			rep, err := digests.Run(ctx, at)
+			if err != nil {
+				digestLog.WithError(err).WithField("occurrence", at).Warn("digest run")
+			}
+			digestLog.WithField("occurrence", at).Infof("digest run: %d due, %d sent, %d claimed elsewhere, %d failed", rep.Due, rep.Sent, rep.Claimed, rep.Failed)
+		}}).Start(workerCtx); err != nil {
+		return fmt.Errorf("DIGEST_SCHEDULE: %w", err)
+	}
 
 	switch cfg.Mode {
 	case config.ModeConsole:
