@@ -213,6 +213,11 @@ func (h *Handler) saveStep(ctx context.Context, u caller, f *flow, d *store.Draf
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrDraftChanged):
+		// Someone saved first (a double click, a second window): show the
+		// draft as it is now rather than overwrite it.
+		if cur, gerr := h.drafts.GetDraft(ctx, d.ID); gerr == nil {
+			return h.showStep(ctx, u, f, cur)
+		}
 		return updateWith(messageView(f, d, "⛔ This form was changed in another window meanwhile; close this one."))
 	case errors.Is(err, provisioning.ErrNotFound):
 		return updateWith(messageView(f, nil, "⌛ This draft has expired. Start again with /onboard-customer."))

@@ -341,3 +341,29 @@ func TestStepErrors(t *testing.T) {
 		}
 	}
 }
+
+// A double click on Next (two replicas at once) moves the draft one step,
+// and both answers show that step.
+func TestDoubleSubmitMovesOneStep(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, true)
+	f.h.Command(context.Background(), slack.SlashCommand{UserID: "alice", ChannelID: "C1", TriggerID: "T1"})
+	v := f.views.last(t)
+	const clicks = 6
+	answers := make(chan *Reply, clicks)
+	var wg sync.WaitGroup
+	for range clicks {
+		wg.Go(func() { answers <- f.submit("alice", v, msAnswers) })
+	}
+	wg.Wait()
+	close(answers)
+	for r := range answers {
+		if r == nil || r.View == nil || r.View.ResponseAction != slack.RAUpdate || r.View.View.CallbackID != "form:customer:1" {
+			t.Fatalf("answer: %s", viewJSON(r))
+		}
+	}
+	d, err := f.drafts.GetDraft(context.Background(), 1)
+	if err != nil || d.Step != 1 {
+		t.Fatalf("draft step %d (%v), want 1", d.Step, err)
+	}
+}
