@@ -281,12 +281,14 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		}
 		a.done <- err
 	}()
-	go func() {
+	// Tracked with the worker, so Close returns only once the listener is
+	// closed and in-flight requests are answered: no new work after Close.
+	a.goBackground(func() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
-	}()
+	})
 	return nil
 }
 
