@@ -77,6 +77,16 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 	log := h.log.WithFields(map[string]any{"request": r.Ref(), "kind": r.Kind})
 	if why := autoApproveRefusal(r, listed, newRows, provisioned, limits); why != "" {
 		log.WithField("why", why).Info("not auto-approved: waits for an approver")
+		// Audited too: the approver (and `status`) can see why a listed
+		// kind still waits for a person.
+		_, err := h.store.Transition(ctx, id, provisioning.Transition{
+			From:  []provisioning.State{provisioning.StatePendingApproval},
+			Actor: autoActor, Action: "not auto-approved", Note: why,
+		})
+		var sc *provisioning.StateConflict
+		if err != nil && !errors.As(err, &sc) {
+			return fmt.Errorf("audit declined auto-approval of %s: %w", r.Ref(), err)
+		}
 		return nil
 	}
 	now := h.now()

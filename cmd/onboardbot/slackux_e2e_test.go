@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// uxSlack extends the recording Slack fake with what it does not answer:
+// usergroups.users.list (members per group) and views.publish (JSON
+// bodies, recorded per user). Everything else goes to the fake.
+type uxSlack struct {
+	*httptest.Server
+	base   *fakeSlack
+	groups map[string][]string
+
+	mu         sync.Mutex
+	groupReads int
+	published  map[string][]string // user → views published, as JSON
+}
+
+func newUXSlack(t *testing.T, base *fakeSlack, groups map[string][]string) *uxSlack {
+	u := &uxSlack{base: base, groups: groups, published: map[string][]string{}}
+	u.Server = httptest.NewServer(http.HandlerFunc(u.serve))
+	t.Cleanup(u.Close)
+	return u
+}
+
+func (u *uxSlack) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	switch strings.TrimPrefix(r.URL.Path, "/") {
+	case "usergroups.users.list":
+		_ = r.ParseForm()
+		u.mu.Lock()
+		u.groupReads++
+		u.mu.Unlock()
+		members, ok := u.groups[r.Form.Get("usergroup")]
+		if !ok {
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "no_such_subteam"})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "users": members})
+	case "views.publish":
+		body, _ := io.ReadAll(r.Body)
+		var req struct {
+			UserID string          `json:"user_id"`
+			View   json.RawMessage `json:"view"`
+		}
+		_ = json.Unmarshal(body, &req)
+		u.mu.Lock()
+		u.published[req.UserID] = append(u.published[req.UserID], jsonUnescaper.Replace(string(req.View)))
+		u.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "VHOME"}})
+	default:
+		u.base.serve(w, r)
+	}
+}
+
+func (u *uxSlack) reads() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.groupReads
+}
+
+func (u *uxSlack) home(user string) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if v := u.published[user]; len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return ""
+}
+
+// newUXE2E is an end-to-end setup whose Slack also serves user groups and
+// App Home: UDAVE is in the approver group SAPPROVERS, UBOB is listed in
+// APPROVERS, UALICE and UERIN are requesters.
+func newUXE2E(t *testing.T, extraEnv ...string) (*e2e, *uxSlack) {
+	e := newE2E(t, append([]string{"APPROVERS", "UBOB", "APPROVER_GROUP", "SAPPROVERS"}, extraEnv...)...)
+	ux := newUXSlack(t, e.slack, map[string][]string{"SAPPROVERS": {"UDAVE"}})
+	e.env["SLACK_API_URL"] = ux.URL + "/"
+	return e, ux
+}
+
+// request polls the store until request id satisfies cond.
+func (e *e2e) request(id int64, what string, cond func(r *provisioning.Request) bool) *provisioning.Request {
+	e.t.Helper()
+	var got *provisioning.Request
+	waitFor(e.t, what, 20*time.Second, func() bool {
+		r, err := e.store().Get(context.Background(), id)
+		if err != nil {
+			return false
+		}
+		got = r
+		return cond(r)
+	})
+	return got
+}
+
+func prechecked(r *provisioning.Request) bool {
+	return r.Precheck.Status != "" && r.Precheck.Status != provisioning.PrecheckRunning
+}
+
+// ephemeralTo is every ephemeral answer user got.
+func (e *e2e) ephemeralTo(user string) string {
+	var b strings.Builder
+	for _, c := range e.slack.Calls("chat.postEphemeral") {
+		if c.Form.Get("user") == user {
+			b.WriteString(c.Form.Get("text") + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestApproverGroupMemberApproves(t *testing.T) {
+	t.Parallel()
+	e, ux := newUXE2E(t)
+	url := e.start()
+	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now())
+	r := e.request(1, "the precheck", prechecked)
+	waitFor(t, "the approver group read", 10*time.Second, func() bool { return ux.reads() > 0 })
+	value := r.Ref() + ":" + r.Hash
+
+	for _, c := range []struct{ user, want string }{
+		{"UERIN", "only approvers"}, // not in APPROVERS nor in the group
+		{"UALICE", "four-eyes"},     // the requester
+	} {
+		postSigned(t, url+"/slack/interactions", testSecret, clickBody(c.user, "approve", value), time.Now())
+		waitFor(t, c.user+"'s refusal", 10*time.Second, func() bool { return strings.Contains(e.ephemeralTo(c.user), c.want) })
+	}
+	if got := e.request(1, "still pending", func(*provisioning.Request) bool { return true }); got.State != provisioning.StatePendingApproval {
+		t.Fatalf("refused clicks changed the request: %s", got.State)
+	}
+	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UDAVE", "approve", value), time.Now())
+	done := e.request(1, "provisioned", func(r *provisioning.Request) bool { return r.State == provisioning.StateDone })
+	if done.ApprovedBy != "UDAVE" {
+		t.Fatalf("approved by %q, want the group member UDAVE", done.ApprovedBy)
+	}
+}
+
+// provisionedCustomer runs a customer with limit.webex_calling=2 through
+// approval (UBOB) until done: user batches need one.
+func provisionedCustomer(t *testing.T, e *e2e, url string) {
+	t.Helper()
+	cmd := strings.Replace(msCustomer, "package=webex_calling", "package=webex_calling,webex_meetings limit.webex_calling=2", 1)
+	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", cmd), time.Now())
+	r := e.request(1, "the customer's precheck", prechecked)
+	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "approve", r.Ref()+":"+r.Hash), time.Now())
+	e.request(1, "the customer provisioned", func(r *provisioning.Request) bool { return r.State == provisioning.StateDone })
+}
+
+func TestAutoApproveUsersWithinQuantities(t *testing.T) {
+	t.Parallel()
+	e, _ := newUXE2E(t, "AUTO_APPROVE", "users")
+	url := e.start()
+	provisionedCustomer(t, e, url)
+
+	within := `users MS-001 rows="Anna,Alpha,anna@mueller.example,webex_calling,,1001;Ben,Beta,ben@mueller.example,webex_calling,,1002"`
+	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", within), time.Now())
+	batch := e.request(2, "the batch within quantities done", func(r *provisioning.Request) bool { return r.State == provisioning.StateDone })
+	if batch.ApprovedBy != "auto" {
+		t.Fatalf("approved by %q, want auto", batch.ApprovedBy)
+	}
+	audit, err := e.store().Audit(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audited bool
+	for _, a := range audit {
+		audited = audited || (a.Actor == "auto" && a.Action == "approved")
+	}
+	if !audited {
+		t.Fatalf("no auto approval in the audit: %+v", audit)
+	}
+
+	cases := []struct {
+		name, rows string
+	}{
+		// Two calling seats are used: a third is over the ordered quantity.
+		{"over quantities", "Cara,Gamma,cara@mueller.example,webex_calling,,1003"},
+		// webex_meetings was ordered without a quantity: nothing to fit.
+		{"no ordered quantity", "Dora,Delta,dora@mueller.example,webex_meetings"},
+	}
+	for i, c := range cases {
+		id := int64(3 + i)
+		postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", `users MS-001 rows="`+c.rows+`"`), time.Now())
+		e.request(id, c.name+": the precheck", prechecked)
+		// The auto-approval check runs right after the precheck and audits
+		// a refusal: wait for that entry, then look at the state.
+		waitFor(t, c.name+": the auto-approval decision", 10*time.Second, func() bool {
+			audit, err := e.store().Audit(context.Background(), id)
+			if err != nil {
+				return false
+			}
+			for _, a := range audit {
+				if a.Actor == "auto" {
+					return true
+				}
+			}
+			return false
+		})
+		r := e.request(id, c.name, func(*provisioning.Request) bool { return true })
+		if r.State != provisioning.StatePendingApproval || r.ApprovedBy != "" {
+			t.Fatalf("%s: state %s approved by %q; want it waiting for a person", c.name, r.State, r.ApprovedBy)
+		}
+	}
+}
+
+// appHomeOpened is the Events API callback Slack sends when user opens the
+// Home tab.
+func appHomeOpened(user, eventID string) string {
+	b, _ := json.Marshal(map[string]any{
+		"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": eventID, "event_time": 1,
+		"event": map[string]any{"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home", "event_ts": "1.1"},
+	})
+	return string(b)
+}
+
+func TestAppHomeAndHelpByRole(t *testing.T) {
+	t.Parallel()
+	e, ux := newUXE2E(t)
+	url := e.start()
+	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now())
+	e.request(1, "the precheck", prechecked)
+	waitFor(t, "the approver group read", 10*time.Second, func() bool { return ux.reads() > 0 })
+
+	for i, user := range []string{"UALICE", "UDAVE", "UERIN"} {
+		resp := postSigned(t, url+"/slack/events", testSecret, appHomeOpened(user, fmt.Sprintf("Ev%d", i)), time.Now())
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("app_home_opened: status %d", resp.StatusCode)
+		}
+		waitFor(t, user+"'s App Home", 10*time.Second, func() bool { return ux.home(user) != "" })
+	}
+	cases := []struct {
+		user          string
+		want, notWant []string
+	}{
+		// The requester sees her request as hers, and nothing to approve.
+		{"UALICE", []string{"*Your open requests* (1)", "R-1", "You are a requester"}, []string{"Waiting for your approval"}},
+		// A member of the approver group is asked to approve it.
+		{"UDAVE", []string{"*Waiting for your approval* (1)", `"action_id":"approve"`, "You are an approver"}, []string{"*Your open requests* (1)"}},
+		// Someone else sees neither.
+		{"UERIN", []string{"*Your open requests* (0)"}, []string{"Waiting for your approval", "R-1"}},
+	}
+	for _, c := range cases {
+		home := ux.home(c.user)
+		for _, w := range c.want {
+			if !strings.Contains(home, w) {
+				t.Errorf("%s's App Home lacks %q:\n%s", c.user, w, home)
+			}
+		}
+		for _, w := range c.notWant {
+			if strings.Contains(home, w) {
+				t.Errorf("%s's App Home shows %q:\n%s", c.user, w, home)
+			}
+		}
+	}
+
+	helps := map[string]string{}
+	for _, user := range []string{"UALICE", "UDAVE", "UBOB"} {
+		_, body := postSignedBody(t, url+"/slack/commands", testSecret, commandBody(user, "help"), time.Now())
+		helps[user] = jsonUnescaper.Replace(body)
+	}
+	if strings.Contains(helps["UALICE"], "approve ID") || !strings.Contains(helps["UDAVE"], "approve ID") {
+		t.Errorf("help should offer approve to the group member only:\nrequester: %s\nmember: %s", helps["UALICE"], helps["UDAVE"])
+	}
+	if strings.Contains(helps["UDAVE"], "template retire") || !strings.Contains(helps["UBOB"], "template retire") {
+		t.Errorf("help should offer template retire to the admin only:\nmember: %s\nadmin: %s", helps["UDAVE"], helps["UBOB"])
+	}
+}
