@@ -20,7 +20,7 @@ func TestWebexFaults(t *testing.T) {
 	t.Parallel()
 	const customers = 10
 	e := newE2E(t)
-	withSandbox(e, func(o *sandbox.Options) {
+	e.useSandbox(func(o *sandbox.Options) {
 		o.Rate, o.P5xx, o.PTimeout, o.Seed = 20, 0.2, 0.05, 11
 		// A held call outlasts the client's timeout (300 ms below) by far, as
 		// with the real defaults (35 s against 30 s), without a 30 s test.

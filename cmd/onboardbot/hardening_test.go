@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	neturl "net/url"
 	"regexp"
 	"strings"
@@ -315,20 +314,6 @@ func TestSubmissionLimitSharedAcrossInstances(t *testing.T) {
 	}
 }
 
-// withSandbox replaces e's Webex sandbox by one with other options (faults,
-// rejections); the instances started afterwards use it.
-func withSandbox(e *e2e, mutate func(o *sandbox.Options)) {
-	sopts := sandbox.DefaultOptions()
-	sopts.Delay = 100 * time.Millisecond
-	sopts.Token = "webex-e2e-token"
-	mutate(&sopts)
-	e.sandbox = sandbox.New(sopts)
-	srv := httptest.NewServer(e.sandbox)
-	sb := e.sandbox
-	e.t.Cleanup(func() { srv.Close(); sb.Close() })
-	e.env["WEBEX_API_URL"] = srv.URL + "/v1"
-}
-
 // TestLogsHoldNoSecrets runs the end-to-end paths at LOG_LEVEL=debug, error
 // paths included (bad signatures, an oversized body, invalid commands, a
 // Webex token that Webex refuses, an address Webex rejects), and counts
@@ -378,7 +363,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	for _, s := range scenarios {
 		e := newE2E(t, s.env...)
 		if s.sb != nil {
-			withSandbox(e, s.sb)
+			e.useSandbox(s.sb)
 		}
 		inst := startInstance(e, logs, nil)
 		s.run(t, e, inst.URL)

@@ -19,7 +19,7 @@ import (
 func TestGracefulShutdownHandsBackJob(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
-	withSandbox(e, func(o *sandbox.Options) { o.Delay = 3 * time.Second })
+	e.useSandbox(func(o *sandbox.Options) { o.Delay = 3 * time.Second })
 	// A short claim timeout lets the second instance take the job over in
 	// a second rather than store.DefaultClaimTimeout's 30 s.
 	short := func(o *Options) { o.ClaimTimeout = 500 * time.Millisecond }
