@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/onboardbot/onboardbot/provisioning"
 )
 
@@ -26,12 +28,17 @@ type uxSlack struct {
 	mu         sync.Mutex
 	groupReads int
 	published  map[string][]string // user → views published, as JSON
+	// Socket Mode: envelopes to send on the websocket, acks received.
+	envelopes chan map[string]any
+	acks      map[string]string
 }
 
 func newUXSlack(t *testing.T, base *fakeSlack, groups map[string][]string) *uxSlack {
-	u := &uxSlack{base: base, groups: groups, published: map[string][]string{}}
+	u := &uxSlack{base: base, groups: groups, published: map[string][]string{},
+		envelopes: make(chan map[string]any, 10), acks: map[string]string{}}
 	u.Server = httptest.NewServer(http.HandlerFunc(u.serve))
 	t.Cleanup(u.Close)
+	t.Cleanup(func() { close(u.envelopes) }) // ends the socket's writer
 	return u
 }
 
@@ -60,9 +67,53 @@ func (u *uxSlack) serve(w http.ResponseWriter, r *http.Request) {
 		u.published[req.UserID] = append(u.published[req.UserID], jsonUnescaper.Replace(string(req.View)))
 		u.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "VHOME"}})
+	case "apps.connections.open":
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(u.URL, "http") + "/ws"})
+	case "ws":
+		u.serveSocket(w, r)
 	default:
 		u.base.serve(w, r)
 	}
+}
+
+// serveSocket is Slack's Socket Mode end: hello, then the queued
+// envelopes; acks are recorded by envelope id.
+func (u *uxSlack) serveSocket(w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if conn.WriteJSON(map[string]any{"type": "hello", "num_connections": 1}) != nil {
+		return
+	}
+	go func() {
+		for env := range u.envelopes {
+			if conn.WriteJSON(env) != nil {
+				return
+			}
+		}
+	}()
+	for {
+		var ack struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if conn.ReadJSON(&ack) != nil {
+			return
+		}
+		u.mu.Lock()
+		u.acks[ack.EnvelopeID] = jsonUnescaper.Replace(string(ack.Payload))
+		u.mu.Unlock()
+	}
+}
+
+func (u *uxSlack) ack(id string) (string, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	p, ok := u.acks[id]
+	return p, ok
 }
 
 func (u *uxSlack) reads() int {
@@ -274,5 +325,33 @@ func TestAppHomeAndHelpByRole(t *testing.T) {
 	}
 	if strings.Contains(helps["UDAVE"], "template retire") || !strings.Contains(helps["UBOB"], "template retire") {
 		t.Errorf("help should offer template retire to the admin only:\nmember: %s\nadmin: %s", helps["UDAVE"], helps["UBOB"])
+	}
+}
+
+// TestSocketModeEndToEnd runs the bot in socket mode: the slash command
+// arrives as a websocket envelope, is acked with the reply and handled by
+// the same handlers (the summary is posted); HTTP_ADDR serves only probes.
+func TestSocketModeEndToEnd(t *testing.T) {
+	t.Parallel()
+	e, ux := newUXE2E(t, "ONBOARDBOT_MODE", "socket", "SLACK_APP_TOKEN", "xapp-e2e-app-token")
+	delete(e.env, "SLACK_SIGNING_SECRET")
+	url := e.start()
+
+	payload := map[string]any{"command": "/onboard-customer", "text": msCustomer, "user_id": "UALICE", "channel_id": "CREQ",
+		"team_id": "T1", "trigger_id": "trig"}
+	ux.envelopes <- map[string]any{"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": true, "payload": payload}
+	waitFor(t, "the ack", 15*time.Second, func() bool { _, ok := ux.ack("env-1"); return ok })
+	if got, _ := ux.ack("env-1"); !strings.Contains(got, "R-1 submitted") {
+		t.Fatalf("ack payload %s, want the submitted reply", got)
+	}
+	waitFor(t, "the summary", 10*time.Second, func() bool { return strings.Contains(e.slackText("chat.postMessage"), "Müller & Söhne GmbH") })
+
+	resp, err := http.Get(url + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz in socket mode: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if resp := postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", "help"), time.Now()); resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("socket mode must not serve /slack/commands over HTTP: status %d", resp.StatusCode)
 	}
 }
