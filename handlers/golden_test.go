@@ -306,3 +306,44 @@ func TestHelpByRole(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchProgress: the worker's batch counts become the summary's bar
+// (chat.update), other steps stay thread messages, and the bar goes once
+// the batch has settled.
+func TestBatchProgress(t *testing.T) {
+	t.Parallel()
+	specs := sampleSpecs(false, 3)
+	cases := []struct {
+		name       string
+		kind       provisioning.Kind
+		text       string
+		wantUpdate string // "" = no summary update
+		wantThread bool
+	}{
+		{"users count", provisioning.KindUsers, "120/200 provisioned", "120/200", false},
+		{"users step", provisioning.KindUsers, "listing subscribers", "", true},
+		{"customer step", provisioning.KindCustomer, "creating the customer at Webex", "", true},
+		{"customer with numbers", provisioning.KindCustomer, "1/2 steps", "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			fm := &formMessenger{}
+			h := New(Deps{Messenger: fm, Log: quietLog(), Now: func() time.Time { return goldenNow }})
+			r := sampleRequest(3, c.kind, provisioning.StateCommitting, specs[c.kind])
+			h.Progress(context.Background(), r, c.text)
+			h.Wait()
+			updates, threads := fm.of("update"), fm.of("thread")
+			if c.wantUpdate == "" && len(updates) > 0 || c.wantUpdate != "" && (len(updates) != 1 || !strings.Contains(strings.Join(textsOf(t, updates[0].m.Blocks), "\n"), c.wantUpdate)) {
+				t.Fatalf("summary updates %+v, want one showing %q", updates, c.wantUpdate)
+			}
+			if (len(threads) > 0) != c.wantThread {
+				t.Fatalf("thread messages %+v, want some: %v", threads, c.wantThread)
+			}
+			r.State = provisioning.StateDone
+			if blocks := h.progressBlocks(r); blocks != nil {
+				t.Fatal("the bar outlived the commit")
+			}
+		})
+	}
+}
