@@ -123,11 +123,7 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 			set("provisioning-id", c.ProvisioningID)
 		}
 		set("supported-location", "yes")
-		set("address", c.Address.Line1)
-		set("address2", c.Address.Line2)
-		set("city", c.Address.City)
-		set("state", c.Address.State)
-		set("zip", c.Address.Zip)
+		setAddress(set, c.Address)
 		set("timezone", c.Timezone)
 		set("language", c.Language)
 		if c.LocationName != provisioning.DefaultLocationName {
@@ -174,11 +170,7 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		}
 		set(customerKey, l.Customer.ExternalID)
 		set("name", l.Name)
-		set("address", l.Address.Line1)
-		set("address2", l.Address.Line2)
-		set("city", l.Address.City)
-		set("state", l.Address.State)
-		set("zip", l.Address.Zip)
+		setAddress(set, l.Address)
 		set("country", l.Address.Country)
 		set("timezone", l.Timezone)
 		set("language", l.Language)
@@ -200,6 +192,15 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		return nil, fmt.Errorf("%s: %s requests have no form", r.Ref(), r.Kind)
 	}
 	return a, nil
+}
+
+// setAddress sets the address keys the customer and location commands share.
+func setAddress(set func(k, v string), a provisioning.Address) {
+	set("address", a.Line1)
+	set("address2", a.Line2)
+	set("city", a.City)
+	set("state", a.State)
+	set("zip", a.Zip)
 }
 
 // decodeSpec reads a request's spec as T.
