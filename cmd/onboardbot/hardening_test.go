@@ -209,6 +209,7 @@ func TestSignatureMatrixInteractions(t *testing.T) {
 	if after := snapshot(t, e); !maps.Equal(before, after) {
 		t.Fatalf("refused requests changed Redis: %d keys before, %d after", len(before), len(after))
 	}
+	t.Logf("figure: %d refused requests, all %d keys under the prefix unchanged", len(cases), len(before))
 	// Signed body approves, query string rejects: the body wins.
 	if resp := postSigned(t, url+"/slack/interactions"+evil, testSecret, body, time.Now()); resp.StatusCode != http.StatusOK {
 		t.Fatalf("good click: status %d", resp.StatusCode)
