@@ -180,6 +180,9 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 	ctx, cancel := context.WithTimeout(ctx, ackBudget)
 	defer cancel()
 	if cb.Type == slack.InteractionTypeViewSubmission {
+		if cb.View.CallbackID == rejectCallbackID {
+			return h.rejectSubmission(ctx, cb)
+		}
 		return h.viewSubmission(ctx, cb)
 	}
 	if cb.Type != slack.InteractionTypeBlockActions {
@@ -191,7 +194,7 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 		case actionApprove:
 			h.answer(ctx, u, h.approveButton(ctx, u, a.Value))
 		case actionReject:
-			h.answer(ctx, u, h.rejectButton(ctx, u, a.Value))
+			h.answer(ctx, u, h.rejectWithReason(ctx, u, cb.TriggerID, a.Value))
 		case actionViewRows:
 			h.answer(ctx, u, h.viewRows(ctx, u, a.Value))
 		case actionResendConsent:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -354,4 +355,81 @@ func TestSocketModeEndToEnd(t *testing.T) {
 	if resp := postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", "help"), time.Now()); resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("socket mode must not serve /slack/commands over HTTP: status %d", resp.StatusCode)
 	}
+}
+
+// TestConsoleHome: /home prints App Home for the current user, and its
+// buttons work with /click.
+func TestConsoleHome(t *testing.T) {
+	t.Parallel()
+	out, code := runConsole(t, msCommand+"\n/home\n/as bob\n/home\n/click Approve\n/as alice\n/home\n")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	homes := strings.Split(out, "── App Home")
+	if len(homes) != 4 {
+		t.Fatalf("want three App Homes:\n%s", out)
+	}
+	for i, want := range []string{
+		"Your open requests (1)",        // alice, her pending request
+		"Waiting for your approval (1)", // bob, approver
+		"Incomplete setups (no users yet) (1)",
+	} {
+		if !strings.Contains(homes[i+1], want) {
+			t.Errorf("App Home %d lacks %q:\n%s", i+1, want, homes[i+1])
+		}
+	}
+	if strings.Contains(homes[1], "Waiting for your approval") {
+		t.Errorf("alice, a requester, was asked to approve:\n%s", homes[1])
+	}
+	if !strings.Contains(out, "✅ R-1 MS-001 provisioned (org ") {
+		t.Errorf("Approve from App Home did not provision:\n%s", out)
+	}
+}
+
+// rejectSubmissionBody is a view_submission of the Reject reason modal.
+func rejectSubmissionBody(user, ref, reason string) string {
+	payload := map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": user}, "team": map[string]any{"id": "T1"},
+		"view": map[string]any{"id": "V1", "callback_id": "reject_reason", "private_metadata": ref + "|CAPPROVALS",
+			"state": map[string]any{"values": map[string]any{"reason": map[string]any{"value": map[string]any{"type": "plain_text_input", "value": reason}}}}},
+	}
+	b, _ := json.Marshal(payload)
+	return url.Values{"payload": {string(b)}}.Encode()
+}
+
+// TestRejectAsksForAReason: Reject opens a reason modal (views.open with
+// the click's trigger); an empty reason is an inline error; the reason
+// given reaches the request and the requester's DM.
+func TestRejectAsksForAReason(t *testing.T) {
+	t.Parallel()
+	e, _ := newUXE2E(t)
+	url := e.start()
+	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now())
+	e.request(1, "the precheck", prechecked)
+	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "reject", "R-1"), time.Now())
+	waitFor(t, "the reason modal", 10*time.Second, func() bool { return len(e.slack.Calls("views.open")) == 1 })
+	if r := e.request(1, "still pending", func(*provisioning.Request) bool { return true }); r.State != provisioning.StatePendingApproval {
+		t.Fatalf("the click rejected without a reason: %s", r.State)
+	}
+
+	_, body := postSignedBody(t, url+"/slack/interactions", testSecret, rejectSubmissionBody("UBOB", "R-1", "  "), time.Now())
+	if !strings.Contains(body, `"response_action":"errors"`) || !strings.Contains(body, `"reason"`) {
+		t.Fatalf("an empty reason answered %s, want an inline error on the reason block", body)
+	}
+	resp, body := postSignedBody(t, url+"/slack/interactions", testSecret, rejectSubmissionBody("UBOB", "R-1", "wrong package for this customer"), time.Now())
+	if resp.StatusCode != http.StatusOK || body != "" {
+		t.Fatalf("the reason closed the modal with %d %q, want 200 and an empty body", resp.StatusCode, body)
+	}
+	r := e.request(1, "rejected", func(r *provisioning.Request) bool { return r.State == provisioning.StateRejected })
+	if r.Reason != "wrong package for this customer" || r.RejectedBy != "UBOB" {
+		t.Fatalf("rejected by %q for %q", r.RejectedBy, r.Reason)
+	}
+	waitFor(t, "the requester's DM with the reason", 10*time.Second, func() bool {
+		for _, c := range e.slack.Calls("chat.postMessage") {
+			if c.Form.Get("channel") == "DUALICE" && strings.Contains(jsonUnescaper.Replace(c.Form.Get("text")+c.Form.Get("blocks")), "wrong package for this customer") {
+				return true
+			}
+		}
+		return false
+	})
 }
