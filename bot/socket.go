@@ -7,6 +7,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -20,6 +21,9 @@ import (
 // maxAck is Slack's limit for a Socket Mode response: at 20 KB or more the
 // websocket write succeeds but Slack silently drops it.
 const maxAck = 20 * 1024
+
+// ackTimeout bounds queueing one ack; Slack wants it within 3 s anyway.
+const ackTimeout = 3 * time.Second
 
 // SocketOptions configures the Socket Mode transport.
 type SocketOptions struct {
@@ -99,8 +103,12 @@ func (s *SocketRunner) Run(ctx context.Context) error {
 	return nil
 }
 
-// consume handles the client's events until ctx ends.
+// consume handles the client's events until ctx ends. Each envelope is
+// handled in its own goroutine, as the HTTP server handles each request:
+// one slow command must not delay the acks of the others past 3 s.
 func (s *SocketRunner) consume(ctx context.Context, connected chan<- struct{}) {
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -118,7 +126,7 @@ func (s *SocketRunner) consume(ctx context.Context, connected chan<- struct{}) {
 			case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 				s.log.WithFields(logrus.Fields{"event": string(evt.Type), "error": fmt.Sprint(evt.Data)}).Warn("Socket Mode error")
 			case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
-				s.handle(ctx, evt)
+				inflight.Go(func() { s.handle(ctx, evt) })
 			}
 		}
 	}
@@ -135,7 +143,10 @@ func (s *SocketRunner) handle(ctx context.Context, evt socketmode.Event) {
 	acked := false
 	ack := func(payload any) {
 		acked = true
-		if err := s.client.Ack(req, payload); err != nil {
+		// Bounded: after a disconnect nobody drains the client's send queue.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+		defer cancel()
+		if err := s.client.AckCtx(actx, req.EnvelopeID, payload); err != nil {
 			s.log.WithError(err).WithField("type", req.Type).Warn("Socket Mode ack failed")
 		}
 	}
