@@ -228,3 +228,60 @@ func TestHomeTitleFits(t *testing.T) {
 		}
 	}
 }
+
+// TestListCommand: each list shows the requests it names and no others.
+func TestListCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(storetest.Miniredis(t), "test:")
+	h := New(Deps{Store: st, Log: quietLog(), Settings: Settings{Approvers: []string{"bob"}}})
+	h.EnableUX(UX{Lister: st})
+	specs := sampleSpecs(false, 1)
+	add := func(kind provisioning.Kind, state provisioning.State, owner string, spec any) *provisioning.Request {
+		r := sampleRequest(0, kind, state, spec)
+		r.ID, r.Requester, r.Subject = 0, owner, fmt.Sprintf("%s-%s-%s", kind, state, owner)
+		if kind == provisioning.KindCustomer {
+			r.ExternalID = r.Subject
+		}
+		if err := st.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	withUsers := add(provisioning.KindCustomer, provisioning.StateDone, "alice", specs[provisioning.KindCustomer])
+	add(provisioning.KindCustomer, provisioning.StateDone, "carol", specs[provisioning.KindCustomer]) // no users: incomplete
+	users := specs[provisioning.KindUsers].(provisioning.UsersSpec)
+	users.Customer.RequestID, users.Customer.ExternalID = withUsers.ID, withUsers.ExternalID
+	add(provisioning.KindUsers, provisioning.StateDone, "alice", users)
+	add(provisioning.KindLocation, provisioning.StatePendingApproval, "alice", specs[provisioning.KindLocation])
+	add(provisioning.KindDelete, provisioning.StateFailed, "carol", specs[provisioning.KindDelete])
+
+	cases := []struct {
+		args          string
+		want, notWant []string
+	}{
+		{"list", []string{"location-pending_approval-alice", "users-done-alice"}, []string{"carol"}},
+		{"list mine", []string{"customer-done-alice"}, []string{"carol"}},
+		{"list pending", []string{"location-pending_approval-alice"}, []string{"done", "failed"}},
+		{"list incomplete", []string{"customer-done-carol"}, []string{"customer-done-alice", "users-done"}},
+		{"list failed", []string{"delete-failed-carol"}, []string{"pending", "done"}},
+		{"list everything", []string{"⛔"}, nil},
+	}
+	for _, c := range cases {
+		cmd, err := ParseCommand(c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := h.list(ctx, caller{id: "alice"}, cmd).Text
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s lacks %q:\n%s", c.args, w, text)
+			}
+		}
+		for _, w := range c.notWant {
+			if strings.Contains(text, w) {
+				t.Errorf("%s shows %q:\n%s", c.args, w, text)
+			}
+		}
+	}
+}
