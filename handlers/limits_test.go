@@ -285,3 +285,29 @@ func TestListCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestViewPayload: the payload is the stored spec with its hash; a batch's
+// (personal data) only for approvers and its requester.
+func TestViewPayload(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(storetest.Miniredis(t), "test:")
+	h := New(Deps{Store: st, Log: quietLog(), Settings: Settings{Approvers: []string{"bob"}}})
+	specs := sampleSpecs(false, 2)
+	for _, kind := range []provisioning.Kind{provisioning.KindUsers, provisioning.KindLocation} {
+		r := sampleRequest(0, kind, provisioning.StatePendingApproval, specs[kind])
+		if err := st.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			user string
+			ok   bool
+		}{{"alice", true}, {"bob", true}, {"dave", kind != provisioning.KindUsers}} {
+			text := h.uxAction(ctx, caller{id: c.user}, actionViewPayload, r.Ref()).Text
+			shown := strings.Contains(text, r.Hash) && strings.Contains(text, `"customer"`)
+			if shown != c.ok {
+				t.Errorf("%s payload for %s: shown=%v, want %v:\n%s", kind, c.user, shown, c.ok, text)
+			}
+		}
+	}
+}
