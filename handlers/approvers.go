@@ -187,7 +187,7 @@ const rejectCallbackID = "reject_reason"
 // before: a refusal or what already happened.
 func (h *Handler) rejectWithReason(ctx context.Context, u caller, trigger, value string) *Reply {
 	id, err := provisioning.ParseID(value)
-	if err != nil || h.views == nil || trigger == "" || !h.isApprover(u.id) {
+	if err != nil || h.views == nil || !h.isApprover(u.id) {
 		return h.rejectButton(ctx, u, value)
 	}
 	r, err := h.store.Get(ctx, id)

@@ -433,3 +433,18 @@ func TestRejectAsksForAReason(t *testing.T) {
 		return false
 	})
 }
+
+// TestConsoleRejectReason: in the console, Reject opens the reason form,
+// /submit rejects with it, and the requester's DM carries it.
+func TestConsoleRejectReason(t *testing.T) {
+	t.Parallel()
+	out, code := runConsole(t, msCommand+"\n/as bob\n/click Reject\n/submit reason=\n/submit reason=\"not ordered yet\"\n")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"form: Reject R-1", "Say why", "🚫 R-1 MS-001: rejected by <@bob>: not ordered yet", "Your request R-1 (MS-001): 🚫 rejected by @bob: not ordered yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+}
