@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,6 +165,13 @@ func formState(inputs []*slack.InputBlock, typed map[string]string) map[string]m
 			if v != "" && !strings.EqualFold(v, "no") {
 				a.SelectedOptions = []slack.OptionBlockObject{{Value: v}}
 			}
+		case *slack.FileInputBlockElement:
+			// `/submit rows_file=@users.csv`: the console's stand-in for an
+			// upload is a local path, which its DownloadFile reads.
+			actionID, a.Type = el.ActionID, slack.ActionType(el.Type)
+			if path := strings.TrimPrefix(v, "@"); path != "" {
+				a.Files = []slack.File{{Name: filepath.Base(path), URLPrivateDownload: path}}
+			}
 		default:
 			continue
 		}
@@ -284,4 +292,9 @@ func (c *Console) printErrors(inputs []*slack.InputBlock, errs map[string]string
 		}
 	}
 	c.printf("%s", b.String())
+}
+
+// DownloadFile reads a "file" of the console's form: a local path.
+func (c *Console) DownloadFile(_ context.Context, f slack.File, limit int64) ([]byte, error) {
+	return readLimited(f.URLPrivateDownload, limit)
 }

@@ -55,6 +55,7 @@ type Deps struct {
 	Prechecker Prechecker
 	Finder     CustomerFinder
 	Setup      SetupChecker
+	Files      Files
 	Settings   Settings
 	Log        *logrus.Entry
 	Now        func() time.Time
@@ -76,6 +77,7 @@ type Handler struct {
 	pre       Prechecker
 	finder    CustomerFinder
 	setup     SetupChecker
+	files     Files
 	set       Settings
 	log       *logrus.Entry
 	now       func() time.Time
@@ -105,7 +107,7 @@ var _ provisioning.Events = (*Handler)(nil)
 
 // New builds a Handler.
 func New(d Deps) *Handler {
-	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, setup: d.Setup, set: d.Settings, log: d.Log, now: d.Now,
+	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, setup: d.Setup, files: d.Files, set: d.Settings, log: d.Log, now: d.Now,
 		awaiting: map[int64]bool{}, ux: &uxState{}}
 	h.views, h.drafts = d.Views, d.Drafts
 	h.limiter = d.Limiter

@@ -49,6 +49,7 @@ const (
 	fieldExternal    // options from /slack/options (options.go), by block id
 	fieldMultiSelect // static options, several; answers are a comma list
 	fieldYes         // one checkbox; its answer is "yes" or nothing
+	fieldFile        // Slack's file input: its content becomes the answer of fileFor
 )
 
 // field is one input of a form. key is a command key (or a modal-only key
@@ -61,6 +62,7 @@ type field struct {
 	optional bool
 	options  []option // fieldSelect, fieldMultiSelect, fieldYes
 	maxLen   int      // text inputs; 0: Slack's default
+	fileFor  string   // fieldFile: the key whose answer the file's content is
 }
 
 type option struct{ value, label string }
@@ -174,11 +176,17 @@ func (h *Handler) viewSubmission(ctx context.Context, cb *slack.InteractionCallb
 	}
 	st := steps[step]
 	for _, fl := range st.fields {
+		if fl.kind == fieldFile {
+			continue // read by readFiles
+		}
 		if v := stateValue(cb.View.State, fl); v != "" {
 			d.Answers[fl.key] = v
 		} else {
 			delete(d.Answers, fl.key)
 		}
+	}
+	if inline := h.readFiles(ctx, cb.View.State, st, d.Answers); len(inline) > 0 {
+		return &Reply{View: slack.NewErrorsViewSubmissionResponse(inline)}
 	}
 	f.normalize(d.Answers)
 	if st.review {

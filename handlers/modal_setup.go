@@ -96,8 +96,10 @@ var usersFlow = &flow{
 	steps: func(map[string]string) []formStep {
 		return []formStep{{title: "Users", fields: []field{
 			customerField,
-			{key: "rows", label: "Users (CSV)", kind: fieldMultiline,
+			{key: "rows", label: "Users (CSV)", kind: fieldMultiline, optional: true,
 				hint: "One user per line: first,last,email,package,phone,extension,location — or paste Control Hub's user CSV with its header. Empty package: the primary package."},
+			{key: "rows_file", label: "…or upload a CSV file", kind: fieldFile, optional: true, fileFor: "rows",
+				hint: "Control Hub's user CSV, or the columns above; at most 4 MiB."},
 		}}}
 	},
 	normalize: noNormalize,

@@ -123,6 +123,8 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 			c.InitialOptions = optionObjects(fl.options[:1])
 		}
 		el = c
+	case fieldFile:
+		el = slack.NewFileInputBlockElement(actionValue).WithFileTypes("csv", "txt").WithMaxFiles(1)
 	case fieldNumber:
 		n := slack.NewNumberInputBlockElement(plain("e.g. 50"), actionValue, false).WithMinValue("1").WithMaxValue(strconv.Itoa(provisioning.MaxLimit))
 		if value != "" {

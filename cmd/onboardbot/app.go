@@ -114,6 +114,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 
 	var messenger handlers.Messenger
 	var views handlers.Views // modals: the console prints them as forms
+	var files handlers.Files // uploads of forms (the users form's CSV file)
 	var console *bot.Console
 	switch cfg.Mode {
 	case config.ModeConsole:
@@ -126,7 +127,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			sb := a.sandbox
 			console.SandboxStats = func() string { return sb.Stats().Line() }
 		}
-		messenger, views = console, console
+		messenger, views, files = console, console, console
 	default:
 		api := bot.NewSlackAPI(cfg.SlackBotToken.Value(), cfg.SlackAPIURL, a.log.WithField("component", "slack")).WithMetrics(a.metrics)
 		if cfg.WebexSandbox {
@@ -141,7 +142,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			api.Flush(flushCtx)
 			return nil
 		})
-		messenger, views = api, api
+		messenger, views, files = api, api, api
 	}
 
 	a.handler = handlers.New(handlers.Deps{
@@ -152,6 +153,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		Finder:     customers,
 		Setup:      &provisioning.SetupChecks{API: customers.Client, Rows: a.store},
 		Views:      views,
+		Files:      files,
 		Drafts:     a.store.Drafts(cfg.DraftTTL),
 		Settings: handlers.Settings{
 			ApprovalChannel:    cfg.ApprovalChannel,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestConsoleUsersBatch(t *testing.T) {
 func TestConsoleUsersRowErrors(t *testing.T) {
 	t.Parallel()
 	rows := []string{
-		"IT,Admin,it@mueller.example,webex_meetings",      // 1: the admin without the primary package
+		"IT,Admin,it@mueller.example,webex_meetings",        // 1: the admin without the primary package
 		"Cara,Plan,cara@mueller.example,cisco_calling_plan", // 2: not a user package
 		"Dora,Bad,dora@mueller.example,webex_calling,+49 123",
 		"Emil,Nophone,emil@mueller.example,webex_calling", // 4: calling without phone or extension
@@ -69,5 +70,28 @@ func TestConsoleUsersRowErrors(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(out)
+	}
+}
+
+// The users form takes a CSV file (Slack's file input; in the console a
+// local path) instead of pasted rows.
+func TestConsoleUsersFormWithFile(t *testing.T) {
+	t.Parallel()
+	csv := t.TempDir() + "/users.csv"
+	content := "\ufeffFirst Name,Last Name,User ID/Email (Required),Phone Number\nAnna,Muster,anna@mueller.example,auto\nBen,Beispiel,ben@mueller.example,auto\n"
+	if err := os.WriteFile(csv, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runConsole(t, msCallingCustomer+"/onboard-customer users\n/submit customer=MS-001 rows_file=@"+csv+"\n/as carol\n/click Approve\n")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !regexp.MustCompile(`(?m)^✅ R-2 users MS-001: 2/2 provisioned$`).MatchString(out) {
+		t.Fatalf("the uploaded batch was not provisioned:\n%s", out)
+	}
+	// Both a pasted batch and a file: refused inline, nothing submitted.
+	out, _ = runConsole(t, msCallingCustomer+"/onboard-customer users\n/submit customer=MS-001 rows_file=@"+csv+` rows="Cara,X,cara@mueller.example,webex_meetings"`+"\n")
+	if !strings.Contains(out, "either in the field above or as a file") || strings.Contains(out, "R-2 submitted") {
+		t.Fatalf("a pasted batch and a file together were not refused:\n%s", out)
 	}
 }
