@@ -66,6 +66,16 @@ const (
 	maxViewBlocks = 100
 )
 
+// incompleteIndex is the store's index of provisioned customers without
+// users, which the digest keeps.
+type incompleteIndex interface {
+	DigestRange(ctx context.Context, q store.DigestRange) ([]*provisioning.Request, int64, error)
+}
+
+// incompleteFetch bounds one read of that index; a requester's own are
+// picked from it.
+const incompleteFetch = 1000
+
 // homeData is what App Home shows one user; homeView renders it.
 type homeData struct {
 	User       string
@@ -125,31 +135,21 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 
 // incompleteSetups are provisioned customers (created or adopted) of owner
 // ("" = anyone) without a done users request: DESIGN.md's "set up" means
-// having users.
+// having users. They come from the index the digest keeps; a lister
+// without it has none to show.
 func (h *Handler) incompleteSetups(ctx context.Context, owner string, limit int) ([]*provisioning.Request, error) {
-	l := h.ux.lister
-	done := []provisioning.State{provisioning.StateDone}
-	batches, err := l.List(ctx, store.Query{States: done, Kind: provisioning.KindUsers, Limit: 5000})
+	ix, ok := h.ux.lister.(incompleteIndex)
+	if !ok {
+		return nil, nil
+	}
+	all, _, err := ix.DigestRange(ctx, store.DigestRange{Index: store.Incomplete, Newest: true, Limit: incompleteFetch})
 	if err != nil {
 		return nil, err
 	}
-	hasUsers := map[string]bool{}
-	for _, b := range batches {
-		if ref, ok := batchCustomer(b); ok {
-			hasUsers[provisioning.FormatID(ref.RequestID)] = true
-			hasUsers[ref.ExternalID] = true
-		}
-	}
 	var out []*provisioning.Request
-	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindAdopt} {
-		customers, err := l.List(ctx, store.Query{States: done, Kind: kind, Owner: owner, Newest: true, Limit: limit})
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range customers {
-			if !hasUsers[c.Ref()] && (c.ExternalID == "" || !hasUsers[c.ExternalID]) {
-				out = append(out, c)
-			}
+	for _, r := range all {
+		if (owner == "" || r.Requester == owner) && len(out) < limit {
+			out = append(out, r)
 		}
 	}
 	return out, nil
