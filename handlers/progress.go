@@ -75,10 +75,10 @@ func (h *Handler) batchProgress(ctx context.Context, r *provisioning.Request, te
 	if err1 != nil || err2 != nil || total <= 0 {
 		return false
 	}
-	h.ux.progress.set(r.ID, min(done, total), total)
 	if r.Summary.TS == "" {
-		return true
+		return true // no summary to carry a bar, and nothing would clear it
 	}
+	h.ux.progress.set(r.ID, min(done, total), total)
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressTimeout)
 	defer cancel()
 	if err := h.refreshSummary(uctx, r); err != nil {
