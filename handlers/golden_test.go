@@ -133,6 +133,7 @@ func goldenMessages() map[string]any {
 	out["home_empty"] = homeView(&homeData{User: "dave"})
 	out["list_pending"] = listText("Waiting for approval", sampleHome(true, 3).ToApprove)
 	out["list_none"] = listText("Failed requests", nil)
+	out["view_reject"] = rejectView(sampleRequest(7, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer]), "CAPPROVALS")
 	return out
 }
 

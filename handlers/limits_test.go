@@ -176,6 +176,17 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 		checkMessage(t, "help", Message{Text: helpText(roles[0], roles[1], roles[2])})
 	}
 
+	longest := sampleRequest(1<<40, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer])
+	longest.Subject = long(300)
+	reject := rejectView(longest, "C0123456789ABCDEF")
+	if n := utf8.RuneCountInString(reject.Title.Text); n > limitTitleChars {
+		t.Errorf("reject view title %q: %d characters (limit %d)", reject.Title.Text, n, limitTitleChars)
+	}
+	if len(reject.PrivateMetadata) > limitMetadataChars || len(reject.Blocks.BlockSet) > limitViewBlocks {
+		t.Errorf("reject view: metadata %d characters, %d blocks", len(reject.PrivateMetadata), len(reject.Blocks.BlockSet))
+	}
+	checkBlocks(t, "reject view", reject.Blocks.BlockSet)
+
 	crowded := sampleHome(true, 300)
 	for _, list := range [][]*provisioning.Request{crowded.Mine, crowded.ToApprove, crowded.Incomplete, crowded.Failures} {
 		for _, r := range list {
