@@ -116,6 +116,7 @@ func helpText(requester, approver, admin bool) string {
 		lines = append(lines,
 			"• `template retire NAME` — retire a template",
 			"• `cancel ID` — cancel anyone's request",
+			"• `digest` — also posts the channel digest",
 		)
 	}
 	lines = append(lines,
@@ -123,6 +124,7 @@ func helpText(requester, approver, admin bool) string {
 		"• `list [mine|pending|incomplete|failed]` — requests at a glance",
 		"• `template list` · `template show NAME` — templates",
 		"• `numbers CUSTOMER [location=NAME]` — available numbers",
+		"• `digest` — your reminder digest now",
 		"• `help` — this list",
 	)
 	return strings.Join(lines, "\n")
