@@ -337,7 +337,7 @@ var mentionRE = regexp.MustCompile(`<@([^>|]+)(\|[^>]*)?>`)
 // renderBlocks turns Block Kit into terminal text.
 func renderBlocks(m handlers.Message) (string, []consoleButton) {
 	if len(m.Blocks) == 0 {
-		return mentionRE.ReplaceAllString(m.Text, "@$1"), nil
+		return boldRE.ReplaceAllString(mentionRE.ReplaceAllString(m.Text, "@$1"), "$1"), nil
 	}
 	var b strings.Builder
 	var buttons []consoleButton

@@ -37,8 +37,12 @@ func (h *Handler) lookupFault(u caller, id int64, err error) *Reply {
 
 // status shows one request (by request id or external id) with its audit.
 func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
+	if len(c.Words) == 1 && len(c.Args) == 0 {
+		// No argument: your own requests, newest first.
+		return h.list(ctx, u, Command{Words: []string{"list", "mine"}})
+	}
 	if len(c.Words) != 2 {
-		return refusal("⛔ usage: status ID|EXTERNAL-ID")
+		return refusal("⛔ usage: status [ID|EXTERNAL-ID]")
 	}
 	arg := c.Words[1]
 	id, err := provisioning.ParseID(arg)
