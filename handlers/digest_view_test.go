@@ -26,8 +26,13 @@ func (f *digestFixture) digestHandler(t *testing.T) *Handler {
 	return h
 }
 
-func itemFor(t *testing.T, d *Digests, id int64) (DigestItem, bool) {
+// shownAt builds every digest at occurrence at and finds request id's item.
+func shownAt(t *testing.T, h *Handler, at time.Time, id int64) (DigestItem, bool) {
 	t.Helper()
+	d, err := h.digest.Build(context.Background(), at, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, dg := range append([]*Digest{d.Channel}, mapValues(d.DMs)...) {
 		for _, it := range dg.Items {
 			if it.Request == id {
@@ -60,11 +65,7 @@ func TestDigestSnooze(t *testing.T) {
 			f := newDigestFixture(t, digestSeeds)
 			h := f.digestHandler(t)
 			id := f.ids["failed"]
-			today, err := h.digest.Build(ctx, occurrence, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			it, ok := itemFor(t, today, id)
+			it, ok := shownAt(t, h, occurrence, id)
 			if !ok {
 				t.Fatal("the failed request is not in today's digest")
 			}
@@ -73,11 +74,7 @@ func TestDigestSnooze(t *testing.T) {
 			if rep == nil || !strings.HasPrefix(rep.Text, "💤 R-") {
 				t.Fatalf("snooze answered %+v", rep)
 			}
-			tomorrow, err := h.digest.Build(ctx, next, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, shown := itemFor(t, tomorrow, id); shown == tc.hiddenTo {
+			if _, shown := shownAt(t, h, next, id); shown == tc.hiddenTo {
 				t.Fatalf("snoozed %s before the next digest: shown=%v", tc.before, shown)
 			}
 			audit, err := f.st.Audit(ctx, id)
@@ -99,11 +96,7 @@ func TestDigestDismiss(t *testing.T) {
 	f := newDigestFixture(t, digestSeeds)
 	h := f.digestHandler(t)
 	id := f.ids["failed"]
-	today, err := h.digest.Build(ctx, occurrence, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, _ := itemFor(t, today, id)
+	it, _ := shownAt(t, h, occurrence, id)
 	if rep := h.digestButton(ctx, caller{id: "alice"}, actionDigestDismiss, it.Key); rep == nil || !strings.Contains(rep.Text, "only admins") {
 		t.Fatalf("a non-admin dismissed: %+v", rep)
 	}
@@ -114,8 +107,7 @@ func TestDigestDismiss(t *testing.T) {
 		t.Fatalf("a malformed key was accepted: %+v", rep)
 	}
 	later := occurrence.Add(7 * 24 * time.Hour)
-	d, _ := h.digest.Build(ctx, later, "")
-	if _, shown := itemFor(t, d, id); shown {
+	if _, shown := shownAt(t, h, later, id); shown {
 		t.Fatal("a dismissed item came back unchanged")
 	}
 	audit, _ := f.st.Audit(ctx, id)
@@ -127,8 +119,7 @@ func TestDigestDismiss(t *testing.T) {
 	if _, err := f.st.Transition(ctx, id, provisioning.Transition{From: []provisioning.State{provisioning.StateFailed}, Actor: "worker", Action: "failed"}); err != nil {
 		t.Fatal(err)
 	}
-	d, _ = h.digest.Build(ctx, later, "")
-	if _, shown := itemFor(t, d, id); !shown {
+	if _, shown := shownAt(t, h, later, id); !shown {
 		t.Fatal("a request that changed after its dismissal is not shown")
 	}
 }

@@ -82,7 +82,10 @@ func TestDigestIndexesFollowTransitions(t *testing.T) {
 			return nil
 		}))
 		move(consent.ID, provisioning.Transition{From: []provisioning.State{provisioning.StateWaiting}, Actor: "worker", Action: "waiting",
-			Mutate: func(r *provisioning.Request) error { r.Result.Message = "2/3 provisioned, 1 waiting for consent"; return nil }})
+			Mutate: func(r *provisioning.Request) error {
+				r.Result.Message = "2/3 provisioned, 1 waiting for consent"
+				return nil
+			}})
 		if got, _ := rangeIDs(t, s, store.DigestRange{Index: store.ByWaitingSince, To: since}); !equalIDs(got, []int64{consent.ID}) {
 			t.Fatalf("waiting since %s = %v", since, got)
 		}
