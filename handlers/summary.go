@@ -35,9 +35,6 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		blocks = append(blocks, setupFields(r)...)
 	}
 	ctxText := fmt.Sprintf("Requested by %s · payload hash `%s`", mention(r.Requester), r.Hash)
-	if h.set.Sandbox {
-		ctxText += " · SANDBOX"
-	}
 	blocks = append(blocks,
 		slack.NewContextBlock("", md(ctxText)),
 		// Webex messages and row errors have no length bound: cut them to
@@ -245,6 +242,9 @@ func doneText(r *provisioning.Request) string {
 // waitingText says what a waiting request waits for; holds at Webex carry
 // their age ("compliance review (2h)"), a wait for a person does not.
 func waitingText(r *provisioning.Request, now time.Time) string {
+	if r.Result.WaitReason == provisioning.ConsentWaitReason && r.Result.Message != "" {
+		return r.Result.Message // "2/3 provisioned, 1 waiting for consent"
+	}
 	if r.Kind != provisioning.KindCustomer {
 		return r.Result.WaitReason
 	}
