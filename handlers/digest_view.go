@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
 )
 
 const (
@@ -93,7 +94,7 @@ func (g *Digester) buttons(it DigestItem, dismiss bool) []slack.BlockElement {
 		}
 	}
 	if it.Draft != 0 {
-		out = append(out, slack.NewButtonBlockElement(actionResumeDraft, fmt.Sprintf("D-%d", it.Draft), plain("Resume")))
+		out = append(out, slack.NewButtonBlockElement(actionResumeDraft, store.FormatDraftID(it.Draft), plain("Resume")))
 	}
 	out = append(out, slack.NewButtonBlockElement(actionDigestSnooze, it.Key, plain("Snooze")))
 	if dismiss {

@@ -42,3 +42,22 @@ func TestConsoleDigestNothingDue(t *testing.T) {
 		t.Fatalf("want only a nothing-due answer:\n%s", out)
 	}
 }
+
+// An admin's `digest` also posts the channel digest: with
+// STALE_APPROVAL_AFTER at a millisecond, alice's request waiting for
+// approval is in it, with Dismiss for the admin.
+func TestConsoleAdminDigestPostsChannelDigest(t *testing.T) {
+	t.Parallel()
+	out, code := runConsole(t, msCommand+"\n/as bob\n/onboard-customer digest\n", "STALE_APPROVAL_AFTER", "1ms")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	_, after, _ := strings.Cut(out, "> /onboard-customer digest\n")
+	block := regexp.MustCompile(`(?m)^── #approvals[^\n]*──\n📋 digest for #approvals\n((?:[^─\n][^\n]*\n?)*)`).FindStringSubmatch(after)
+	if block == nil {
+		t.Fatalf("no channel digest after bob's command:\n%s", after)
+	}
+	if !regexp.MustCompile(`(?m)^• R-1 MS-001: waiting for approval for [^·]+ · @alice$`).MatchString(block[1]) || !strings.Contains(block[1], "[Dismiss]") {
+		t.Fatalf("the channel digest lacks R-1 or its Dismiss button:\n%s", block[0])
+	}
+}
