@@ -90,27 +90,33 @@ type seed struct {
 	ago       time.Duration
 	waitSince time.Duration // waiting: how long before the occurrence the wait began
 	reason    string
-	customer  string // customer's Webex id (done customers)
-	forRef    string // users and delete requests: the seed name of their customer
-	edited    bool   // rejected and resubmitted
+	customer  string         // customer's Webex id (done customers)
+	forRef    string         // users and delete requests: the seed name of their customer
+	edited    bool           // rejected and resubmitted
+	limits    map[string]int // users requests: the customer's ordered quantities
 	want      string
+	line      string // what the item's line says, after "R-n SUBJECT: "
 }
 
 var digestSeeds = []seed{
-	{name: "stale approval", kind: provisioning.KindCustomer, state: provisioning.StatePendingApproval, owner: "alice", ago: 5 * time.Hour, want: "#approvals"},
+	{name: "stale approval", kind: provisioning.KindCustomer, state: provisioning.StatePendingApproval, owner: "alice", ago: 5 * time.Hour, want: "#approvals", line: "waiting for approval for 5h · <@alice>"},
 	{name: "fresh approval", kind: provisioning.KindCustomer, state: provisioning.StatePendingApproval, owner: "alice", ago: 3 * time.Hour},
 	{name: "failed", kind: provisioning.KindCustomer, state: provisioning.StateFailed, owner: "bob", ago: 2 * time.Hour, want: "#approvals"},
 	{name: "committing long", kind: provisioning.KindCustomer, state: provisioning.StateCommitting, owner: "bob", ago: 2 * time.Hour, want: "#approvals"},
 	{name: "committing now", kind: provisioning.KindCustomer, state: provisioning.StateCommitting, owner: "bob", ago: 30 * time.Minute},
 	{name: "queued long", kind: provisioning.KindLocation, state: provisioning.StateApproved, owner: "carol", ago: 3 * time.Hour, want: "#approvals"},
-	{name: "compliance hold", kind: provisioning.KindCustomer, state: provisioning.StateWaiting, owner: "carol", ago: 10 * time.Minute, waitSince: 3 * time.Hour, reason: "compliance review", want: "#approvals"},
+	{name: "compliance hold", kind: provisioning.KindCustomer, state: provisioning.StateWaiting, owner: "carol", ago: 10 * time.Minute, waitSince: 3 * time.Hour, reason: "compliance review", want: "#approvals", line: "compliance review (3h)"},
 	{name: "provisioning briefly", kind: provisioning.KindCustomer, state: provisioning.StateWaiting, owner: "carol", ago: 30 * time.Minute, waitSince: 30 * time.Minute, reason: "provisioning"},
-	{name: "consent long", kind: provisioning.KindUsers, state: provisioning.StateWaiting, owner: "carol", ago: time.Hour, waitSince: 80 * time.Hour, reason: provisioning.ConsentWaitReason, want: "@carol"},
+	{name: "consent long", kind: provisioning.KindUsers, state: provisioning.StateWaiting, owner: "carol", ago: time.Hour, waitSince: 80 * time.Hour, reason: provisioning.ConsentWaitReason, want: "@carol", line: "waiting for consent (3d)"},
 	{name: "consent recent", kind: provisioning.KindUsers, state: provisioning.StateWaiting, owner: "carol", ago: time.Hour, waitSince: 10 * time.Hour, reason: provisioning.ConsentWaitReason},
 	{name: "no users", kind: provisioning.KindCustomer, state: provisioning.StateDone, owner: "alice", ago: 10 * time.Minute, customer: "cust-a", want: "@alice"},
 	{name: "adopted no users", kind: provisioning.KindAdopt, state: provisioning.StateDone, owner: "dave", ago: 40 * 24 * time.Hour, customer: "cust-d", want: "@dave"},
 	{name: "users in store", kind: provisioning.KindCustomer, state: provisioning.StateDone, owner: "bob", ago: 5 * time.Hour, customer: "cust-b"},
 	{name: "their users", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "bob", ago: 4 * time.Hour, forRef: "users in store"},
+	{name: "batch with limits", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "bob", ago: 3 * time.Hour, forRef: "users in store",
+		customer: "cust-b", limits: map[string]int{"webex_calling": 10}, want: "#approvals", line: "webex_calling 4/10 (after R-"},
+	{name: "batch of yesterday", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "bob", ago: 25 * time.Hour, forRef: "users in store",
+		customer: "cust-b", limits: map[string]int{"webex_calling": 10}},
 	{name: "users at webex", kind: provisioning.KindAdopt, state: provisioning.StateDone, owner: "dave", ago: 5 * time.Hour, customer: "cust-w"},
 	{name: "deleted customer", kind: provisioning.KindCustomer, state: provisioning.StateDone, owner: "dave", ago: 5 * time.Hour, customer: "cust-x"},
 	{name: "its deletion", kind: provisioning.KindDelete, state: provisioning.StateDone, owner: "dave", ago: 4 * time.Hour, forRef: "deleted customer"},
@@ -151,7 +157,7 @@ func newDigestFixture(t *testing.T, seeds []seed) *digestFixture {
 			r.RejectedBy, r.Reason = "bob", "wrong address"
 		}
 		if sd.forRef != "" {
-			r.Spec, _ = json.Marshal(map[string]any{"customer": map[string]any{"requestId": f.ids[sd.forRef], "externalId": "x"}})
+			r.Spec, _ = json.Marshal(map[string]any{"customer": map[string]any{"requestId": f.ids[sd.forRef], "externalId": "x", "limits": sd.limits}})
 		}
 		if err := f.st.Create(ctx, r); err != nil {
 			t.Fatalf("seed %s: %v", sd.name, err)
@@ -168,7 +174,7 @@ func newDigestFixture(t *testing.T, seeds []seed) *digestFixture {
 }
 
 func (f *digestFixture) digester(msg Messenger) *Digester {
-	return NewDigester(DigestDeps{Store: f.st, Drafts: f.st.Drafts(time.Hour), Subscribers: subscribers{"cust-w": 3},
+	return NewDigester(DigestDeps{Store: f.st, Drafts: f.st.Drafts(time.Hour), Subscribers: subscribers{"cust-w": 3, "cust-b": 4},
 		Messenger: msg, Settings: digestThresholds, Log: quietLog()})
 }
 
@@ -271,6 +277,11 @@ func TestDigestHoldsExactlyTheDueItems(t *testing.T) {
 			if got := f.shown(built); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("digests hold\n%v\nwant\n%v", got, want)
 			}
+			for _, sd := range tc.seeds {
+				if it, ok := itemOf(built, f.ids[sd.name]); sd.line != "" && (!ok || !strings.Contains(it.Line, sd.line)) {
+					t.Errorf("%s: line %q, want it to say %q", sd.name, it.Line, sd.line)
+				}
+			}
 			rep, err := g.Run(ctx, occurrence)
 			if err != nil {
 				t.Fatal(err)
@@ -352,4 +363,16 @@ func TestDigestOncePerRecipientAcrossReplicas(t *testing.T) {
 			}
 		})
 	}
+}
+
+// itemOf finds request id's item in any digest.
+func itemOf(d *Digests, id int64) (DigestItem, bool) {
+	for _, dg := range append([]*Digest{d.Channel}, mapValues(d.DMs)...) {
+		for _, it := range dg.Items {
+			if it.Request == id {
+				return it, true
+			}
+		}
+	}
+	return DigestItem{}, false
 }

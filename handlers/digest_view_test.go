@@ -33,14 +33,7 @@ func shownAt(t *testing.T, h *Handler, at time.Time, id int64) (DigestItem, bool
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dg := range append([]*Digest{d.Channel}, mapValues(d.DMs)...) {
-		for _, it := range dg.Items {
-			if it.Request == id {
-				return it, true
-			}
-		}
-	}
-	return DigestItem{}, false
+	return itemOf(d, id)
 }
 
 // Snooze hides an item from the next day's digest only when it was
