@@ -84,6 +84,14 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 		Hash:       provisioning.HashSpec(raw),
 		Precheck:   provisioning.Precheck{Status: provisioning.PrecheckRunning},
 	}
+	// A held external id is refused before the submission limit counts it:
+	// only accepted submissions use the budget. Create checks again.
+	if holder, err := h.store.ByExternalID(ctx, spec.ExternalID); err == nil {
+		taken := &provisioning.ExternalIDTaken{ExternalID: spec.ExternalID, Holder: holder}
+		return submission{reply: refusal("⛔ external-id: " + taken.Error())}
+	} else if !errors.Is(err, provisioning.ErrNotFound) {
+		return submission{reply: h.systemFault(u, "look up external id", err)}
+	}
 	if rep := h.admitSubmission(ctx, u); rep != nil {
 		return submission{reply: rep}
 	}

@@ -298,6 +298,7 @@ func TestSubmissionLimitSharedAcrossInstances(t *testing.T) {
 		{"UALICE", invalidCommands[0].text, "nothing was submitted"},
 		{"UALICE", invalidCommands[1].text, "nothing was submitted"},
 		{"UALICE", customerCommand("LIM-1"), "R-1 submitted"},
+		{"UALICE", customerCommand("LIM-1"), `⛔ external-id: external-id "LIM-1" is already used by R-1`},
 		{"UALICE", customerCommand("LIM-2"), "R-2 submitted"},
 		{"UALICE", customerCommand("LIM-3"), "R-3 submitted"},
 		{"UALICE", customerCommand("LIM-4"), "⛔ you have submitted 3 requests in the last minute (NEW_REQUESTS_PER_MINUTE): nothing was submitted, try again in a minute"},
