@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+const (
+	// Fixed bench credentials: they never leave loopback.
+	signingSecret = "bench-signing-secret-0123456789"
+	botToken      = "xoxb-bench-bot-token-0123456789"
+	webexToken    = "bench-webex-token"
+)
+
+// bench holds what every scenario shares: the work directory, the bot
+// binary, Redis, the fake Slack API and the floor's figures.
+type bench struct {
+	o      options
+	out    io.Writer
+	dir    string
+	bin    string
+	redis  *redisServer // nil when REDIS_URL was given
+	rdb    redis.UniversalClient
+	rdbURL string
+	slack  *fakeSlack
+	slackS *server
+	floor  map[int]float64 // clients → floor rps
+	tag    string          // makes REDIS_PREFIX unique per run
+	rows   []row
+}
+
+func newBench(ctx context.Context, o options, out io.Writer) (*bench, error) {
+	b := &bench{o: o, out: out, floor: map[int]float64{}, tag: strconv.FormatInt(time.Now().Unix(), 36)}
+	dir, err := os.MkdirTemp("", "onboardbench-")
+	if err != nil {
+		return nil, err
+	}
+	b.dir = dir
+	fail := func(err error) (*bench, error) { b.close(); return nil, err }
+	if b.bin = o.bot; b.bin == "" {
+		b.logf("building ./cmd/onboardbot")
+		if b.bin, err = buildBot(ctx, dir); err != nil {
+			return fail(err)
+		}
+	}
+	if b.rdbURL = os.Getenv("REDIS_URL"); b.rdbURL == "" {
+		if b.redis, err = startRedis(ctx, dir); err != nil {
+			return fail(err)
+		}
+		b.rdbURL = b.redis.URL
+		b.logf("redis-server on %s", b.rdbURL)
+	}
+	if b.rdb, _, err = store.Open(ctx, b.rdbURL); err != nil {
+		return fail(fmt.Errorf("REDIS_URL: %w", err))
+	}
+	if err := b.rdb.Ping(ctx).Err(); err != nil {
+		return fail(fmt.Errorf("redis at REDIS_URL does not answer: %w", err))
+	}
+	b.slack = newFakeSlack()
+	if b.slackS, err = serve(b.slack); err != nil {
+		return fail(err)
+	}
+	return b, nil
+}
+
+func (b *bench) close() {
+	if b.slackS != nil {
+		b.slackS.Close()
+	}
+	if b.rdb != nil {
+		b.cleanRedis()
+		_ = b.rdb.Close()
+	}
+	if b.redis != nil {
+		b.redis.Stop()
+	}
+	if b.o.keep {
+		fmt.Fprintln(b.out, "work directory kept:", b.dir)
+	} else if b.dir != "" {
+		_ = os.RemoveAll(b.dir)
+	}
+}
+
+// cleanRedis removes this run's keys from a Redis the bench did not start
+// (a bounded SCAN: the bench never touches other prefixes).
+func (b *bench) cleanRedis() {
+	if b.redis != nil {
+		return // ours: it goes away with its process
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	iter := b.rdb.Scan(ctx, 0, "onboardbench-"+b.tag+"-*", 1000).Iterator()
+	for i := 0; i < 5_000_000 && iter.Next(ctx); i++ {
+		_ = b.rdb.Unlink(ctx, iter.Val()).Err()
+	}
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.out, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func (b *bench) prefix(scenario string) string {
+	return "onboardbench-" + b.tag + "-" + scenario + ":"
+}
+
+// env is a bot's environment: HTTP mode against the fakes, one Redis,
+// the submission limit raised for the load runs.
+func (b *bench) env(scenario, webexURL string, extra ...string) map[string]string {
+	env := map[string]string{
+		"ONBOARDBOT_MODE": "http", "SLACK_SIGNING_SECRET": signingSecret, "SLACK_BOT_TOKEN": botToken,
+		"SLACK_API_URL": b.slackS.URL + "/", "REDIS_URL": b.rdbURL, "REDIS_PREFIX": b.prefix(scenario),
+		"WEBEX_API_URL": webexURL + "/v1", "WEBEX_TOKEN": webexToken,
+		"APPROVAL_CHANNEL": "CAPPROVALS", "APPROVERS": "UBOB,UCAROL", "ADMINS": "UBOB",
+		"NEW_REQUESTS_PER_MINUTE": "10000", "WORKER_CONCURRENCY": "8", "LOG_LEVEL": b.o.logLevel,
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	return env
+}
+
+// webex starts a sandbox with opts on loopback.
+func webex(opts sandbox.Options) (*sandbox.Sandbox, *server, error) {
+	opts.Token = webexToken
+	sb := sandbox.New(opts)
+	srv, err := serve(sb)
+	if err != nil {
+		sb.Close()
+		return nil, nil, err
+	}
+	return sb, srv, nil
+}
+
+// runAll runs the chosen scenarios in an order that lets them share
+// processes: the floor first, then (a), (b) and (f) on one bot, (c), (e),
+// and (d) last. A scenario that cannot run is reported and the next one
+// still runs.
+func (b *bench) runAll(ctx context.Context) ([]row, error) {
+	var errs []error
+	step := func(name string, f func(context.Context) error) {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := f(ctx); err != nil {
+			b.logf("%s: %v", name, err)
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	if b.o.has("a") || b.o.has("b") || b.o.has("c") {
+		step("floor", b.runFloor)
+	}
+	if b.o.has("a") || b.o.has("b") || b.o.has("f") {
+		step("a/b/f", b.runHelpNew)
+	}
+	if b.o.has("c") {
+		step("c", b.runClicks)
+	}
+	if b.o.has("e") {
+		step("e", b.runReplicas)
+	}
+	if b.o.has("d") {
+		step("d", b.runUsers)
+	}
+	if ctx.Err() != nil {
+		errs = append(errs, ctx.Err())
+	}
+	return b.rows, errors.Join(errs...)
+}
+
+// runFloor measures the floor handler at every client count.
+func (b *bench) runFloor(ctx context.Context) error {
+	srv, err := serve(floorHandler(signingSecret))
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	body := commandBody("UALICE", "help")
+	for _, c := range b.o.clients {
+		res := b.load(ctx, srv.URL+"/slack/commands", c, func(int64) string { return body })
+		b.floor[c] = res.rps()
+		b.add(row{scenario: "floor: verify HMAC, parse, 200", clients: c, res: &res, figure: errorsFigure(res)})
+	}
+	return nil
+}
+
+// load runs one load generator with the bench's timing.
+func (b *bench) load(ctx context.Context, url string, clients int, body func(int64) string) result {
+	res := load{url: url, secret: signingSecret, clients: clients, warmup: b.o.warmup, measure: b.o.duration, body: body}.run(ctx)
+	b.logf("  %d clients: %.0f rps, p99 %s, %d failed", clients, res.rps(), ms(res.pct(0.99)), res.failed)
+	return res
+}
+
+func (b *bench) add(r row) { b.rows = append(b.rows, r) }
+
+// errorsFigure says what went wrong in a load run, if anything did.
+func errorsFigure(res result) string {
+	if res.failed == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d failed (%s)", res.failed, res.firstErr)
+}
+
+// waitFor polls cond until it holds or limit passes; it never sleeps
+// longer than needed by more than one poll.
+func waitFor(ctx context.Context, limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return true
+}
+
+// ack sends one signed request and returns the answer's body.
+func ack(ctx context.Context, url, body string) (string, error) {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := signedPost(ctx, hc, url, signingSecret, body, time.Now())
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	return string(b), nil
+}
