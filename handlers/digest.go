@@ -99,11 +99,13 @@ type Digester struct {
 	set    DigestSettings
 	log    *logrus.Entry
 	onRun  func()
+	// fetch is digestFetch; tests lower it to see the count of the rest.
+	fetch int
 }
 
 // NewDigester builds a Digester.
 func NewDigester(d DigestDeps) *Digester {
-	g := &Digester{store: d.Store, drafts: d.Drafts, subs: d.Subscribers, msg: d.Messenger, set: d.Settings, log: d.Log, onRun: d.OnRun}
+	g := &Digester{store: d.Store, drafts: d.Drafts, subs: d.Subscribers, msg: d.Messenger, set: d.Settings, log: d.Log, onRun: d.OnRun, fetch: digestFetch}
 	if g.log == nil {
 		g.log = logrus.NewEntry(logrus.StandardLogger())
 	}

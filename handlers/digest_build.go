@@ -43,16 +43,17 @@ func (b *builder) requestItem(c category, r *provisioning.Request, since time.Ti
 		Line: truncate(fmt.Sprintf("%s %s: %s", r.Ref(), r.Subject, what), 280)}
 }
 
-// rangeOf reads one index range; what lies beyond digestFetch is counted
-// into the channel's "… and N more" (a DM's share cannot be told unread).
-func (b *builder) rangeOf(ctx context.Context, q store.DigestRange) ([]*provisioning.Request, error) {
-	q.Limit = digestFetch
+// rangeOf reads one index range; for the channel's categories what lies
+// beyond digestFetch is counted into its "… and N more" (a DM's share of
+// the unread cannot be told: DMs show what was read).
+func (b *builder) rangeOf(ctx context.Context, q store.DigestRange, channel bool) ([]*provisioning.Request, error) {
+	q.Limit = b.g.fetch
 	rs, total, err := b.g.store.DigestRange(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if total > int64(digestFetch) && b.only == "" {
-		b.out.Channel.More += int(total) - digestFetch
+	if channel && total > int64(q.Limit) && b.only == "" {
+		b.out.Channel.More += int(total) - q.Limit
 	}
 	return rs, nil
 }
@@ -60,7 +61,7 @@ func (b *builder) rangeOf(ctx context.Context, q store.DigestRange) ([]*provisio
 // stale: pending approvals not touched for STALE_APPROVAL_AFTER.
 func (b *builder) stale(ctx context.Context) error {
 	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StatePendingApproval,
-		To: b.at.Add(-b.g.set.StaleApprovalAfter)})
+		To: b.at.Add(-b.g.set.StaleApprovalAfter)}, true)
 	if err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func (b *builder) stale(ctx context.Context) error {
 
 // failed: every failed request until it is retried or dismissed.
 func (b *builder) failed(ctx context.Context) error {
-	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, To: b.at, Newest: true})
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, To: b.at, Newest: true}, true)
 	if err != nil {
 		return err
 	}
@@ -93,7 +94,7 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 	consent := b.at.Add(-b.g.set.ConsentWaitAfter)
 	if b.only == "" {
 		for _, st := range []provisioning.State{provisioning.StateApproved, provisioning.StateCommitting} {
-			rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: st, To: stuck})
+			rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: st, To: stuck}, true)
 			if err != nil {
 				return err
 			}
@@ -106,7 +107,7 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 			}
 		}
 	}
-	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByWaitingSince, To: latest(stuck, consent)})
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByWaitingSince, To: latest(stuck, consent)}, true)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func latest(a, b time.Time) time.Time {
 // resubmitted.
 func (b *builder) rejected(ctx context.Context) error {
 	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateRejected,
-		From: b.at.Add(-rejectedShownFor), To: b.at})
+		From: b.at.Add(-rejectedShownFor), To: b.at}, false)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func (b *builder) rejected(ctx context.Context) error {
 // users request are due at once, unless Webex lists users for them (users
 // added in Control Hub, an adopted customer's existing users).
 func (b *builder) incomplete(ctx context.Context) error {
-	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.Incomplete, To: b.at})
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.Incomplete, To: b.at}, false)
 	if err != nil {
 		return err
 	}

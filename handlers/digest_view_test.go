@@ -213,3 +213,31 @@ func buttonLabels(a *slack.ActionBlock) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// Past what one category reads, the channel digest counts the rest; a DM
+// shows what was read.
+func TestDigestCountsWhatItDoesNotRead(t *testing.T) {
+	t.Parallel()
+	var seeds []seed
+	for i := range 5 {
+		seeds = append(seeds,
+			seed{name: fmt.Sprintf("failed %d", i), kind: provisioning.KindCustomer, state: provisioning.StateFailed, owner: "bob", ago: time.Hour},
+			seed{name: fmt.Sprintf("rejected %d", i), kind: provisioning.KindCustomer, state: provisioning.StateRejected, owner: "dave", ago: time.Hour})
+	}
+	f := newDigestFixture(t, seeds)
+	g := f.digester(&digestSent{})
+	g.fetch = 3
+	d, err := g.Build(context.Background(), occurrence, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Channel.Items) != 3 || d.Channel.More != 2 {
+		t.Fatalf("channel: %d items, %d more; want 3 and 2", len(d.Channel.Items), d.Channel.More)
+	}
+	if dm := d.DMs["dave"]; dm == nil || len(dm.Items) != 3 || dm.More != 0 {
+		t.Fatalf("dave's DM: %+v", dm)
+	}
+	if m := g.render(d.Channel, true); !strings.Contains(m.Text, ": 5 due") {
+		t.Fatalf("the channel digest says %q", m.Text)
+	}
+}
