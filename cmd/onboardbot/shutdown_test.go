@@ -106,7 +106,9 @@ func TestUsersBatchWorkerKilled(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	child := exec.Command(os.Args[0], "-test.run=^TestWorkerChildProcess$")
-	child.Env = append(os.Environ(), childEnv+"=1", "HTTP_ADDR="+addr)
+	// Only the test's configuration: a SLACK_APP_TOKEN or ONBOARDBOT_MODE in
+	// the developer's environment must not change the child's run mode.
+	child.Env = []string{childEnv + "=1", "HTTP_ADDR=" + addr, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir()}
 	for k, v := range e.env {
 		child.Env = append(child.Env, k+"="+v)
 	}
