@@ -26,7 +26,7 @@ type Config struct {
 	HTTPAddr                                         string
 	// RedisURL is empty for the embedded in-process Redis. It may carry a
 	// password: Secrets includes it, and errors never print the URL.
-	RedisURL    string
+	RedisURL    Secret
 	RedisPrefix string
 
 	WebexAPIURL          string
@@ -73,5 +73,5 @@ func (c *Config) Secrets() []string {
 			out = append(out, s.Value())
 		}
 	}
-	return append(out, redisPasswords(c.RedisURL)...)
+	return append(out, redisPasswords(c.RedisURL.Value())...)
 }

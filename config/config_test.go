@@ -118,7 +118,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"SlackAPIURL", console.SlackAPIURL, "https://slack.com/api/"},
 		{"HTTPAddr", console.HTTPAddr, ":3000"},
-		{"RedisURL", console.RedisURL, ""},
+		{"RedisURL", console.RedisURL.Value(), ""},
 		{"RedisPrefix", console.RedisPrefix, "onboardbot:"},
 		{"WebexAPIURL", console.WebexAPIURL, "https://webexapis.com/v1"},
 		{"WebexTokenURL", console.WebexTokenURL, "https://webexapis.com/v1/access_token"},
@@ -395,5 +395,24 @@ func TestMarkdownTable(t *testing.T) {
 	}
 	if want := "| `WORKER_CONCURRENCY` | `4` | parallel Webex calls per batch (1–64) |"; !strings.Contains(md, want) {
 		t.Errorf("table lacks %q", want)
+	}
+}
+
+// TestRedisPasswordNeverPrinted: REDIS_URL may carry a password, so the whole
+// Config printed in any form must not show it.
+func TestRedisPasswordNeverPrinted(t *testing.T) {
+	t.Parallel()
+	const pass = "s3cret-redis-password"
+	cfg, err := Load(env(map[string]string{"REDIS_URL": "redis://:" + pass + "@redis.internal:6379/0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RedisURL.Value() == "" {
+		t.Fatal("REDIS_URL was not loaded")
+	}
+	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg)} {
+		if strings.Contains(s, pass) {
+			t.Fatalf("the Redis password is printed: %s", s)
+		}
 	}
 }

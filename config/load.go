@@ -51,7 +51,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.SlackAPIURL += "/"
 	}
 	c.HTTPAddr = l.addr("HTTP_ADDR", ":3000")
-	c.RedisURL = l.redisURL("REDIS_URL")
+	c.RedisURL = Secret(l.redisURL("REDIS_URL"))
 	c.RedisPrefix = l.str("REDIS_PREFIX", "onboardbot:")
 
 	l.webex(c)

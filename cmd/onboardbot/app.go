@@ -90,7 +90,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	cfg := a.cfg
 	rdb := opts.Redis
 	if rdb == nil {
-		client, closeRedis, err := store.Open(ctx, cfg.RedisURL)
+		client, closeRedis, err := store.Open(ctx, cfg.RedisURL.Value())
 		if err != nil {
 			return fmt.Errorf("redis: %w", err)
 		}
