@@ -396,8 +396,10 @@ func (a *App) closeAll() {
 func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.WebexCustomers, error) {
 	cfg := a.cfg
 	wc := webex.Config{BaseURL: cfg.WebexAPIURL, SubPartnerOrgID: cfg.WebexSubPartnerOrgID,
-		Logger:  a.log.WithField("component", "webex"),
-		Observe: func(route string, status int, err error) { a.metrics.WebexCall(route, webexStatus(status, err)) }}
+		Logger:     a.log.WithField("component", "webex"),
+		Observe:    func(route string, status int, err error) { a.metrics.WebexCall(route, webexStatus(status, err)) },
+		SharedGate: a.store.RetryGate(), // Retry-After waits shared by every replica
+	}
 	if opts.WebexTimeout > 0 {
 		wc.HTTPClient = &http.Client{Timeout: opts.WebexTimeout}
 	}

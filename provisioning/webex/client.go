@@ -62,6 +62,16 @@ type Config struct {
 	// Observe, when set, is told about every HTTP exchange: the route (one
 	// of Operations), the status (0 when no response came) and the error.
 	Observe func(route string, status int, err error)
+	// SharedGate, when set, shares Retry-After waits with every other
+	// process using the same token (replicas), so none of them calls early.
+	SharedGate SharedGate
+}
+
+// SharedGate keeps Retry-After deadlines where every replica sees them,
+// keyed by a digest of the token (never the token itself).
+type SharedGate interface {
+	HoldUntil(ctx context.Context, key string, t time.Time) error
+	Until(ctx context.Context, key string) (time.Time, error)
 }
 
 // TokenSource supplies access tokens.
@@ -109,6 +119,7 @@ type Client struct {
 	now         func() time.Time
 	log         *logrus.Entry
 	observe     func(route string, status int, err error)
+	shared      SharedGate
 	gate        gate
 }
 
@@ -126,6 +137,7 @@ func New(cfg Config) *Client {
 		now:         cfg.Now,
 		log:         cfg.Logger,
 		observe:     cfg.Observe,
+		shared:      cfg.SharedGate,
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if base == "" {
@@ -198,6 +210,7 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 	refreshed := false
 	sent := 0 // HTTP exchanges made, reported as Attempts
 	for attempt := 1; ; attempt++ {
+		cl.pullSharedGate(ctx, tok)
 		if err := cl.gate.wait(ctx, tok, cl.now, cl.sleep); err != nil {
 			var apiErr *APIError
 			if errors.As(err, &apiErr) {
@@ -271,6 +284,7 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 				return nil, apiErr // the caller reschedules rather than block a worker
 			}
 			cl.gate.hold(tok, cl.now().Add(ra+gateMargin))
+			cl.pushSharedGate(ctx, tok, cl.now().Add(ra+gateMargin))
 			wait = 0
 		}
 		cl.logRetry(apiErr)

@@ -2,6 +2,8 @@ package webex
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -157,5 +159,40 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// gateKey names a token in the shared gate: a digest, so the store never
+// holds a usable token.
+func gateKey(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:8])
+}
+
+// pullSharedGate moves the local gate to a deadline another replica set.
+// The shared gate is advisory: when it cannot be read, the local gate and
+// Webex's own 429s still hold.
+func (cl *Client) pullSharedGate(ctx context.Context, tok string) {
+	if cl.shared == nil {
+		return
+	}
+	t, err := cl.shared.Until(ctx, gateKey(tok))
+	if err != nil {
+		if cl.log != nil {
+			cl.log.WithError(err).Debug("shared Retry-After gate unreadable")
+		}
+		return
+	}
+	if t.After(cl.now()) {
+		cl.gate.hold(tok, t)
+	}
+}
+
+func (cl *Client) pushSharedGate(ctx context.Context, tok string, t time.Time) {
+	if cl.shared == nil {
+		return
+	}
+	if err := cl.shared.HoldUntil(ctx, gateKey(tok), t); err != nil && cl.log != nil {
+		cl.log.WithError(err).Warn("shared Retry-After gate not written; other replicas may call early")
 	}
 }
