@@ -1,9 +1,18 @@
 package main
 
 import (
+	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/onboardbot/onboardbot/bot"
+	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+	"github.com/onboardbot/onboardbot/store/storetest"
 )
 
 // A customer provisioned without users is due at once: alice's own digest,
@@ -59,5 +68,56 @@ func TestConsoleAdminDigestPostsChannelDigest(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^• R-1 MS-001: waiting for approval for [^·]+ · @alice$`).MatchString(block[1]) || !strings.Contains(block[1], "[Dismiss]") {
 		t.Fatalf("the channel digest lacks R-1 or its Dismiss button:\n%s", block[0])
+	}
+}
+
+// Three replicas, each with its own Slack client, run the same occurrence
+// on one Redis: the recording Slack API gets one channel digest and one DM
+// per requester; the next occurrence sends them once more.
+func TestDigestThreeReplicasOneSlackAPI(t *testing.T) {
+	t.Parallel()
+	slackAPI := newFakeSlack(t)
+	rdb, prefix := storetest.Client(t), storetest.Prefix(t)
+	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	st := store.New(rdb, prefix).WithClock(func() time.Time { return at.Add(-2 * time.Hour) })
+	ctx := context.Background()
+	for _, r := range []*provisioning.Request{
+		{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "UALICE", Subject: "MS-001", Result: provisioning.Result{CustomerID: "c1"}},
+		{Kind: provisioning.KindCustomer, State: provisioning.StateFailed, Requester: "UBOB", Subject: "MS-002"},
+		{Kind: provisioning.KindCustomer, State: provisioning.StateRejected, Requester: "UCAROL", Subject: "MS-003", RejectedBy: "UBOB", Reason: "wrong country"},
+	} {
+		if err := st.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replica := func() *handlers.Digester {
+		return handlers.NewDigester(handlers.DigestDeps{Store: store.New(rdb, prefix), Messenger: bot.NewSlackAPI(testToken, slackAPI.URL+"/", nil),
+			Settings: handlers.DigestSettings{Channel: "CAPPROVALS", Admins: []string{"UBOB"},
+				StaleApprovalAfter: 4 * time.Hour, IdleDraftAfter: 24 * time.Hour, StuckAfter: time.Hour, ConsentWaitAfter: 72 * time.Hour}})
+	}
+	replicas := []*handlers.Digester{replica(), replica(), replica()}
+	for day := 1; day <= 2; day++ {
+		occurrence := at.Add(time.Duration(day-1) * 24 * time.Hour)
+		var wg sync.WaitGroup
+		for _, g := range replicas {
+			wg.Go(func() {
+				if _, err := g.Run(ctx, occurrence); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		got := map[string]int{}
+		for _, c := range slackAPI.Calls("chat.postMessage") {
+			got[c.Form.Get("channel")]++
+		}
+		for _, to := range []string{"CAPPROVALS", "DUALICE", "DUCAROL"} {
+			if got[to] != day {
+				t.Fatalf("after occurrence %d: %s got %d digests (%v)", day, to, got[to], got)
+			}
+		}
+		if len(got) != 3 {
+			t.Fatalf("digests went to %v", got)
+		}
 	}
 }
