@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -24,6 +25,8 @@ type Scheduler struct {
 	// Now and After are the clock; tests replace them. nil: the real one.
 	Now   func() time.Time
 	After func(d time.Duration) <-chan time.Time
+
+	wg sync.WaitGroup
 }
 
 // parse checks the schedule; Start reports its error.
@@ -67,7 +70,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if after == nil {
 		after = time.After
 	}
-	go func() {
+	s.wg.Go(func() {
 		var last time.Time
 		for {
 			// From the last occurrence at least: a timer that fired early
@@ -90,9 +93,13 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			s.run(ctx, next)
 			last = next
 		}
-	}()
+	})
 	return nil
 }
+
+// Wait blocks until the scheduler has stopped (its context ended) and the
+// run in progress, if any, has returned: shutdown drains it.
+func (s *Scheduler) Wait() { s.wg.Wait() }
 
 func (s *Scheduler) run(ctx context.Context, occurrence time.Time) {
 	defer func() {

@@ -88,6 +88,7 @@ func TestSchedulerRunsEachOccurrenceOnceAndStops(t *testing.T) {
 	}
 	<-clk.fires // the third occurrence's timer is set ...
 	cancel()    // ... and the scheduler stops before it fires
+	s.Wait()
 	select {
 	case at := <-runs:
 		t.Fatalf("ran for %s after the context ended", at)

@@ -213,16 +213,18 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	a.goBackground(func() { a.refreshGauges(workerCtx, poll*4) })
 	// Every replica runs the schedule; claims make each digest go out once.
 	digestLog := a.log.WithField("component", "digest")
-	if err := (&bot.Scheduler{Spec: cfg.DigestSchedule, Location: cfg.DigestTZ, Log: digestLog,
+	sched := &bot.Scheduler{Spec: cfg.DigestSchedule, Location: cfg.DigestTZ, Log: digestLog,
 		Run: func(ctx context.Context, at time.Time) {
 			rep, err := digests.Run(ctx, at)
 			if err != nil {
 				digestLog.WithError(err).WithField("occurrence", at).Warn("digest run")
 			}
 			digestLog.WithField("occurrence", at).Infof("digest run: %d due, %d sent, %d claimed elsewhere, %d failed", rep.Due, rep.Sent, rep.Claimed, rep.Failed)
-		}}).Start(workerCtx); err != nil {
+		}}
+	if err := sched.Start(workerCtx); err != nil {
 		return fmt.Errorf("DIGEST_SCHEDULE: %w", err)
 	}
+	a.goBackground(sched.Wait) // shutdown waits for a run in progress
 
 	switch cfg.Mode {
 	case config.ModeConsole:
