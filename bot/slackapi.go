@@ -63,6 +63,11 @@ type SlackAPI struct {
 	mu      sync.Mutex
 	dms     map[string]string // user id → DM channel id
 	updates map[msgKey]*updateState
+	// pruneAt is the size of updates that triggers the next prune: twice
+	// what the last one left, so that many messages updated within one
+	// window (a burst of submissions) do not make every Update scan them
+	// all under s.mu.
+	pruneAt int
 }
 
 type msgKey struct{ channel, ts string }

@@ -22,8 +22,9 @@ func (s *SlackAPI) Update(ctx context.Context, channel, ts string, m handlers.Me
 	key := msgKey{channel, ts}
 	s.mu.Lock()
 	now := s.clock.Now()
-	if len(s.updates) > pruneAbove {
+	if len(s.updates) > max(pruneAbove, s.pruneAt) {
 		s.pruneUpdates()
+		s.pruneAt = 2 * len(s.updates)
 	}
 	st := s.updates[key]
 	if st == nil {
