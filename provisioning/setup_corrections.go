@@ -15,6 +15,21 @@ const (
 	CustomerDeleted = "deleted"
 )
 
+// userOf resolves a correction's customer and looks its user up by email
+// (nil when absent). ok is false when the request was parked or failed on
+// the way; err is then what Commit returns.
+func (w *Worker) userOf(ctx context.Context, r *Request, ref CustomerRef, email string) (CustomerRef, *webex.Subscriber, bool, error) {
+	ref, ok, err := w.resolveCustomer(ctx, r, ref)
+	if !ok {
+		return ref, nil, false, err
+	}
+	sub, err := w.findSubscriber(ctx, ref.CustomerID, email)
+	if err != nil {
+		return ref, nil, false, w.failSetup(ctx, r, err)
+	}
+	return ref, sub, true, nil
+}
+
 // findSubscriber looks a user of the customer up by email; nil when absent.
 func (w *Worker) findSubscriber(ctx context.Context, customerID, email string) (*webex.Subscriber, error) {
 	subs, err := w.Setup.ListSubscribers(ctx, webex.SubscriberQuery{CustomerID: customerID, Email: email})
@@ -38,13 +53,9 @@ func (w *Worker) commitChange(ctx context.Context, r *Request) error {
 	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
 		return err
 	}
-	ref, ok, err := w.resolveCustomer(ctx, r, spec.Customer)
+	ref, sub, ok, err := w.userOf(ctx, r, spec.Customer, spec.Email)
 	if !ok {
 		return err
-	}
-	sub, err := w.findSubscriber(ctx, ref.CustomerID, spec.Email)
-	if err != nil {
-		return w.failSetup(ctx, r, err)
 	}
 	if sub == nil {
 		return w.fail(ctx, r, r.State, fmt.Sprintf("%s is not a user of %s", spec.Email, ref.ExternalID), "")
@@ -72,13 +83,9 @@ func (w *Worker) commitRemove(ctx context.Context, r *Request) error {
 	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
 		return err
 	}
-	ref, ok, err := w.resolveCustomer(ctx, r, spec.Customer)
+	_, sub, ok, err := w.userOf(ctx, r, spec.Customer, spec.Email)
 	if !ok {
 		return err
-	}
-	sub, err := w.findSubscriber(ctx, ref.CustomerID, spec.Email)
-	if err != nil {
-		return w.failSetup(ctx, r, err)
 	}
 	if sub != nil {
 		if err := w.Setup.DeleteSubscriber(ctx, sub.ID); err != nil && !webex.IsNotFound(err) {
