@@ -252,13 +252,20 @@ func TestInvalidCommandsCreateNothing(t *testing.T) {
 	e := newE2E(t)
 	url := e.start()
 	for _, c := range invalidCommands {
-		resp := postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", c.text), time.Now())
+		resp, body := postSignedBody(t, url+"/slack/commands", testSecret, commandBody("UALICE", c.text), time.Now())
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d", c.name, resp.StatusCode)
 		}
+		// The ephemeral answer names the key and says nothing was saved.
+		var reply struct{ Text string }
+		if err := json.Unmarshal([]byte(body), &reply); err != nil {
+			t.Fatalf("%s: reply %q: %v", c.name, body, err)
+		}
+		if !strings.Contains(reply.Text, "nothing was submitted") || !strings.Contains(reply.Text, "• "+c.want) {
+			t.Errorf("%s: the reply does not name %q: %s", c.name, c.want, reply.Text)
+		}
 	}
-	// Replies are in the ack bodies (checked in the console test); here:
-	// nothing saved, nothing posted.
+	// Nothing saved, nothing posted.
 	n, err := e.store().Count(context.Background(), provisioning.AllStates...)
 	if err != nil {
 		t.Fatal(err)
