@@ -94,7 +94,12 @@ func NewSlackAPI(token, apiURL string, log *logrus.Entry) *SlackAPI {
 	if log == nil {
 		log = logrus.NewEntry(logrus.StandardLogger())
 	}
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second})}
+	// Slack's API is one host, and the default transport keeps only two
+	// idle connections per host: a burst of background posts would open
+	// (and TLS-handshake) a new connection for most calls.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: tr})}
 	if apiURL != "" {
 		opts = append(opts, slack.OptionAPIURL(apiURL))
 	}

@@ -147,7 +147,12 @@ func New(cfg Config) *Client {
 		c.base = u
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: defaultTimeout}
+		// Webex is one host, and the default transport keeps only two
+		// idle connections per host: with WORKER_CONCURRENCY above that,
+		// most calls of a batch would open (and TLS-handshake) a new one.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		c.hc = &http.Client{Timeout: defaultTimeout, Transport: tr}
 	}
 	if c.tokens == nil {
 		c.tokens = StaticToken("")
