@@ -196,8 +196,11 @@ func (b *bench) runFloor(ctx context.Context) error {
 
 // load runs one load generator with the bench's timing.
 func (b *bench) load(ctx context.Context, url string, clients int, body func(int64) string) result {
+	calls, conns := b.slack.traffic()
 	res := load{url: url, secret: signingSecret, clients: clients, warmup: b.o.warmup, measure: b.o.duration, body: body}.run(ctx)
-	b.logf("  %d clients: %.0f rps, p99 %s, %d failed", clients, res.rps(), ms(res.pct(0.99)), res.failed)
+	calls2, conns2 := b.slack.traffic()
+	b.logf("  %d clients: %.0f rps, p99 %s, %d failed; Slack API: %d calls on %d new connections",
+		clients, res.rps(), ms(res.pct(0.99)), res.failed, calls2-calls, conns2-conns)
 	return res
 }
 

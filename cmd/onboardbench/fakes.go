@@ -29,6 +29,9 @@ func serve(h http.Handler) (*server, error) {
 		return nil, err
 	}
 	s := &server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, URL: "http://" + ln.Addr().String()}
+	if c, ok := h.(interface{ connState(net.Conn, http.ConnState) }); ok {
+		s.srv.ConnState = c.connState
+	}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
 }
@@ -74,6 +77,9 @@ func floorHandler(secret string) http.Handler {
 type fakeSlack struct {
 	seq   atomic.Int64
 	calls sync.Map // method → *atomic.Int64
+	// conns counts the connections the bots opened: far more than their
+	// concurrency means they do not keep connections alive.
+	conns atomic.Int64
 
 	mu       sync.Mutex
 	approved map[int]int // request id → "approved" answers
@@ -108,6 +114,18 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, resp)
+}
+
+func (f *fakeSlack) connState(_ net.Conn, st http.ConnState) {
+	if st == http.StateNew {
+		f.conns.Add(1)
+	}
+}
+
+// traffic is the calls and connections so far, for the log.
+func (f *fakeSlack) traffic() (calls, conns int64) {
+	f.calls.Range(func(_, v any) bool { calls += v.(*atomic.Int64).Load(); return true })
+	return calls, f.conns.Load()
 }
 
 func (f *fakeSlack) tally(text string) {
