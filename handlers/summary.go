@@ -141,6 +141,9 @@ func precheckLine(p provisioning.Precheck) string {
 	case provisioning.PrecheckRunning:
 		return "*Precheck:* ⏳ running…"
 	case provisioning.PrecheckOK:
+		if p.Message != "" && p.Message != "success" {
+			return "*Precheck:* ✅ passed — " + p.Message // e.g. users who must consent
+		}
 		return "*Precheck:* ✅ passed"
 	case provisioning.PrecheckFailed:
 		return "*Precheck:* ❌ failed: " + p.Message + trackingSuffix(p.TrackingID) + " — approval is refused until the request is edited"

@@ -79,10 +79,14 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 	if pc.Message != "" {
 		notes = append(notes, pc.Message)
 	}
-	if n := len(up.Existing); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d already exist and count as provisioned", n))
+	if n := len(up.Existing); n == 1 {
+		notes = append(notes, "1 user already exists and counts as provisioned")
+	} else if n > 1 {
+		notes = append(notes, fmt.Sprintf("%d users already exist and count as provisioned", n))
 	}
-	if n := len(up.Consent); n > 0 {
+	if n := len(up.Consent); n == 1 {
+		notes = append(notes, "1 user already has a Webex account: consent needed")
+	} else if n > 1 {
 		notes = append(notes, fmt.Sprintf("%d users already have a Webex account: consent needed", n))
 	}
 	if len(up.RowErrors) > 0 {
@@ -193,7 +197,7 @@ func (h *Handler) resendConsent(ctx context.Context, u caller, value string) *Re
 	}
 	h.background(ctx, "resend consent", func(ctx context.Context) error {
 		n, err := h.setup.ResendConsent(ctx, id)
-		text := fmt.Sprintf("📧 %s: consent email sent again to %d users.", provisioning.FormatID(id), n)
+		text := fmt.Sprintf("📧 %s: consent email sent again to %d user(s).", provisioning.FormatID(id), n)
 		if err != nil {
 			ref := newRef()
 			h.log.WithError(err).WithField("ref", ref).Warn("resend consent")

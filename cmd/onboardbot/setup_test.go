@@ -95,3 +95,27 @@ func TestConsoleUsersFormWithFile(t *testing.T) {
 		t.Fatalf("a pasted batch and a file together were not refused:\n%s", out)
 	}
 }
+
+// Users with a free Webex account (sandbox --migration): the precheck warns
+// on the summary, the batch ends waiting for consent, and the resend button
+// calls Webex's consent endpoint.
+func TestConsoleUsersConsent(t *testing.T) {
+	t.Parallel()
+	script := strings.Replace(usersScript, "/sandbox\n", "/click Resend consent\n/sandbox\n", 1)
+	out, code := runConsole(t, script, "SANDBOX_MIGRATION", "^ben@")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		`Precheck: ✅ passed — 1 user already has a Webex account: consent needed`,
+		`(?m)^⏳ R-2 users MS-001: 2/3 provisioned, 1 waiting for consent$`,
+		`📧 R-2: consent email sent again to 1 user\(s\)`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+}

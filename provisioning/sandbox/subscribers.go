@@ -280,8 +280,20 @@ func (s *Sandbox) precheckSubscriber(c *call) *response {
 	if len(bad) > 0 {
 		return c.fail(http.StatusBadRequest, "Provisioning precheck failed.", bad...)
 	}
+	if s.opts.Migration != nil && s.opts.Migration.MatchString(req.Email) {
+		// The user has a free Webex account: provisioning will need their
+		// consent. Webex's code for this is not published; the sandbox
+		// answers 200 without infoCode 100, which the bot reads as "consent
+		// needed".
+		return c.json(http.StatusOK, precheckResponse{Message: "success", Info: []precheckInfo{{
+			InfoCode: infoConsentNeeded, Description: "A Webex account exists for this email: the user must consent to join the organization."}}})
+	}
 	return c.json(http.StatusOK, precheckOK())
 }
+
+// infoConsentNeeded is the sandbox's precheck info code for a user who must
+// consent (a pending_user_migration on create).
+const infoConsentNeeded = 101
 
 func (s *Sandbox) subscriber(c *call) (*subscriber, *response) {
 	sub := s.subscribers[c.params["subscriberId"]]
