@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -123,6 +124,10 @@ func (b *bench) env(scenario, webexURL string, extra ...string) map[string]strin
 		"WEBEX_API_URL": webexURL + "/v1", "WEBEX_TOKEN": webexToken,
 		"APPROVAL_CHANNEL": "CAPPROVALS", "APPROVERS": "UBOB,UCAROL", "ADMINS": "UBOB",
 		"NEW_REQUESTS_PER_MINUTE": "10000", "WORKER_CONCURRENCY": "8", "LOG_LEVEL": b.o.logLevel,
+	}
+	for _, kv := range b.o.botEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		env[extra[i]] = extra[i+1]

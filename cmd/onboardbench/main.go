@@ -41,6 +41,7 @@ type options struct {
 	pool       int
 	bot        string
 	logLevel   string
+	botEnv     []string // extra K=V for the bots (GOGC=200, …)
 	keep       bool
 	cpuprofile string
 }
@@ -60,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.pool, "pool", 0, "pending requests created for the click scenarios (0: sized from -duration)")
 	fs.StringVar(&o.bot, "bot", "", "onboardbot binary to run (default: go build ./cmd/onboardbot)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL of the bots (info is the production default)")
+	botEnv := fs.String("bot-env", "", "extra environment of the bots, comma list of K=V (e.g. GOGC=200)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory with the bots' logs")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of this process (floor, proxy, fakes, load generator)")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +91,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			continue
 		}
 		o.clients = append(o.clients, n)
+	}
+	for _, kv := range strings.Split(*botEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			errs = append(errs, fmt.Errorf("-bot-env: %q is not K=V", kv))
+			continue
+		}
+		o.botEnv = append(o.botEnv, kv)
 	}
 	if o.duration <= 0 || o.duration > time.Minute {
 		errs = append(errs, fmt.Errorf("-duration: %s is not between 0 and 1m", o.duration))
