@@ -29,7 +29,9 @@ func serve(h http.Handler) (*server, error) {
 		return nil, err
 	}
 	s := &server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, URL: "http://" + ln.Addr().String()}
-	if c, ok := h.(interface{ connState(net.Conn, http.ConnState) }); ok {
+	if c, ok := h.(interface {
+		connState(net.Conn, http.ConnState)
+	}); ok {
 		s.srv.ConnState = c.connState
 	}
 	go func() { _ = s.srv.Serve(ln) }()
