@@ -40,19 +40,28 @@ func fastWebex() (*sandbox.Sandbox, *server, error) {
 	return webex(opts)
 }
 
+// fastBot starts one bot for scenario on its own fastWebex; stop ends both.
+func (b *bench) fastBot(ctx context.Context, scenario string) (bot *botProc, stop func(), err error) {
+	sb, wsrv, err := fastWebex()
+	if err != nil {
+		return nil, nil, err
+	}
+	if bot, err = startBot(ctx, b.bin, b.dir, scenario, b.env(scenario, wsrv.URL)); err != nil {
+		wsrv.Close()
+		sb.Close()
+		return nil, nil, err
+	}
+	return bot, func() { bot.Stop(); wsrv.Close(); sb.Close() }, nil
+}
+
 // runHelpNew runs (a) help, (b) complete `new` commands and (f) memory on
 // one bot.
 func (b *bench) runHelpNew(ctx context.Context) error {
-	sb, wsrv, err := fastWebex()
+	bot, stop, err := b.fastBot(ctx, "ab")
 	if err != nil {
 		return err
 	}
-	defer func() { wsrv.Close(); sb.Close() }()
-	bot, err := startBot(ctx, b.bin, b.dir, "ab", b.env("ab", wsrv.URL))
-	if err != nil {
-		return err
-	}
-	defer bot.Stop()
+	defer stop()
 	pid := bot.cmd.Process.Pid
 	if b.o.has("f") {
 		// Settled: the start-up (Redis, Slack auth, the first sweep) is over.
@@ -201,16 +210,11 @@ func (c *clicks) body(int64) string {
 
 // runClicks is (c): Approve clicks, each on its own pending request.
 func (b *bench) runClicks(ctx context.Context) error {
-	sb, wsrv, err := fastWebex()
+	bot, stop, err := b.fastBot(ctx, "c")
 	if err != nil {
 		return err
 	}
-	defer func() { wsrv.Close(); sb.Close() }()
-	bot, err := startBot(ctx, b.bin, b.dir, "c", b.env("c", wsrv.URL))
-	if err != nil {
-		return err
-	}
-	defer bot.Stop()
+	defer stop()
 	n := b.poolSize(len(b.o.clients))
 	b.logf("(c) creating %d pending requests", n)
 	pool, err := pendingPool(ctx, store.New(b.rdb, b.prefix("c")), "c", n)
