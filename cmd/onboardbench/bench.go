@@ -211,6 +211,15 @@ func (b *bench) load(ctx context.Context, url string, clients int, body func(int
 
 func (b *bench) add(r row) { b.rows = append(b.rows, r) }
 
+// startBot starts a bot and logs its pid, for `perf record -g -p PID`.
+func (b *bench) startBot(ctx context.Context, name string, env map[string]string) (*botProc, error) {
+	bot, err := startBot(ctx, b.bin, b.dir, name, env)
+	if err == nil {
+		b.logf("bot %s: pid %d on %s", name, bot.cmd.Process.Pid, bot.URL)
+	}
+	return bot, err
+}
+
 // errorsFigure says what went wrong in a load run, if anything did.
 func errorsFigure(res result) string {
 	if res.failed == 0 {

@@ -46,7 +46,7 @@ func (b *bench) fastBot(ctx context.Context, scenario string) (bot *botProc, sto
 	if err != nil {
 		return nil, nil, err
 	}
-	if bot, err = startBot(ctx, b.bin, b.dir, scenario, b.env(scenario, wsrv.URL)); err != nil {
+	if bot, err = b.startBot(ctx, scenario, b.env(scenario, wsrv.URL)); err != nil {
 		wsrv.Close()
 		sb.Close()
 		return nil, nil, err
@@ -255,7 +255,7 @@ func (b *bench) runReplicas(ctx context.Context) error {
 	// reads every request, and one started between the runs would measure
 	// that instead of the clicks. Outside the proxy a replica only polls.
 	for i := range 3 {
-		bot, err := startBot(ctx, b.bin, b.dir, fmt.Sprintf("e%d", i+1), env)
+		bot, err := b.startBot(ctx, fmt.Sprintf("e%d", i+1), env)
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func (b *bench) runUsers(ctx context.Context) error {
 		return err
 	}
 	defer func() { wsrv.Close(); sb.Close() }()
-	bot, err := startBot(ctx, b.bin, b.dir, "d", b.env("d", wsrv.URL, "WORKER_CONCURRENCY", "8"))
+	bot, err := b.startBot(ctx, "d", b.env("d", wsrv.URL, "WORKER_CONCURRENCY", "8"))
 	if err != nil {
 		return err
 	}
