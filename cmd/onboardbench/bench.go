@@ -196,7 +196,43 @@ func (b *bench) runFloor(ctx context.Context) error {
 		b.floor[c] = res.rps()
 		b.add(row{scenario: "floor: verify HMAC, parse, 200", clients: c, res: &res, figure: errorsFigure(res)})
 	}
+	// The same handler in a process of its own, like the bot: not a
+	// target, it shows what crossing processes costs on this machine.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	proc, err := startBot(ctx, self, b.dir, "floor", map[string]string{"SLACK_SIGNING_SECRET": signingSecret}, floorCommand)
+	if err != nil {
+		return err
+	}
+	defer proc.Stop()
+	for _, c := range b.o.clients {
+		res := b.load(ctx, proc.URL+"/slack/commands", c, func(int64) string { return body })
+		b.add(row{scenario: "floor in its own process (for comparison)", clients: c, res: &res, floor: b.floor[c], figure: errorsFigure(res)})
+	}
 	return nil
+}
+
+// floorCommand makes this binary serve the floor on HTTP_ADDR instead.
+const floorCommand = "serve-floor"
+
+// serveFloor is the floor as a child process: /readyz for startBot, the
+// floor handler on /slack/commands, until the bench stops it.
+func serveFloor(ctx context.Context, stderr io.Writer) int {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ready\n") })
+	mux.Handle("POST /slack/commands", floorHandler(os.Getenv("SLACK_SIGNING_SECRET")))
+	srv := &http.Server{Addr: os.Getenv("HTTP_ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(stderr, "onboardbench serve-floor:", err)
+		return 1
+	}
+	return 0
 }
 
 // load runs one load generator with the bench's timing.

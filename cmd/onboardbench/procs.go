@@ -93,7 +93,7 @@ type botProc struct {
 // startBot runs the binary with env (on top of a clean environment: the
 // bench's own Slack or Webex variables must not leak into the children)
 // and waits until /readyz answers 200.
-func startBot(ctx context.Context, bin, logDir, name string, env map[string]string) (*botProc, error) {
+func startBot(ctx context.Context, bin, logDir, name string, env map[string]string, args ...string) (*botProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func startBot(ctx context.Context, bin, logDir, name string, env map[string]stri
 		return nil, err
 	}
 	defer logFile.Close() // the child holds its own descriptor
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "HTTP_ADDR=" + addr}
 	keys := make([]string, 0, len(env))
 	for k := range env {
