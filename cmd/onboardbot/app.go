@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/onboardbot/onboardbot/handlers"
 	"github.com/onboardbot/onboardbot/provisioning"
 	"github.com/onboardbot/onboardbot/provisioning/sandbox"
-	"github.com/onboardbot/onboardbot/provisioning/webex"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -310,48 +308,6 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
-// sweep heals indexes at start and every five minutes, and every minute
-// queues approved requests whose job was lost (an enqueue that failed after
-// the approval): the worker's commit lock makes a duplicate job harmless.
-func (a *App) sweep(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for tick := 0; ; tick++ {
-		if tick%5 == 0 {
-			if _, err := a.store.Sweep(ctx); err != nil && ctx.Err() == nil {
-				a.log.WithError(err).Warn("sweep")
-			}
-		}
-		a.requeueApproved(ctx, time.Minute)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (a *App) requeueApproved(ctx context.Context, olderThan time.Duration) {
-	// Committing requests too: one whose job was lost (a crash before the
-	// job was written) would otherwise stay committing; for a live one the
-	// duplicate job is acked at once (the commit lock is held).
-	approved, err := a.store.List(ctx, store.Query{States: []provisioning.State{provisioning.StateApproved, provisioning.StateCommitting}, Limit: 100})
-	if err != nil {
-		if ctx.Err() == nil {
-			a.log.WithError(err).Warn("list approved requests")
-		}
-		return
-	}
-	for _, r := range approved {
-		if time.Since(r.UpdatedAt) < olderThan {
-			continue
-		}
-		if err := a.store.EnqueueJob(ctx, r.ID); err != nil {
-			a.log.WithError(err).WithField("request", r.Ref()).Warn("requeue approved request")
-		}
-	}
-}
-
 func (a *App) goBackground(f func()) {
 	a.bgWG.Go(f)
 }
@@ -393,52 +349,6 @@ func (a *App) closeAll() {
 	a.closers = nil
 }
 
-// webexCustomers builds the Webex client: the embedded sandbox when
-// WEBEX_SANDBOX=1, else the real API with a static or OAuth token.
-func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.WebexCustomers, error) {
-	cfg := a.cfg
-	wc := webex.Config{BaseURL: cfg.WebexAPIURL, SubPartnerOrgID: cfg.WebexSubPartnerOrgID,
-		Logger:     a.log.WithField("component", "webex"),
-		Observe:    func(route string, status int, err error) { a.metrics.WebexCall(route, webexStatus(status, err)) },
-		SharedGate: a.store.RetryGate(), // Retry-After waits shared by every replica
-	}
-	if opts.WebexTimeout > 0 {
-		wc.HTTPClient = &http.Client{Timeout: opts.WebexTimeout}
-	}
-	switch {
-	case cfg.WebexSandbox:
-		sopts, err := sandbox.OptionsFromEnv(opts.Getenv)
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: %w", err)
-		}
-		if cfg.Mode == config.ModeConsole && opts.Getenv("SANDBOX_DELAY") == "" {
-			sopts.Delay = time.Second
-		}
-		a.sandbox = sandbox.New(sopts)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("sandbox listener: %w", err)
-		}
-		srv := &http.Server{Handler: a.sandbox, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		a.closers = append(a.closers, func() error { a.sandbox.Close(); return srv.Close() })
-		wc.BaseURL = "http://" + ln.Addr().String() + "/v1"
-		tok := sopts.Token
-		if tok == "" {
-			tok = "sandbox-token"
-		}
-		wc.Tokens = webex.StaticToken(tok)
-	case cfg.WebexToken != "":
-		wc.Tokens = webex.StaticToken(cfg.WebexToken.Value())
-	default:
-		wc.Tokens = webex.NewOAuthTokens(webex.OAuthConfig{
-			TokenURL: cfg.WebexTokenURL, ClientID: cfg.WebexClientID, ClientSecret: cfg.WebexClientSecret.Value(),
-			Store: a.store.RefreshTokens(),
-		}, cfg.WebexRefreshToken.Value())
-	}
-	return &provisioning.WebexCustomers{Client: webex.New(wc)}, nil
-}
-
 // claimRefresh renews a held job's claim well within the claim timeout (and
 // the commit lock, whose TTL is twice this, stays below it), so that only
 // jobs of stopped workers are taken over.
@@ -463,49 +373,4 @@ func isTerminal(r io.Reader) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func webexStatus(status int, err error) string {
-	switch {
-	case status > 0:
-		return strconv.Itoa(status)
-	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
-		return "timeout"
-	default:
-		return "error"
-	}
-}
-
-func (a *App) wireMetrics(poll time.Duration) {
-	_ = a.metrics.CollectRequests(func() []bot.RequestCount {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		counts, err := a.store.RequestCounts(ctx)
-		if err != nil {
-			return nil
-		}
-		out := make([]bot.RequestCount, 0, len(counts))
-		for _, c := range counts {
-			out = append(out, bot.RequestCount{Kind: string(c.Kind), State: string(c.State), Count: float64(c.Count)})
-		}
-		return out
-	})
-}
-
-func (a *App) refreshGauges(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, oldest, err := a.store.JobStream(ctx); err == nil {
-			a.metrics.SetJobStream(int(n), oldest)
-		}
-		if n, err := a.store.WatchListSize(ctx); err == nil {
-			a.metrics.SetWatchListSize(int(n))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
