@@ -20,6 +20,11 @@ func (h *Handler) Progress(ctx context.Context, r *provisioning.Request, text st
 	})
 }
 
+// Refresh re-renders r's summary (a hold's age) without a new message.
+func (h *Handler) Refresh(ctx context.Context, r *provisioning.Request) {
+	h.background(ctx, "refresh summary", func(ctx context.Context) error { return h.refreshSummary(ctx, r) })
+}
+
 // Settled tells everyone concerned that r ended or parked: the summary shows
 // the new state, the thread gets the outcome line, the requester a DM.
 func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {

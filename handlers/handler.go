@@ -104,6 +104,7 @@ type Handler struct {
 
 var _ Router = (*Handler)(nil)
 var _ provisioning.Events = (*Handler)(nil)
+var _ provisioning.Refresher = (*Handler)(nil)
 
 // New builds a Handler.
 func New(d Deps) *Handler {

@@ -58,6 +58,12 @@ type WatchList interface {
 	Unlock(ctx context.Context, name, owner string) error
 }
 
+// Refresher is an optional part of Events: a request whose state did not
+// change but whose summary shows something that did (the age of a hold).
+type Refresher interface {
+	Refresh(ctx context.Context, r *Request)
+}
+
 // Events is how the worker reports to people. handlers implements it; the
 // worker never blocks on it for long.
 type Events interface {

@@ -344,6 +344,9 @@ func (w *Worker) park(ctx context.Context, r *Request, from State, status, reaso
 	if from == StateWaiting && r.Result.WaitReason == reason {
 		// Still waiting for the same thing: only the next check moves, and
 		// it moves further out as the wait grows (holds can last days).
+		if rf, ok := w.Events.(Refresher); ok {
+			rf.Refresh(ctx, r) // the summary shows the hold's age
+		}
 		return w.Watch.Watch(ctx, r.ID, now.Add(w.waitCheckAfter(r, now)))
 	}
 	parked, err := w.Store.Transition(ctx, r.ID, Transition{
