@@ -196,3 +196,21 @@ func clickBody(user, actionID, value string) string {
 		`"actions":[{"action_id":"` + actionID + `","block_id":"approval","type":"button","value":"` + value + `"}]}`
 	return url.Values{"payload": {payload}}.Encode()
 }
+
+// merge adds up runs of the same setup: their requests, their measured
+// time and all their latencies.
+func merge(rs ...result) result {
+	var m result
+	for _, r := range rs {
+		m.ok += r.ok
+		m.failed += r.failed
+		m.elapsed += r.elapsed
+		m.lat = append(m.lat, r.lat...)
+		m.exhausted = m.exhausted || r.exhausted
+		if m.firstErr == "" {
+			m.firstErr = r.firstErr
+		}
+	}
+	slices.Sort(m.lat)
+	return m
+}
