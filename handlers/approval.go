@@ -55,30 +55,22 @@ func (h *Handler) approveCommand(ctx context.Context, u caller, c Command) *Repl
 }
 
 func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash string) *Reply {
-	approver := h.isApprover(u.id)
-	if shownHash == "" {
-		// The command names no version: it approves the one stored now.
-		r, err := h.store.Get(ctx, id)
-		if err != nil {
-			return h.lookupFault(u, id, err)
-		}
-		if why := approveRefusal(r, u.id, approver, ""); why != "" {
-			return refusal(fmt.Sprintf("⛔ %s: %s", r.Ref(), why))
-		}
-		shownHash = r.Hash
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
 	}
-	// A button carries the hash it showed, so the rule is checked on the
-	// request as the transition reads it: no read of its own on the ack
-	// path of every click.
+	if why := approveRefusal(r, u.id, h.isApprover(u.id), shownHash); why != "" {
+		return refusal(fmt.Sprintf("⛔ %s: %s", r.Ref(), why))
+	}
 	now := h.now()
 	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From:  []provisioning.State{provisioning.StatePendingApproval},
 		To:    provisioning.StateApproved,
-		Actor: u.id, Action: "approved", Note: "hash " + shownHash,
+		Actor: u.id, Action: "approved", Note: "hash " + r.Hash,
 		Mutate: func(x *provisioning.Request) error {
-			// The hash shown must still be the stored one: an edit since
-			// makes this approval stale.
-			if why := approveRefusal(x, u.id, approver, shownHash); why != "" {
+			// The hash checked above must still be the stored one: an edit
+			// between the read and the write makes this approval stale.
+			if why := approveRefusal(x, u.id, true, r.Hash); why != "" {
 				return ruleRefusal(why)
 			}
 			x.ApprovedBy, x.ApprovedAt, x.ApprovedHash = u.id, now, x.Hash
