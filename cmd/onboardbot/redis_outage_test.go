@@ -271,7 +271,7 @@ func TestRedisOutage(t *testing.T) {
 		acked[submittedRE.FindStringSubmatch(ackText(t, o.text))[1]] = o.extID
 	}
 	rs.stop(syscall.SIGKILL)
-	rs = startRedisServer(t, rs.dir, rs.port)
+	startRedisServer(t, rs.dir, rs.port) // stopped by its cleanup
 	requireAcked(t, st, acked, "after the final kill -9")
 	if strings.Contains(inst.logs.String(), "panic") {
 		t.Fatal("the logs mention a panic")
