@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onboardbot/onboardbot/provisioning"
 )
@@ -103,8 +104,8 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 		return submission{reply: h.systemFault(u, "create request", err)}
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
-	h.background(ctx, "post summary and precheck", func(ctx context.Context) error {
-		return h.publishAndPrecheck(ctx, r, h.customerCheck(spec))
+	h.spare(ctx, "post summary and precheck", func(ctx context.Context) error {
+		return h.publish(ctx, r.ID, h.customerCheck(spec))
 	})
 	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
 		r.Ref(), spec.Name, spec.ExternalID, h.set.ApprovalChannel)}}
@@ -118,32 +119,77 @@ func (h *Handler) customerCheck(spec *provisioning.CustomerSpec) precheckFunc {
 	return func(ctx context.Context) (provisioning.Precheck, error) { return h.pre.PrecheckCustomer(ctx, spec) }
 }
 
-// publishAndPrecheck posts the summary for approvers, runs check (none when
-// nil) and shows its result on the summary.
-func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Request, check precheckFunc) error {
-	ts, err := h.msg.Post(ctx, h.set.ApprovalChannel, h.summary(r))
-	if err != nil {
-		return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
+// publishLockTTL bounds how long a dead publisher keeps others from a
+// request's summary.
+const publishLockTTL = 3 * time.Minute
+
+// publish posts request id's summary for approvers, runs check (none when
+// nil) and shows its result on the summary, then applies AUTO_APPROVE — as
+// far as that has not happened yet. A submission queues it; the publish
+// sweep (Republish) makes up for one that was shed or cut short by a crash.
+// A lock per request and a fresh read keep a late queued task, the sweep and
+// a second replica from posting a summary twice.
+func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) error {
+	ref := provisioning.FormatID(id)
+	if h.locks != nil {
+		owner := newRef()
+		ok, err := h.locks.TryLock(ctx, "publish:"+ref, owner, publishLockTTL)
+		if err != nil {
+			return fmt.Errorf("publish %s: %w", ref, err)
+		}
+		if !ok {
+			return nil // someone else is publishing it
+		}
+		defer func() {
+			if err := h.locks.Unlock(context.WithoutCancel(ctx), "publish:"+ref, owner); err != nil {
+				h.log.WithError(err).WithField("request", ref).Warn("release publish lock")
+			}
+		}()
 	}
-	// Transition returns nil with its error: keep r for the messages.
-	posted, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "summary posted",
-		Mutate: func(x *provisioning.Request) error {
-			x.Summary = provisioning.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
-			return nil
-		},
-	})
+	r, err := h.store.Get(ctx, id)
 	if err != nil {
-		return fmt.Errorf("record summary of %s: %w", r.Ref(), err)
+		return fmt.Errorf("publish %s: %w", ref, err)
 	}
-	r = posted
-	if check == nil {
-		return nil
+	if r.State != provisioning.StatePendingApproval {
+		return nil // approved, rejected or cancelled meanwhile: its flow shows it
 	}
-	pc, err := check(ctx)
-	if err != nil {
-		h.log.WithError(err).WithField("request", r.Ref()).Warn("precheck unavailable")
-		pc = provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}
+	if r.Summary.TS == "" {
+		ts, err := h.msg.Post(ctx, h.set.ApprovalChannel, h.summary(r))
+		if err != nil {
+			return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
+		}
+		posted, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
+			From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "summary posted",
+			Mutate: func(x *provisioning.Request) error {
+				x.Summary = provisioning.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
+				return nil
+			},
+		})
+		if err != nil {
+			return ignoreCancelled(fmt.Errorf("record summary of %s: %w", r.Ref(), err))
+		}
+		r = posted
+	}
+	if r.Precheck.Status == provisioning.PrecheckRunning {
+		if r, err = h.recordPrecheck(ctx, r, check); err != nil || r == nil {
+			return err
+		}
+	}
+	return h.autoApprove(ctx, r.ID)
+}
+
+// recordPrecheck runs check and shows its result on r's summary. Without a
+// check (a sweep after a crash cannot rebuild every kind's), the precheck is
+// marked unavailable: Webex is asked again at commit. It returns nil, nil
+// when r left pending_approval meanwhile.
+func (h *Handler) recordPrecheck(ctx context.Context, r *provisioning.Request, check precheckFunc) (*provisioning.Request, error) {
+	pc := provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "the precheck was interrupted; Webex is checked again at commit"}
+	if check != nil {
+		var err error
+		if pc, err = check(ctx); err != nil {
+			h.log.WithError(err).WithField("request", r.Ref()).Warn("precheck unavailable")
+			pc = provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}
+		}
 	}
 	pc.At = h.now()
 	checked, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
@@ -152,13 +198,19 @@ func (h *Handler) publishAndPrecheck(ctx context.Context, r *provisioning.Reques
 		Mutate: func(x *provisioning.Request) error { x.Precheck = pc; return nil },
 	})
 	if err != nil {
-		var sc *provisioning.StateConflict
-		if errors.As(err, &sc) {
-			return nil // cancelled meanwhile: nothing to show
-		}
-		return fmt.Errorf("record precheck of %s: %w", r.Ref(), err)
+		return nil, ignoreCancelled(fmt.Errorf("record precheck of %s: %w", r.Ref(), err))
 	}
-	return h.refreshSummary(ctx, checked)
+	return checked, h.refreshSummary(ctx, checked)
+}
+
+// ignoreCancelled drops a state conflict: the request left
+// pending_approval, and whoever moved it shows the new state.
+func ignoreCancelled(err error) error {
+	var sc *provisioning.StateConflict
+	if errors.As(err, &sc) {
+		return nil
+	}
+	return err
 }
 
 // refreshSummary re-renders the summary from the stored request.

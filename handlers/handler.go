@@ -27,6 +27,13 @@ type Store interface {
 	EnqueueJob(ctx context.Context, requestID int64) error
 }
 
+// Locker takes and releases short named locks shared by every replica
+// (store.Store).
+type Locker interface {
+	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	Unlock(ctx context.Context, name, owner string) error
+}
+
 // Prechecker runs Webex's customer precheck.
 type Prechecker interface {
 	PrecheckCustomer(ctx context.Context, c *provisioning.CustomerSpec) (provisioning.Precheck, error)
@@ -64,6 +71,10 @@ type Deps struct {
 	Views  Views
 	Drafts Drafts
 
+	// Locks keep two replicas from posting one summary twice; nil: one
+	// process (tests).
+	Locks Locker
+
 	// Limiter applies NEW_REQUESTS_PER_MINUTE to accepted submissions
 	// (ratelimit.go); nil: no limit.
 	Limiter Limiter
@@ -84,10 +95,13 @@ type Handler struct {
 	views     Views
 	drafts    Drafts
 	limiter   Limiter
+	locks     Locker
 
-	// bg tracks background work started by handlers, so shutdown and the
-	// piped console can wait for it.
-	bg sync.WaitGroup
+	// bg counts background work started by handlers, queued or running, so
+	// shutdown and the piped console can wait for it; backlog runs it
+	// (background.go).
+	bg      sync.WaitGroup
+	backlog backlog
 
 	mu       sync.Mutex
 	active   int
@@ -111,7 +125,7 @@ func New(d Deps) *Handler {
 	h := &Handler{store: d.Store, templates: d.Templates, msg: d.Messenger, pre: d.Prechecker, finder: d.Finder, setup: d.Setup, files: d.Files, set: d.Settings, log: d.Log, now: d.Now,
 		awaiting: map[int64]bool{}, ux: &uxState{}}
 	h.views, h.drafts = d.Views, d.Drafts
-	h.limiter = d.Limiter
+	h.limiter, h.locks = d.Limiter, d.Locks
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
 	}
@@ -234,31 +248,14 @@ func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
 	if r == nil || (r.Text == "" && len(r.Blocks) == 0) {
 		return
 	}
-	h.background(ctx, "answer click", func(ctx context.Context) error {
+	// Shed under a burst: the summary and the request's thread show the
+	// outcome too.
+	h.spare(ctx, "answer click", func(ctx context.Context) error {
 		if u.channel == "" {
 			// A click in App Home has no channel to answer in.
 			return h.msg.DM(ctx, u.id, Message{Text: r.Text, Blocks: r.Blocks})
 		}
 		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: r.Text, Blocks: r.Blocks})
-	})
-}
-
-// background runs f outside the ack path. Its context is detached from the
-// request's, which ends with the ack.
-func (h *Handler) background(ctx context.Context, what string, f func(ctx context.Context) error) {
-	h.track(+1)
-	h.bg.Go(func() {
-		defer h.track(-1)
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				h.log.WithFields(logrus.Fields{"ref": newRef(), "panic": fmt.Sprint(p)}).Error(what + ": panic\n" + string(debug.Stack()))
-			}
-		}()
-		if err := f(bctx); err != nil {
-			h.log.WithError(err).Warn(what)
-		}
 	})
 }
 

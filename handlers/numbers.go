@@ -57,22 +57,7 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 		return refusal(inputProblems(errs, nil))
 	}
 	subject := fmt.Sprintf("numbers %s %s", ref.ExternalID, location)
-	check := func(*provisioning.Request) precheckFunc {
-		return func(ctx context.Context) (provisioning.Precheck, error) {
-			if ref.OrgID == "" {
-				return provisioning.Precheck{Status: provisioning.PrecheckUnavailable,
-					Message: "the customer is not provisioned yet: the location's PSTN type is checked at commit"}, nil
-			}
-			if err := h.setup.CheckNumbersAllowed(ctx, *ref, location); err != nil {
-				var we *provisioning.WebexError
-				if errors.As(err, &we) && we.Retryable {
-					return provisioning.Precheck{}, err
-				}
-				return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: err.Error()}, nil
-			}
-			return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: fmt.Sprintf("%d numbers may be added at %s", len(block), location)}, nil
-		}
-	}
+	check := func(*provisioning.Request) precheckFunc { return h.numbersCheck(spec) }
 	return h.submitSetup(ctx, u, provisioning.KindNumbers, subject, spec, check)
 }
 
@@ -94,4 +79,24 @@ func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef,
 		shown, more = shown[:50], fmt.Sprintf("\n… and %d more", len(nums)-50)
 	}
 	return fmt.Sprintf("%d available numbers of %s at %s:\n%s%s", len(nums), ref.ExternalID, location, strings.Join(shown, ", "), more)
+}
+
+// numbersCheck asks Webex whether spec's numbers may be added at its
+// location (the location's PSTN type).
+func (h *Handler) numbersCheck(spec *provisioning.NumbersSpec) precheckFunc {
+	ref, location, n := spec.Customer, spec.Location, len(spec.Numbers)
+	return func(ctx context.Context) (provisioning.Precheck, error) {
+		if ref.OrgID == "" {
+			return provisioning.Precheck{Status: provisioning.PrecheckUnavailable,
+				Message: "the customer is not provisioned yet: the location's PSTN type is checked at commit"}, nil
+		}
+		if err := h.setup.CheckNumbersAllowed(ctx, ref, location); err != nil {
+			var we *provisioning.WebexError
+			if errors.As(err, &we) && we.Retryable {
+				return provisioning.Precheck{}, err
+			}
+			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: err.Error()}, nil
+		}
+		return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: fmt.Sprintf("%d numbers may be added at %s", n, location)}, nil
+	}
 }

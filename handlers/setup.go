@@ -82,11 +82,8 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.K
 		return h.systemFault(u, "create request", err)
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
-	h.background(ctx, "post summary and precheck", func(ctx context.Context) error {
-		if err := h.publishAndPrecheck(ctx, r, run); err != nil {
-			return err
-		}
-		return h.autoApprove(ctx, r.ID) // AUTO_APPROVE, right after the precheck
+	h.spare(ctx, "post summary and precheck", func(ctx context.Context) error {
+		return h.publish(ctx, r.ID, run) // and AUTO_APPROVE, right after the precheck
 	})
 	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), subject, h.set.ApprovalChannel)}
 }

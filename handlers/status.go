@@ -85,7 +85,30 @@ func actorName(a string) string {
 // help lists what the caller may run, and touches neither Redis nor Slack:
 // roles come from the configuration and the cached user groups.
 func (h *Handler) help(u caller) *Reply {
-	return &Reply{Text: helpText(h.isRequester(u.id), h.isApprover(u.id), h.isAdmin(u.id))}
+	return &Reply{Text: helpTexts[helpIndex(h.isRequester(u.id), h.isApprover(u.id), h.isAdmin(u.id))]}
+}
+
+// helpTexts holds helpText for each of the eight combinations of roles,
+// built once: help is the command answered most often.
+var helpTexts = func() (t [8]string) {
+	for i := range t {
+		t[i] = helpText(i&1 != 0, i&2 != 0, i&4 != 0)
+	}
+	return t
+}()
+
+func helpIndex(requester, approver, admin bool) int {
+	i := 0
+	if requester {
+		i |= 1
+	}
+	if approver {
+		i |= 2
+	}
+	if admin {
+		i |= 4
+	}
+	return i
 }
 
 // helpText is the command list for a caller's roles (CONTRACT.md §3).

@@ -85,12 +85,8 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 	if err := h.store.Create(ctx, r); err != nil {
 		return h.systemFault(u, "create request", err)
 	}
-	h.background(ctx, "post template summary", func(ctx context.Context) error {
-		var check precheckFunc
-		if spec.ProvisioningID != "" {
-			check = h.customerCheck(templateCheckSpec(spec, spec.ProvisioningID))
-		}
-		return h.publishAndPrecheck(ctx, r, check)
+	h.spare(ctx, "post template summary", func(ctx context.Context) error {
+		return h.publish(ctx, r.ID, h.templateCheck(spec))
 	})
 	return &Reply{Text: fmt.Sprintf("📨 %s submitted: template %s (v%d) waits for approval in %s.", r.Ref(), spec.Name, next, h.set.ApprovalChannel)}
 }

@@ -167,6 +167,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		},
 		Log:     a.log.WithField("component", "handlers"),
 		Limiter: handlers.NewSubmissionLimiter(a.store, cfg.NewRequestsPerMinute),
+		Locks:   a.store,
 	})
 	ux := handlers.UX{ApproverGroup: cfg.ApproverGroup, AutoApprove: cfg.AutoApprove, Lister: a.store}
 	if a.slack != nil {

@@ -8,13 +8,17 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/bot"
+	"github.com/onboardbot/onboardbot/handlers"
 	"github.com/onboardbot/onboardbot/provisioning"
 	"github.com/onboardbot/onboardbot/store"
 )
 
 // sweep heals indexes at start and every five minutes, and every minute
 // queues approved requests whose job was lost (an enqueue that failed after
-// the approval): the worker's commit lock makes a duplicate job harmless.
+// the approval): the worker's commit lock makes a duplicate job harmless;
+// and it publishes pending requests whose summary or precheck never came
+// (a task shed from a full queue, a crash): publish's lock and fresh read
+// make that harmless too.
 func (a *App) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -25,6 +29,7 @@ func (a *App) sweep(ctx context.Context) {
 			}
 		}
 		a.requeueApproved(ctx, time.Minute)
+		a.republish(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -50,6 +55,26 @@ func (a *App) requeueApproved(ctx context.Context, olderThan time.Duration) {
 		}
 		if err := a.store.EnqueueJob(ctx, r.ID); err != nil {
 			a.log.WithError(err).WithField("request", r.Ref()).Warn("requeue approved request")
+		}
+	}
+}
+
+// republishBatch bounds the pending requests one sweep reads, oldest first:
+// far more than a partner has waiting for approval at a time.
+const republishBatch = 1000
+
+func (a *App) republish(ctx context.Context) {
+	pending, err := a.store.List(ctx, store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: republishBatch})
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.WithError(err).Warn("list pending requests")
+		}
+		return
+	}
+	now := time.Now()
+	for _, r := range pending {
+		if handlers.Unpublished(r, now) && !a.handler.Republish(ctx, r) {
+			return // the queue is full: the next sweep goes on
 		}
 	}
 }

@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Background work — summary posts and prechecks, click answers, progress
+// lines — runs on a few goroutines fed by a queue, not on a goroutine per
+// task. A burst of submissions or clicks then queues its Slack and Webex calls
+// behind the acks instead of competing with them for the CPU; Slack's posting
+// limits (about one message a second per channel) make more concurrency
+// pointless anyway.
+const (
+	// backgroundWorkers is how many tasks run at once.
+	backgroundWorkers = 4
+	// backgroundBacklog is how many tasks may wait before the ones that can
+	// be made up for later are shed (see spare). About 2 KB each.
+	backgroundBacklog = 10_000
+	// backgroundTimeout bounds one task once it runs.
+	backgroundTimeout = 2 * time.Minute
+)
+
+// task is one piece of background work.
+type task struct {
+	ctx  context.Context
+	what string
+	f    func(ctx context.Context) error
+}
+
+// backlog is the queue of background tasks and its workers.
+type backlog struct {
+	mu      sync.Mutex
+	queue   []task
+	running int // workers draining the queue
+	shed    int // tasks shed since the last log line
+	logged  time.Time
+}
+
+// background runs f outside the ack path, after the tasks queued before it.
+// Its context is detached from the request's, which ends with the ack.
+func (h *Handler) background(ctx context.Context, what string, f func(ctx context.Context) error) {
+	h.enqueue(task{ctx: context.WithoutCancel(ctx), what: what, f: f}, false)
+}
+
+// spare is background for work that something else makes up for when it is
+// shed: a summary never posted is posted by the publish sweep (Republish), a
+// summary not refreshed is refreshed by the request's next event. When
+// backgroundBacklog tasks are waiting, f is dropped and counted; spare
+// reports whether it was queued.
+func (h *Handler) spare(ctx context.Context, what string, f func(ctx context.Context) error) bool {
+	return h.enqueue(task{ctx: context.WithoutCancel(ctx), what: what, f: f}, true)
+}
+
+func (h *Handler) enqueue(t task, sheddable bool) bool {
+	b := &h.backlog
+	b.mu.Lock()
+	if sheddable && len(b.queue) >= backgroundBacklog {
+		b.shed++
+		now := time.Now()
+		var shed int
+		if now.Sub(b.logged) >= 10*time.Second {
+			shed, b.shed, b.logged = b.shed, 0, now
+		}
+		b.mu.Unlock()
+		if shed > 0 {
+			h.log.WithFields(logrus.Fields{"shed": shed, "waiting": backgroundBacklog}).
+				Warn("background queue full: tasks shed (summaries are posted by the publish sweep)")
+		}
+		return false
+	}
+	h.track(+1)
+	h.bg.Add(1)
+	b.queue = append(b.queue, t)
+	start := b.running < backgroundWorkers
+	if start {
+		b.running++
+	}
+	b.mu.Unlock()
+	if start {
+		go h.drain()
+	}
+	return true
+}
+
+// drain runs queued tasks until the queue is empty, then ends: no goroutine
+// outlives the work.
+func (h *Handler) drain() {
+	b := &h.backlog
+	for {
+		b.mu.Lock()
+		if len(b.queue) == 0 {
+			b.running--
+			b.queue = nil // let a burst's array go
+			b.mu.Unlock()
+			return
+		}
+		t := b.queue[0]
+		b.queue[0] = task{}
+		b.queue = b.queue[1:]
+		b.mu.Unlock()
+		h.run(t)
+	}
+}
+
+func (h *Handler) run(t task) {
+	defer h.bg.Done()
+	defer h.track(-1)
+	ctx, cancel := context.WithTimeout(t.ctx, backgroundTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.WithFields(logrus.Fields{"ref": newRef(), "panic": fmt.Sprint(p)}).Error(t.what + ": panic\n" + string(debug.Stack()))
+		}
+	}()
+	if err := t.f(ctx); err != nil {
+		h.log.WithError(err).Warn(t.what)
+	}
+}
+
+// Backlog is how many background tasks wait to run (metrics).
+func (h *Handler) Backlog() int {
+	h.backlog.mu.Lock()
+	defer h.backlog.mu.Unlock()
+	return len(h.backlog.queue)
+}
