@@ -79,6 +79,26 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// CollectBackground exposes the handlers' background queue:
+// onboardbot_background_queued (tasks waiting) and
+// onboardbot_background_shed_total (tasks dropped from a full queue; the
+// summaries among them are posted by the publish sweep). Call it once.
+func (m *Metrics) CollectBackground(queued, shed func() float64) error {
+	if m == nil {
+		return nil
+	}
+	if err := m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "onboardbot_background_queued",
+		Help: "Background tasks (summary posts, prechecks, click answers) waiting to run.",
+	}, queued)); err != nil {
+		return err
+	}
+	return m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "onboardbot_background_shed_total",
+		Help: "Background tasks dropped from a full queue (summaries among them are posted by the publish sweep).",
+	}, shed))
+}
+
 // CollectRequests makes fn the source of the onboardbot_requests{kind,state}
 // gauge: it is called on each scrape (cmd reads the counts from the store)
 // and must return each kind/state pair once. Call it once.

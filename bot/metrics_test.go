@@ -24,6 +24,9 @@ func TestMetricsExposition(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if err := m.CollectBackground(func() float64 { return 7 }, func() float64 { return 2 }); err != nil {
+		t.Fatal(err)
+	}
 	m.ObserveAck("commands", 30*time.Millisecond)
 	m.WebexCall("createCustomer", "201")
 	m.SetJobStream(3, 90*time.Second)
@@ -44,6 +47,8 @@ func TestMetricsExposition(t *testing.T) {
 		`onboardbot_digest_runs_total 1`,
 		`onboardbot_slack_api_calls_total{method="chat.update"} 1`,
 		`onboardbot_slack_rate_limited_total{method="chat.update"} 1`,
+		`onboardbot_background_queued 7`,
+		`onboardbot_background_shed_total 2`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {

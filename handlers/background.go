@@ -39,6 +39,7 @@ type backlog struct {
 	queue   []task
 	running int // workers draining the queue
 	shed    int // tasks shed since the last log line
+	shedAll int // tasks shed since start
 	logged  time.Time
 }
 
@@ -62,6 +63,7 @@ func (h *Handler) enqueue(t task, sheddable bool) bool {
 	b.mu.Lock()
 	if sheddable && len(b.queue) >= backgroundBacklog {
 		b.shed++
+		b.shedAll++
 		now := time.Now()
 		var shed int
 		if now.Sub(b.logged) >= 10*time.Second {
@@ -128,4 +130,12 @@ func (h *Handler) Backlog() int {
 	h.backlog.mu.Lock()
 	defer h.backlog.mu.Unlock()
 	return len(h.backlog.queue)
+}
+
+// Shed is how many background tasks were dropped from a full queue since
+// start (metrics).
+func (h *Handler) Shed() int {
+	h.backlog.mu.Lock()
+	defer h.backlog.mu.Unlock()
+	return h.backlog.shedAll
 }

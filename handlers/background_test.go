@@ -73,6 +73,9 @@ func TestSpareShedsOnlyWhenTheBacklogIsFull(t *testing.T) {
 	h.background(context.Background(), "must run", count)
 	close(release)
 	h.Wait()
+	if h.Shed() != 1 {
+		t.Fatalf("Shed() = %d, want 1", h.Shed())
+	}
 	if want := int32(backgroundWorkers + backgroundBacklog + 1); ran.Load() != want {
 		t.Fatalf("ran %d tasks, want %d (only the shed one missing)", ran.Load(), want)
 	}

@@ -91,6 +91,9 @@ func webexStatus(status int, err error) string {
 }
 
 func (a *App) wireMetrics(poll time.Duration) {
+	_ = a.metrics.CollectBackground(
+		func() float64 { return float64(a.handler.Backlog()) },
+		func() float64 { return float64(a.handler.Shed()) })
 	_ = a.metrics.CollectRequests(func() []bot.RequestCount {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
