@@ -17,6 +17,19 @@ type Transition struct {
 	Action string  // audit verb: approved, rejected, precheck, committing, ...
 	Note   string
 	Mutate func(r *Request) error // may be nil; an error aborts the transition and is returned
+
+	// Current, when set, is the caller's fresh, unchanged read of the
+	// request: the store uses it as the expected version and state instead
+	// of reading the request again. When it is stale the compare-and-set
+	// fails and the store re-reads and tries again as after any lost race.
+	// Mutate never sees the caller's struct, only a private copy.
+	Current *Request
+	// Enqueue puts the request's job on the job stream (what
+	// JobQueue.EnqueueJob does) together with the index updates, once the
+	// compare-and-set has won: a lost or refused transition enqueues
+	// nothing. A failed enqueue does not undo the transition (the store
+	// reports it; approved requests without a job are queued again).
+	Enqueue bool
 }
 
 // RequestStore is what the worker needs of request storage.

@@ -262,8 +262,8 @@ func (d *Drafts) IdleDrafts(ctx context.Context, owners []string, before time.Ti
 	return out, nil
 }
 
-// digestIndexes queues the digest index updates for r (inside
-// updateIndexes' pipeline, so they are as idempotent as the others).
+// digestIndexes queues the digest index updates for r (inside indexCmds'
+// pipeline, so they are as idempotent as the others).
 func (s *Store) digestIndexes(ctx context.Context, p redis.Pipeliner, r, prev *provisioning.Request) {
 	member := strconv.FormatInt(r.ID, 10)
 	if r.State == provisioning.StateWaiting && !r.Result.WaitingSince.IsZero() {

@@ -19,41 +19,37 @@ type Query struct {
 	Newest bool // newest UpdatedAt first; else oldest first
 }
 
-// updateIndexes puts r into the indexes of its state, owner and kind, and
-// takes it out of every other state index. It runs after the document write
-// and is idempotent, so a crash in between is healed by the next Sweep;
-// failures are reported to the error handler for the same reason.
-// prev, when not nil, is the request before the change: a Mutate that moved
-// it to another owner or kind takes it out of the old indexes.
-func (s *Store) updateIndexes(ctx context.Context, r, prev *provisioning.Request) {
+// indexCmds queues on p the index updates of r: it puts r into the indexes
+// of its state, owner and kind, and takes it out of every other state index.
+// Create and Transition send them after the document write, in the pipeline
+// of their other follow-up steps. They are idempotent, so a crash in between
+// is healed by the next Sweep; failures are reported to the error handler
+// for the same reason. prev, when not nil, is the request before the change:
+// a Mutate that moved it to another owner or kind takes it out of the old
+// indexes.
+func (s *Store) indexCmds(ctx context.Context, p redis.Pipeliner, r, prev *provisioning.Request) {
 	member := strconv.FormatInt(r.ID, 10)
 	score := unixMS(r.UpdatedAt)
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		// Every other state, not just the previous one: an index left stale by
-		// an earlier crash is cleaned by the next transition too.
-		for _, st := range provisioning.AllStates {
-			if st != r.State {
-				p.ZRem(ctx, s.stateKey(st), member)
-			}
+	// Every other state, not just the previous one: an index left stale by
+	// an earlier crash is cleaned by the next transition too.
+	for _, st := range provisioning.AllStates {
+		if st != r.State {
+			p.ZRem(ctx, s.stateKey(st), member)
 		}
-		p.ZAdd(ctx, s.stateKey(r.State), redis.Z{Score: score, Member: member})
-		if r.Requester != "" {
-			p.ZAdd(ctx, s.ownerKey(r.Requester), redis.Z{Score: score, Member: member})
-			p.SAdd(ctx, s.ownersKey(), r.Requester)
-		}
-		p.ZAdd(ctx, s.kindKey(r.Kind), redis.Z{Score: score, Member: member})
-		p.SAdd(ctx, s.kindsKey(), string(r.Kind))
-		s.digestIndexes(ctx, p, r, prev)
-		if prev != nil && prev.Requester != r.Requester && prev.Requester != "" {
-			p.ZRem(ctx, s.ownerKey(prev.Requester), member)
-		}
-		if prev != nil && prev.Kind != r.Kind {
-			p.ZRem(ctx, s.kindKey(prev.Kind), member)
-		}
-		return nil
-	})
-	if err != nil {
-		s.onError(fmt.Sprintf("index %s", r.Ref()), err)
+	}
+	p.ZAdd(ctx, s.stateKey(r.State), redis.Z{Score: score, Member: member})
+	if r.Requester != "" {
+		p.ZAdd(ctx, s.ownerKey(r.Requester), redis.Z{Score: score, Member: member})
+		p.SAdd(ctx, s.ownersKey(), r.Requester)
+	}
+	p.ZAdd(ctx, s.kindKey(r.Kind), redis.Z{Score: score, Member: member})
+	p.SAdd(ctx, s.kindsKey(), string(r.Kind))
+	s.digestIndexes(ctx, p, r, prev)
+	if prev != nil && prev.Requester != r.Requester && prev.Requester != "" {
+		p.ZRem(ctx, s.ownerKey(prev.Requester), member)
+	}
+	if prev != nil && prev.Kind != r.Kind {
+		p.ZRem(ctx, s.kindKey(prev.Kind), member)
 	}
 }
 

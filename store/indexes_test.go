@@ -241,8 +241,8 @@ func TestSweepRepairsReservations(t *testing.T) {
 		if _, err := s.Transition(ctx, a.ID, move(provisioning.StatePendingApproval, provisioning.StateRejected, "bob")); err != nil {
 			t.Fatal(err)
 		}
-		mustDo(t, rdb.Set(ctx, p+"extid:MS-A", a.ID, 0))
-		mustDo(t, rdb.Del(ctx, p+"extid:MS-B"))
+		mustDo(t, rdb.Set(ctx, p+"{ids}:extid:MS-A", a.ID, 0))
+		mustDo(t, rdb.Del(ctx, p+"{ids}:extid:MS-B"))
 
 		rep, err := s.Sweep(ctx)
 		if err != nil || rep.Released != 1 || rep.Restored != 1 {

@@ -57,16 +57,22 @@ func (s *Store) EnqueueJob(ctx context.Context, requestID int64) error {
 	if err := s.ensureGroup(ctx); err != nil {
 		return fmt.Errorf("enqueue %s: %w", provisioning.FormatID(requestID), err)
 	}
-	err := s.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.jobsKey(),
-		MaxLen: s.streamMaxLen,
-		Approx: true,
-		Values: []any{"request", strconv.FormatInt(requestID, 10)},
-	}).Err()
+	err := s.rdb.XAdd(ctx, s.jobArgs(requestID)).Err()
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", provisioning.FormatID(requestID), err)
 	}
 	return nil
+}
+
+// jobArgs is the XADD of request id's job (also sent by Transition with
+// Enqueue, in the pipeline after the compare-and-set).
+func (s *Store) jobArgs(requestID int64) *redis.XAddArgs {
+	return &redis.XAddArgs{
+		Stream: s.jobsKey(),
+		MaxLen: s.streamMaxLen,
+		Approx: true,
+		Values: []any{"request", strconv.FormatInt(requestID, 10)},
+	}
 }
 
 // NextJob hands consumer a job: first one that another consumer left idle for

@@ -158,14 +158,19 @@ func (s *Store) Allow(ctx context.Context, key string, limit int, window time.Du
 	if limit <= 0 {
 		return false, nil
 	}
-	var nonce [6]byte
-	_, _ = rand.Read(nonce[:]) // crypto/rand.Read never fails on supported platforms
 	now := s.clock().UnixMilli()
-	member := strconv.FormatInt(now, 10) + "-" + hex.EncodeToString(nonce[:])
 	n, err := allowScript.Run(ctx, s.rdb, []string{s.rateKey(key)},
-		now, window.Milliseconds(), limit, member).Int()
+		now, window.Milliseconds(), limit, windowMember(now)).Int()
 	if err != nil {
 		return false, fmt.Errorf("rate limit %q: %w", key, err)
 	}
 	return n == 1, nil
+}
+
+// windowMember is a unique sorted-set member for one event at now (unix ms)
+// in a rate window.
+func windowMember(now int64) string {
+	var nonce [6]byte
+	_, _ = rand.Read(nonce[:]) // crypto/rand.Read never fails on supported platforms
+	return strconv.FormatInt(now, 10) + "-" + hex.EncodeToString(nonce[:])
 }

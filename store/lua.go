@@ -3,8 +3,12 @@ package store
 import "github.com/redis/go-redis/v9"
 
 // Every script touches only the keys passed in KEYS, and all KEYS of one call
-// share a hash slot (the per-request keys through the {req:<n>} tag), so the
-// scripts run unchanged on Redis Cluster. No key name is built inside Lua.
+// share a hash slot (the per-request keys through the {req:<n>} tag, the
+// counter, reservations and rate windows through {ids}), so the scripts run
+// unchanged on Redis Cluster. No key name is built inside Lua.
+//
+// Scripts queued in a pipeline are sent with EVAL, not EVALSHA: a pipeline
+// cannot fall back to EVAL on NOSCRIPT the way Script.Run does.
 
 // createScript writes a new request document and its first audit entry.
 // KEYS[1] doc, KEYS[2] audit; ARGV[1] audit entry, ARGV[2..] field/value pairs.
@@ -14,6 +18,50 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1
+`)
+
+// newIDScript is the first step of a create: it refuses an external id that
+// is held, applies a submission budget (the sliding window of allowScript),
+// takes the next request id and reserves the external id provisionally, all
+// at once, so a refusal neither takes an id nor uses budget. Its keys share
+// the hash tag {ids}.
+// KEYS[1] the request counter; KEYS[2] the external id's reservation when
+// ARGV[1] is not empty; then the budget's window when ARGV[3] is not empty.
+// ARGV[1] reservation ttl (ms) or "" for none, ARGV[2] now (ms), ARGV[3]
+// budget limit or "" for none, ARGV[4] budget window (ms), ARGV[5] a unique
+// member for this submission.
+// Returns {1, id}; {0, holder} when the external id is held; {-1, ""} when
+// the budget has no room.
+var newIDScript = redis.NewScript(`
+local reserve = ARGV[1] ~= ''
+local budget = ARGV[3] ~= ''
+local window = KEYS[2]
+if reserve then
+  local holder = redis.call('GET', KEYS[2])
+  if holder then return {0, holder} end
+  window = KEYS[3]
+end
+local now = tonumber(ARGV[2])
+local span = tonumber(ARGV[4])
+if budget then
+  redis.call('ZREMRANGEBYSCORE', window, '-inf', now - span)
+  if redis.call('ZCARD', window) >= tonumber(ARGV[3]) then return {-1, ''} end
+end
+local id = redis.call('INCR', KEYS[1])
+if reserve then redis.call('SET', KEYS[2], id, 'PX', ARGV[1]) end
+if budget then
+  redis.call('ZADD', window, now, ARGV[5])
+  redis.call('PEXPIRE', window, span)
+end
+return {1, id}
+`)
+
+// raiseScript sets the counter KEYS[1] to ARGV[1] when it holds less (or
+// nothing). Returns 1 when raised.
+var raiseScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
+return 0
 `)
 
 // transitionScript is the compare-and-set of one transition: it writes only

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,12 +23,54 @@ const provisionalReservation = 5 * time.Minute
 // writers race on the version of one request.
 const maxTransitionAttempts = 10
 
+// Budget is a submission budget: at most Limit requests created per Window
+// under Key, a sliding window shared by every replica (the window of Allow,
+// with the same keys, so both count into one budget).
+type Budget struct {
+	Key    string
+	Limit  int // <= 0: nothing fits
+	Window time.Duration
+}
+
+// OverBudget is CreateWithin's refusal when the budget has no room left:
+// nothing was created and no request id was taken.
+type OverBudget struct {
+	Budget Budget
+}
+
+func (e *OverBudget) Error() string {
+	return fmt.Sprintf("over budget %q: %d requests per %s", e.Budget.Key, e.Budget.Limit, e.Budget.Window)
+}
+
 // Create stores r as a new request: it assigns the next id, reserves
 // r.ExternalID when set (one active request per external id), writes the
 // document with version 1 and its "created" audit entry atomically, then
 // updates the indexes. It sets r.ID, r.Version, r.CreatedAt and r.UpdatedAt.
 // A held external id is *provisioning.ExternalIDTaken.
+//
+// It takes two round trips: one script refuses a held external id, takes
+// the next id and reserves the external id provisionally; one pipeline
+// writes the document, confirms the reservation and updates the indexes.
+// A refusal takes no id, so refusals leave no gaps in the request ids.
 func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
+	return s.create(ctx, r, nil)
+}
+
+// CreateWithin is Create within budget b: a request that does not fit is
+// *OverBudget and takes neither an id nor budget. Only a request that is
+// saved uses budget; a held external id is refused first
+// (*provisioning.ExternalIDTaken) and uses none. Still two round trips.
+func (s *Store) CreateWithin(ctx context.Context, r *provisioning.Request, b Budget) error {
+	if b.Key == "" {
+		return errors.New("create request: budget without a key")
+	}
+	if b.Window < time.Millisecond {
+		return fmt.Errorf("create request: budget %q: window %s is too short", b.Key, b.Window)
+	}
+	return s.create(ctx, r, &b)
+}
+
+func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget) error {
 	if r == nil {
 		return errors.New("create request: nil request")
 	}
@@ -42,74 +86,69 @@ func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
 	// A request created in a state that holds nothing (an imported rejected
 	// one, say) reserves nothing either.
 	reserve := r.ExternalID != "" && !r.State.ReleasesExternalID()
-	// Refuse a held external id before taking a number, so refusals do not
-	// leave gaps in the request ids.
+
+	// Round trip 1: refuse or take an id (and the reservation, and budget).
+	keys := []string{s.counterKey()}
+	args := []any{"", 0, "", 0, ""}
 	if reserve {
-		if holder, err := s.ByExternalID(ctx, r.ExternalID); err == nil {
-			return &provisioning.ExternalIDTaken{ExternalID: r.ExternalID, Holder: holder}
-		} else if !errors.Is(err, provisioning.ErrNotFound) {
-			return fmt.Errorf("create request: %w", err)
-		}
+		keys = append(keys, s.extIDKey(r.ExternalID))
+		args[0] = provisionalReservation.Milliseconds()
 	}
-	id, err := s.rdb.Incr(ctx, s.counterKey()).Result()
+	var member string
+	if b != nil {
+		now := s.clock().UnixMilli()
+		member = windowMember(now)
+		keys = append(keys, s.rateKey(b.Key))
+		args[1], args[2], args[3], args[4] = now, b.Limit, b.Window.Milliseconds(), member
+	}
+	res, err := newIDScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return fmt.Errorf("create request: next id: %w", err)
 	}
-	idStr := strconv.FormatInt(id, 10)
-	if reserve {
-		if err := s.reserve(ctx, r.ExternalID, id); err != nil {
-			return err
+	if len(res) != 2 {
+		return fmt.Errorf("create request: next id: unexpected reply %v", res)
+	}
+	code, _ := res[0].(int64)
+	switch code {
+	case 0:
+		held := fmt.Sprint(res[1])
+		holder, err := strconv.ParseInt(held, 10, 64)
+		if err != nil {
+			return fmt.Errorf("create request: external-id %q: reservation holds %q, not a request id", r.ExternalID, held)
 		}
+		return &provisioning.ExternalIDTaken{ExternalID: r.ExternalID, Holder: holder}
+	case -1:
+		return &OverBudget{Budget: *b}
+	case 1:
+	default:
+		return fmt.Errorf("create request: next id: unexpected reply %v", res)
+	}
+	id, _ := res[1].(int64)
+	if id <= 0 {
+		return fmt.Errorf("create request: next id: unexpected reply %v", res)
 	}
 
+	// Round trip 2: the document with its audit entry, the confirmation of
+	// the reservation and the indexes, in one pipeline.
 	now := s.clock()
 	c := *r
 	c.ID, c.Version, c.CreatedAt, c.UpdatedAt = id, 1, now, now
-	if err := s.writeNew(ctx, &c); err != nil {
-		if reserve {
-			// Best effort: a reservation left behind expires on its own.
-			if rerr := deleteIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(c.ExternalID)}, idStr).Err(); rerr != nil {
-				s.onError("create: release external id", rerr)
-			}
-		}
+	err = s.writeNew(ctx, &c, reserve)
+	if err != nil {
+		s.undoCreate(ctx, &c, reserve, b, member)
 		return err
 	}
-	if reserve {
-		if err := persistIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(c.ExternalID)}, idStr).Err(); err != nil {
-			s.onError("create: confirm external id "+c.ExternalID, err)
-		}
-	}
 	*r = c
-	s.updateIndexes(ctx, &c, nil)
 	return nil
 }
 
-// reserve takes ext for request id, provisionally (see provisionalReservation).
-func (s *Store) reserve(ctx context.Context, ext string, id int64) error {
-	key := s.extIDKey(ext)
-	// A holder can vanish between SET NX and GET (its reservation expired or
-	// was released): try again a few times rather than report a holder of 0.
-	for range 3 {
-		ok, err := s.rdb.SetNX(ctx, key, id, provisionalReservation).Result()
-		if err != nil {
-			return fmt.Errorf("create request: reserve external-id %q: %w", ext, err)
-		}
-		if ok {
-			return nil
-		}
-		holder, err := s.ByExternalID(ctx, ext)
-		if errors.Is(err, provisioning.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("create request: %w", err)
-		}
-		return &provisioning.ExternalIDTaken{ExternalID: ext, Holder: holder}
-	}
-	return fmt.Errorf("create request: reserve external-id %q: holder keeps changing", ext)
-}
-
-func (s *Store) writeNew(ctx context.Context, r *provisioning.Request) error {
+// writeNew writes the document and first audit entry of r, confirms its
+// external id reservation when reserve is set and updates the indexes, in one
+// pipeline. Only a failed document write is returned; the other steps are
+// reported to the error handler (the sweeper repairs them). The indexes are
+// written even when the document write fails: the entries then point at
+// nothing or at the wrong document, which List skips and the sweeper removes.
+func (s *Store) writeNew(ctx context.Context, r *provisioning.Request, reserve bool) error {
 	fields, err := encodeDoc(r)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", r.Ref(), err)
@@ -121,13 +160,72 @@ func (s *Store) writeNew(ctx context.Context, r *provisioning.Request) error {
 		return fmt.Errorf("create %s: %w", r.Ref(), err)
 	}
 	args := append([]any{entry}, pairs(fields)...)
-	n, err := createScript.Run(ctx, s.rdb, []string{s.docKey(r.ID), s.auditKey(r.ID)}, args...).Int()
+	var write, confirm *redis.Cmd
+	cmds, _ := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		write = createScript.Eval(ctx, p, []string{s.docKey(r.ID), s.auditKey(r.ID)}, args...)
+		if reserve {
+			confirm = persistIfValueScript.Eval(ctx, p, []string{s.extIDKey(r.ExternalID)}, strconv.FormatInt(r.ID, 10))
+		}
+		s.indexCmds(ctx, p, r, nil)
+		return nil
+	})
+	n, err := write.Int()
 	if err != nil {
 		return fmt.Errorf("create %s: write: %w", r.Ref(), err)
 	}
 	if n == 0 {
-		// Only possible when the counter was reset under existing documents.
+		// Only possible when the counter was reset under existing documents,
+		// or before the first sweep after an upgrade from the keys of before
+		// the {ids} tag: adopt the old counter for the next create.
+		if _, err := s.adoptLegacyCounter(ctx); err != nil {
+			s.onError("create "+r.Ref(), err)
+		}
 		return fmt.Errorf("create %s: a document with this id already exists", r.Ref())
+	}
+	if confirm != nil && confirm.Err() != nil {
+		s.onError("create: confirm external id "+r.ExternalID, confirm.Err())
+	}
+	if err := firstErr(cmds, write, confirm); err != nil {
+		s.onError(fmt.Sprintf("index %s", r.Ref()), err)
+	}
+	return nil
+}
+
+// undoCreate gives back what the first step of a create took when the
+// document could not be written: the external id reservation and the budget
+// (the id stays taken). Best effort, one round trip: a reservation left
+// behind expires on its own unless its confirmation went through.
+func (s *Store) undoCreate(ctx context.Context, r *provisioning.Request, reserve bool, b *Budget, member string) {
+	if !reserve && b == nil {
+		return
+	}
+	// Also when the caller's context ended (its ack budget, say): that is
+	// often why the write failed.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if reserve {
+			deleteIfValueScript.Eval(ctx, p, []string{s.extIDKey(r.ExternalID)}, strconv.FormatInt(r.ID, 10))
+		}
+		if b != nil {
+			p.ZRem(ctx, s.rateKey(b.Key), member)
+		}
+		return nil
+	})
+	if err != nil {
+		s.onError("create: release external id and budget of "+r.Ref(), err)
+	}
+}
+
+// firstErr is the first error of cmds other than those in skip.
+func firstErr(cmds []redis.Cmder, skip ...redis.Cmder) error {
+	for _, c := range cmds {
+		if c.Err() == nil || isNil(c.Err()) {
+			continue
+		}
+		if !slices.Contains(skip, c) {
+			return c.Err()
+		}
 	}
 	return nil
 }
@@ -173,6 +271,13 @@ func (s *Store) load(ctx context.Context, id int64) (*provisioning.Request, prov
 // Transition moves request id as t describes, atomically with its audit
 // entry; see provisioning.Transition. A request not in t.From is
 // *provisioning.StateConflict carrying the request and its last audit entry.
+//
+// With t.Current (the caller's fresh read) the first attempt skips the read:
+// a compare-and-set and one pipeline of follow-up steps (indexes, the
+// release of an ended request's external id, the job of t.Enqueue) make two
+// round trips. A stale t.Current loses the compare-and-set and the request
+// is read again, as after any lost race; a t.Current not in t.From is read
+// again too, so a conflict always reports the stored request.
 func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error) {
 	ref := provisioning.FormatID(id)
 	if len(t.From) == 0 {
@@ -181,17 +286,34 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 	if t.To != "" && !t.To.Valid() {
 		return nil, fmt.Errorf("transition %s: unknown state %q", ref, t.To)
 	}
-	for range maxTransitionAttempts {
-		cur, last, err := s.load(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("transition %s: %w", ref, err)
-		}
-		if !inStates(cur.State, t.From) {
-			return nil, &provisioning.StateConflict{Current: cur, Last: last}
-		}
-		before, err := encodeDoc(cur)
-		if err != nil {
-			return nil, fmt.Errorf("transition %s: %w", ref, err)
+	if t.Current != nil && t.Current.ID != id {
+		return nil, fmt.Errorf("transition %s: the current request given is %s", ref, t.Current.Ref())
+	}
+	for attempt := range maxTransitionAttempts {
+		var cur *provisioning.Request
+		var before map[string]string
+		var err error
+		if attempt == 0 && t.Current != nil && inStates(t.Current.State, t.From) {
+			// The caller's read, decoded afresh from its own encoding: Mutate
+			// works on a private copy, never on the caller's struct.
+			if before, err = encodeDoc(t.Current); err != nil {
+				return nil, fmt.Errorf("transition %s: %w", ref, err)
+			}
+			if cur, err = decodeDoc(id, before); err != nil {
+				return nil, fmt.Errorf("transition %s: %w", ref, err)
+			}
+		} else {
+			var last provisioning.AuditEntry
+			cur, last, err = s.load(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("transition %s: %w", ref, err)
+			}
+			if !inStates(cur.State, t.From) {
+				return nil, &provisioning.StateConflict{Current: cur, Last: last}
+			}
+			if before, err = encodeDoc(cur); err != nil {
+				return nil, fmt.Errorf("transition %s: %w", ref, err)
+			}
 		}
 		// cur is a fresh decode, so Mutate works on a private copy; prev
 		// keeps what the indexes hold now.
@@ -205,7 +327,7 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 			}
 		}
 		// Identity and bookkeeping are the store's, whatever Mutate did.
-		next.ID, next.CreatedAt = id, cur.CreatedAt
+		next.ID, next.CreatedAt = id, prev.CreatedAt
 		next.Version = oldVersion + 1
 		next.State = from
 		if t.To != "" {
@@ -221,13 +343,51 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 		if !ok {
 			continue // someone wrote first: re-read and decide again
 		}
-		s.updateIndexes(ctx, next, &prev)
-		if next.ExternalID != "" && next.State.ReleasesExternalID() {
-			s.releaseExternalID(ctx, next.ExternalID, id)
-		}
+		s.afterTransition(ctx, next, &prev, t.Enqueue)
 		return next, nil
 	}
 	return nil, fmt.Errorf("transition %s: gave up after %d concurrent updates", ref, maxTransitionAttempts)
+}
+
+// afterTransition sends the follow-up steps of a won compare-and-set in one
+// pipeline: the indexes, the release of the external id of a request that
+// ended, and the request's job when enqueue is set. They are idempotent and
+// a failure does not undo the transition: it is reported to the error
+// handler, the sweeper repairs indexes and reservations, and cmd's requeue
+// loop queues approved requests whose job was lost.
+func (s *Store) afterTransition(ctx context.Context, next, prev *provisioning.Request, enqueue bool) {
+	release := next.ExternalID != "" && next.State.ReleasesExternalID()
+	createGroup := enqueue && !s.groupReady.ready.Load()
+	var free, group, job redis.Cmder
+	cmds, _ := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		s.indexCmds(ctx, p, next, prev)
+		if release {
+			free = deleteIfValueScript.Eval(ctx, p, []string{s.extIDKey(next.ExternalID)}, strconv.FormatInt(next.ID, 10))
+		}
+		if createGroup {
+			group = p.XGroupCreateMkStream(ctx, s.jobsKey(), JobGroup, "0")
+		}
+		if enqueue {
+			job = p.XAdd(ctx, s.jobArgs(next.ID))
+		}
+		return nil
+	})
+	if err := firstErr(cmds, free, group, job); err != nil {
+		s.onError(fmt.Sprintf("index %s", next.Ref()), err)
+	}
+	if release && free.Err() != nil {
+		s.onError("release external id "+next.ExternalID, free.Err())
+	}
+	if createGroup {
+		if err := group.Err(); err == nil || strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			s.groupReady.ready.Store(true)
+		} else {
+			s.onError("enqueue "+next.Ref()+": create consumer group", err)
+		}
+	}
+	if enqueue && job.Err() != nil {
+		s.onError("enqueue "+next.Ref(), job.Err())
+	}
 }
 
 // compareAndSet writes next over the document read as before, if it still has
@@ -270,15 +430,6 @@ func (s *Store) compareAndSet(ctx context.Context, next *provisioning.Request, b
 		return false, notFound(next.Ref())
 	default:
 		return false, nil
-	}
-}
-
-// releaseExternalID frees ext if id still holds it. A failure is reported and
-// left to the sweeper: the transition itself has happened.
-func (s *Store) releaseExternalID(ctx context.Context, ext string, id int64) {
-	err := deleteIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(ext)}, strconv.FormatInt(id, 10)).Err()
-	if err != nil {
-		s.onError("release external id "+ext, err)
 	}
 }
 

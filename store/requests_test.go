@@ -393,7 +393,7 @@ func TestFailedCreateReleasesReservation(t *testing.T) {
 		if h, err := s.ByExternalID(ctx, "MS-FAIL"); err != nil || h != r.ID {
 			t.Errorf("ByExternalID = %d, %v; want %d", h, err, r.ID)
 		}
-		if ttl := s.Client().PTTL(ctx, storePrefix(t, s)+"extid:MS-FAIL").Val(); ttl >= 0 {
+		if ttl := s.Client().PTTL(ctx, storePrefix(t, s)+"{ids}:extid:MS-FAIL").Val(); ttl >= 0 {
 			t.Errorf("reservation of a written request still expires (%s)", ttl)
 		}
 	})

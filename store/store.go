@@ -8,8 +8,9 @@
 //
 //	{req:<n>}:doc          hash, one field per request field (JSON-encoded value)
 //	{req:<n>}:audit        list of JSON audit entries, oldest first
-//	counter:req            INCR counter for request ids
-//	extid:<external id>    string, id of the request holding the external id
+//	{ids}:counter:req      INCR counter for request ids
+//	{ids}:extid:<ext id>   string, id of the request holding the external id
+//	                       (PX while provisional, permanent once written)
 //	idx:state:<state>      sorted set of ids, score UpdatedAt (unix ms)
 //	idx:owner:<requester>  sorted set of ids, score UpdatedAt
 //	idx:kind:<kind>        sorted set of ids, score UpdatedAt
@@ -19,11 +20,15 @@
 //	lock:<name>            string, the owner; PX ttl
 //	locks                  sorted set of lock names, score expiry (unix ms)
 //	once:<key>             dedupe marker; PX ttl
-//	rate:<key>             sorted set of accepted events in the window; PX window
+//	{ids}:rate:<key>       sorted set of accepted events in the window; PX window
 //
 // Per-request keys share the hash tag {req:<n>} so the scripts that touch them
-// run on Redis Cluster; every other key is written on its own, so nothing here
-// needs more than one slot at a time. Redis 7.0 commands only.
+// run on Redis Cluster. The request counter, the external id reservations and
+// the rate windows share the hash tag {ids}, so that one script refuses a held
+// external id, applies a submission budget, takes the next id and reserves the
+// external id at once (Create); they all live in one slot. Every other key is
+// written on its own, so no script needs more than one slot. Redis 7.0
+// commands only.
 package store
 
 import (
@@ -125,10 +130,17 @@ func (s *Store) clock() time.Time { return s.now().Round(0).UTC() }
 func (s *Store) reqTag(id int64) string   { return s.prefix + "{req:" + strconv.FormatInt(id, 10) + "}" }
 func (s *Store) docKey(id int64) string   { return s.reqTag(id) + ":doc" }
 func (s *Store) auditKey(id int64) string { return s.reqTag(id) + ":audit" }
-func (s *Store) counterKey() string       { return s.prefix + "counter:req" }
+func (s *Store) idsTag() string           { return s.prefix + "{ids}" }
+func (s *Store) counterKey() string       { return s.idsTag() + ":counter:req" }
 func (s *Store) extIDKey(ext string) string {
-	return s.prefix + "extid:" + ext
+	return s.idsTag() + ":extid:" + ext
 }
+
+// Before the {ids} hash tag (until 2026-03) the counter and the
+// reservations had keys of their own; Sweep moves them over (sweep.go).
+func (s *Store) legacyCounterKey() string         { return s.prefix + "counter:req" }
+func (s *Store) legacyExtIDKey(ext string) string { return s.prefix + "extid:" + ext }
+
 func (s *Store) stateKey(st provisioning.State) string { return s.prefix + "idx:state:" + string(st) }
 func (s *Store) ownerKey(owner string) string          { return s.prefix + "idx:owner:" + owner }
 func (s *Store) kindKey(k provisioning.Kind) string    { return s.prefix + "idx:kind:" + string(k) }
@@ -139,7 +151,7 @@ func (s *Store) watchKey() string                      { return s.prefix + "watc
 func (s *Store) lockKey(name string) string            { return s.prefix + "lock:" + name }
 func (s *Store) locksKey() string                      { return s.prefix + "locks" }
 func (s *Store) onceKey(key string) string             { return s.prefix + "once:" + key }
-func (s *Store) rateKey(key string) string             { return s.prefix + "rate:" + key }
+func (s *Store) rateKey(key string) string             { return s.idsTag() + ":rate:" + key }
 
 // notFound wraps provisioning.ErrNotFound with what was looked for.
 func notFound(what string) error { return fmt.Errorf("%s: %w", what, provisioning.ErrNotFound) }

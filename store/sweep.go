@@ -53,6 +53,10 @@ func (s *Store) registries() []registry {
 // left to its own index update.
 func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	var rep SweepReport
+	legacy, err := s.adoptLegacyCounter(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
+	}
 	last, err := s.rdb.Get(ctx, s.counterKey()).Int64()
 	if err != nil && !isNil(err) {
 		return rep, fmt.Errorf("sweep: read counter: %w", err)
@@ -122,7 +126,40 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	if err := s.repairReservations(ctx, extIDs, &rep); err != nil {
 		return rep, fmt.Errorf("sweep: %w", err)
 	}
+	if legacy {
+		// The reservations live under their new keys now: drop the old ones
+		// and the old counter, so the next sweep has nothing to move.
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for ext := range extIDs {
+				p.Del(ctx, s.legacyExtIDKey(ext))
+			}
+			p.Del(ctx, s.legacyCounterKey())
+			return nil
+		})
+		if err != nil {
+			return rep, fmt.Errorf("sweep: drop the keys of before the {ids} tag: %w", err)
+		}
+	}
 	return rep, nil
+}
+
+// adoptLegacyCounter raises the request counter to the counter of before the
+// {ids} hash tag, when that still exists (a store written by an older
+// version): ids are never handed out twice, and the sweep that follows reads
+// every document and restores the reservations of active requests under
+// their new keys. It reports whether the old counter was there.
+func (s *Store) adoptLegacyCounter(ctx context.Context) (bool, error) {
+	old, err := s.rdb.Get(ctx, s.legacyCounterKey()).Int64()
+	if isNil(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the counter of before the {ids} tag: %w", err)
+	}
+	if err := raiseScript.Run(ctx, s.rdb, []string{s.counterKey()}, old).Err(); err != nil {
+		return true, fmt.Errorf("adopt the counter of before the {ids} tag: %w", err)
+	}
+	return true, nil
 }
 
 // readDocs loads documents with one pipeline. The result is aligned with
