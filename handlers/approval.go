@@ -63,10 +63,16 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		return refusal(fmt.Sprintf("⛔ %s: %s", r.Ref(), why))
 	}
 	now := h.now()
+	// Current: r saves the transition a second read; Enqueue puts the job
+	// on the stream with the index updates. A failed enqueue leaves the
+	// approval standing (the store reports it): approved requests without a
+	// job are queued again within a minute (cmd's requeue loop).
+	undo := h.awaitOutcome(id)
 	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From:  []provisioning.State{provisioning.StatePendingApproval},
 		To:    provisioning.StateApproved,
 		Actor: u.id, Action: "approved", Note: "hash " + r.Hash,
+		Current: r, Enqueue: true,
 		Mutate: func(x *provisioning.Request) error {
 			// The hash checked above must still be the stored one: an edit
 			// between the read and the write makes this approval stale.
@@ -78,13 +84,8 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		},
 	})
 	if err != nil {
+		undo()
 		return h.transitionRefusal(u, id, "approve", err)
-	}
-	h.expectOutcome(id)
-	if err := h.store.EnqueueJob(ctx, id); err != nil {
-		// The approval stands; approved requests left without a job are
-		// queued again within a minute (cmd's requeue loop).
-		h.log.WithError(err).WithField("request", approved.Ref()).Warn("enqueue job; the sweeper will retry")
 	}
 	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
 	h.background(ctx, "update summary", func(ctx context.Context) error {
@@ -95,6 +96,22 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		next = "recording the template"
 	}
 	return &Reply{Text: fmt.Sprintf("👍 %s approved; %s.", approved.Ref(), next)}
+}
+
+// awaitOutcome marks id as awaiting its outcome (expectOutcome) before a
+// transition that enqueues its job: a worker may report the outcome before
+// the transition returns. undo takes the mark back when the transition did
+// not happen, unless id was awaited already.
+func (h *Handler) awaitOutcome(id int64) (undo func()) {
+	h.mu.Lock()
+	had := h.awaiting[id]
+	h.awaiting[id] = true
+	h.mu.Unlock()
+	return func() {
+		if !had {
+			h.outcomeReported(id)
+		}
+	}
 }
 
 // ruleRefusal is a refusal found inside a transition (the request changed

@@ -90,10 +90,15 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 		return nil
 	}
 	now := h.now()
+	undo := h.awaitOutcome(id)
 	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From:  []provisioning.State{provisioning.StatePendingApproval},
 		To:    provisioning.StateApproved,
 		Actor: autoActor, Action: "approved", Note: "AUTO_APPROVE: precheck passed, within ordered quantities; hash " + r.Hash,
+		// r is the read checked above; the job goes on the stream with the
+		// index updates (a failed enqueue is reported by the store and made
+		// up by the requeue loop).
+		Current: r, Enqueue: true,
 		Mutate: func(x *provisioning.Request) error {
 			// Edited, re-prechecked or cancelled since the read: no exemption.
 			if x.Hash != r.Hash || x.Precheck.Status != r.Precheck.Status {
@@ -103,6 +108,9 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 			return nil
 		},
 	})
+	if err != nil {
+		undo()
+	}
 	var sc *provisioning.StateConflict
 	var rule ruleRefusal
 	if errors.As(err, &sc) || errors.As(err, &rule) {
@@ -110,10 +118,6 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 	}
 	if err != nil {
 		return fmt.Errorf("auto-approve %s: %w", r.Ref(), err)
-	}
-	h.expectOutcome(id)
-	if err := h.store.EnqueueJob(ctx, id); err != nil {
-		log.WithError(err).Warn("enqueue auto-approved job; the requeue loop will retry")
 	}
 	log.Info("request auto-approved")
 	return h.refreshSummary(ctx, approved)

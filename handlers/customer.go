@@ -86,22 +86,9 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 		Precheck:   provisioning.Precheck{Status: provisioning.PrecheckRunning},
 	}
 	// A held external id is refused before the submission limit counts it:
-	// only accepted submissions use the budget. Create checks again.
-	if holder, err := h.store.ByExternalID(ctx, spec.ExternalID); err == nil {
-		taken := &provisioning.ExternalIDTaken{ExternalID: spec.ExternalID, Holder: holder}
-		return submission{reply: refusal("⛔ external-id: " + taken.Error())}
-	} else if !errors.Is(err, provisioning.ErrNotFound) {
-		return submission{reply: h.systemFault(u, "look up external id", err)}
-	}
-	if rep := h.admitSubmission(ctx, u); rep != nil {
+	// only accepted submissions use the budget (one step in the store).
+	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return submission{reply: rep}
-	}
-	if err := h.store.Create(ctx, r); err != nil {
-		var taken *provisioning.ExternalIDTaken
-		if errors.As(err, &taken) {
-			return submission{reply: refusal("⛔ external-id: " + taken.Error())}
-		}
-		return submission{reply: h.systemFault(u, "create request", err)}
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.spare(ctx, "post summary and precheck", func(ctx context.Context) error {

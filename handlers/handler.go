@@ -20,6 +20,7 @@ import (
 // Store is what handlers need of request storage.
 type Store interface {
 	Create(ctx context.Context, r *provisioning.Request) error
+	BudgetedCreator // CreateWithin (ratelimit.go)
 	Get(ctx context.Context, id int64) (*provisioning.Request, error)
 	Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error)
 	Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry, error)

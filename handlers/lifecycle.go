@@ -21,9 +21,13 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	if u.id != r.Requester && !h.isApprover(u.id) && !h.isAdmin(u.id) {
 		return refusal(fmt.Sprintf("⛔ %s: only its requester, approvers and admins can retry it", r.Ref()))
 	}
+	undo := h.awaitOutcome(id)
 	again, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From: []provisioning.State{provisioning.StateFailed, provisioning.StateDone}, To: provisioning.StateApproved,
 		Actor: u.id, Action: "retry",
+		// The job goes on the stream with the index updates; a failed
+		// enqueue is reported by the store and made up by the requeue loop.
+		Current: r, Enqueue: true,
 		Mutate: func(x *provisioning.Request) error {
 			// A done batch with failed rows (⚠️) may be retried: its
 			// finished rows are kept and only the failed ones run again.
@@ -35,11 +39,8 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 		},
 	})
 	if err != nil {
+		undo()
 		return h.transitionRefusal(u, id, "retry", err)
-	}
-	h.expectOutcome(id)
-	if err := h.store.EnqueueJob(ctx, id); err != nil {
-		h.log.WithError(err).WithField("request", again.Ref()).Warn("enqueue retry; the requeue loop will pick it up")
 	}
 	h.background(ctx, "update summary", func(ctx context.Context) error { return h.refreshSummary(ctx, again) })
 	return &Reply{Text: fmt.Sprintf("🔁 %s queued again.", again.Ref())}

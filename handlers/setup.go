@@ -75,11 +75,8 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.K
 		run = check(r)
 		r.Precheck.Status = provisioning.PrecheckRunning
 	}
-	if rep := h.admitSubmission(ctx, u); rep != nil {
+	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return rep
-	}
-	if err := h.store.Create(ctx, r); err != nil {
-		return h.systemFault(u, "create request", err)
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
 	h.spare(ctx, "post summary and precheck", func(ctx context.Context) error {
