@@ -88,7 +88,8 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		return h.transitionRefusal(u, id, "approve", err)
 	}
 	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
-	h.background(ctx, "update summary", func(ctx context.Context) error {
+	// Shed under a burst: the worker's first report refreshes the summary.
+	h.spare(ctx, "update summary", func(ctx context.Context) error {
 		return h.refreshSummary(ctx, approved)
 	})
 	next := "committing to Webex"

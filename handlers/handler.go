@@ -25,7 +25,6 @@ type Store interface {
 	Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error)
 	Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry, error)
 	ByExternalID(ctx context.Context, extID string) (int64, error)
-	EnqueueJob(ctx context.Context, requestID int64) error
 }
 
 // Locker takes and releases short named locks shared by every replica

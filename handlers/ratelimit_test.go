@@ -2,20 +2,25 @@ package handlers
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
 
-// brokenCounter is a Redis that does not answer.
-type brokenCounter struct{}
-
-func (brokenCounter) Allow(context.Context, string, int, time.Duration) (bool, error) {
-	return false, errors.New("redis: i/o timeout")
+// submitAs saves a valid request of user through createSubmission, as every
+// submission flow does; "" when saved, else the refusal.
+func submitAs(h *Handler, user string, n int) string {
+	ext := fmt.Sprintf("EXT-%s-%d", user, n)
+	r := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval,
+		Requester: user, Subject: ext, ExternalID: ext, Spec: []byte(`{}`)}
+	if rep := h.createSubmission(context.Background(), caller{id: user}, r); rep != nil {
+		return rep.Text
+	}
+	return ""
 }
 
 func TestSubmissionLimiter(t *testing.T) {
@@ -23,8 +28,8 @@ func TestSubmissionLimiter(t *testing.T) {
 	tests := []struct {
 		name      string
 		perMinute int
-		// attempts by user, in order; want is "" for allowed, else a
-		// fragment of the refusal ("!" for a system error).
+		// attempts by user, in order; want is "" for saved, else a
+		// fragment of the refusal.
 		attempts []string
 		want     []string
 	}{
@@ -36,12 +41,9 @@ func TestSubmissionLimiter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			st := store.New(storetest.Miniredis(t), storetest.Prefix(t))
-			l := NewSubmissionLimiter(st, tt.perMinute)
+			h := New(Deps{Store: st, Limiter: NewSubmissionLimiter(tt.perMinute), Log: quietLog()})
 			for i, user := range tt.attempts {
-				why, err := l.AllowSubmission(context.Background(), user)
-				if err != nil {
-					t.Fatalf("attempt %d: %v", i+1, err)
-				}
+				why := submitAs(h, user, i)
 				if (why == "") != (tt.want[i] == "") || !strings.Contains(why, tt.want[i]) {
 					t.Fatalf("attempt %d by %s: got %q, want %q", i+1, user, why, tt.want[i])
 				}
@@ -57,25 +59,22 @@ func TestSubmissionLimiterSharedAcrossInstances(t *testing.T) {
 	t.Parallel()
 	rdb := storetest.Miniredis(t)
 	prefix := storetest.Prefix(t)
-	// Two replicas: two Store values and two limiters over one Redis.
-	a := NewSubmissionLimiter(store.New(rdb, prefix), 2)
-	b := NewSubmissionLimiter(store.New(rdb, prefix), 2)
-	for i, l := range []Limiter{a, b, a} {
-		why, err := l.AllowSubmission(context.Background(), "UA")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if refused := why != ""; refused != (i == 2) {
-			t.Fatalf("submission %d: refusal %q", i+1, why)
+	// Two replicas: two Store values and two handlers over one Redis.
+	a := New(Deps{Store: store.New(rdb, prefix), Limiter: NewSubmissionLimiter(2), Log: quietLog()})
+	b := New(Deps{Store: store.New(rdb, prefix), Limiter: NewSubmissionLimiter(2), Log: quietLog()})
+	for i, h := range []*Handler{a, b, a} {
+		if refused := submitAs(h, "UA", i) != ""; refused != (i == 2) {
+			t.Fatalf("submission %d: refused %v", i+1, refused)
 		}
 	}
 }
 
-func TestSubmissionLimiterFaultIsSystemFault(t *testing.T) {
+func TestSubmissionWithRedisDownIsSystemFault(t *testing.T) {
 	t.Parallel()
-	h := New(Deps{Limiter: NewSubmissionLimiter(brokenCounter{}, 5)})
-	rep := h.admitSubmission(context.Background(), caller{id: "UA"})
-	if rep == nil || !strings.Contains(rep.Text, "could not save — nothing was submitted (ref ") {
-		t.Fatalf("reply = %+v, want the system-fault answer with a ref", rep)
+	rdb := storetest.Miniredis(t)
+	h := New(Deps{Store: store.New(rdb, storetest.Prefix(t)), Limiter: NewSubmissionLimiter(5), Log: quietLog()})
+	_ = rdb.Close()
+	if why := submitAs(h, "UA", 1); !strings.Contains(why, "could not save — nothing was submitted (ref ") {
+		t.Fatalf("reply = %q, want the system-fault answer with a ref", why)
 	}
 }

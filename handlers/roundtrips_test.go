@@ -78,7 +78,7 @@ func TestAckRoundTrips(t *testing.T) {
 	gs := gatedStore{Store: st, gate: make(chan struct{})}
 	h := New(Deps{Store: gs, Templates: st, Messenger: &formMessenger{}, Prechecker: okPrecheck{},
 		Settings: Settings{ApprovalChannel: "#approvals", Approvers: []string{"bob"}},
-		Log:      quietLog(), Limiter: NewSubmissionLimiter(st, 5)})
+		Log:      quietLog(), Limiter: NewSubmissionLimiter(5)})
 	// Loads the scripts.
 	if err := st.CreateWithin(ctx, &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, ExternalID: "WARM"},
 		store.Budget{Key: "warm", Limit: 1, Window: submissionWindow}); err != nil {
@@ -130,7 +130,7 @@ func TestSubmissionRefusals(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(storetest.Miniredis(t), storetest.Prefix(t))
 	h := New(Deps{Store: st, Templates: st, Messenger: &formMessenger{}, Prechecker: okPrecheck{},
-		Settings: Settings{ApprovalChannel: "#approvals"}, Log: quietLog(), Limiter: NewSubmissionLimiter(st, 2)})
+		Settings: Settings{ApprovalChannel: "#approvals"}, Log: quietLog(), Limiter: NewSubmissionLimiter(2)})
 	t.Cleanup(h.Wait)
 	newCmd := func(ext string) string {
 		return h.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1",
@@ -159,7 +159,7 @@ func TestSubmissionRefusals(t *testing.T) {
 	}
 	// Without NEW_REQUESTS_PER_MINUTE nothing is limited.
 	free := New(Deps{Store: st, Templates: st, Messenger: &formMessenger{}, Prechecker: okPrecheck{},
-		Settings: Settings{ApprovalChannel: "#approvals"}, Log: quietLog(), Limiter: NewSubmissionLimiter(st, 0)})
+		Settings: Settings{ApprovalChannel: "#approvals"}, Log: quietLog(), Limiter: NewSubmissionLimiter(0)})
 	t.Cleanup(free.Wait)
 	rep = free.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1", Text: strings.Replace(msNew, "MS-001", "MS-005", 1)})
 	if !strings.Contains(rep.Text, "R-4 submitted") {

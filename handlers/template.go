@@ -79,11 +79,8 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 	if spec.ProvisioningID != "" {
 		r.Precheck.Status = provisioning.PrecheckRunning
 	}
-	if rep := h.admitSubmission(ctx, u); rep != nil {
+	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return rep
-	}
-	if err := h.store.Create(ctx, r); err != nil {
-		return h.systemFault(u, "create request", err)
 	}
 	h.spare(ctx, "post template summary", func(ctx context.Context) error {
 		return h.publish(ctx, r.ID, h.templateCheck(spec))

@@ -166,7 +166,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 			Interactive: console == nil || !console.Piped,
 		},
 		Log:     a.log.WithField("component", "handlers"),
-		Limiter: handlers.NewSubmissionLimiter(a.store, cfg.NewRequestsPerMinute),
+		Limiter: handlers.NewSubmissionLimiter(cfg.NewRequestsPerMinute),
 		Locks:   a.store,
 	})
 	ux := handlers.UX{ApproverGroup: cfg.ApproverGroup, AutoApprove: cfg.AutoApprove, Lister: a.store}
