@@ -88,7 +88,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		return h.transitionRefusal(u, id, "approve", err)
 	}
 	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
-	// Shed under a burst: the worker's first report refreshes the summary.
+	// Shed under a burst: the request's outcome (Settled) refreshes it too.
 	h.spare(ctx, "update summary", func(ctx context.Context) error {
 		return h.refreshSummary(ctx, approved)
 	})
