@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -12,10 +13,12 @@ import (
 
 // Background work — summary posts and prechecks, click answers, progress
 // lines — runs on a few goroutines fed by a queue, not on a goroutine per
-// task. A burst of submissions or clicks then queues its Slack and Webex calls
-// behind the acks instead of competing with them for the CPU; Slack's posting
-// limits (about one message a second per channel) make more concurrency
-// pointless anyway.
+// task, and gives way to acks: while Slack requests are being answered, a
+// task waits up to ackYield before it starts. A burst of submissions or
+// clicks then queues its Slack and Webex calls behind the acks instead of
+// competing with them for the CPU (Slack gives an ack 3 s; a summary may come
+// a little later). Slack's posting limits (about one message a second per
+// channel) make more concurrency pointless anyway.
 const (
 	// backgroundWorkers is how many tasks run at once.
 	backgroundWorkers = 4
@@ -24,6 +27,11 @@ const (
 	backgroundBacklog = 10_000
 	// backgroundTimeout bounds one task once it runs.
 	backgroundTimeout = 2 * time.Minute
+	// ackYield is the longest a task waits for acks in progress.
+	ackYield = 50 * time.Millisecond
+	// ackQuiet is how long no Slack request must have been in progress
+	// before a waiting task starts early: a burst has short gaps too.
+	ackQuiet = 2 * time.Millisecond
 )
 
 // task is one piece of background work.
@@ -41,6 +49,10 @@ type backlog struct {
 	shed    int // tasks shed since the last log line
 	shedAll int // tasks shed since start
 	logged  time.Time
+
+	acks    atomic.Int32  // Slack requests being answered now
+	lastAck atomic.Int64  // when one began or ended, Unix ns
+	yield   time.Duration // ackYield; tests make it longer
 }
 
 // background runs f outside the ack path, after the tasks queued before it.
@@ -106,6 +118,7 @@ func (h *Handler) drain() {
 		b.queue[0] = task{}
 		b.queue = b.queue[1:]
 		b.mu.Unlock()
+		h.YieldToAcks()
 		h.run(t)
 	}
 }
@@ -122,6 +135,39 @@ func (h *Handler) run(t task) {
 	}()
 	if err := t.f(ctx); err != nil {
 		h.log.WithError(err).Warn(t.what)
+	}
+}
+
+// answering counts a Slack request being answered until the returned func
+// is called (Command and Interaction).
+func (h *Handler) answering() (done func()) {
+	b := &h.backlog
+	b.acks.Add(1)
+	b.lastAck.Store(time.Now().UnixNano())
+	return func() {
+		b.lastAck.Store(time.Now().UnixNano())
+		b.acks.Add(-1)
+	}
+}
+
+// YieldToAcks holds the caller back while Slack requests are being
+// answered, for ackYield at most: under a steady stream of requests
+// background work still moves, slowly, and the queue sheds what it cannot
+// hold. The worker calls it before each job too.
+func (h *Handler) YieldToAcks() {
+	b := &h.backlog
+	busy := func() bool {
+		return b.acks.Load() > 0 || time.Since(time.Unix(0, b.lastAck.Load())) < ackQuiet
+	}
+	if !busy() {
+		return
+	}
+	yield := b.yield
+	if yield == 0 {
+		yield = ackYield
+	}
+	for deadline := time.Now().Add(yield); busy() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -48,6 +48,29 @@ func TestBackgroundRunsOnBoundedWorkers(t *testing.T) {
 	}
 }
 
+// A task waits while a Slack request is being answered, and starts when
+// the answer is out.
+func TestBackgroundGivesWayToAcks(t *testing.T) {
+	t.Parallel()
+	h := New(Deps{Log: quietLog()})
+	h.backlog.yield = time.Minute // longer than the test: only the ack's end lets the task start
+	done := h.answering()
+	ran := make(chan struct{})
+	h.background(context.Background(), "after the ack", func(context.Context) error { close(ran); return nil })
+	select {
+	case <-ran:
+		t.Fatal("a background task started while a Slack request was being answered")
+	case <-time.After(50 * time.Millisecond):
+	}
+	done()
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the task did not start once the answer was out")
+	}
+	h.Wait()
+}
+
 // When backgroundBacklog tasks wait, spare drops its task and background
 // still queues: the dropped work is what the publish sweep makes up for.
 func TestSpareShedsOnlyWhenTheBacklogIsFull(t *testing.T) {

@@ -146,7 +146,7 @@ func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) err
 			return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
 		}
 		posted, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "summary posted",
+			Current: r, From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "summary posted",
 			Mutate: func(x *provisioning.Request) error {
 				x.Summary = provisioning.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
 				return nil
@@ -180,7 +180,7 @@ func (h *Handler) recordPrecheck(ctx context.Context, r *provisioning.Request, c
 	}
 	pc.At = h.now()
 	checked, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "precheck",
+		Current: r, From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "precheck",
 		Note:   string(pc.Status),
 		Mutate: func(x *provisioning.Request) error { x.Precheck = pc; return nil },
 	})

@@ -138,6 +138,7 @@ func New(d Deps) *Handler {
 // Command handles a slash command. It returns within Slack's 3 s: anything
 // slow runs in the background.
 func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *Reply) {
+	defer h.answering()()
 	defer h.recoverInto(&reply, cmd.UserID)
 	ctx, cancel := context.WithTimeout(ctx, ackBudget)
 	defer cancel()
@@ -193,6 +194,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 
 // Interaction handles button clicks and view submissions.
 func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback) (reply *Reply) {
+	defer h.answering()()
 	defer h.recoverInteraction(&reply, cb)
 	ctx, cancel := context.WithTimeout(ctx, ackBudget)
 	defer cancel()

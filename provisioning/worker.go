@@ -36,6 +36,9 @@ type Worker struct {
 	ClaimRefresh      time.Duration // how often a held job's claim is renewed
 	WatchInterval     time.Duration // how long a watched request rests between checks
 	Now               func() time.Time
+	// Yield, when set, is called before each job: the bot's answers to
+	// Slack go first (handlers.Handler.YieldToAcks).
+	Yield func()
 }
 
 const workerActor = "worker"
@@ -73,6 +76,9 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		if job == nil {
 			continue
+		}
+		if w.Yield != nil {
+			w.Yield()
 		}
 		w.handleJob(ctx, job)
 	}

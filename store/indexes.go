@@ -27,13 +27,15 @@ type Query struct {
 // for the same reason. prev, when not nil, is the request before the change:
 // a Mutate that moved it to another owner or kind takes it out of the old
 // indexes.
-func (s *Store) indexCmds(ctx context.Context, p redis.Pipeliner, r, prev *provisioning.Request) {
+func (s *Store) indexCmds(ctx context.Context, p redis.Pipeliner, r, prev *provisioning.Request, created bool) {
 	member := strconv.FormatInt(r.ID, 10)
 	score := unixMS(r.UpdatedAt)
 	// Every other state, not just the previous one: an index left stale by
-	// an earlier crash is cleaned by the next transition too.
+	// an earlier crash is cleaned by the next transition too. A request
+	// just created (its document written by this create, under a fresh id)
+	// is in no index yet.
 	for _, st := range provisioning.AllStates {
-		if st != r.State {
+		if st != r.State && !created {
 			p.ZRem(ctx, s.stateKey(st), member)
 		}
 	}

@@ -160,15 +160,27 @@ func (s *Store) writeNew(ctx context.Context, r *provisioning.Request, reserve b
 		return fmt.Errorf("create %s: %w", r.Ref(), err)
 	}
 	args := append([]any{entry}, pairs(fields)...)
+	docKeys := []string{s.docKey(r.ID), s.auditKey(r.ID)}
+	extKeys, idArg := []string{s.extIDKey(r.ExternalID)}, strconv.FormatInt(r.ID, 10)
 	var write, confirm *redis.Cmd
 	cmds, _ := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		write = createScript.Eval(ctx, p, []string{s.docKey(r.ID), s.auditKey(r.ID)}, args...)
+		// By SHA: the scripts' text is not sent with every create. A server
+		// that does not know them yet (a restart, a new cluster node) answers
+		// NOSCRIPT and the script runs again below, loading it.
+		write = createScript.EvalSha(ctx, p, docKeys, args...)
 		if reserve {
-			confirm = persistIfValueScript.Eval(ctx, p, []string{s.extIDKey(r.ExternalID)}, strconv.FormatInt(r.ID, 10))
+			confirm = persistIfValueScript.EvalSha(ctx, p, extKeys, idArg)
 		}
-		s.indexCmds(ctx, p, r, nil)
+		s.indexCmds(ctx, p, r, nil, true)
 		return nil
 	})
+	indexErr := firstErr(cmds, write, confirm)
+	if isNoScript(write.Err()) {
+		write = createScript.Run(ctx, s.rdb, docKeys, args...)
+	}
+	if confirm != nil && isNoScript(confirm.Err()) {
+		confirm = persistIfValueScript.Run(ctx, s.rdb, extKeys, idArg)
+	}
 	n, err := write.Int()
 	if err != nil {
 		return fmt.Errorf("create %s: write: %w", r.Ref(), err)
@@ -185,11 +197,14 @@ func (s *Store) writeNew(ctx context.Context, r *provisioning.Request, reserve b
 	if confirm != nil && confirm.Err() != nil {
 		s.onError("create: confirm external id "+r.ExternalID, confirm.Err())
 	}
-	if err := firstErr(cmds, write, confirm); err != nil {
-		s.onError(fmt.Sprintf("index %s", r.Ref()), err)
+	if indexErr != nil {
+		s.onError(fmt.Sprintf("index %s", r.Ref()), indexErr)
 	}
 	return nil
 }
+
+// isNoScript tells an EVALSHA of a script the server does not hold.
+func isNoScript(err error) bool { return err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") }
 
 // undoCreate gives back what the first step of a create took when the
 // document could not be written: the external id reservation and the budget
@@ -360,7 +375,7 @@ func (s *Store) afterTransition(ctx context.Context, next, prev *provisioning.Re
 	createGroup := enqueue && !s.groupReady.ready.Load()
 	var free, group, job redis.Cmder
 	cmds, _ := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		s.indexCmds(ctx, p, next, prev)
+		s.indexCmds(ctx, p, next, prev, false)
 		if release {
 			free = deleteIfValueScript.Eval(ctx, p, []string{s.extIDKey(next.ExternalID)}, strconv.FormatInt(next.ID, 10))
 		}

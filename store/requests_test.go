@@ -11,6 +11,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/provisioning"
 	"github.com/onboardbot/onboardbot/store"
+	"github.com/onboardbot/onboardbot/store/storetest"
 )
 
 func newRequest(owner, ext string) *provisioning.Request {
@@ -397,4 +398,31 @@ func TestFailedCreateReleasesReservation(t *testing.T) {
 			t.Errorf("reservation of a written request still expires (%s)", ttl)
 		}
 	})
+}
+
+// A server that lost its scripts (a restart, SCRIPT FLUSH, a new cluster
+// node) answers the create's EVALSHA with NOSCRIPT: the create still
+// writes the document and confirms the external id.
+func TestCreateAfterScriptFlush(t *testing.T) {
+	t.Parallel()
+	rdb := storetest.Miniredis(t)
+	s := store.New(rdb, storetest.Prefix(t)).
+		WithErrorHandler(func(op string, err error) { t.Errorf("%s: %v", op, err) })
+	ctx := context.Background()
+	for i, ext := range []string{"EXT-1", "EXT-2"} {
+		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		r := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval,
+			Requester: "UA", Subject: ext, ExternalID: ext, Spec: []byte(`{}`)}
+		if err := s.Create(ctx, r); err != nil {
+			t.Fatalf("create %d: %v", i+1, err)
+		}
+		if _, err := s.Get(ctx, r.ID); err != nil {
+			t.Fatalf("create %d wrote no document: %v", i+1, err)
+		}
+		if holder, err := s.ByExternalID(ctx, ext); err != nil || holder != r.ID {
+			t.Fatalf("external id %s: holder %d, %v; want %d", ext, holder, err, r.ID)
+		}
+	}
 }

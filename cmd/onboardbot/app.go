@@ -202,6 +202,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		ProvisionDeadline: cfg.ProvisionDeadline,
 		ClaimRefresh:      claimRefresh(opts.ClaimTimeout),
 		WatchInterval:     poll * 4,
+		Yield:             a.handler.YieldToAcks,
 	}
 	a.wireMetrics(poll)
 	workerCtx, stopWorker := context.WithCancel(ctx)
