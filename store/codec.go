@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -21,31 +22,96 @@ func encodeDoc(r *provisioning.Request) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", r.Ref(), err)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
+	fields, err := splitObject(b)
+	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", r.Ref(), err)
 	}
-	fields := make(map[string]string, len(raw))
-	for k, v := range raw {
-		fields[k] = string(v)
+	return fields, nil
+}
+
+// splitObject splits a JSON object as json.Marshal writes it (compact,
+// valid) into its members' raw values by name, in one pass and without a
+// second decode: documents are encoded on every transition.
+func splitObject(b []byte) (map[string]string, error) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, errors.New("not a JSON object")
+	}
+	fields := make(map[string]string, 24)
+	for i := 1; i < len(b)-1; {
+		if b[i] != '"' {
+			return nil, fmt.Errorf("member name expected at byte %d", i)
+		}
+		end := endOfString(b, i)
+		if end >= len(b) || b[end] != ':' {
+			return nil, fmt.Errorf("':' expected at byte %d", end)
+		}
+		var name string
+		if err := json.Unmarshal(b[i:end], &name); err != nil {
+			return nil, err
+		}
+		start := end + 1
+		i = endOfValue(b, start)
+		fields[name] = string(b[start:i])
+		i++ // the ',' after the value, or the closing '}'
 	}
 	return fields, nil
+}
+
+// endOfString returns the index just past the string that starts at b[i].
+func endOfString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// endOfValue returns the index of the ',' or '}' that ends the member value
+// starting at b[i].
+func endOfValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			i = endOfString(b, i)
+			continue
+		case c == '{' || c == '[':
+			depth++
+		case (c == '}' || c == ']') && depth > 0:
+			depth--
+		case (c == ',' || c == '}') && depth == 0:
+			return i
+		}
+		i++
+	}
+	return i
 }
 
 // decodeDoc rebuilds a request from its hash fields. A field that is not
 // valid JSON (a hand-edited or damaged document) is an error, not a panic.
 func decodeDoc(id int64, fields map[string]string) (*provisioning.Request, error) {
-	raw := make(map[string]json.RawMessage, len(fields))
+	n := 2
+	for k, v := range fields {
+		n += len(k) + len(v) + 4
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
 	for k, v := range fields {
 		if !json.Valid([]byte(v)) {
 			return nil, fmt.Errorf("decode %s: field %q is not valid JSON", provisioning.FormatID(id), k)
 		}
-		raw[k] = json.RawMessage(v)
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k) // field names are plain ASCII: Go and JSON quote them alike
+		b = append(b, ':')
+		b = append(b, v...)
 	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", provisioning.FormatID(id), err)
-	}
+	b = append(b, '}')
 	var r provisioning.Request
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", provisioning.FormatID(id), err)
