@@ -23,15 +23,19 @@ const (
 	// backgroundWorkers is how many tasks run at once.
 	backgroundWorkers = 4
 	// backgroundBacklog is how many tasks may wait before the ones that can
-	// be made up for later are shed (see spare). About 2 KB each.
-	backgroundBacklog = 10_000
+	// be made up for later are shed (see spare): a summary task holds its
+	// request, a few KB, and the bot stays small under a burst.
+	backgroundBacklog = 2_000
 	// backgroundTimeout bounds one task once it runs.
 	backgroundTimeout = 2 * time.Minute
 	// ackYield is the longest a task waits for acks in progress.
-	ackYield = 50 * time.Millisecond
+	ackYield = 200 * time.Millisecond
 	// ackQuiet is how long no Slack request must have been in progress
 	// before a waiting task starts early: a burst has short gaps too.
 	ackQuiet = 2 * time.Millisecond
+	// ackPoll is how often a waiting task looks again: every waiter's
+	// wake-up costs a little CPU, and replicas on one node add up.
+	ackPoll = 5 * time.Millisecond
 )
 
 // task is one piece of background work.
@@ -167,7 +171,7 @@ func (h *Handler) YieldToAcks() {
 		yield = ackYield
 	}
 	for deadline := time.Now().Add(yield); busy() && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
+		time.Sleep(ackPoll)
 	}
 }
 

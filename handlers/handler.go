@@ -250,9 +250,9 @@ func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
 	if r == nil || (r.Text == "" && len(r.Blocks) == 0) {
 		return
 	}
-	// Shed under a burst: the summary and the request's thread show the
-	// outcome too.
-	h.spare(ctx, "answer click", func(ctx context.Context) error {
+	// Never shed: the person who clicked is told what happened, however
+	// late (the answer holds a line of text, not the request).
+	h.background(ctx, "answer click", func(ctx context.Context) error {
 		if u.channel == "" {
 			// A click in App Home has no channel to answer in.
 			return h.msg.DM(ctx, u.id, Message{Text: r.Text, Blocks: r.Blocks})
