@@ -4,46 +4,14 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/provisioning"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
-
-// redisTrips is a go-redis hook counting round trips: one per command, one
-// per pipeline. A script's EVALSHA answered NOSCRIPT (its first run on a
-// server, resent with EVAL) is a cache miss and not counted.
-type redisTrips struct{ n atomic.Int64 }
-
-func (c *redisTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *redisTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := next(ctx, cmd)
-		if err == nil || !(errors.Is(err, redis.ErrNoScript) || strings.HasPrefix(err.Error(), "NOSCRIPT")) {
-			c.n.Add(1)
-		}
-		return err
-	}
-}
-
-func (c *redisTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmds)
-	}
-}
-
-func (c *redisTrips) count(fn func()) int64 {
-	before := c.n.Load()
-	fn()
-	return c.n.Load() - before
-}
 
 // gatedStore holds the background work of a submission (its first use of the
 // store is a read) until open, so that only the ack path is counted.
@@ -72,7 +40,7 @@ func TestAckRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	rdb := storetest.Miniredis(t)
-	trips := &redisTrips{}
+	trips := &storetest.RoundTrips{}
 	rdb.AddHook(trips)
 	st := store.New(rdb, storetest.Prefix(t))
 	gs := gatedStore{Store: st, gate: make(chan struct{})}
@@ -86,7 +54,7 @@ func TestAckRoundTrips(t *testing.T) {
 	}
 
 	var rep *Reply
-	if n := trips.count(func() {
+	if n := trips.Count(func() {
 		rep = h.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1", Text: msNew})
 	}); n != 2 {
 		t.Errorf("`new`: %d round trips on the ack path, want 2", n)
@@ -102,7 +70,7 @@ func TestAckRoundTrips(t *testing.T) {
 	if err != nil || r.Precheck.Status != provisioning.PrecheckOK {
 		t.Fatalf("R-2 = %+v, %v; want its precheck passed", r, err)
 	}
-	if n := trips.count(func() {
+	if n := trips.Count(func() {
 		rep = h.Interaction(ctx, &slack.InteractionCallback{
 			Type: slack.InteractionTypeBlockActions, User: slack.User{ID: "bob"},
 			ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: actionApprove, Value: r.Ref() + ":" + r.Hash}}},

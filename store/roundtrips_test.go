@@ -4,55 +4,18 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/onboardbot/onboardbot/provisioning"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
 
-// roundTrips is a go-redis hook that counts what a client sends: one per
-// command and one per pipeline (a cluster pipeline that spans nodes is sent
-// to them in parallel and counts once). A script's EVALSHA that answers
-// NOSCRIPT (its first run on a server, resent with EVAL) is a cache miss,
-// not part of an operation's cost, and is not counted.
-type roundTrips struct{ n atomic.Int64 }
-
-func (c *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := next(ctx, cmd)
-		if err == nil || !(errors.Is(err, redis.ErrNoScript) || strings.HasPrefix(err.Error(), "NOSCRIPT")) {
-			c.n.Add(1)
-		}
-		return err
-	}
-}
-
-func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmds)
-	}
-}
-
-// count returns how many round trips fn made.
-func (c *roundTrips) count(fn func()) int64 {
-	before := c.n.Load()
-	fn()
-	return c.n.Load() - before
-}
-
 // onOwnClients is onEachBackend with a client of the test's own on every
 // backend (the shared clients of storetest carry every parallel test's
 // commands), counting its round trips.
-func onOwnClients(t *testing.T, fn func(t *testing.T, s *store.Store, clk *clock, rt *roundTrips)) {
+func onOwnClients(t *testing.T, fn func(t *testing.T, s *store.Store, clk *clock, rt *storetest.RoundTrips)) {
 	t.Helper()
 	env := map[string]string{"single": storetest.EnvSingle, "cluster": storetest.EnvCluster}
 	for _, b := range storetest.Backends(t) {
@@ -67,7 +30,7 @@ func onOwnClients(t *testing.T, fn func(t *testing.T, s *store.Store, clk *clock
 				t.Cleanup(func() { _ = closer() })
 				rdb = c
 			}
-			rt := &roundTrips{}
+			rt := &storetest.RoundTrips{}
 			rdb.AddHook(rt)
 			clk := newClock()
 			s := store.New(rdb, storetest.Prefix(t)).WithClock(clk.Now).
@@ -82,7 +45,7 @@ func onOwnClients(t *testing.T, fn func(t *testing.T, s *store.Store, clk *clock
 // transition given that read, enqueueing the job) is three.
 func TestRoundTrips(t *testing.T) {
 	t.Parallel()
-	onOwnClients(t, func(t *testing.T, s *store.Store, clk *clock, rt *roundTrips) {
+	onOwnClients(t, func(t *testing.T, s *store.Store, clk *clock, rt *storetest.RoundTrips) {
 		ctx := context.Background()
 		budget := store.Budget{Key: "submit:alice", Limit: 2, Window: time.Minute}
 		// The first use of each script on a server loads it; the cluster
@@ -91,7 +54,7 @@ func TestRoundTrips(t *testing.T) {
 			t.Fatal(err)
 		}
 		var r *provisioning.Request
-		if n := rt.count(func() {
+		if n := rt.Count(func() {
 			r = newRequest("alice", "MS-001")
 			if err := s.CreateWithin(ctx, r, budget); err != nil {
 				t.Fatal(err)
@@ -99,11 +62,11 @@ func TestRoundTrips(t *testing.T) {
 		}); n != 2 {
 			t.Errorf("create with an external id and a budget: %d round trips, want 2", n)
 		}
-		if n := rt.count(func() { mustCreate(t, s, newRequest("alice", "")) }); n != 2 {
+		if n := rt.Count(func() { mustCreate(t, s, newRequest("alice", "")) }); n != 2 {
 			t.Errorf("create without external id or budget: %d round trips, want 2", n)
 		}
 		var taken *provisioning.ExternalIDTaken
-		if n := rt.count(func() {
+		if n := rt.Count(func() {
 			if err := s.CreateWithin(ctx, newRequest("bob", "MS-001"), budget); !errors.As(err, &taken) {
 				t.Fatalf("create of a held external id = %v", err)
 			}
@@ -111,7 +74,7 @@ func TestRoundTrips(t *testing.T) {
 			t.Errorf("refusal of a held external id: %d round trips, want 1", n)
 		}
 		var over *store.OverBudget
-		if n := rt.count(func() {
+		if n := rt.Count(func() {
 			if err := s.CreateWithin(ctx, newRequest("alice", "MS-002"), budget); !errors.As(err, &over) {
 				t.Fatalf("create over budget = %v", err)
 			}
@@ -120,7 +83,7 @@ func TestRoundTrips(t *testing.T) {
 		}
 
 		// The Approve click.
-		if n := rt.count(func() {
+		if n := rt.Count(func() {
 			cur, err := s.Get(ctx, r.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -134,7 +97,7 @@ func TestRoundTrips(t *testing.T) {
 			t.Errorf("approve (read, transition with Current and Enqueue): %d round trips, want 3", n)
 		}
 		// Without Current the transition reads for itself.
-		if n := rt.count(func() {
+		if n := rt.Count(func() {
 			if _, err := s.Transition(ctx, r.ID, move(provisioning.StateApproved, provisioning.StateCommitting, "worker")); err != nil {
 				t.Fatal(err)
 			}
