@@ -224,7 +224,12 @@ func (b *bench) runClicks(ctx context.Context) error {
 	}
 	b.logf("(c) approve clicks")
 	cl := &clicks{pool: pool}
+	b.slack.clickAnswers() // start counting here
 	for _, c := range b.o.clients {
+		// The answers of the run before go out in the background: let them
+		// finish, so that this run does not pay for them.
+		sent := int(min(cl.next.Load(), int64(len(pool))))
+		waitFor(ctx, 30*time.Second, func() bool { return b.slack.answered() >= sent })
 		res := b.load(ctx, bot.URL+"/slack/interactions", c, cl.body)
 		figure := errorsFigure(res)
 		if res.exhausted {
