@@ -426,3 +426,44 @@ func TestCreateAfterScriptFlush(t *testing.T) {
 		}
 	}
 }
+
+// A confirmed reservation whose request has no document — its create's
+// write failed after the confirmation, and the release failed too — frees
+// its external id at the next create; a provisional one (a create in
+// flight) does not.
+func TestStaleReservationIsReleased(t *testing.T) {
+	t.Parallel()
+	rdb := storetest.Miniredis(t)
+	s := store.New(rdb, storetest.Prefix(t))
+	ctx := context.Background()
+	newReq := func(ext string) *provisioning.Request {
+		return &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval,
+			Requester: "UA", Subject: ext, ExternalID: ext, Spec: []byte(`{}`)}
+	}
+	first := newReq("EXT-1")
+	if err := s.Create(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	var taken *provisioning.ExternalIDTaken
+	if err := s.Create(ctx, newReq("EXT-1")); !errors.As(err, &taken) || taken.Holder != first.ID {
+		t.Fatalf("a held external id: %v, want held by %s", err, first.Ref())
+	}
+	if err := rdb.Del(ctx, s.DocKey(first.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	again := newReq("EXT-1")
+	if err := s.Create(ctx, again); err != nil {
+		t.Fatalf("external id held by a request without document: %v", err)
+	}
+	if holder, err := s.ByExternalID(ctx, "EXT-1"); err != nil || holder != again.ID {
+		t.Fatalf("holder %d, %v; want %s", holder, err, again.Ref())
+	}
+
+	// In flight: reserved for a moment, document not written yet.
+	if err := rdb.Set(ctx, s.ExtIDKey("EXT-2"), "999", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, newReq("EXT-2")); !errors.As(err, &taken) || taken.Holder != 999 {
+		t.Fatalf("a provisional reservation: %v, want held by R-999", err)
+	}
+}
