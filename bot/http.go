@@ -69,6 +69,9 @@ type HTTPServer struct {
 	mux *http.ServeMux
 	log *logrus.Entry
 	now func() time.Time
+	// static keeps the encoded answers of static replies (help), by text:
+	// encoding 2 KB of text was most of help's cost.
+	static sync.Map
 }
 
 // NewHTTPServer builds the handler. Without a signing secret every Slack
@@ -223,11 +226,26 @@ func (s *HTTPServer) command(w http.ResponseWriter, r *http.Request, body []byte
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	writeJSON(w, log, struct {
+	answer := struct {
 		ResponseType string       `json:"response_type"`
 		Text         string       `json:"text,omitempty"`
 		Blocks       slack.Blocks `json:"blocks,omitzero"`
-	}{slack.ResponseTypeEphemeral, reply.Text, slack.Blocks{BlockSet: reply.Blocks}})
+	}{slack.ResponseTypeEphemeral, reply.Text, slack.Blocks{BlockSet: reply.Blocks}}
+	if !reply.Static || len(reply.Blocks) > 0 {
+		writeJSON(w, log, answer)
+		return
+	}
+	b, ok := s.static.Load(reply.Text)
+	if !ok {
+		enc, err := json.Marshal(answer)
+		if err != nil {
+			writeJSON(w, log, answer) // reports the error
+			return
+		}
+		b, _ = s.static.LoadOrStore(reply.Text, enc)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b.([]byte))
 }
 
 // slashCommand decodes a slash command's form body: the fields of

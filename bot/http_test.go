@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"maps"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -449,4 +450,33 @@ type nopRouter struct{}
 func (nopRouter) Command(context.Context, slack.SlashCommand) *handlers.Reply { return nil }
 func (nopRouter) Interaction(context.Context, *slack.InteractionCallback) *handlers.Reply {
 	return nil
+}
+
+// A static reply (help) is encoded once per text and answered the same as
+// any other; another static text gets its own answer.
+func TestStaticReplyAnswers(t *testing.T) {
+	t.Parallel()
+	srv, router, _ := testServer(t, nil)
+	body := []byte(url.Values{"command": {"/onboard-customer"}, "text": {"help"}, "user_id": {"U1"}}.Encode())
+	want := func(text string) string {
+		b, _ := json.Marshal(map[string]string{"response_type": "ephemeral", "text": text})
+		return string(b)
+	}
+	for _, text := range []string{"*help* <one> & two", "*help* <one> & two", "another help"} {
+		router.mu.Lock()
+		router.reply = &handlers.Reply{Text: text, Static: true}
+		router.mu.Unlock()
+		w := serve(srv, signedRequest("/slack/commands", body, time.Now()))
+		if w.Code != 200 || w.Header().Get("Content-Type") != "application/json" {
+			t.Fatalf("%q: status %d, content type %q", text, w.Code, w.Header().Get("Content-Type"))
+		}
+		var got, exp map[string]string
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+			t.Fatalf("%q: body %q: %v", text, w.Body, err)
+		}
+		_ = json.Unmarshal([]byte(want(text)), &exp)
+		if !maps.Equal(got, exp) {
+			t.Fatalf("%q: answered %v, want %v", text, got, exp)
+		}
+	}
 }

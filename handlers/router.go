@@ -17,6 +17,9 @@ import (
 type Reply struct {
 	Text   string
 	Blocks []slack.Block
+	// Static marks an answer that is the same on every call (help): a
+	// transport may keep its encoding.
+	Static bool
 	// View is set for view_submission answers (errors, update, push, clear).
 	View *slack.ViewSubmissionResponse
 }

@@ -85,7 +85,7 @@ func actorName(a string) string {
 // help lists what the caller may run, and touches neither Redis nor Slack:
 // roles come from the configuration and the cached user groups.
 func (h *Handler) help(u caller) *Reply {
-	return &Reply{Text: helpTexts[helpIndex(h.isRequester(u.id), h.isApprover(u.id), h.isAdmin(u.id))]}
+	return &Reply{Text: helpTexts[helpIndex(h.isRequester(u.id), h.isApprover(u.id), h.isAdmin(u.id))], Static: true}
 }
 
 // helpTexts holds helpText for each of the eight combinations of roles,
