@@ -58,9 +58,11 @@ type DigestStore interface {
 	AppendAudit(ctx context.Context, id int64, e provisioning.AuditEntry) error
 }
 
-// IdleDraftFinder finds drafts nobody saved for a while.
+// IdleDraftFinder finds drafts nobody saved for a while, and who has
+// drafts at all.
 type IdleDraftFinder interface {
 	IdleDrafts(ctx context.Context, owners []string, before time.Time, perOwner int) (map[string][]*store.Draft, error)
+	DraftOwners(ctx context.Context) ([]string, error)
 }
 
 // SubscriberCounter counts a customer's users at Webex by package. Webex

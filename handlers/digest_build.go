@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -228,17 +229,24 @@ func (b *builder) hasUsersAtWebex(ctx context.Context, r *provisioning.Request) 
 }
 
 // drafts: forms left unsubmitted for IDLE_DRAFT_AFTER. Drafts are indexed
-// per owner; the owners are those who ever submitted a request.
+// per owner; the owners are those who saved a draft lately, and those who
+// ever submitted a request (drafts saved before the draft owners were
+// indexed).
 func (b *builder) drafts(ctx context.Context) error {
 	if b.g.drafts == nil {
 		return nil
 	}
 	owners := []string{b.only}
 	if b.only == "" {
-		var err error
-		if owners, err = b.g.store.Owners(ctx); err != nil {
+		withDrafts, err := b.g.drafts.DraftOwners(ctx)
+		if err != nil {
 			return err
 		}
+		submitted, err := b.g.store.Owners(ctx)
+		if err != nil {
+			return err
+		}
+		owners = slices.Compact(slices.Sorted(slices.Values(append(withDrafts, submitted...))))
 	}
 	idle, err := b.g.drafts.IdleDrafts(ctx, owners, b.at.Add(-b.g.set.IdleDraftAfter), draftsPerOwner)
 	if err != nil {

@@ -174,7 +174,8 @@ func newDigestFixture(t *testing.T, seeds []seed) *digestFixture {
 }
 
 func (f *digestFixture) digester(msg Messenger) *Digester {
-	return NewDigester(DigestDeps{Store: f.st, Drafts: f.st.Drafts(time.Hour), Subscribers: subscribers{"cust-w": 3, "cust-b": 4},
+	// The drafts' TTL, as DRAFT_TTL has it: longer than IDLE_DRAFT_AFTER.
+	return NewDigester(DigestDeps{Store: f.st, Drafts: f.st.Drafts(7 * 24 * time.Hour), Subscribers: subscribers{"cust-w": 3, "cust-b": 4},
 		Messenger: msg, Settings: digestThresholds, Log: quietLog()})
 }
 
@@ -241,6 +242,9 @@ func TestDigestHoldsExactlyTheDueItems(t *testing.T) {
 			extra: map[string][]string{"@alice": {"draft"}}},
 		{name: "indexes rebuilt by the sweeper", seeds: digestSeeds, sweep: true},
 		{name: "nothing due", seeds: onlyNotDue, drafts: map[time.Duration]string{2 * time.Hour: "alice"}},
+		// Erin never submitted a request: her abandoned form reminds her all the same.
+		{name: "first-time user's idle draft", drafts: map[time.Duration]string{30 * time.Hour: "erin"},
+			extra: map[string][]string{"@erin": {"draft"}}},
 		{name: "empty store"},
 	}
 	for _, tc := range cases {

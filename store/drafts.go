@@ -28,6 +28,7 @@ import (
 //	{draft:<n>}:doc         hash, one JSON-encoded value per field; PX DRAFT_TTL
 //	counter:draft           INCR counter for draft ids
 //	idx:drafts:<owner>      sorted set of draft ids, score UpdatedAt (unix ms)
+//	idx:draftowners         sorted set of owners, score their last save (unix ms)
 //
 // The owner index is a separate key (another slot) written after the
 // document; entries whose document expired are dropped when read.
@@ -92,6 +93,7 @@ func (d *Drafts) docKey(id int64) string {
 }
 func (d *Drafts) counterKey() string           { return d.s.prefix + "counter:draft" }
 func (d *Drafts) ownerKey(owner string) string { return d.s.prefix + "idx:drafts:" + owner }
+func (d *Drafts) ownersKey() string            { return d.s.prefix + "idx:draftowners" }
 
 // createDraftScript writes a new draft document with its lifetime.
 // KEYS[1] doc; ARGV[1] ttl ms, ARGV[2..] field/value pairs. 0 when it exists.
@@ -244,6 +246,22 @@ func (d *Drafts) DraftsOf(ctx context.Context, owner string, limit int) ([]*Draf
 	return out, nil
 }
 
+// DraftOwners returns everyone who saved a draft within the drafts' TTL
+// (older entries, whose drafts have all expired, are pruned on the way).
+func (d *Drafts) DraftOwners(ctx context.Context) ([]string, error) {
+	since := strconv.FormatInt(d.s.clock().Add(-d.ttl).UnixMilli(), 10)
+	var owners *redis.StringSliceCmd
+	_, err := d.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRemRangeByScore(ctx, d.ownersKey(), "-inf", "("+since)
+		owners = p.ZRangeByScore(ctx, d.ownersKey(), &redis.ZRangeBy{Min: since, Max: "+inf"})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read draft owners: %w", err)
+	}
+	return owners.Val(), nil
+}
+
 // index puts the draft into its owner's index. The index has no TTL of its
 // own but is renewed with every save, so an owner who stops using the bot
 // leaves one small key, pruned when next read.
@@ -252,6 +270,9 @@ func (d *Drafts) index(ctx context.Context, dr *Draft) {
 	_, err := d.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, key, redis.Z{Score: unixMS(dr.UpdatedAt), Member: strconv.FormatInt(dr.ID, 10)})
 		p.PExpire(ctx, key, d.ttl)
+		// Who has drafts, by last save: the digest's reminders reach people
+		// who never submitted a request too.
+		p.ZAdd(ctx, d.ownersKey(), redis.Z{Score: unixMS(dr.UpdatedAt), Member: dr.Owner})
 		return nil
 	})
 	if err != nil {

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -194,4 +196,29 @@ func TestParseDraftID(t *testing.T) {
 			t.Errorf("ParseDraftID(%q) = %d, %v; want %d", c.in, got, err, c.want)
 		}
 	}
+}
+
+// DraftOwners lists who saved a draft within the drafts' TTL, whether or not
+// they ever submitted a request, and forgets them once all could have expired.
+func TestDraftOwners(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		ds := s.Drafts(time.Hour)
+		for _, owner := range []string{"erin", "frank", "erin"} {
+			if err := ds.CreateDraft(ctx, &store.Draft{Owner: owner, Kind: provisioning.KindCustomer}); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(20 * time.Minute)
+		}
+		owners, err := ds.DraftOwners(ctx)
+		slices.Sort(owners)
+		if err != nil || fmt.Sprint(owners) != "[erin frank]" {
+			t.Fatalf("draft owners = %v, %v; want [erin frank]", owners, err)
+		}
+		clk.Advance(30 * time.Minute) // frank's only draft is 70 min old, erin's newest 30
+		if owners, err = ds.DraftOwners(ctx); err != nil || fmt.Sprint(owners) != "[erin]" {
+			t.Fatalf("draft owners = %v, %v; want [erin]", owners, err)
+		}
+	})
 }

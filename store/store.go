@@ -21,6 +21,7 @@
 //	locks                  sorted set of lock names, score expiry (unix ms)
 //	once:<key>             dedupe marker; PX ttl
 //	{ids}:rate:<key>       sorted set of accepted events in the window; PX window
+//	drafts' keys           listed in drafts.go
 //
 // Per-request keys share the hash tag {req:<n>} so the scripts that touch them
 // run on Redis Cluster. The request counter, the external id reservations and
