@@ -130,12 +130,17 @@ func (h *Handler) batchQuantities(ctx context.Context, r *provisioning.Request) 
 	if r.Kind != provisioning.KindUsers || r.Precheck.Status != provisioning.PrecheckOK {
 		return nil, nil, nil, nil
 	}
-	if h.setup == nil {
-		return nil, nil, nil, errors.New("no Webex setup client to count provisioned users")
-	}
 	var spec provisioning.UsersSpec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return nil, nil, nil, fmt.Errorf("decode users: %w", err)
+	}
+	if r.Precheck.NewUsers != nil || r.Precheck.Seats != nil {
+		// The precheck counted them a moment ago.
+		return r.Precheck.NewUsers, r.Precheck.Seats, spec.Customer.Limits, nil
+	}
+	// A precheck recorded before it kept the counts: ask Webex.
+	if h.setup == nil {
+		return nil, nil, nil, errors.New("no Webex setup client to count provisioned users")
 	}
 	up, err := h.setup.PrecheckUsers(ctx, &spec)
 	if err != nil {
@@ -145,11 +150,17 @@ func (h *Handler) batchQuantities(ctx context.Context, r *provisioning.Request) 
 	for _, e := range up.Existing {
 		existing[strings.ToLower(e)] = true
 	}
-	newRows = map[string]int{}
+	return newUsers(&spec, existing), up.Provisioned, spec.Customer.Limits, nil
+}
+
+// newUsers counts spec's rows that are new users (not marked as existing,
+// nor found at Webex), by package.
+func newUsers(spec *provisioning.UsersSpec, existing map[string]bool) map[string]int {
+	n := map[string]int{}
 	for _, row := range spec.Rows {
 		if !row.AlreadyExists && !existing[strings.ToLower(row.Email)] {
-			newRows[row.Package]++
+			n[row.Package]++
 		}
 	}
-	return newRows, up.Provisioned, spec.Customer.Limits, nil
+	return n
 }

@@ -65,12 +65,14 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 		return provisioning.Precheck{}, err
 	}
 	pc := up.Precheck
+	existing := map[string]bool{}
+	for _, e := range up.Existing {
+		existing[strings.ToLower(e)] = true
+	}
+	pc.Seats, pc.NewUsers = up.Provisioned, newUsers(spec, existing)
 	if pc.Status == provisioning.PrecheckOK || pc.Status == provisioning.PrecheckNone {
 		opts.Provisioned = up.Provisioned
-		opts.Existing = map[string]bool{}
-		for _, e := range up.Existing {
-			opts.Existing[strings.ToLower(e)] = true
-		}
+		opts.Existing = existing
 		if _, errs := provisioning.ParseRows(text, opts); len(errs) > 0 {
 			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: errs.Error()}, nil
 		}

@@ -99,6 +99,12 @@ type Precheck struct {
 	Message    string         `json:"message,omitempty"`
 	TrackingID string         `json:"trackingId,omitempty"`
 	At         time.Time      `json:"at,omitzero"`
+	// Seats and NewUsers, for a users batch: the users each package had at
+	// the customer, and the batch's rows that are new users, by package, when
+	// the precheck ran (AUTO_APPROVE weighs them against the ordered
+	// quantities without asking Webex again).
+	Seats    map[string]int `json:"seats,omitempty"`
+	NewUsers map[string]int `json:"newUsers,omitempty"`
 }
 
 // MessageRef points at a chat message (the summary) without saying which chat.

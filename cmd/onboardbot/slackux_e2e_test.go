@@ -216,8 +216,17 @@ func TestAutoApproveUsersWithinQuantities(t *testing.T) {
 	provisionedCustomer(t, e, url)
 
 	within := `users MS-001 rows="Anna,Alpha,anna@mueller.example,webex_calling,,1001;Ben,Beta,ben@mueller.example,webex_calling,,1002"`
+	before := e.sandbox.Stats().Calls
 	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", within), time.Now())
 	batch := e.request(2, "the batch within quantities done", func(r *provisioning.Request) bool { return r.State == provisioning.StateDone })
+	// One precheck: each row validated once, the subscribers listed once
+	// there and once by the commit; the auto-approval reuses its counts.
+	after := e.sandbox.Stats().Calls
+	for call, want := range map[string]int{"POST /wholesale/subscribers/validate": 2, "GET /wholesale/subscribers": 2} {
+		if got := after[call] - before[call]; got != want {
+			t.Errorf("%s: %d calls for a batch of two, want %d", call, got, want)
+		}
+	}
 	if batch.ApprovedBy != "auto" {
 		t.Fatalf("approved by %q, want auto", batch.ApprovedBy)
 	}
