@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/onboardbot/onboardbot/config"
 	"github.com/onboardbot/onboardbot/provisioning"
@@ -155,12 +158,21 @@ func snapshot(t *testing.T, e *e2e) map[string]string {
 }
 
 // pendingCustomer submits msCustomer and waits until its precheck has
-// passed: from then on nothing changes in Redis until someone acts on it.
+// passed and its publisher has let go of the request: from then on nothing
+// changes in Redis until someone acts on it.
 func pendingCustomer(t *testing.T, e *e2e, url string) string {
 	t.Helper()
 	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now())
 	waitFor(t, "the precheck", 10*time.Second, func() bool { return strings.Contains(e.slackText("chat.update"), "passed") })
-	return e.approveValue()
+	value := e.approveValue()
+	ref, _, _ := strings.Cut(value, ":")
+	ctx := context.Background()
+	waitFor(t, "the publish lock released", 10*time.Second, func() bool {
+		held, err := e.rdb.Exists(ctx, e.prefix+"lock:publish:"+ref).Result()
+		_, listed := e.rdb.ZScore(ctx, e.prefix+"locks", "publish:"+ref).Result()
+		return err == nil && held == 0 && errors.Is(listed, redis.Nil)
+	})
+	return value
 }
 
 // TestSignatureMatrixInteractions is the signature matrix on the Approve
