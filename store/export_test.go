@@ -10,8 +10,3 @@ func (s *Store) WithListPage(n int) *Store {
 	c.listPage = n
 	return &c
 }
-
-// DocKey and ExtIDKey name a request's document and an external id's
-// reservation, for tests that damage them on purpose.
-func (s *Store) DocKey(id int64) string     { return s.docKey(id) }
-func (s *Store) ExtIDKey(ext string) string { return s.extIDKey(ext) }

@@ -53,7 +53,7 @@ func (e *OverBudget) Error() string {
 // writes the document, confirms the reservation and updates the indexes.
 // A refusal takes no id, so refusals leave no gaps in the request ids.
 func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
-	return s.create(ctx, r, nil, false)
+	return s.create(ctx, r, nil)
 }
 
 // CreateWithin is Create within budget b: a request that does not fit is
@@ -67,10 +67,10 @@ func (s *Store) CreateWithin(ctx context.Context, r *provisioning.Request, b Bud
 	if b.Window < time.Millisecond {
 		return fmt.Errorf("create request: budget %q: window %s is too short", b.Key, b.Window)
 	}
-	return s.create(ctx, r, &b, false)
+	return s.create(ctx, r, &b)
 }
 
-func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget, retried bool) error {
+func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget) error {
 	if r == nil {
 		return errors.New("create request: nil request")
 	}
@@ -115,9 +115,6 @@ func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget, 
 		holder, err := strconv.ParseInt(held, 10, 64)
 		if err != nil {
 			return fmt.Errorf("create request: external-id %q: reservation holds %q, not a request id", r.ExternalID, held)
-		}
-		if !retried && s.releaseStale(ctx, r.ExternalID, holder) {
-			return s.create(ctx, r, b, true)
 		}
 		return &provisioning.ExternalIDTaken{ExternalID: r.ExternalID, Holder: holder}
 	case -1:
@@ -204,31 +201,6 @@ func (s *Store) writeNew(ctx context.Context, r *provisioning.Request, reserve b
 		s.onError(fmt.Sprintf("index %s", r.Ref()), indexErr)
 	}
 	return nil
-}
-
-// releaseStale frees ext when its reservation is confirmed (no expiry) but
-// names a request whose document does not exist: a create whose document
-// write failed after the confirmation went out, and whose release failed
-// too. A provisional reservation without a document is a create in flight
-// and is left alone. One round trip, only when a create is refused; it
-// reports whether ext was freed.
-func (s *Store) releaseStale(ctx context.Context, ext string, holder int64) bool {
-	var ttl *redis.DurationCmd
-	var exists *redis.IntCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		ttl = p.PTTL(ctx, s.extIDKey(ext))
-		exists = p.Exists(ctx, s.docKey(holder))
-		return nil
-	})
-	// PTTL answers -1 (as a duration) for a key without expiry.
-	if err != nil || exists.Val() != 0 || ttl.Val() != -1 {
-		return false
-	}
-	if err := deleteIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(ext)}, strconv.FormatInt(holder, 10)).Err(); err != nil {
-		s.onError("release stale external id "+ext, err)
-		return false
-	}
-	return true
 }
 
 // isNoScript tells an EVALSHA of a script the server does not hold.
