@@ -100,9 +100,11 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	}
 	storeLog := a.log.WithField("component", "store")
 	a.store = store.New(rdb, cfg.RedisPrefix).WithClaimTimeout(opts.ClaimTimeout).WithErrorHandler(func(op string, err error) {
-		// Follow-up writes after a committed transition (indexes, reservation
-		// release); the sweeper repairs them, but operators should know.
-		storeLog.WithError(err).Warn(op + " failed; the sweeper will repair it")
+		// Follow-up writes after a committed write (indexes, a reservation's
+		// confirmation or release, a job): the sweeps repair them (indexes
+		// every five minutes, lost jobs every minute), but operators should
+		// know.
+		storeLog.WithError(err).Warn(op + " failed; a sweep will repair it")
 	})
 
 	customers, err := a.webexCustomers(ctx, opts)
