@@ -1,14 +1,21 @@
 package store
 
-import "github.com/redis/go-redis/v9"
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Every script touches only the keys passed in KEYS, and all KEYS of one call
 // share a hash slot (the per-request keys through the {req:<n>} tag, the
 // counter, reservations and rate windows through {ids}), so the scripts run
 // unchanged on Redis Cluster. No key name is built inside Lua.
 //
-// Scripts queued in a pipeline are sent with EVAL, not EVALSHA: a pipeline
-// cannot fall back to EVAL on NOSCRIPT the way Script.Run does.
+// A create's pipeline sends its scripts by SHA and runs one again with
+// Script.Run when the server answers NOSCRIPT (a pipeline cannot fall back
+// by itself); the rarer pipelines send theirs with EVAL. LoadScripts loads
+// them all at start.
 
 // createScript writes a new request document and its first audit entry.
 // KEYS[1] doc, KEYS[2] audit; ARGV[1] audit entry, ARGV[2..] field/value pairs.
@@ -138,3 +145,29 @@ var extendIfValueScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `)
+
+// scripts are every script of the store, for LoadScripts.
+var scripts = []*redis.Script{
+	createScript, newIDScript, raiseScript, transitionScript, appendAuditScript, deleteIfValueScript,
+	persistIfValueScript, refreshJobScript, allowScript, extendIfValueScript, holdLaterScript,
+	createDraftScript, saveDraftScript, addTemplateVersionScript, setTemplateStatusScript,
+}
+
+// LoadScripts loads every script on the server, or on every primary of a
+// cluster, so that no request pays for a script's first use (a create's
+// pipeline sends its scripts by SHA). A server that restarts later forgets
+// them; the scripts then load themselves again on first use.
+func (s *Store) LoadScripts(ctx context.Context) error {
+	load := func(ctx context.Context, c redis.Scripter) error {
+		for _, sc := range scripts {
+			if err := sc.Load(ctx, c).Err(); err != nil {
+				return fmt.Errorf("load scripts: %w", err)
+			}
+		}
+		return nil
+	}
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return load(ctx, c) })
+	}
+	return load(ctx, s.rdb)
+}

@@ -48,8 +48,11 @@ func TestRoundTrips(t *testing.T) {
 	onOwnClients(t, func(t *testing.T, s *store.Store, clk *clock, rt *storetest.RoundTrips) {
 		ctx := context.Background()
 		budget := store.Budget{Key: "submit:alice", Limit: 2, Window: time.Minute}
-		// The first use of each script on a server loads it; the cluster
+		// The scripts are loaded on every node, as at start; the cluster
 		// also learns its slots.
+		if err := s.LoadScripts(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.CreateWithin(ctx, newRequest("alice", "MS-WARM"), budget); err != nil {
 			t.Fatal(err)
 		}

@@ -106,6 +106,13 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		// know.
 		storeLog.WithError(err).Warn(op + " failed; a sweep will repair it")
 	})
+	loadCtx, cancelLoad := context.WithTimeout(ctx, 2*time.Second)
+	err := a.store.LoadScripts(loadCtx)
+	cancelLoad()
+	if err != nil {
+		// Not fatal: Redis may come later, and scripts load on first use.
+		storeLog.WithError(err).Warn("Redis scripts not loaded at start; they load on first use")
+	}
 
 	customers, err := a.webexCustomers(ctx, opts)
 	if err != nil {
