@@ -38,8 +38,8 @@ func TestDocumentCodec(t *testing.T) {
 		{
 			ID: 42, Kind: provisioning.KindUsers, State: provisioning.StateFailed, Version: 7, Requester: "U1",
 			Subject: tricky, ExternalID: "MS-001", CreatedAt: at, UpdatedAt: at.Add(time.Hour),
-			Spec:     json.RawMessage(`{"rows":[{"email":"a@b.example","note":"} ] , \" {"}],"n":[1,2,[3,{"x":null}]],"ok":true}`),
-			Hash:     "abc123", Precheck: provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: tricky, At: at},
+			Spec: json.RawMessage(`{"rows":[{"email":"a@b.example","note":"} ] , \" {"}],"n":[1,2,[3,{"x":null}]],"ok":true}`),
+			Hash: "abc123", Precheck: provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: tricky, At: at},
 			ApprovedBy: "U2", ApprovedAt: at, ApprovedHash: "abc123", Reason: tricky,
 			Summary: provisioning.MessageRef{Channel: "C1", TS: "1700000000.000100"},
 		},
