@@ -6,7 +6,7 @@ GO      ?= go
 # The whole suite stays well under this; a hang fails instead of eating CI.
 TEST_TIMEOUT ?= 8m
 
-.PHONY: all build test vet fuzz clean
+.PHONY: all build test vet fmt fuzz clean
 
 all: build
 
@@ -16,9 +16,14 @@ build:
 vet:
 	$(GO) vet ./...
 
-# Builds first (what the Dockerfile runs), then vets and tests everything
-# against miniredis, a real single Redis and a real 3-node cluster.
-test: build
+# Fails listing the files gofmt would change.
+fmt:
+	@files=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .); if [ -n "$$files" ]; then echo "gofmt: these files are not formatted:"; echo "$$files"; exit 1; fi
+
+# Checks formatting and builds first (what the Dockerfile runs), then vets
+# and tests everything against miniredis, a real single Redis and a real
+# 3-node cluster.
+test: fmt build
 	./scripts/with-redis.sh sh -c '$(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...'
 
 # Runs every Fuzz* target in the tree for FUZZTIME each.
