@@ -137,7 +137,7 @@ func (s *Store) extIDKey(ext string) string {
 	return s.idsTag() + ":extid:" + ext
 }
 
-// Before the {ids} hash tag (until 2026-03) the counter and the
+// Before the {ids} hash tag (the first releases) the counter and the
 // reservations had keys of their own; Sweep moves them over (sweep.go).
 func (s *Store) legacyCounterKey() string         { return s.prefix + "counter:req" }
 func (s *Store) legacyExtIDKey(ext string) string { return s.prefix + "extid:" + ext }
