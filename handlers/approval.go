@@ -67,7 +67,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	// on the stream with the index updates. A failed enqueue leaves the
 	// approval standing (the store reports it): approved requests without a
 	// job are queued again within a minute (cmd's requeue loop).
-	undo := h.awaitOutcome(id)
+	undo := h.expectOutcome(id)
 	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From:  []provisioning.State{provisioning.StatePendingApproval},
 		To:    provisioning.StateApproved,
@@ -97,22 +97,6 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		next = "recording the template"
 	}
 	return &Reply{Text: fmt.Sprintf("👍 %s approved; %s.", approved.Ref(), next)}
-}
-
-// awaitOutcome marks id as awaiting its outcome (expectOutcome) before a
-// transition that enqueues its job: a worker may report the outcome before
-// the transition returns. undo takes the mark back when the transition did
-// not happen, unless id was awaited already.
-func (h *Handler) awaitOutcome(id int64) (undo func()) {
-	h.mu.Lock()
-	had := h.awaiting[id]
-	h.awaiting[id] = true
-	h.mu.Unlock()
-	return func() {
-		if !had {
-			h.outcomeReported(id)
-		}
-	}
 }
 
 // ruleRefusal is a refusal found inside a transition (the request changed

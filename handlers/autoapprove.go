@@ -90,7 +90,7 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 		return nil
 	}
 	now := h.now()
-	undo := h.awaitOutcome(id)
+	undo := h.expectOutcome(id)
 	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From:  []provisioning.State{provisioning.StatePendingApproval},
 		To:    provisioning.StateApproved,

@@ -162,6 +162,9 @@ func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) err
 			return err
 		}
 	}
+	if !h.ux.autoApprove[r.Kind] {
+		return nil
+	}
 	return h.autoApprove(ctx, r.ID)
 }
 

@@ -279,10 +279,20 @@ func (h *Handler) Busy() bool {
 	return h.active > 0 || len(h.awaiting) > 0
 }
 
-func (h *Handler) expectOutcome(id int64) {
+// expectOutcome marks id as awaiting its outcome (Busy until Settled).
+// Call it before a transition that enqueues id's job: a worker may report
+// the outcome before the transition returns. undo takes the mark back when
+// the transition did not happen, unless id was awaited already.
+func (h *Handler) expectOutcome(id int64) (undo func()) {
 	h.mu.Lock()
+	had := h.awaiting[id]
 	h.awaiting[id] = true
 	h.mu.Unlock()
+	return func() {
+		if !had {
+			h.outcomeReported(id)
+		}
+	}
 }
 
 func (h *Handler) outcomeReported(id int64) {

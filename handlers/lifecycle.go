@@ -21,7 +21,7 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	if u.id != r.Requester && !h.isApprover(u.id) && !h.isAdmin(u.id) {
 		return refusal(fmt.Sprintf("⛔ %s: only its requester, approvers and admins can retry it", r.Ref()))
 	}
-	undo := h.awaitOutcome(id)
+	undo := h.expectOutcome(id)
 	again, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From: []provisioning.State{provisioning.StateFailed, provisioning.StateDone}, To: provisioning.StateApproved,
 		Actor: u.id, Action: "retry",
