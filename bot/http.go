@@ -237,12 +237,12 @@ func (s *HTTPServer) command(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	b, ok := s.static.Load(reply.Text)
 	if !ok {
-		enc, err := json.Marshal(answer)
-		if err != nil {
+		var enc bytes.Buffer
+		if err := encodeJSON(&enc, answer); err != nil {
 			writeJSON(w, log, answer) // reports the error
 			return
 		}
-		b, _ = s.static.LoadOrStore(reply.Text, enc)
+		b, _ = s.static.LoadOrStore(reply.Text, enc.Bytes())
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b.([]byte))
@@ -362,16 +362,27 @@ func writeJSON(w http.ResponseWriter, log *logrus.Entry, v any) {
 			jsonBuffers.Put(buf)
 		}
 	}()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false) // Slack reads JSON, not HTML: "<@U1>" stays as it is
-	if err := enc.Encode(v); err != nil {
+	if err := encodeJSON(buf, v); err != nil {
 		ref := newRef()
 		log.WithFields(logrus.Fields{"ref": ref}).WithError(err).Error("cannot encode reply")
 		http.Error(w, "internal error (ref "+ref+")", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))) // Encode's newline
+	_, _ = w.Write(buf.Bytes())
+}
+
+// encodeJSON writes v to buf as every answer to Slack is encoded: without
+// HTML escaping (Slack reads JSON, not HTML: "<@U1>" stays as it is) and
+// without a trailing newline.
+func encodeJSON(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	return nil
 }
 
 // jsonBuffers keeps encoding buffers between answers.
