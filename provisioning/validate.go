@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // IANA zones must validate the same on a distroless image as on a laptop
 	"unicode"
@@ -49,14 +50,25 @@ func ValidateCountry(key, v string, supported []string) (string, error) {
 // the server's zone, not the customer's.
 func ValidateTimezone(key, v string) (string, error) {
 	tz := strings.TrimSpace(v)
-	bad := FieldError{key, fmt.Sprintf("%q is not an IANA time zone (e.g. Europe/Berlin)", v)}
-	if tz == "" || tz == "Local" || strings.ContainsAny(tz, " \\") {
-		return "", bad
+	if _, ok := knownZones.Load(tz); ok {
+		return tz, nil
 	}
-	if _, err := time.LoadLocation(tz); err != nil {
-		return "", bad
+	if tz == "" || tz == "Local" || strings.ContainsAny(tz, " \\") || !loads(tz) {
+		return "", FieldError{key, fmt.Sprintf("%q is not an IANA time zone (e.g. Europe/Berlin)", v)}
 	}
+	knownZones.Store(tz, struct{}{})
 	return tz, nil
+}
+
+// knownZones holds the zone names ValidateTimezone has accepted: loading a
+// zone reads and parses its tzdata entry, two thirds of the time spent
+// parsing a complete "new" command. Only names that loaded are kept, so it
+// holds at most the few hundred IANA zones however many wrong names arrive.
+var knownZones sync.Map
+
+func loads(tz string) bool {
+	_, err := time.LoadLocation(tz)
+	return err == nil
 }
 
 // ValidateEmail accepts a bare address (no display name, a dot in the

@@ -229,3 +229,22 @@ func TestParsePackages(t *testing.T) {
 		}
 	}
 }
+
+// The zones ValidateTimezone remembers change nothing it answers: a name
+// accepted once is accepted again, and a wrong name stays wrong after valid
+// ones (and is not remembered).
+func TestValidateTimezoneRemembersOnlyValidZones(t *testing.T) {
+	for range 2 {
+		if got, err := ValidateTimezone("timezone", " Europe/Berlin "); err != nil || got != "Europe/Berlin" {
+			t.Fatalf("Europe/Berlin: %q, %v", got, err)
+		}
+		for _, bad := range []string{"Europe/Atlantis", "Local", "", "Europe/Berlin x"} {
+			if _, err := ValidateTimezone("timezone", bad); err == nil {
+				t.Fatalf("%q accepted", bad)
+			}
+			if _, ok := knownZones.Load(bad); ok {
+				t.Fatalf("%q remembered", bad)
+			}
+		}
+	}
+}
