@@ -101,9 +101,18 @@ func (b *bench) cleanRedis() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	iter := b.rdb.Scan(ctx, 0, "onboardbench-"+b.tag+"-*", 1000).Iterator()
-	for i := 0; i < 5_000_000 && iter.Next(ctx); i++ {
-		_ = b.rdb.Unlink(ctx, iter.Val()).Err()
+	var cursor uint64
+	for {
+		keys, next, err := b.rdb.Scan(ctx, cursor, "onboardbench-"+b.tag+"-*", 1000).Result()
+		if err != nil {
+			return
+		}
+		if len(keys) > 0 {
+			_ = b.rdb.Unlink(ctx, keys...).Err() // a page at a time: a run leaves ~10⁵ keys
+		}
+		if cursor = next; cursor == 0 {
+			return
+		}
 	}
 }
 
