@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -256,6 +257,109 @@ func TestSweepRepairsReservations(t *testing.T) {
 		}
 		if rep, err := s.Sweep(ctx); err != nil || rep.Repaired() {
 			t.Errorf("second sweep: %+v, %v", rep, err)
+		}
+	})
+}
+
+// A create whose document write failed, and the release after it too,
+// leaves its external id reserved by a request that does not exist. The
+// sweep frees such a reservation once the id is older than a sweep at least
+// five minutes back, never one whose create may still be on its way.
+func TestSweepFreesOrphanReservations(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		rdb, p := s.Client(), storePrefix(t, s)
+		active := mustCreate(t, s, newRequest("alice", "MS-A"))
+		// orphan takes the next id and reserves ext for it, as a create
+		// whose document never arrived.
+		orphan := func(ext string) int64 {
+			t.Helper()
+			id, err := rdb.Incr(ctx, p+"{ids}:counter:req").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustDo(t, rdb.Set(ctx, p+"{ids}:extid:"+ext, id, 0))
+			return id
+		}
+		held := func(ext string) bool {
+			t.Helper()
+			_, err := s.ByExternalID(ctx, ext)
+			if err != nil && !errors.Is(err, provisioning.ErrNotFound) {
+				t.Fatal(err)
+			}
+			return err == nil
+		}
+		sweep := func(want int) {
+			t.Helper()
+			rep, err := s.Sweep(ctx)
+			if err != nil || rep.Orphans != want {
+				t.Fatalf("sweep: %+v, %v; want %d orphans freed", rep, err, want)
+			}
+		}
+
+		orphan("MS-OLD")
+		sweep(0) // the first sweep of a process only marks the counter
+		young := orphan("MS-YOUNG")
+		clk.Advance(time.Minute)
+		sweep(0) // too soon after the mark
+		if !held("MS-OLD") || !held("MS-YOUNG") {
+			t.Fatal("a reservation was freed before its create was surely over")
+		}
+		clk.Advance(5 * time.Minute)
+		sweep(1)
+		if held("MS-OLD") {
+			t.Error("MS-OLD still reserved by a request that was never written")
+		}
+		if !held("MS-YOUNG") {
+			t.Errorf("MS-YOUNG (R-%d, after the mark) freed too early", young)
+		}
+		if h, err := s.ByExternalID(ctx, "MS-A"); err != nil || h != active.ID {
+			t.Errorf("MS-A held by %d, %v; want the active %s", h, err, active.Ref())
+		}
+		clk.Advance(5 * time.Minute)
+		sweep(1)
+		if held("MS-YOUNG") {
+			t.Error("MS-YOUNG still reserved a sweep later")
+		}
+		// Freed, the external id can be used again.
+		if r := mustCreate(t, s, newRequest("bob", "MS-OLD")); r.ExternalID != "MS-OLD" {
+			t.Errorf("created %+v", r)
+		}
+		clk.Advance(5 * time.Minute)
+		sweep(0)
+		if !held("MS-OLD") || !held("MS-A") {
+			t.Error("a sweep freed the reservation of a request that exists")
+		}
+	})
+}
+
+// SCAN's pattern characters in a prefix are matched as written: the sweep
+// of a store with "*" in its prefix frees nothing of another store that the
+// unquoted pattern would take in.
+func TestSweepOrphansMatchThePrefixAsWritten(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, base *store.Store, clk *clock) {
+		ctx := context.Background()
+		rdb := base.Client()
+		wild := store.New(rdb, base.Prefix()+"x*:").WithClock(clk.Now)
+		otherPrefix := base.Prefix() + "xy:"
+		// Ids the wild store has handed out without documents, the other
+		// store's holder among them.
+		mustDo(t, rdb.IncrBy(ctx, base.Prefix()+"x*:{ids}:counter:req", 10))
+		id, err := rdb.IncrBy(ctx, otherPrefix+"{ids}:counter:req", 5).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustDo(t, rdb.Set(ctx, otherPrefix+"{ids}:extid:MS-OTHER", id, 0))
+		for range 3 {
+			if rep, err := wild.Sweep(ctx); err != nil || rep.Orphans != 0 {
+				t.Fatalf("sweep of %q: %+v, %v; want nothing freed", wild.Prefix(), rep, err)
+			}
+			clk.Advance(6 * time.Minute)
+		}
+		if n, err := rdb.Exists(ctx, otherPrefix+"{ids}:extid:MS-OTHER").Result(); err != nil || n != 1 {
+			t.Errorf("the other store's reservation: exists %d, %v", n, err)
 		}
 	})
 }

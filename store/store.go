@@ -66,6 +66,7 @@ type Store struct {
 	listPage     int
 	onError      func(op string, err error)
 	groupReady   *groupFlag
+	mark         *sweepMark
 }
 
 // New returns a Store that keeps its keys under prefix (e.g. "onboardbot:").
@@ -79,6 +80,7 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 		listPage:     defaultListPage,
 		onError:      func(string, error) {},
 		groupReady:   &groupFlag{},
+		mark:         &sweepMark{},
 	}
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -18,12 +21,13 @@ type SweepReport struct {
 	Removed      int // index entries that pointed at the wrong place or nothing
 	Released     int // external id reservations of ended requests freed
 	Restored     int // reservations of active requests put back
+	Orphans      int // reservations held by a request that was never written, freed
 	SkippedMoved int // requests that changed during the sweep (their own update indexes them)
 }
 
 // Repaired reports whether the sweep changed anything.
 func (r SweepReport) Repaired() bool {
-	return r.Added+r.Removed+r.Released+r.Restored > 0
+	return r.Added+r.Removed+r.Released+r.Restored+r.Orphans > 0
 }
 
 // sweepBatch is how many documents one pipeline reads.
@@ -43,14 +47,14 @@ func (s *Store) registries() []registry {
 	}
 }
 
-// Sweep rebuilds the indexes from the documents: it reads requests 1..counter
-// in pipelined batches (never SCAN), adds missing and re-scores wrong index
-// entries, removes entries that point at the wrong state, owner or kind or at
-// nothing, frees external id reservations of requests that ended and
-// restores those of active requests (a reservation whose request was never
-// written is provisional and expires by itself). It is idempotent; cmd/ runs it at
-// start and periodically. A request that changes while the sweep runs is
-// left to its own index update.
+// Sweep rebuilds the indexes from the documents: it reads requests
+// 1..counter in pipelined batches (documents are never looked for with SCAN),
+// adds missing and re-scores wrong index entries, removes entries that point
+// at the wrong state, owner or kind or at nothing, frees external id
+// reservations of requests that ended, restores those of active requests and
+// frees those of requests that were never written (see freeOrphans). It is
+// idempotent; cmd/ runs it at start and periodically. A request that changes
+// while the sweep runs is left to its own index update.
 func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	var rep SweepReport
 	legacy, err := s.adoptLegacyCounter(ctx)
@@ -124,6 +128,9 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 		return rep, fmt.Errorf("sweep: %w", err)
 	}
 	if err := s.repairReservations(ctx, extIDs, &rep); err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
+	}
+	if err := s.freeOrphans(ctx, s.mark.settled(last, s.clock()), &rep); err != nil {
 		return rep, fmt.Errorf("sweep: %w", err)
 	}
 	if legacy {
@@ -354,4 +361,142 @@ func (s *Store) repairReservations(ctx context.Context, byExt map[string][]*prov
 		}
 	}
 	return nil
+}
+
+// settleAfter is how long after a sweep read the request counter every
+// create that had taken an id by then is over, written or failed: its two
+// round trips take milliseconds, and this is the life of a provisional
+// reservation, so a process stopped in between has lost its reservation by
+// then anyway.
+const settleAfter = provisionalReservation
+
+// sweepMark remembers the request counter as a sweep read it, and when. It
+// is shared by the copies of a Store, like groupFlag.
+type sweepMark struct {
+	mu   sync.Mutex
+	last int64
+	at   time.Time
+}
+
+// settled records last as read at now and returns the highest request id
+// whose create is surely over: the counter of a sweep at least settleAfter
+// ago, or 0 when there is none yet (the first sweep of a process, and sweeps
+// in quick succession, free no orphans).
+func (m *sweepMark) settled(last int64, now time.Time) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.at.IsZero() {
+		m.last, m.at = last, now
+		return 0
+	}
+	if now.Sub(m.at) < settleAfter {
+		return 0 // keep the older mark: it comes of age first
+	}
+	cut := m.last
+	m.last, m.at = last, now
+	return cut
+}
+
+// freeOrphans frees the external id reservations held by a request that was
+// never written: its create took the id and confirmed the reservation in the
+// pipeline of the document write, the write failed and the release after it
+// failed too. Only holders up to cut are looked at, so a create still on its
+// way (its reservation confirmed, its document not yet written, as a cluster
+// may apply them in either order) is never taken for an orphan. The
+// reservations all live under the {ids} tag, on one node of a cluster; they
+// are found with SCAN (one per active request with an external id), the
+// documents checked with EXISTS.
+func (s *Store) freeOrphans(ctx context.Context, cut int64, rep *SweepReport) error {
+	if cut <= 0 {
+		return nil
+	}
+	var node redis.Cmdable = s.rdb
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		c, err := cc.MasterForKey(ctx, s.counterKey())
+		if err != nil {
+			return fmt.Errorf("find the node of the external id reservations: %w", err)
+		}
+		node = c
+	}
+	match := globEscape(s.extIDKey("")) + "*"
+	var cursor uint64
+	for {
+		keys, next, err := node.Scan(ctx, cursor, match, sweepBatch).Result()
+		if err != nil {
+			return fmt.Errorf("scan external id reservations: %w", err)
+		}
+		if err := s.freeOrphansAmong(ctx, keys, cut, rep); err != nil {
+			return err
+		}
+		if cursor = next; cursor == 0 {
+			return nil
+		}
+	}
+}
+
+// freeOrphansAmong frees those of the reservation keys whose holder is at
+// most cut and has no document: one pipeline reads the holders, one checks
+// their documents, and each orphan is deleted only if it still holds the
+// same id.
+func (s *Store) freeOrphansAmong(ctx context.Context, keys []string, cut int64, rep *SweepReport) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	holders := make([]*redis.StringCmd, len(keys))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			holders[i] = p.Get(ctx, k)
+		}
+		return nil
+	}); err != nil && !isNil(err) {
+		return fmt.Errorf("read external id reservations: %w", err)
+	}
+	type candidate struct {
+		key    string
+		holder int64
+		doc    *redis.IntCmd
+	}
+	var cands []candidate
+	for i, h := range holders {
+		id, err := h.Int64()
+		if err != nil || id <= 0 || id > cut {
+			continue // gone since the SCAN, not a request id, or too young
+		}
+		cands = append(cands, candidate{key: keys[i], holder: id})
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range cands {
+			cands[i].doc = p.Exists(ctx, s.docKey(cands[i].holder))
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("check the holders of external id reservations: %w", err)
+	}
+	for _, c := range cands {
+		if c.doc.Val() != 0 {
+			continue
+		}
+		n, err := deleteIfValueScript.Run(ctx, s.rdb, []string{c.key}, strconv.FormatInt(c.holder, 10)).Int()
+		if err != nil {
+			return fmt.Errorf("free the reservation of %s, never written: %w", provisioning.FormatID(c.holder), err)
+		}
+		rep.Orphans += n
+	}
+	return nil
+}
+
+// globEscape quotes the characters SCAN's MATCH treats as a pattern, so a
+// key prefix is matched as written.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
