@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -146,31 +144,4 @@ func (s *Store) Once(ctx context.Context, key string, ttl time.Duration) (bool, 
 		return false, fmt.Errorf("once %q: %w", key, err)
 	}
 	return ok, nil
-}
-
-// Allow reports whether one more event for key fits limit events per window
-// (a sliding window shared by all replicas), and records it when it does.
-// A limit <= 0 allows nothing.
-func (s *Store) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
-	if window < time.Millisecond {
-		return false, fmt.Errorf("rate limit %q: window %s is too short", key, window)
-	}
-	if limit <= 0 {
-		return false, nil
-	}
-	now := s.clock().UnixMilli()
-	n, err := allowScript.Run(ctx, s.rdb, []string{s.rateKey(key)},
-		now, window.Milliseconds(), limit, windowMember(now)).Int()
-	if err != nil {
-		return false, fmt.Errorf("rate limit %q: %w", key, err)
-	}
-	return n == 1, nil
-}
-
-// windowMember is a unique sorted-set member for one event at now (unix ms)
-// in a rate window.
-func windowMember(now int64) string {
-	var nonce [6]byte
-	_, _ = rand.Read(nonce[:]) // crypto/rand.Read never fails on supported platforms
-	return strconv.FormatInt(now, 10) + "-" + hex.EncodeToString(nonce[:])
 }

@@ -28,10 +28,10 @@ return 1
 `)
 
 // newIDScript is the first step of a create: it refuses an external id that
-// is held, applies a submission budget (the sliding window of allowScript),
-// takes the next request id and reserves the external id provisionally, all
-// at once, so a refusal neither takes an id nor uses budget. Its keys share
-// the hash tag {ids}.
+// is held, applies a submission budget (a sliding window: a sorted set of the
+// submissions within it, scored by time), takes the next request id and
+// reserves the external id provisionally, all at once, so a refusal neither
+// takes an id nor uses budget. Its keys share the hash tag {ids}.
 // KEYS[1] the request counter; KEYS[2] the external id's reservation when
 // ARGV[1] is not empty; then the budget's window when ARGV[3] is not empty.
 // ARGV[1] reservation ttl (ms) or "" for none, ARGV[2] now (ms), ARGV[3]
@@ -125,20 +125,6 @@ redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
 return 1
 `)
 
-// allowScript is a sliding-window limiter on one sorted set of accepted
-// events. KEYS[1] the window; ARGV[1] now (ms), ARGV[2] window (ms),
-// ARGV[3] limit, ARGV[4] a unique member for this event.
-// Returns 1 when the event is allowed (and recorded), else 0.
-var allowScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], window)
-return 1
-`)
-
 // extendIfValueScript renews KEYS[1]'s TTL (ARGV[2] ms) only while it holds
 // ARGV[1]: a lock is extended by its owner and nobody else.
 var extendIfValueScript = redis.NewScript(`
@@ -149,7 +135,7 @@ return 0
 // scripts are every script of the store, for LoadScripts.
 var scripts = []*redis.Script{
 	createScript, newIDScript, raiseScript, transitionScript, appendAuditScript, deleteIfValueScript,
-	persistIfValueScript, refreshJobScript, allowScript, extendIfValueScript, holdLaterScript,
+	persistIfValueScript, refreshJobScript, extendIfValueScript, holdLaterScript,
 	createDraftScript, saveDraftScript, addTemplateVersionScript, setTemplateStatusScript,
 }
 

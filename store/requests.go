@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,8 +26,7 @@ const provisionalReservation = 5 * time.Minute
 const maxTransitionAttempts = 10
 
 // Budget is a submission budget: at most Limit requests created per Window
-// under Key, a sliding window shared by every replica (the window of Allow,
-// with the same keys, so both count into one budget).
+// under Key, a sliding window in Redis shared by every replica.
 type Budget struct {
 	Key    string
 	Limit  int // <= 0: nothing fits
@@ -520,4 +521,12 @@ func (s *Store) ByExternalID(ctx context.Context, ext string) (int64, error) {
 		return 0, fmt.Errorf("external-id %q: reservation holds %q, not a request id", ext, v)
 	}
 	return id, nil
+}
+
+// windowMember is a unique sorted-set member for one submission at now
+// (unix ms) in a budget's window.
+func windowMember(now int64) string {
+	var nonce [6]byte
+	_, _ = rand.Read(nonce[:]) // crypto/rand.Read never fails on supported platforms
+	return strconv.FormatInt(now, 10) + "-" + hex.EncodeToString(nonce[:])
 }

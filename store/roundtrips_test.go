@@ -158,12 +158,13 @@ func TestCreateWithinBudget(t *testing.T) {
 		if err != nil || c.ID != 5 {
 			t.Fatalf("create after the window: id %d, %v; want 5", c.ID, err)
 		}
-		// Allow counts into the same window.
-		if ok, err := s.Allow(ctx, "submit:alice", 2, time.Minute); !ok || err != nil {
-			t.Fatalf("Allow after one create: %v, %v", ok, err)
+		// Another replica counts into the same window.
+		replica := store.New(s.Client(), s.Prefix()).WithClock(clk.Now)
+		if err := replica.CreateWithin(ctx, newRequest("alice", "MS-F"), budget); err != nil {
+			t.Fatalf("create on another replica after one create: %v", err)
 		}
-		if _, err := create("MS-F"); !errors.As(err, &over) {
-			t.Errorf("create after create+Allow = %v, want OverBudget", err)
+		if _, err := create("MS-G"); !errors.As(err, &over) {
+			t.Errorf("create after creates on two replicas = %v, want OverBudget", err)
 		}
 
 		for _, bad := range []store.Budget{{Limit: 1, Window: time.Minute}, {Key: "k", Limit: 1}} {
@@ -174,8 +175,8 @@ func TestCreateWithinBudget(t *testing.T) {
 		if err := s.CreateWithin(ctx, newRequest("alice", ""), store.Budget{Key: "none", Window: time.Minute}); !errors.As(err, &over) {
 			t.Errorf("limit 0 = %v, want OverBudget (nothing fits)", err)
 		}
-		if n, _ := s.Count(ctx); n != 5 {
-			t.Errorf("%d requests indexed, want 5", n)
+		if n, _ := s.Count(ctx); n != 6 { // A, B, D, E, C and the replica's F
+			t.Errorf("%d requests indexed, want 6", n)
 		}
 	})
 }

@@ -169,44 +169,41 @@ func TestOnce(t *testing.T) {
 	})
 }
 
-func TestAllow(t *testing.T) {
+// TestBudgetWindowSlides: a submission budget is a sliding window shared by
+// replicas: each submission leaves it a window after it was made, one by one.
+func TestBudgetWindowSlides(t *testing.T) {
 	t.Parallel()
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
-		// Two replicas share one limit.
-		replicas := []*store.Store{s, s.WithClock(clk.Now)}
-		allow := func(i int) bool {
+		replicas := []*store.Store{s, store.New(s.Client(), s.Prefix()).WithClock(clk.Now)}
+		budget := store.Budget{Key: "new:alice", Limit: 3, Window: time.Minute}
+		fits := func(i int) bool {
 			t.Helper()
-			ok, err := replicas[i%2].Allow(ctx, "new:alice", 3, time.Minute)
-			if err != nil {
+			err := replicas[i%2].CreateWithin(ctx, newRequest("alice", ""), budget)
+			var over *store.OverBudget
+			if err != nil && !errors.As(err, &over) {
 				t.Fatal(err)
 			}
-			return ok
+			return err == nil
 		}
 		for i := range 3 {
-			if !allow(i) {
-				t.Fatalf("event %d refused", i+1)
+			if !fits(i) {
+				t.Fatalf("submission %d refused", i+1)
 			}
 			clk.Advance(10 * time.Second)
 		}
-		if allow(3) {
-			t.Fatal("4th event within the window allowed")
+		if fits(3) {
+			t.Fatal("4th submission within the window accepted")
 		}
-		if ok, _ := s.Allow(ctx, "new:bob", 3, time.Minute); !ok {
-			t.Error("another key shares the limit")
+		if err := s.CreateWithin(ctx, newRequest("bob", ""), store.Budget{Key: "new:bob", Limit: 3, Window: time.Minute}); err != nil {
+			t.Errorf("another key shares the budget: %v", err)
 		}
-		clk.Advance(31 * time.Second) // the first event leaves the window
-		if !allow(4) {
-			t.Error("event after the window slid refused")
+		clk.Advance(31 * time.Second) // the first submission leaves the window
+		if !fits(4) {
+			t.Error("submission after the window slid refused")
 		}
-		if allow(5) {
-			t.Error("window slid by more than one event")
-		}
-		if ok, err := s.Allow(ctx, "k", 0, time.Minute); ok || err != nil {
-			t.Errorf("limit 0 = %v, %v; want refused", ok, err)
-		}
-		if _, err := s.Allow(ctx, "k", 1, 0); err == nil {
-			t.Error("Allow with no window succeeded")
+		if fits(5) {
+			t.Error("window slid by more than one submission")
 		}
 	})
 }
