@@ -32,7 +32,18 @@ func (s *Store) ensureGroup(ctx context.Context) error {
 	if s.groupReady.ready.Load() {
 		return nil
 	}
-	err := s.rdb.XGroupCreateMkStream(ctx, s.jobsKey(), JobGroup, "0").Err()
+	return s.groupCreated(s.createGroup(ctx, s.rdb).Err())
+}
+
+// createGroup is the command that creates the stream and its consumer
+// group, sent on its own (ensureGroup) or in a transition's pipeline.
+func (s *Store) createGroup(ctx context.Context, c redis.Cmdable) *redis.StatusCmd {
+	return c.XGroupCreateMkStream(ctx, s.jobsKey(), JobGroup, "0")
+}
+
+// groupCreated takes createGroup's outcome: a group created now or before
+// (BUSYGROUP) is remembered as ready.
+func (s *Store) groupCreated(err error) error {
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return fmt.Errorf("create consumer group: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -381,7 +380,7 @@ func (s *Store) afterTransition(ctx context.Context, next, prev *provisioning.Re
 			free = deleteIfValueScript.Eval(ctx, p, []string{s.extIDKey(next.ExternalID)}, strconv.FormatInt(next.ID, 10))
 		}
 		if createGroup {
-			group = p.XGroupCreateMkStream(ctx, s.jobsKey(), JobGroup, "0")
+			group = s.createGroup(ctx, p)
 		}
 		if enqueue {
 			job = p.XAdd(ctx, s.jobArgs(next.ID))
@@ -395,10 +394,8 @@ func (s *Store) afterTransition(ctx context.Context, next, prev *provisioning.Re
 		s.onError("release external id "+next.ExternalID, free.Err())
 	}
 	if createGroup {
-		if err := group.Err(); err == nil || strings.HasPrefix(err.Error(), "BUSYGROUP") {
-			s.groupReady.ready.Store(true)
-		} else {
-			s.onError("enqueue "+next.Ref()+": create consumer group", err)
+		if err := s.groupCreated(group.Err()); err != nil {
+			s.onError("enqueue "+next.Ref(), err)
 		}
 	}
 	if enqueue && job.Err() != nil {
