@@ -146,11 +146,17 @@ func (h *Handler) batchQuantities(ctx context.Context, r *provisioning.Request) 
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("count provisioned users: %w", err)
 	}
-	existing := map[string]bool{}
-	for _, e := range up.Existing {
-		existing[strings.ToLower(e)] = true
+	return newUsers(&spec, emailSet(up.Existing)), up.Provisioned, spec.Customer.Limits, nil
+}
+
+// emailSet is the addresses of users Webex already has, lower-cased as
+// newUsers and the row checks compare them.
+func emailSet(emails []string) map[string]bool {
+	set := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		set[strings.ToLower(e)] = true
 	}
-	return newUsers(&spec, existing), up.Provisioned, spec.Customer.Limits, nil
+	return set
 }
 
 // newUsers counts spec's rows that are new users (not marked as existing,

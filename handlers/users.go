@@ -65,10 +65,7 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 		return provisioning.Precheck{}, err
 	}
 	pc := up.Precheck
-	existing := map[string]bool{}
-	for _, e := range up.Existing {
-		existing[strings.ToLower(e)] = true
-	}
+	existing := emailSet(up.Existing)
 	pc.Seats, pc.NewUsers = up.Provisioned, newUsers(spec, existing)
 	if pc.Status == provisioning.PrecheckOK || pc.Status == provisioning.PrecheckNone {
 		opts.Provisioned = up.Provisioned
