@@ -91,9 +91,7 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 		return submission{reply: rep}
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
-	h.spare(ctx, "post summary and precheck", func(ctx context.Context) error {
-		return h.publish(ctx, r.ID, h.customerCheck(spec))
-	})
+	h.queuePublish(ctx, r, h.customerCheck(spec))
 	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
 		r.Ref(), spec.Name, spec.ExternalID, h.set.ApprovalChannel)}}
 }

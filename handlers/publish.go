@@ -26,10 +26,15 @@ func Unpublished(r *provisioning.Request, now time.Time) bool {
 // the stored request where the kind allows. It reports whether the task was
 // queued (false: the queue is full; the next sweep tries again).
 func (h *Handler) Republish(ctx context.Context, r *provisioning.Request) bool {
-	check := h.checkFor(r)
-	return h.spare(ctx, "publish "+r.Ref(), func(ctx context.Context) error {
-		return h.publish(ctx, r.ID, check)
-	})
+	return h.queuePublish(ctx, r, h.checkFor(r))
+}
+
+// queuePublish queues publish for r with check, as a task that may be shed
+// from a full queue: the publish sweep makes up for it. It reports whether
+// the task was queued.
+func (h *Handler) queuePublish(ctx context.Context, r *provisioning.Request, check precheckFunc) bool {
+	id := r.ID
+	return h.spare(ctx, "publish "+r.Ref(), func(ctx context.Context) error { return h.publish(ctx, id, check) })
 }
 
 // checkFor rebuilds the precheck of a stored request; nil when its kind has

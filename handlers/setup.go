@@ -79,9 +79,7 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.K
 		return rep
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
-	h.spare(ctx, "post summary and precheck", func(ctx context.Context) error {
-		return h.publish(ctx, r.ID, run) // and AUTO_APPROVE, right after the precheck
-	})
+	h.queuePublish(ctx, r, run) // and AUTO_APPROVE, right after the precheck
 	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), subject, h.set.ApprovalChannel)}
 }
 

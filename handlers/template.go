@@ -82,9 +82,7 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return rep
 	}
-	h.spare(ctx, "post template summary", func(ctx context.Context) error {
-		return h.publish(ctx, r.ID, h.templateCheck(spec))
-	})
+	h.queuePublish(ctx, r, h.templateCheck(spec))
 	return &Reply{Text: fmt.Sprintf("📨 %s submitted: template %s (v%d) waits for approval in %s.", r.Ref(), spec.Name, next, h.set.ApprovalChannel)}
 }
 
