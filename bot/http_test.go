@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -478,5 +479,33 @@ func TestStaticReplyAnswers(t *testing.T) {
 		if !maps.Equal(got, exp) {
 			t.Fatalf("%q: answered %v, want %v", text, got, exp)
 		}
+	}
+}
+
+// slashCommand reads every field slack-go's SlashCommandParse reads, alike.
+func TestSlashCommandMatchesSlackGo(t *testing.T) {
+	form := url.Values{
+		"token": {"tok"}, "team_id": {"T1"}, "team_domain": {"acme"}, "enterprise_id": {"E1"},
+		"enterprise_name": {"Acme Group"}, "is_enterprise_install": {"true"}, "channel_id": {"C1"},
+		"channel_name": {"ops"}, "user_id": {"U1"}, "user_name": {"alice"}, "command": {"/onboard-customer"},
+		"text": {"new name=Ä & Ö <x> external-id=MS-1"}, "response_url": {"https://hooks.slack.com/commands/1"},
+		"trigger_id": {"1.2.3"}, "api_app_id": {"A1"},
+	}
+	body := form.Encode()
+	got, err := slashCommand([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	want, err := slack.SlashCommandParse(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("slashCommand = %+v\nSlashCommandParse = %+v", got, want)
+	}
+	if _, err := slashCommand([]byte("text=%zz")); err == nil {
+		t.Error("a malformed body was accepted")
 	}
 }
