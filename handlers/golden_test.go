@@ -130,9 +130,9 @@ func goldenMessages() map[string]any {
 	}
 	out["home_requester"] = homeView(sampleHome(false, 2))
 	out["home_approver"] = homeView(sampleHome(true, 2))
-	out["home_empty"] = homeView(&homeData{User: "dave"})
-	out["list_pending"] = listText("Waiting for approval", sampleHome(true, 3).ToApprove)
-	out["list_none"] = listText("Failed requests", nil)
+	out["home_empty"] = homeView(&homeData{User: "dave", Now: goldenNow})
+	out["list_pending"] = listText("Waiting for approval", sampleHome(true, 3).ToApprove, goldenNow)
+	out["list_none"] = listText("Failed requests", nil, goldenNow)
 	out["view_reject"] = rejectView(sampleRequest(7, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer]), "CAPPROVALS")
 	return out
 }
@@ -140,7 +140,7 @@ func goldenMessages() map[string]any {
 // sampleHome is an App Home with n items per section.
 func sampleHome(approver bool, n int) *homeData {
 	specs := sampleSpecs(false, 2)
-	d := &homeData{User: "alice", Approver: approver, Admin: approver}
+	d := &homeData{User: "alice", Approver: approver, Admin: approver, Now: goldenNow}
 	for i := range n {
 		id := int64(10 + i)
 		d.Drafts = append(d.Drafts, &store.Draft{ID: id, Owner: "alice", Kind: provisioning.KindCustomer,

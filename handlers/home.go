@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -82,6 +83,7 @@ type homeData struct {
 	Approver   bool
 	Admin      bool
 	Sandbox    bool
+	Now        time.Time // the clock the ages and states are told by
 	Drafts     []*store.Draft          // own drafts (modal flows left half-way)
 	Mine       []*provisioning.Request // own requests not finished yet
 	ToApprove  []*provisioning.Request // others' requests waiting for approval (approvers)
@@ -98,7 +100,7 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 	if l == nil {
 		return nil, fmt.Errorf("no request index configured")
 	}
-	d := &homeData{User: user, Approver: h.isApprover(user), Admin: h.isAdmin(user), Sandbox: h.set.Sandbox}
+	d := &homeData{User: user, Approver: h.isApprover(user), Admin: h.isAdmin(user), Sandbox: h.set.Sandbox, Now: h.now()}
 	everyone := d.Approver || d.Admin
 	var err error
 	if h.drafts != nil {
@@ -167,12 +169,12 @@ func homeView(d *homeData) slack.HomeTabViewRequest {
 		slack.NewContextBlock("", md(homeRole(d)+" Type `/onboard-customer help` for what you can run.")),
 	}
 	blocks = append(blocks, draftSection(d.Drafts)...)
-	blocks = append(blocks, homeSection("Your open requests", "Nothing of yours is waiting.", d.Mine, homeOpenButton)...)
+	blocks = append(blocks, homeSection(d.Now, "Your open requests", "Nothing of yours is waiting.", d.Mine, homeOpenButton)...)
 	if d.Approver {
-		blocks = append(blocks, homeSection("Waiting for your approval", "Nothing waits for your approval.", d.ToApprove, homeApproveButton)...)
+		blocks = append(blocks, homeSection(d.Now, "Waiting for your approval", "Nothing waits for your approval.", d.ToApprove, homeApproveButton)...)
 	}
-	blocks = append(blocks, homeSection("Incomplete setups (no users yet)", "Every provisioned customer has users.", d.Incomplete, homeOpenButton)...)
-	blocks = append(blocks, homeSection("Recent failures", "No failures.", d.Failures, homeRetryButton)...)
+	blocks = append(blocks, homeSection(d.Now, "Incomplete setups (no users yet)", "Every provisioned customer has users.", d.Incomplete, homeOpenButton)...)
+	blocks = append(blocks, homeSection(d.Now, "Recent failures", "No failures.", d.Failures, homeRetryButton)...)
 	if len(blocks) > maxViewBlocks {
 		blocks = blocks[:maxViewBlocks-1]
 		blocks = append(blocks, slack.NewContextBlock("", md("… and more: use `/onboard-customer list`")))
@@ -192,7 +194,7 @@ func homeRole(d *homeData) string {
 	return "You are a requester."
 }
 
-func homeSection(title, empty string, items []*provisioning.Request, button func(*provisioning.Request) *slack.ButtonBlockElement) []slack.Block {
+func homeSection(now time.Time, title, empty string, items []*provisioning.Request, button func(*provisioning.Request) *slack.ButtonBlockElement) []slack.Block {
 	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*%s* (%d)", title, len(items))), nil, nil)}
 	if len(items) == 0 {
 		return append(blocks, slack.NewContextBlock("", md(empty)))
@@ -202,7 +204,7 @@ func homeSection(title, empty string, items []*provisioning.Request, button func
 			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("… and %d more (`/onboard-customer list`)", len(items)-homeShown))))
 			break
 		}
-		blocks = append(blocks, slack.NewSectionBlock(md(truncate(requestLine(r), 2900)), nil, slack.NewAccessory(button(r))))
+		blocks = append(blocks, slack.NewSectionBlock(md(truncate(requestLine(r, now), 2900)), nil, slack.NewAccessory(button(r))))
 	}
 	return blocks
 }
@@ -224,8 +226,8 @@ func draftSection(drafts []*store.Draft) []slack.Block {
 }
 
 // requestLine is one request in lists: icon, id, subject, state, requester.
-func requestLine(r *provisioning.Request) string {
-	return fmt.Sprintf("%s *%s* %s — %s · %s", stateIcon(r.State), r.Ref(), r.Subject, describeState(r), mention(r.Requester))
+func requestLine(r *provisioning.Request, now time.Time) string {
+	return fmt.Sprintf("%s *%s* %s — %s · %s", stateIcon(r.State), r.Ref(), r.Subject, describeStateAt(r, now), mention(r.Requester))
 }
 
 func homeOpenButton(r *provisioning.Request) *slack.ButtonBlockElement {

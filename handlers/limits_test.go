@@ -202,7 +202,7 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 		many[i] = sampleRequest(int64(i+1), provisioning.KindUsers, provisioning.StateFailed, specs[provisioning.KindDelete])
 		many[i].Subject = long(300)
 	}
-	list := Message{Text: listText("Failed requests", many)}
+	list := Message{Text: listText("Failed requests", many, goldenNow)}
 	checkMessage(t, "list of 500", list)
 	wantSomeMore(t, "list of 500", list)
 }

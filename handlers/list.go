@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onboardbot/onboardbot/provisioning"
 	"github.com/onboardbot/onboardbot/store"
@@ -56,12 +57,12 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("list requests")
 		return refusal(fmt.Sprintf("⛔ could not read the requests right now (ref %s)", ref))
 	}
-	return &Reply{Text: listText(title, items)}
+	return &Reply{Text: listText(title, items, h.now())}
 }
 
 // listText renders a list within one message's limits, cut with
 // "… and N more".
-func listText(title string, items []*provisioning.Request) string {
+func listText(title string, items []*provisioning.Request, now time.Time) string {
 	var b strings.Builder
 	if len(items) == 0 {
 		return fmt.Sprintf("*%s:* none.", title)
@@ -72,7 +73,7 @@ func listText(title string, items []*provisioning.Request) string {
 		fmt.Fprintf(&b, "*%s* (%d or more):", title, len(items))
 	}
 	for i, r := range items {
-		line := "\n" + truncate(requestLine(r), 300)
+		line := "\n" + truncate(requestLine(r, now), 300)
 		if i == listShown || b.Len()+len(line) > maxMessageChars-100 {
 			fmt.Fprintf(&b, "\n… and %d more", len(items)-i)
 			break

@@ -64,7 +64,7 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 		return h.lookupFault(u, id, err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s: %s", stateIcon(r.State), r.Ref(), r.Subject, describeState(r))
+	fmt.Fprintf(&b, "%s %s %s: %s", stateIcon(r.State), r.Ref(), r.Subject, describeStateAt(r, h.now()))
 	for _, e := range audit {
 		fmt.Fprintf(&b, "\n• %s %s by %s", e.At.UTC().Format("2006-01-02 15:04"), e.Action, actorName(e.Actor))
 		if e.Note != "" {

@@ -62,7 +62,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	if len(buttons) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("actions:"+r.Ref(), buttons...))
 	}
-	return Message{Text: truncate(title+": "+describeState(r), maxSectionText), Blocks: blocks}
+	return Message{Text: truncate(title+": "+describeStateAt(r, h.now()), maxSectionText), Blocks: blocks}
 }
 
 func customerFields(c *provisioning.CustomerSpec) []slack.Block {
@@ -156,8 +156,6 @@ func precheckLine(p provisioning.Precheck) string {
 func stateLine(r *provisioning.Request, now time.Time) string {
 	return "*State:* " + stateIcon(r.State) + " " + describeStateAt(r, now)
 }
-
-func describeState(r *provisioning.Request) string { return describeStateAt(r, time.Now()) }
 
 func describeStateAt(r *provisioning.Request, now time.Time) string {
 	switch r.State {
