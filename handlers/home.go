@@ -83,7 +83,7 @@ type homeData struct {
 	Approver   bool
 	Admin      bool
 	Sandbox    bool
-	Now        time.Time // the clock the ages and states are told by
+	Now        time.Time               // the clock the ages and states are told by
 	Drafts     []*store.Draft          // own drafts (modal flows left half-way)
 	Mine       []*provisioning.Request // own requests not finished yet
 	ToApprove  []*provisioning.Request // others' requests waiting for approval (approvers)
