@@ -337,7 +337,7 @@ var mentionRE = regexp.MustCompile(`<@([^>|]+)(\|[^>]*)?>`)
 // renderBlocks turns Block Kit into terminal text.
 func renderBlocks(m handlers.Message) (string, []consoleButton) {
 	if len(m.Blocks) == 0 {
-		return boldRE.ReplaceAllString(mentionRE.ReplaceAllString(m.Text, "@$1"), "$1"), nil
+		return decodeMrkdwn(m.Text), nil
 	}
 	var b strings.Builder
 	var buttons []consoleButton
@@ -374,15 +374,30 @@ func renderBlocks(m handlers.Message) (string, []consoleButton) {
 			b.WriteString("────\n")
 		}
 	}
-	return boldRE.ReplaceAllString(mentionRE.ReplaceAllString(b.String(), "@$1"), "$1"), buttons
+	return b.String(), buttons
 }
+
+// decodeMrkdwn prints mrkdwn as a person reads it in Slack: mentions as
+// @user, bold as plain text, and the entities the bot escapes values with
+// (&amp; &lt; &gt;) decoded, so a value prints as it was typed.
+func decodeMrkdwn(s string) string {
+	s = boldRE.ReplaceAllString(mentionRE.ReplaceAllString(s, "@$1"), "$1")
+	return entityDecoder.Replace(s)
+}
+
+var entityDecoder = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 // boldRE matches mrkdwn bold (*text*), which a terminal shows as plain text.
 var boldRE = regexp.MustCompile(`\*([^*\n]+)\*`)
 
+// textOf is a text object as Slack shows it: plain_text literally, mrkdwn
+// decoded.
 func textOf(t *slack.TextBlockObject) string {
 	if t == nil {
 		return ""
+	}
+	if t.Type == slack.MarkdownType {
+		return decodeMrkdwn(t.Text)
 	}
 	return t.Text
 }

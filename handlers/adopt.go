@@ -26,7 +26,7 @@ func (h *Handler) adopt(ctx context.Context, u caller, c Command) *Reply {
 	}
 	arg := c.Words[1]
 	if id, err := h.store.ByExternalID(ctx, arg); err == nil {
-		return refusal(fmt.Sprintf("⛔ %s is already under the bot (%s)", arg, provisioning.FormatID(id)))
+		return refusal(fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(arg), provisioning.FormatID(id)))
 	} else if !errors.Is(err, provisioning.ErrNotFound) {
 		return h.systemFault(u, "look up external id", err)
 	}
@@ -37,7 +37,7 @@ func (h *Handler) adopt(ctx context.Context, u caller, c Command) *Reply {
 		}
 		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: msg})
 	})
-	return &Reply{Text: fmt.Sprintf("🔎 looking up %s at Webex…", arg)}
+	return &Reply{Text: fmt.Sprintf("🔎 looking up %s at Webex…", esc(arg))}
 }
 
 // adoptCustomer finds the customer by external id, then by org id, and
@@ -50,17 +50,17 @@ func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) strin
 	if err != nil {
 		ref := newRef()
 		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Warn("adopt lookup")
-		return fmt.Sprintf("⛔ could not look up %s at Webex (ref %s); nothing was saved", arg, ref)
+		return fmt.Sprintf("⛔ could not look up %s at Webex (ref %s); nothing was saved", esc(arg), ref)
 	}
 	if cs == nil {
-		return fmt.Sprintf("⛔ Webex knows no customer with external id or org id %q", arg)
+		return esc(fmt.Sprintf("⛔ Webex knows no customer with external id or org id %q", arg))
 	}
 	if cs.ExternalID == "" {
-		return fmt.Sprintf("⛔ customer %s has no external id at Webex; set one in Partner Hub first", cs.ID)
+		return fmt.Sprintf("⛔ customer %s has no external id at Webex; set one in Partner Hub first", esc(cs.ID))
 	}
 	raw, err := json.Marshal(cs)
 	if err != nil {
-		return "⛔ " + err.Error()
+		return "⛔ " + esc(err.Error())
 	}
 	r := &provisioning.Request{
 		Kind: provisioning.KindAdopt, State: provisioning.StateDone, Requester: u.id,
@@ -70,7 +70,7 @@ func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) strin
 	if err := h.store.Create(ctx, r); err != nil {
 		var taken *provisioning.ExternalIDTaken
 		if errors.As(err, &taken) {
-			return fmt.Sprintf("⛔ %s is already under the bot (%s)", cs.ExternalID, provisioning.FormatID(taken.Holder))
+			return fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(cs.ExternalID), provisioning.FormatID(taken.Holder))
 		}
 		ref := newRef()
 		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("adopt: create request")

@@ -29,7 +29,7 @@ func approveRefusal(r *provisioning.Request, user string, approver bool, shownHa
 	case r.Precheck.Status == provisioning.PrecheckRunning:
 		return "the Webex precheck is still running; try again in a moment"
 	case r.Precheck.Status == provisioning.PrecheckFailed:
-		return "the Webex precheck failed (" + r.Precheck.Message + "); edit the request and submit it again"
+		return "the Webex precheck failed (" + esc(r.Precheck.Message) + "); edit the request and submit it again"
 	}
 	return ""
 }
@@ -121,7 +121,7 @@ func (h *Handler) rejectCommand(ctx context.Context, u caller, c Command) *Reply
 	reason := strings.TrimSpace(c.Args["reason"])
 	for k := range c.Args {
 		if k != "reason" {
-			return refusal(fmt.Sprintf("⛔ %s: unknown key (reject takes reason=\"…\")", k))
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (reject takes reason=\"…\")", esc(k)))
 		}
 	}
 	if reason == "" {

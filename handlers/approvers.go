@@ -216,7 +216,7 @@ func rejectView(r *provisioning.Request, channel string) slack.ModalViewRequest 
 		// Only the request and where to answer: the state lives in Redis.
 		PrivateMetadata: r.Ref() + "|" + channel,
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(md(truncate(fmt.Sprintf("*%s* %s — requested by %s", r.Ref(), r.Subject, mention(r.Requester)), maxSectionText)), nil, nil),
+			slack.NewSectionBlock(md(truncateMd(fmt.Sprintf("*%s* %s — requested by %s", r.Ref(), esc(r.Subject), mention(r.Requester)), maxSectionText)), nil, nil),
 			slack.NewInputBlock("reason", plain("Reason"), nil, input),
 		}},
 	}

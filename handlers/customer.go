@@ -22,7 +22,7 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ you are not allowed to submit requests (ask an admin to add you to REQUESTERS)")
 	}
 	if len(c.Words) > 1 {
-		return refusal(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1]))
+		return refusal(esc(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1])))
 	}
 	s := h.submitCustomer(ctx, u, c.Args)
 	if s.request == nil && len(s.errs) == 0 && len(s.missing) > 0 && h.canOpenForms() && (h.set.Interactive || len(c.Args) == 0) {
@@ -93,7 +93,7 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.queuePublish(ctx, r, h.customerCheck(spec))
 	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
-		r.Ref(), spec.Name, spec.ExternalID, h.set.ApprovalChannel)}}
+		r.Ref(), esc(spec.Name), esc(spec.ExternalID), h.set.ApprovalChannel)}}
 }
 
 // precheckFunc runs a request's Webex precheck in the background. An error
@@ -214,7 +214,7 @@ func inputProblems(errs provisioning.FieldErrors, missing []string) string {
 	var b strings.Builder
 	b.WriteString("⛔ nothing was submitted:")
 	for _, e := range errs {
-		b.WriteString("\n• " + e.Error())
+		b.WriteString("\n• " + esc(e.Error()))
 	}
 	if len(missing) > 0 {
 		b.WriteString("\n• missing: " + strings.Join(missing, ", "))

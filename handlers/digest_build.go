@@ -41,7 +41,7 @@ func (b *builder) toOwner(owner string, it DigestItem) {
 
 func (b *builder) requestItem(c category, r *provisioning.Request, since time.Time, what string) DigestItem {
 	return DigestItem{Key: itemKey(c, r.Ref(), r.UpdatedAt), Cat: c, Request: r.ID, since: since,
-		Line: truncate(fmt.Sprintf("%s %s: %s", r.Ref(), r.Subject, what), 280)}
+		Line: truncateMd(fmt.Sprintf("%s %s: %s", r.Ref(), esc(r.Subject), what), 280)}
 }
 
 // rangeOf reads one index range; for the channel's categories what lies
@@ -81,7 +81,7 @@ func (b *builder) failed(ctx context.Context) error {
 	}
 	for _, r := range rs {
 		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
-			fmt.Sprintf("failed %s ago: %s%s", age(b.at.Sub(r.UpdatedAt)), truncate(r.Result.Message, 160), trackingSuffix(r.Result.TrackingID))))
+			fmt.Sprintf("failed %s ago: %s", age(b.at.Sub(r.UpdatedAt)), esc(truncate(r.Result.Message, 160)+trackingSuffix(r.Result.TrackingID)))))
 	}
 	return nil
 }
@@ -122,13 +122,13 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 				if what == "" {
 					what = r.Result.WaitReason
 				}
-				b.toOwner(r.Requester, b.requestItem(catConsent, r, since, fmt.Sprintf("%s (%s)", what, waited)))
+				b.toOwner(r.Requester, b.requestItem(catConsent, r, since, fmt.Sprintf("%s (%s)", esc(what), waited)))
 			}
 		case b.only != "" || since.After(stuck):
 		case strings.Contains(r.Result.WaitReason, "compliance"):
-			b.toChannel(b.requestItem(catHold, r, since, fmt.Sprintf("%s (%s)", r.Result.WaitReason, waited)))
+			b.toChannel(b.requestItem(catHold, r, since, fmt.Sprintf("%s (%s)", esc(r.Result.WaitReason), waited)))
 		default:
-			b.toChannel(b.requestItem(catStuck, r, since, fmt.Sprintf("%s (%s)", orDash(r.Result.WaitReason), waited)))
+			b.toChannel(b.requestItem(catStuck, r, since, fmt.Sprintf("%s (%s)", esc(orDash(r.Result.WaitReason)), waited)))
 		}
 	}
 	return nil
@@ -162,7 +162,7 @@ func (b *builder) rejected(ctx context.Context) error {
 	for _, r := range rs {
 		if !resubmitted[r.ID] {
 			b.toOwner(r.Requester, b.requestItem(catRejected, r, r.UpdatedAt,
-				fmt.Sprintf("rejected by %s: %s", mention(r.RejectedBy), truncate(r.Reason, 160))))
+				fmt.Sprintf("rejected by %s: %s", mention(r.RejectedBy), esc(truncate(r.Reason, 160)))))
 		}
 	}
 	return nil
@@ -195,7 +195,7 @@ func (b *builder) incomplete(ctx context.Context) error {
 		}
 		what := "provisioned, no users yet"
 		if r.Result.OrgID != "" {
-			what = fmt.Sprintf("provisioned (org %s), no users yet", r.Result.OrgID)
+			what = fmt.Sprintf("provisioned (org %s), no users yet", esc(r.Result.OrgID))
 		}
 		b.toOwner(r.Requester, b.requestItem(catNoUsers, r, r.UpdatedAt, what))
 	}
@@ -255,7 +255,7 @@ func (b *builder) drafts(ctx context.Context) error {
 	for owner, ds := range idle {
 		for _, d := range ds {
 			b.toOwner(owner, DigestItem{Key: itemKey(catDraft, d.Ref(), d.UpdatedAt), Cat: catDraft, Draft: d.ID,
-				since: d.UpdatedAt, Line: truncate(draftLine(d), 280)})
+				since: d.UpdatedAt, Line: truncateMd(draftLine(d), 280)})
 		}
 	}
 	return nil
@@ -296,11 +296,11 @@ func (b *builder) seats(ctx context.Context) error {
 		sort.Strings(pkgs)
 		parts := make([]string, len(pkgs))
 		for i, p := range pkgs {
-			parts[i] = fmt.Sprintf("%s %d/%d", p, counts[p], ref.Limits[p])
+			parts[i] = fmt.Sprintf("%s %d/%d", esc(p), counts[p], ref.Limits[p])
 		}
 		it := b.requestItem(catSeats, r, r.UpdatedAt, strings.Join(parts, ", "))
 		if ref.RequestID != 0 {
-			it.Line = truncate(fmt.Sprintf("%s %s: %s (after %s)", provisioning.FormatID(ref.RequestID), ref.ExternalID, strings.Join(parts, ", "), r.Ref()), 280)
+			it.Line = truncateMd(fmt.Sprintf("%s %s: %s (after %s)", provisioning.FormatID(ref.RequestID), esc(ref.ExternalID), strings.Join(parts, ", "), r.Ref()), 280)
 		}
 		b.toChannel(it)
 	}

@@ -138,6 +138,13 @@ type digestFixture struct {
 
 func newDigestFixture(t *testing.T, seeds []seed) *digestFixture {
 	t.Helper()
+	return newDigestFixtureWith(t, seeds, nil)
+}
+
+// newDigestFixtureWith is newDigestFixture with edit applied to every
+// request before it is written.
+func newDigestFixtureWith(t *testing.T, seeds []seed, edit func(r *provisioning.Request)) *digestFixture {
+	t.Helper()
 	clk := &digestClock{t: occurrence}
 	prefix := storetest.Prefix(t)
 	f := &digestFixture{st: store.New(storetest.Client(t), prefix).WithClock(clk.Now), prefix: prefix, clk: clk,
@@ -158,6 +165,9 @@ func newDigestFixture(t *testing.T, seeds []seed) *digestFixture {
 		}
 		if sd.forRef != "" {
 			r.Spec, _ = json.Marshal(map[string]any{"customer": map[string]any{"requestId": f.ids[sd.forRef], "externalId": "x", "limits": sd.limits}})
+		}
+		if edit != nil {
+			edit(r)
 		}
 		if err := f.st.Create(ctx, r); err != nil {
 			t.Fatalf("seed %s: %v", sd.name, err)

@@ -33,7 +33,7 @@ func (h *Handler) resume(ctx context.Context, u caller, c Command) *Reply {
 	}
 	id, err := store.ParseDraftID(c.Words[1])
 	if err != nil {
-		return refusal("⛔ " + err.Error())
+		return refusal("⛔ " + esc(err.Error()))
 	}
 	return h.reopenDraft(ctx, u, u.trigger, id)
 }
@@ -53,7 +53,7 @@ func (h *Handler) listDrafts(ctx context.Context, u caller) *Reply {
 		buttons = append(buttons, slack.NewButtonBlockElement(actionResumeDraft, d.Ref(), plain("Resume "+d.Ref())))
 	}
 	text := strings.Join(lines, "\n")
-	blocks := []slack.Block{slack.NewSectionBlock(md(truncate(text, maxSectionChars)), nil, nil)}
+	blocks := []slack.Block{slack.NewSectionBlock(md(truncateMd(text, maxSectionChars)), nil, nil)}
 	// An actions block holds at most 25 elements.
 	for len(buttons) > 0 {
 		n := min(len(buttons), 25)
@@ -74,7 +74,7 @@ func draftLine(d *store.Draft) string {
 	}
 	s := fmt.Sprintf("%s %s", d.Ref(), d.Kind)
 	if subject != "" {
-		s += " " + truncate(subject, 80)
+		s += " " + esc(truncate(subject, 80))
 	}
 	if f := flowFor(d.Kind); f != nil {
 		s += fmt.Sprintf(", step %d of %d", min(d.Step+1, len(f.steps(d.Answers))), len(f.steps(d.Answers)))

@@ -16,7 +16,7 @@ func (h *Handler) Progress(ctx context.Context, r *provisioning.Request, text st
 		return
 	}
 	h.background(ctx, "post progress", func(ctx context.Context) error {
-		return h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, Message{Text: "⏳ " + r.Ref() + ": " + text})
+		return h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, Message{Text: "⏳ " + r.Ref() + ": " + esc(text)})
 	})
 }
 
@@ -38,14 +38,14 @@ func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {
 			return nil
 		}
 		if r.Summary.TS != "" {
-			if err := h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, Message{Text: line, Outcome: line}); err != nil {
+			if err := h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, Message{Text: line, Outcome: plainText(line)}); err != nil {
 				h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
 			}
 		}
-		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.Ref(), r.Subject, stateIcon(r.State), describeStateAt(r, h.now()))
+		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.Ref(), esc(r.Subject), stateIcon(r.State), describeStateAt(r, h.now()))
 		if r.Summary.TS == "" {
 			// No thread to carry the outcome line: the DM carries it.
-			return h.msg.DM(ctx, r.Requester, Message{Text: line, Outcome: line})
+			return h.msg.DM(ctx, r.Requester, Message{Text: line, Outcome: plainText(line)})
 		}
 		return h.msg.DM(ctx, r.Requester, Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
 	})

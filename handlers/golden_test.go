@@ -101,7 +101,7 @@ func goldenMessages() map[string]any {
 		provisioning.StateWaiting, provisioning.StateDone, provisioning.StateFailed, provisioning.StateRejected, provisioning.StateCancelled} {
 		r := sampleRequest(1, provisioning.KindCustomer, state, specs[provisioning.KindCustomer])
 		out["summary_customer_"+string(state)] = h.summary(r)
-		out["outcome_customer_"+string(state)] = Message{Text: outcomeLine(r, goldenNow), Outcome: outcomeLine(r, goldenNow)}
+		out["outcome_customer_"+string(state)] = Message{Text: outcomeLine(r, goldenNow), Outcome: plainText(outcomeLine(r, goldenNow))}
 	}
 	for _, pc := range []provisioning.PrecheckStatus{provisioning.PrecheckRunning, provisioning.PrecheckFailed, provisioning.PrecheckUnavailable} {
 		r := sampleRequest(1, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer])

@@ -144,7 +144,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	defer cancel()
 	c, err := ParseCommand(cmd.Text)
 	if err != nil {
-		return refusal("⛔ nothing was submitted:\n• " + err.Error())
+		return refusal("⛔ nothing was submitted:\n• " + esc(err.Error()))
 	}
 	u := caller{id: cmd.UserID, channel: cmd.ChannelID, trigger: cmd.TriggerID}
 	sub := ""
@@ -189,7 +189,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	case "help":
 		return h.help(u)
 	}
-	return refusal(fmt.Sprintf("⛔ unknown sub-command %q. Try `/onboard-customer help`.", c.Words[0]))
+	return refusal(esc(fmt.Sprintf("⛔ unknown sub-command %q.", c.Words[0])) + " Try `/onboard-customer help`.")
 }
 
 // Interaction handles button clicks and view submissions.

@@ -204,7 +204,7 @@ func homeSection(now time.Time, title, empty string, items []*provisioning.Reque
 			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("… and %d more (`/onboard-customer list`)", len(items)-homeShown))))
 			break
 		}
-		blocks = append(blocks, slack.NewSectionBlock(md(truncate(requestLine(r, now), 2900)), nil, slack.NewAccessory(button(r))))
+		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd(requestLine(r, now), 2900)), nil, slack.NewAccessory(button(r))))
 	}
 	return blocks
 }
@@ -220,14 +220,14 @@ func draftSection(drafts []*store.Draft) []slack.Block {
 			break
 		}
 		b := slack.NewButtonBlockElement(actionResumeDraft, dr.Ref(), plain("Resume"))
-		blocks = append(blocks, slack.NewSectionBlock(md(truncate("📝 "+draftLine(dr), 2900)), nil, slack.NewAccessory(b)))
+		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd("📝 "+draftLine(dr), 2900)), nil, slack.NewAccessory(b)))
 	}
 	return blocks
 }
 
 // requestLine is one request in lists: icon, id, subject, state, requester.
 func requestLine(r *provisioning.Request, now time.Time) string {
-	return fmt.Sprintf("%s *%s* %s — %s · %s", stateIcon(r.State), r.Ref(), r.Subject, describeStateAt(r, now), mention(r.Requester))
+	return fmt.Sprintf("%s *%s* %s — %s · %s", stateIcon(r.State), r.Ref(), esc(r.Subject), describeStateAt(r, now), mention(r.Requester))
 }
 
 func homeOpenButton(r *provisioning.Request) *slack.ButtonBlockElement {

@@ -50,7 +50,7 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 		title = "Failed requests"
 		items, err = h.ux.lister.List(ctx, store.Query{States: []provisioning.State{provisioning.StateFailed}, Newest: true, Limit: listFetch})
 	default:
-		return refusal(fmt.Sprintf("⛔ %q: list takes mine, pending, incomplete or failed", c.Words[1]))
+		return refusal(esc(fmt.Sprintf("⛔ %q: list takes mine, pending, incomplete or failed", c.Words[1])))
 	}
 	if err != nil {
 		ref := newRef()
@@ -73,7 +73,7 @@ func listText(title string, items []*provisioning.Request, now time.Time) string
 		fmt.Fprintf(&b, "*%s* (%d or more):", title, len(items))
 	}
 	for i, r := range items {
-		line := "\n" + truncate(requestLine(r, now), 300)
+		line := "\n" + truncateMd(requestLine(r, now), 300)
 		if i == listShown || b.Len()+len(line) > maxMessageChars-100 {
 			fmt.Fprintf(&b, "\n… and %d more", len(items)-i)
 			break

@@ -42,7 +42,7 @@ func customerSteps(a map[string]string) []formStep {
 		limits = append(limits, field{key: provisioning.LimitKeyPrefix + p, label: "Ordered " + p, kind: fieldNumber, optional: true,
 			hint: "Seats ordered; user batches above it are refused. Empty: no cap."})
 	}
-	quantities := "Ordered quantities per package (`limit.<package>`)."
+	quantities := "Ordered quantities per package (`limit.&lt;package&gt;`)."
 	if len(limits) == 0 {
 		quantities = "No packages chosen yet: nothing to cap."
 	}
@@ -118,7 +118,7 @@ func customerReview(ctx context.Context, h *Handler, u caller, a map[string]stri
 	}
 	spec, missing, errs := provisioning.ParseCustomer(a, opts)
 	if spec == nil {
-		return []slack.Block{slack.NewSectionBlock(md(truncate(inputProblems(errs, missing), maxSectionChars)), nil, nil)}
+		return []slack.Block{slack.NewSectionBlock(md(truncateMd(inputProblems(errs, missing), maxSectionChars)), nil, nil)}
 	}
 	return reviewBlocks(customerFields(spec))
 }

@@ -51,7 +51,7 @@ func resubmitDMBlocks(r *provisioning.Request, text string) []slack.Block {
 		return nil
 	}
 	return []slack.Block{
-		slack.NewSectionBlock(md(truncate(text, maxSectionChars)), nil, nil),
+		slack.NewSectionBlock(md(truncateMd(text, maxSectionChars)), nil, nil),
 		slack.NewActionBlock("resubmit:"+r.Ref(), buttons...),
 	}
 }

@@ -29,7 +29,7 @@ func formView(f *flow, d *store.Draft, steps []formStep, review []slack.Block) s
 	}
 	blocks := []slack.Block{slack.NewContextBlock("", md(ctxText))}
 	if st.intro != "" {
-		blocks = append(blocks, slack.NewSectionBlock(md(truncate(st.intro, maxSectionChars)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd(st.intro, maxSectionChars)), nil, nil))
 	}
 	for _, fl := range st.fields {
 		blocks = append(blocks, inputBlock(fl, d.Answers[fl.key]))
@@ -63,7 +63,7 @@ func messageView(f *flow, d *store.Draft, text string) *slack.ModalViewRequest {
 		CallbackID: callbackPrefix + string(f.kind) + ":" + stepDone,
 		Title:      plain(truncate(f.title, maxViewTitle)),
 		Close:      plain("Close"),
-		Blocks:     slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(md(truncate(text, maxSectionChars)), nil, nil)}},
+		Blocks:     slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(md(truncateMd(text, maxSectionChars)), nil, nil)}},
 	}
 	if d != nil {
 		v.PrivateMetadata = d.Ref()

@@ -20,7 +20,7 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 	}
 	for k := range c.Args {
 		if k != "add" && k != "location" && k != "main" {
-			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (expected add, location, main)", k))
+			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (expected add, location, main)", esc(k)))
 		}
 	}
 	location := strings.TrimSpace(c.Args["location"])
@@ -38,7 +38,7 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 		h.background(ctx, "list numbers", func(ctx context.Context) error {
 			return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: h.listNumbers(ctx, *ref, location)})
 		})
-		return &Reply{Text: fmt.Sprintf("🔎 looking up the available numbers of %s at %s…", ref.ExternalID, location)}
+		return &Reply{Text: esc(fmt.Sprintf("🔎 looking up the available numbers of %s at %s…", ref.ExternalID, location))}
 	}
 	ref, rep := h.setupTarget(ctx, u, c, "numbers CUSTOMER add=FROM-TO [location=NAME] [main=+…]")
 	if rep != nil {
@@ -63,22 +63,22 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 
 func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef, location string) string {
 	if ref.OrgID == "" {
-		return fmt.Sprintf("⛔ %s is not provisioned yet: it has no numbers", ref.ExternalID)
+		return esc(fmt.Sprintf("⛔ %s is not provisioned yet: it has no numbers", ref.ExternalID))
 	}
 	nums, err := h.setup.AvailableNumbers(ctx, ref, location)
 	if err != nil {
 		msg, _ := provisioning.DescribeFailure(err)
-		return fmt.Sprintf("⛔ could not list the numbers of %s at %s: %s", ref.ExternalID, location, msg)
+		return esc(fmt.Sprintf("⛔ could not list the numbers of %s at %s: %s", ref.ExternalID, location, msg))
 	}
 	if len(nums) == 0 {
-		return fmt.Sprintf("%s at %s has no available numbers. Add a block with `numbers %s add=FROM-TO location=%s`.", ref.ExternalID, location, ref.ExternalID, location)
+		return fmt.Sprintf("%s at %s has no available numbers. Add a block with `numbers %s add=FROM-TO location=%s`.", esc(ref.ExternalID), esc(location), esc(ref.ExternalID), esc(location))
 	}
 	shown := nums
 	more := ""
 	if len(shown) > 50 {
 		shown, more = shown[:50], fmt.Sprintf("\n… and %d more", len(nums)-50)
 	}
-	return fmt.Sprintf("%d available numbers of %s at %s:\n%s%s", len(nums), ref.ExternalID, location, strings.Join(shown, ", "), more)
+	return fmt.Sprintf("%d available numbers of %s at %s:\n%s%s", len(nums), esc(ref.ExternalID), esc(location), esc(strings.Join(shown, ", ")), more)
 }
 
 // numbersCheck asks Webex whether spec's numbers may be added at its

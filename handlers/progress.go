@@ -127,6 +127,7 @@ func payloadText(r *provisioning.Request) string {
 		pretty.Reset()
 		pretty.Write(r.Spec)
 	}
+	pretty = *bytes.NewBuffer(literalJSON(pretty.Bytes()))
 	head := fmt.Sprintf("*%s payload* (%s, hash `%s`) — what approval sends to Webex; ids resolved at commit are not part of it:\n", r.Ref(), r.Kind, r.Hash)
 	body := []rune(pretty.String())
 	limit := maxMessageChars - len([]rune(head)) - 100
@@ -135,9 +136,38 @@ func payloadText(r *provisioning.Request) string {
 		tail = fmt.Sprintf("\n… and %d more characters (View rows lists every row)", len(body)-limit)
 		body = body[:limit]
 	}
-	return head + "```\n" + string(body) + "\n```" + tail
+	return head + "```\n" + esc(string(body)) + "\n```" + tail
 }
 
 // maxSectionText keeps a section's text below Slack's 3,000 characters,
 // with room for the cut mark.
 const maxSectionText = 2900
+
+// literalJSON undoes encoding/json's HTML escaping (\u003c, \u003e,
+// \u0026 for <, >, &) so the payload shows values as they were typed; the
+// text is escaped for mrkdwn afterwards. An escaped backslash is copied as
+// it is, so a typed "\u003c" stays what it was.
+func literalJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			switch string(b[i+2 : i+6]) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out, i = append(out, b[i], b[i+1]), i+1
+	}
+	return out
+}

@@ -25,7 +25,7 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*p
 	if err != nil {
 		id, err = h.store.ByExternalID(ctx, arg)
 		if errors.Is(err, provisioning.ErrNotFound) {
-			return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %q is not a customer the bot knows (give its request id or external id; adopt customers created in Partner Hub first)", arg))
+			return nil, refusal(esc(fmt.Sprintf("⛔ CUSTOMER: %q is not a customer the bot knows (give its request id or external id; adopt customers created in Partner Hub first)", arg)))
 		}
 		if err != nil {
 			return nil, h.lookupFault(u, 0, err)
@@ -54,7 +54,7 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*p
 	}
 	switch r.State {
 	case provisioning.StateRejected, provisioning.StateCancelled, provisioning.StateExpired, provisioning.StateDraft:
-		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) is %s; nothing can be set up for it", r.Ref(), r.Subject, r.State))
+		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) is %s; nothing can be set up for it", r.Ref(), esc(r.Subject), r.State))
 	}
 	return ref, nil
 }
@@ -80,7 +80,7 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.K
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
 	h.queuePublish(ctx, r, run) // and AUTO_APPROVE, right after the precheck
-	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), subject, h.set.ApprovalChannel)}
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), esc(subject), h.set.ApprovalChannel)}
 }
 
 // location requests `location CUSTOMER name=… …`.

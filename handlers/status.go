@@ -15,11 +15,11 @@ func (h *Handler) requestArg(c Command, usage string) (int64, *Reply) {
 		return 0, refusal("⛔ missing request id (usage: " + usage + ")")
 	}
 	if len(c.Words) > 2 {
-		return 0, refusal(fmt.Sprintf("⛔ unexpected %q (usage: %s)", c.Words[2], usage))
+		return 0, refusal(esc(fmt.Sprintf("⛔ unexpected %q (usage: %s)", c.Words[2], usage)))
 	}
 	id, err := provisioning.ParseID(c.Words[1])
 	if err != nil {
-		return 0, refusal("⛔ " + err.Error())
+		return 0, refusal("⛔ " + esc(err.Error()))
 	}
 	return id, nil
 }
@@ -49,7 +49,7 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 	if err != nil {
 		id, err = h.store.ByExternalID(ctx, arg)
 		if errors.Is(err, provisioning.ErrNotFound) {
-			return refusal(fmt.Sprintf("⛔ %q is neither a request id nor a known external id", arg))
+			return refusal(esc(fmt.Sprintf("⛔ %q is neither a request id nor a known external id", arg)))
 		}
 		if err != nil {
 			return h.lookupFault(u, 0, err)
@@ -64,11 +64,11 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 		return h.lookupFault(u, id, err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s: %s", stateIcon(r.State), r.Ref(), r.Subject, describeStateAt(r, h.now()))
+	fmt.Fprintf(&b, "%s %s %s: %s", stateIcon(r.State), r.Ref(), esc(r.Subject), describeStateAt(r, h.now()))
 	for _, e := range audit {
 		fmt.Fprintf(&b, "\n• %s %s by %s", e.At.UTC().Format("2006-01-02 15:04"), e.Action, actorName(e.Actor))
 		if e.Note != "" {
-			b.WriteString(": " + e.Note)
+			b.WriteString(": " + esc(e.Note))
 		}
 	}
 	return &Reply{Text: b.String()}
@@ -116,7 +116,7 @@ func helpText(requester, approver, admin bool) string {
 	lines := []string{"*/onboard-customer* — what you can run:"}
 	if requester {
 		lines = append(lines,
-			"• `new name=… email=… external-id=… country=… package=… provisioning-id=…|template=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.<package>=N org-id=… order=…]` — request a customer",
+			"• `new name=… email=… external-id=… country=… package=… provisioning-id=…|template=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.&lt;package&gt;=N org-id=… order=…]` — request a customer",
 			"• `template new name=… country=… language=… package=… sp-admin=… subscription=… […]` — record a template",
 			"• `template activate NAME provisioning-id=…` — activate your template",
 			"• `adopt CUSTOMER` — bring in a customer created in Partner Hub",

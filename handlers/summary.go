@@ -15,6 +15,7 @@ import (
 // value the approver approves, the precheck, the hash, and the buttons while
 // it waits for approval.
 func (h *Handler) summary(r *provisioning.Request) Message {
+	// The header is plain_text (shown literally); the fallback text is not.
 	title := fmt.Sprintf("%s request %s · %s", kindTitle(r.Kind), r.Ref(), r.Subject)
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain(truncate(title, 150))),
@@ -28,7 +29,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		if spec, err := decodeTemplate(r); err == nil {
 			blocks = append(blocks, fieldSections(templatePairs(spec))...)
 			for _, w := range spec.Warnings() {
-				blocks = append(blocks, slack.NewContextBlock("", md("⚠️ "+w)))
+				blocks = append(blocks, slack.NewContextBlock("", md("⚠️ "+esc(w))))
 			}
 		}
 	default:
@@ -39,8 +40,8 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		slack.NewContextBlock("", md(ctxText)),
 		// Webex messages and row errors have no length bound: cut them to
 		// what a section holds.
-		slack.NewSectionBlock(md(truncate(precheckLine(r.Precheck), maxSectionText)), nil, nil),
-		slack.NewSectionBlock(md(truncate(stateLine(r, h.now()), maxSectionText)), nil, nil),
+		slack.NewSectionBlock(md(truncateMd(precheckLine(r.Precheck), maxSectionText)), nil, nil),
+		slack.NewSectionBlock(md(truncateMd(stateLine(r, h.now()), maxSectionText)), nil, nil),
 	)
 	blocks = append(blocks, h.progressBlocks(r)...)
 	var buttons []slack.BlockElement
@@ -62,7 +63,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	if len(buttons) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("actions:"+r.Ref(), buttons...))
 	}
-	return Message{Text: truncate(title+": "+describeStateAt(r, h.now()), maxSectionText), Blocks: blocks}
+	return Message{Text: truncateMd(esc(title)+": "+describeStateAt(r, h.now()), maxSectionText), Blocks: blocks}
 }
 
 func customerFields(c *provisioning.CustomerSpec) []slack.Block {
@@ -108,14 +109,15 @@ func customerFields(c *provisioning.CustomerSpec) []slack.Block {
 }
 
 // fieldSections lays label/value pairs out as section fields, at most 10
-// per section (Slack's limit).
+// per section (Slack's limit). Labels are the bot's own words; values are
+// data, shown literally (escaped).
 func fieldSections(pairs [][2]string) []slack.Block {
 	var blocks []slack.Block
 	for len(pairs) > 0 {
 		n := min(len(pairs), 10)
 		fields := make([]*slack.TextBlockObject, 0, n)
 		for _, p := range pairs[:n] {
-			fields = append(fields, md(fmt.Sprintf("*%s*\n%s", p[0], truncate(p[1], 1900))))
+			fields = append(fields, md(fmt.Sprintf("*%s*\n%s", p[0], esc(truncate(p[1], 1900)))))
 		}
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 		pairs = pairs[n:]
@@ -142,13 +144,13 @@ func precheckLine(p provisioning.Precheck) string {
 		return "*Precheck:* ⏳ running…"
 	case provisioning.PrecheckOK:
 		if p.Message != "" && p.Message != "success" {
-			return "*Precheck:* ✅ passed — " + p.Message // e.g. users who must consent
+			return "*Precheck:* ✅ passed — " + esc(p.Message) // e.g. users who must consent
 		}
 		return "*Precheck:* ✅ passed"
 	case provisioning.PrecheckFailed:
-		return "*Precheck:* ❌ failed: " + p.Message + trackingSuffix(p.TrackingID) + " — approval is refused until the request is edited"
+		return "*Precheck:* ❌ failed: " + esc(p.Message+trackingSuffix(p.TrackingID)) + " — approval is refused until the request is edited"
 	case provisioning.PrecheckUnavailable:
-		return "*Precheck:* ⚠️ unavailable: " + p.Message
+		return "*Precheck:* ⚠️ unavailable: " + esc(p.Message)
 	}
 	return "*Precheck:* –"
 }
@@ -170,9 +172,9 @@ func describeStateAt(r *provisioning.Request, now time.Time) string {
 	case provisioning.StateDone:
 		return doneText(r)
 	case provisioning.StateFailed:
-		return "failed: " + r.Result.Message + trackingSuffix(r.Result.TrackingID)
+		return "failed: " + esc(r.Result.Message+trackingSuffix(r.Result.TrackingID))
 	case provisioning.StateRejected:
-		return "rejected by " + mention(r.RejectedBy) + ": " + r.Reason
+		return "rejected by " + mention(r.RejectedBy) + ": " + esc(r.Reason)
 	}
 	return string(r.State)
 }
@@ -195,10 +197,12 @@ func stateIcon(s provisioning.State) string {
 	return "•"
 }
 
-// outcomeLine is the fixed line of CONTRACT.md §4 for a request that ended or
-// parked; "" for states that are neither.
+// outcomeLine is the one line that tells a request ended or parked, the
+// line scripts match (`✅ R-7 MS-001 provisioned (org …)`), as mrkdwn:
+// values escaped, the rejecter mentioned. "" for states that are neither.
+// plainText turns it into the console's plain outcome line.
 func outcomeLine(r *provisioning.Request, now time.Time) string {
-	subject := r.Subject
+	subject := esc(r.Subject)
 	switch r.State {
 	case provisioning.StateDone:
 		icon := "✅"
@@ -207,11 +211,11 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 		}
 		return fmt.Sprintf("%s %s %s", icon, r.Ref(), doneText(r))
 	case provisioning.StateFailed:
-		return fmt.Sprintf("❌ %s %s failed: %s%s", r.Ref(), subject, r.Result.Message, trackingSuffix(r.Result.TrackingID))
+		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, esc(r.Result.Message+trackingSuffix(r.Result.TrackingID)))
 	case provisioning.StateWaiting:
 		return fmt.Sprintf("⏳ %s %s: %s", r.Ref(), subject, waitingText(r, now))
 	case provisioning.StateRejected:
-		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, mention(r.RejectedBy), r.Reason)
+		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, mention(r.RejectedBy), esc(r.Reason))
 	case provisioning.StateCancelled:
 		return fmt.Sprintf("🗑 %s %s: cancelled", r.Ref(), subject)
 	case provisioning.StateExpired:
@@ -220,9 +224,13 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 	return ""
 }
 
-// doneText is what a done request achieved, as outcome lines say it
-// (CONTRACT.md §4), without the icon and the request id.
+// doneText is what a done request achieved, as outcome lines say it,
+// without the icon and the request id; mrkdwn, values escaped.
 func doneText(r *provisioning.Request) string {
+	return esc(donePlain(r))
+}
+
+func donePlain(r *provisioning.Request) string {
 	switch r.Kind {
 	case provisioning.KindCustomer:
 		return fmt.Sprintf("%s provisioned (org %s)", r.Subject, r.Result.OrgID)
@@ -242,7 +250,12 @@ func doneText(r *provisioning.Request) string {
 
 // waitingText says what a waiting request waits for; holds at Webex carry
 // their age ("compliance review (2h)"), a wait for a person does not.
+// mrkdwn, values escaped.
 func waitingText(r *provisioning.Request, now time.Time) string {
+	return esc(waitingPlain(r, now))
+}
+
+func waitingPlain(r *provisioning.Request, now time.Time) string {
 	if r.Result.WaitReason == provisioning.ConsentWaitReason && r.Result.Message != "" {
 		return r.Result.Message // "2/3 provisioned, 1 waiting for consent"
 	}

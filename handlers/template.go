@@ -49,7 +49,7 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ you are not allowed to submit requests")
 	}
 	if len(c.Words) > 2 {
-		return refusal(fmt.Sprintf("⛔ unexpected %q after template new: give every value as key=value", c.Words[2]))
+		return refusal(esc(fmt.Sprintf("⛔ unexpected %q after template new: give every value as key=value", c.Words[2])))
 	}
 	next := 1
 	if name := c.Args["name"]; name != "" {
@@ -83,7 +83,7 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 		return rep
 	}
 	h.queuePublish(ctx, r, h.templateCheck(spec))
-	return &Reply{Text: fmt.Sprintf("📨 %s submitted: template %s (v%d) waits for approval in %s.", r.Ref(), spec.Name, next, h.set.ApprovalChannel)}
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: template %s (v%d) waits for approval in %s.", r.Ref(), esc(spec.Name), next, h.set.ApprovalChannel)}
 }
 
 // templateCheckSpec is the customer a template's provisioning id is verified
@@ -169,12 +169,12 @@ func decodeTemplate(r *provisioning.Request) (*provisioning.TemplateSpec, error)
 // checklistMessage is the Partner Hub checklist for a template that waits
 // for its provisioning id: the seed's clicks with this template's values.
 func checklistMessage(r *provisioning.Request, spec *provisioning.TemplateSpec) Message {
-	lines := []string{fmt.Sprintf("*Partner Hub checklist for template %s v%d* (%s)", spec.Name, r.Result.Version, r.Ref())}
+	lines := []string{fmt.Sprintf("*Partner Hub checklist for template %s v%d* (%s)", esc(spec.Name), r.Result.Version, r.Ref())}
 	for i, step := range spec.Checklist() {
-		lines = append(lines, fmt.Sprintf("%d. %s", i+1, step))
+		lines = append(lines, fmt.Sprintf("%d. %s", i+1, esc(step)))
 	}
 	text := strings.Join(lines, "\n")
-	return Message{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(md(truncate(text, 2900)), nil, nil)}}
+	return Message{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(md(truncateMd(text, 2900)), nil, nil)}}
 }
 
 func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Reply {
@@ -185,7 +185,7 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 	pid := strings.TrimSpace(c.Args["provisioning-id"])
 	for k := range c.Args {
 		if k != "provisioning-id" {
-			return refusal(fmt.Sprintf("⛔ %s: unknown key (template activate takes provisioning-id=…)", k))
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (template activate takes provisioning-id=…)", esc(k)))
 		}
 	}
 	if pid == "" {
@@ -193,14 +193,14 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 	}
 	_, versions, err := h.templates.Template(ctx, name)
 	if errors.Is(err, provisioning.ErrNotFound) {
-		return refusal(fmt.Sprintf("⛔ there is no approved template %q (template list shows them)", name))
+		return refusal(esc(fmt.Sprintf("⛔ there is no approved template %q (template list shows them)", name)))
 	}
 	if err != nil {
 		return h.systemFault(u, "read template", err)
 	}
 	i := slices.IndexFunc(versions, func(tv provisioning.TemplateVersion) bool { return tv.Status == provisioning.TemplatePending })
 	if i < 0 {
-		return refusal(fmt.Sprintf("⛔ template %s has no version waiting for a provisioning id", name))
+		return refusal(fmt.Sprintf("⛔ template %s has no version waiting for a provisioning id", esc(name)))
 	}
 	tv := versions[i]
 	r, err := h.store.Get(ctx, tv.RequestID)
@@ -208,14 +208,14 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 		return h.lookupFault(u, tv.RequestID, err)
 	}
 	if u.id != r.Requester && !h.isApprover(u.id) {
-		return refusal(fmt.Sprintf("⛔ %s: only its requester or an approver can activate template %s", r.Ref(), name))
+		return refusal(fmt.Sprintf("⛔ %s: only its requester or an approver can activate template %s", r.Ref(), esc(name)))
 	}
 	h.expectOutcome(r.ID)
 	h.background(ctx, "activate template", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID)
 		return h.verifyAndActivate(ctx, u, r, tv, pid)
 	})
-	return &Reply{Text: fmt.Sprintf("🔎 %s: checking provisioning id %s for template %s v%d with a Webex precheck…", r.Ref(), pid, name, tv.Version)}
+	return &Reply{Text: fmt.Sprintf("🔎 %s: checking provisioning id %s for template %s v%d with a Webex precheck…", r.Ref(), esc(pid), esc(name), tv.Version)}
 }
 
 func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *provisioning.Request, tv provisioning.TemplateVersion, pid string) error {
@@ -227,7 +227,7 @@ func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *provisioni
 	case err != nil:
 		return refuse("Webex could not be reached to check the provisioning id; try again later")
 	case pc.Status == provisioning.PrecheckFailed:
-		return refuse(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, trackingSuffix(pc.TrackingID)))
+		return refuse(esc(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, trackingSuffix(pc.TrackingID))))
 	}
 	if err := h.templates.ActivateTemplate(ctx, tv.Name, tv.Version, pid, u.id); err != nil {
 		return fmt.Errorf("activate template %s v%d: %w", tv.Name, tv.Version, err)
@@ -263,9 +263,9 @@ func (h *Handler) templateList(ctx context.Context, u caller) *Reply {
 }
 
 func templateLine(name string, active *provisioning.TemplateVersion, versions []provisioning.TemplateVersion) string {
-	s := name + ": "
+	s := esc(name) + ": "
 	if active != nil {
-		s += fmt.Sprintf("v%d active (`%s`, %s, %s)", active.Version, active.ProvisioningID, active.Spec.Country, strings.Join(active.Spec.Packages, ", "))
+		s += esc(fmt.Sprintf("v%d active (%s, %s, %s)", active.Version, active.ProvisioningID, active.Spec.Country, strings.Join(active.Spec.Packages, ", ")))
 	} else {
 		s += "no active version"
 	}
@@ -283,7 +283,7 @@ func (h *Handler) templateShow(ctx context.Context, u caller, c Command) *Reply 
 	}
 	active, versions, err := h.templates.Template(ctx, c.Words[2])
 	if errors.Is(err, provisioning.ErrNotFound) {
-		return refusal(fmt.Sprintf("⛔ there is no approved template %q", c.Words[2]))
+		return refusal(esc(fmt.Sprintf("⛔ there is no approved template %q", c.Words[2])))
 	}
 	if err != nil {
 		return h.systemFault(u, "read template", err)
@@ -294,7 +294,7 @@ func (h *Handler) templateShow(ctx context.Context, u caller, c Command) *Reply 
 	}
 	lines := []string{templateLine(c.Words[2], active, versions)}
 	for _, p := range templatePairs(&tv.Spec) {
-		lines = append(lines, "• "+p[0]+": "+p[1])
+		lines = append(lines, "• "+p[0]+": "+esc(p[1]))
 	}
 	return &Reply{Text: strings.Join(lines, "\n")}
 }
@@ -308,13 +308,13 @@ func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Repl
 	}
 	n, err := h.templates.RetireTemplate(ctx, c.Words[2], u.id)
 	if errors.Is(err, provisioning.ErrNotFound) {
-		return refusal(fmt.Sprintf("⛔ template %s has no active version to retire", c.Words[2]))
+		return refusal(fmt.Sprintf("⛔ template %s has no active version to retire", esc(c.Words[2])))
 	}
 	if err != nil {
 		return h.systemFault(u, "retire template", err)
 	}
 	h.log.WithFields(map[string]any{"user": u.id, "template": c.Words[2], "version": n}).Info("template retired")
-	return &Reply{Text: fmt.Sprintf("🗑 template %s v%d retired; new customers can no longer use it.", c.Words[2], n)}
+	return &Reply{Text: fmt.Sprintf("🗑 template %s v%d retired; new customers can no longer use it.", esc(c.Words[2]), n)}
 }
 
 // templatePairs are a template's settings as label/value pairs.

@@ -32,7 +32,7 @@ func (h *Handler) users(ctx context.Context, u caller, c Command) *Reply {
 	}
 	for k := range c.Args {
 		if k != "rows" {
-			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (users takes rows=…)", k))
+			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (users takes rows=…)", esc(k)))
 		}
 	}
 	text := c.Args["rows"]
@@ -120,7 +120,7 @@ func usersFields(spec *provisioning.UsersSpec) []slack.Block {
 			lines = append(lines, fmt.Sprintf("… and %d more (View rows)", len(spec.Rows)-summaryRows))
 			break
 		}
-		lines = append(lines, rowLine(r))
+		lines = append(lines, esc(rowLine(r)))
 	}
 	return append(blocks, slack.NewSectionBlock(md(strings.Join(lines, "\n")), nil, nil))
 }
@@ -152,7 +152,7 @@ func countList(m map[string]int) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+		parts[i] = fmt.Sprintf("%s %d", k, m[k]) // data: the caller escapes
 	}
 	return strings.Join(parts, ", ")
 }
@@ -177,7 +177,7 @@ func (h *Handler) viewRows(ctx context.Context, u caller, value string) *Reply {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d rows\n", r.Ref(), len(spec.Rows))
 	for i, row := range spec.Rows {
-		line := rowLine(row) + "\n"
+		line := esc(rowLine(row)) + "\n"
 		if b.Len()+len(line) > maxMessageChars-100 {
 			fmt.Fprintf(&b, "… and %d more", len(spec.Rows)-i)
 			break

@@ -108,7 +108,8 @@ func TestWaitingAcrossRestart(t *testing.T) {
 			first := e.startApp()
 			e.submitAndApprove(first.URL)
 
-			waiting := regexp.MustCompile(`⏳ R-1 MS-001: ` + c.waiting + ` \(<1m\)`)
+			// Slack gets mrkdwn: the age "<1m" arrives escaped.
+			waiting := regexp.MustCompile(`⏳ R-1 MS-001: ` + c.waiting + ` \(&lt;1m\)`)
 			waitFor(t, "R-1 to wait: "+c.waiting, 10*time.Second, func() bool {
 				return e.requestState() == provisioning.StateWaiting && waiting.MatchString(e.slackText("chat.postMessage"))
 			})

@@ -354,7 +354,7 @@ func TestSocketModeEndToEnd(t *testing.T) {
 	if got, _ := ux.ack("env-1"); !strings.Contains(got, "R-1 submitted") {
 		t.Fatalf("ack payload %s, want the submitted reply", got)
 	}
-	waitFor(t, "the summary", 10*time.Second, func() bool { return strings.Contains(e.slackText("chat.postMessage"), "Müller & Söhne GmbH") })
+	waitFor(t, "the summary", 10*time.Second, func() bool { return strings.Contains(e.slackText("chat.postMessage"), "Müller &amp; Söhne GmbH") })
 
 	resp, err := http.Get(url + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -451,7 +451,7 @@ func TestConsoleRejectReason(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	for _, want := range []string{"form: Reject R-1", "Say why", "🚫 R-1 MS-001: rejected by <@bob>: not ordered yet", "Your request R-1 (MS-001): 🚫 rejected by @bob: not ordered yet"} {
+	for _, want := range []string{"form: Reject R-1", "Say why", "🚫 R-1 MS-001: rejected by @bob: not ordered yet", "Your request R-1 (MS-001): 🚫 rejected by @bob: not ordered yet"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("console output lacks %q:\n%s", want, out)
 		}
