@@ -168,6 +168,9 @@ func (nopWebex) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, s
 	return nil
 }
 func (nopWebex) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
+func (nopWebex) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
+	return nil, nil
+}
 
 // panickyStore fails like a bug would: Get panics.
 type panickyStore struct{ *store.Store }

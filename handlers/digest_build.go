@@ -73,7 +73,8 @@ func (b *builder) stale(ctx context.Context) error {
 	return nil
 }
 
-// failed: every failed request until it is retried or dismissed.
+// failed: every failed request, and every batch done with failed rows (⚠️),
+// until it is retried or dismissed.
 func (b *builder) failed(ctx context.Context) error {
 	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, To: b.at, Newest: true}, true)
 	if err != nil {
@@ -82,6 +83,14 @@ func (b *builder) failed(ctx context.Context) error {
 	for _, r := range rs {
 		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
 			fmt.Sprintf("failed %s ago: %s", age(b.at.Sub(r.UpdatedAt)), esc(truncate(r.Result.Message, 160)+trackingSuffix(r.Result.TrackingID)))))
+	}
+	partial, err := b.rangeOf(ctx, store.DigestRange{Index: store.Partial, To: b.at, Newest: true}, true)
+	if err != nil {
+		return err
+	}
+	for _, r := range partial {
+		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
+			fmt.Sprintf("⚠️ done %s ago with failed rows: %s", age(b.at.Sub(r.UpdatedAt)), esc(truncate(r.Result.Message, 160)))))
 	}
 	return nil
 }

@@ -29,6 +29,9 @@ func (h *Handler) Refresh(ctx context.Context, r *provisioning.Request) {
 // the new state, the thread gets the outcome line, the requester a DM.
 func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {
 	line := outcomeLine(r, h.now())
+	// The outcome line stays one line (scripts match it); why parts failed
+	// follows it in the same message.
+	outcome := Message{Text: truncateMd(line+failureLines(r), maxMessageChars), Outcome: plainText(line + failureLines(r))}
 	h.background(ctx, "report outcome", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID)
 		if err := h.refreshSummary(ctx, r); err != nil {
@@ -38,14 +41,15 @@ func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {
 			return nil
 		}
 		if r.Summary.TS != "" {
-			if err := h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, Message{Text: line, Outcome: plainText(line)}); err != nil {
+			if err := h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, outcome); err != nil {
 				h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
 			}
 		}
-		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.Ref(), esc(r.Subject), stateIcon(r.State), describeStateAt(r, h.now()))
+		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.Ref(), esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
+		dm = truncateMd(dm+failureLines(r), maxSectionText)
 		if r.Summary.TS == "" {
 			// No thread to carry the outcome line: the DM carries it.
-			return h.msg.DM(ctx, r.Requester, Message{Text: line, Outcome: plainText(line)})
+			return h.msg.DM(ctx, r.Requester, outcome)
 		}
 		return h.msg.DM(ctx, r.Requester, Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
 	})

@@ -13,9 +13,12 @@ import (
 	"github.com/onboardbot/onboardbot/store"
 )
 
-// RequestLister finds requests through the store's indexes (list, App Home).
+// RequestLister finds requests through the store's indexes (list, App
+// Home): by state, owner or kind, and by the digest's indexes (provisioned
+// customers without users, batches with failed rows).
 type RequestLister interface {
 	List(ctx context.Context, q store.Query) ([]*provisioning.Request, error)
+	DigestRange(ctx context.Context, q store.DigestRange) ([]*provisioning.Request, int64, error)
 }
 
 // HomePublisher sets a user's App Home tab (views.publish).
@@ -66,12 +69,6 @@ const (
 	homeFetch     = 200
 	maxViewBlocks = 100
 )
-
-// incompleteIndex is the store's index of provisioned customers without
-// users, which the digest keeps.
-type incompleteIndex interface {
-	DigestRange(ctx context.Context, q store.DigestRange) ([]*provisioning.Request, int64, error)
-}
 
 // incompleteFetch bounds one read of that index; a requester's own are
 // picked from it.
@@ -129,7 +126,7 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 	if d.Incomplete, err = h.incompleteSetups(ctx, owner, homeFetch); err != nil {
 		return nil, err
 	}
-	if d.Failures, err = l.List(ctx, store.Query{Owner: owner, States: []provisioning.State{provisioning.StateFailed}, Newest: true, Limit: homeFetch}); err != nil {
+	if d.Failures, err = h.failures(ctx, owner, homeFetch); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -140,11 +137,7 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 // having users. They come from the index the digest keeps; a lister
 // without it has none to show.
 func (h *Handler) incompleteSetups(ctx context.Context, owner string, limit int) ([]*provisioning.Request, error) {
-	ix, ok := h.ux.lister.(incompleteIndex)
-	if !ok {
-		return nil, nil
-	}
-	all, _, err := ix.DigestRange(ctx, store.DigestRange{Index: store.Incomplete, Newest: true, Limit: incompleteFetch})
+	all, _, err := h.ux.lister.DigestRange(ctx, store.DigestRange{Index: store.Incomplete, Newest: true, Limit: incompleteFetch})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +166,13 @@ func homeView(d *homeData) slack.HomeTabViewRequest {
 	if d.Approver {
 		blocks = append(blocks, homeSection(d.Now, "Waiting for your approval", "Nothing waits for your approval.", d.ToApprove, homeApproveButton)...)
 	}
-	blocks = append(blocks, homeSection(d.Now, "Incomplete setups (no users yet)", "Every provisioned customer has users.", d.Incomplete, homeOpenButton)...)
+	// What an empty list proves depends on whose customers it holds: a
+	// requester's list holds only theirs.
+	noneIncomplete := "Every customer you provisioned has users."
+	if d.Approver || d.Admin {
+		noneIncomplete = "Every provisioned customer has users."
+	}
+	blocks = append(blocks, homeSection(d.Now, "Incomplete setups (no users yet)", noneIncomplete, d.Incomplete, homeOpenButton)...)
 	blocks = append(blocks, homeSection(d.Now, "Recent failures", "No failures.", d.Failures, homeRetryButton)...)
 	if len(blocks) > maxViewBlocks {
 		blocks = blocks[:maxViewBlocks-1]
@@ -227,7 +226,7 @@ func draftSection(drafts []*store.Draft) []slack.Block {
 
 // requestLine is one request in lists: icon, id, subject, state, requester.
 func requestLine(r *provisioning.Request, now time.Time) string {
-	return fmt.Sprintf("%s *%s* %s — %s · %s", stateIcon(r.State), r.Ref(), esc(r.Subject), describeStateAt(r, now), mention(r.Requester))
+	return fmt.Sprintf("%s *%s* %s — %s · %s", requestIcon(r), r.Ref(), esc(r.Subject), describeStateAt(r, now), mention(r.Requester))
 }
 
 func homeOpenButton(r *provisioning.Request) *slack.ButtonBlockElement {

@@ -34,7 +34,7 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 			if x.State == provisioning.StateDone && x.Result.Status != provisioning.ResultPartial {
 				return ruleRefusal("it is done; nothing to retry")
 			}
-			x.Result.Message, x.Result.TrackingID = "", ""
+			x.Result.Message, x.Result.TrackingID, x.Result.Failures = "", "", nil
 			return nil
 		},
 	})

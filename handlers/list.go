@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 		items, err = h.incompleteSetups(ctx, "", listFetch)
 	case "failed":
 		title = "Failed requests"
-		items, err = h.ux.lister.List(ctx, store.Query{States: []provisioning.State{provisioning.StateFailed}, Newest: true, Limit: listFetch})
+		items, err = h.failures(ctx, "", listFetch)
 	default:
 		return refusal(esc(fmt.Sprintf("⛔ %q: list takes mine, pending, incomplete or failed", c.Words[1])))
 	}
@@ -110,4 +111,25 @@ func (h *Handler) uxAction(ctx context.Context, u caller, actionID, value string
 		return h.viewPayload(ctx, u, id)
 	}
 	return nil
+}
+
+// failures are owner's ("" = anyone's) failed requests and done batches
+// with failed rows (⚠️), newest first: both need someone to retry or
+// dismiss them.
+func (h *Handler) failures(ctx context.Context, owner string, limit int) ([]*provisioning.Request, error) {
+	failed, err := h.ux.lister.List(ctx, store.Query{Owner: owner, States: []provisioning.State{provisioning.StateFailed}, Newest: true, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	partial, _, err := h.ux.lister.DigestRange(ctx, store.DigestRange{Index: store.Partial, Newest: true, Limit: incompleteFetch})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range partial {
+		if owner == "" || r.Requester == owner {
+			failed = append(failed, r)
+		}
+	}
+	slices.SortStableFunc(failed, func(a, b *provisioning.Request) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	return failed[:min(len(failed), limit)], nil
 }

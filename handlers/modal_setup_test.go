@@ -24,6 +24,9 @@ func (okSetup) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, st
 	return nil
 }
 func (okSetup) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
+func (okSetup) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
+	return nil, nil
+}
 
 // The setup and template forms: opened by a command short of keys, errors
 // inline on the right input, then submitted like the command.

@@ -78,7 +78,7 @@ func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef,
 	if len(shown) > 50 {
 		shown, more = shown[:50], fmt.Sprintf("\n… and %d more", len(nums)-50)
 	}
-	return fmt.Sprintf("%d available numbers of %s at %s:\n%s%s", len(nums), esc(ref.ExternalID), esc(location), esc(strings.Join(shown, ", ")), more)
+	return fmt.Sprintf("%s available at %s %s:\n%s%s", provisioning.Count(len(nums), "number"), esc(ref.ExternalID), esc(location), esc(strings.Join(shown, ", ")), more)
 }
 
 // numbersCheck asks Webex whether spec's numbers may be added at its
@@ -97,6 +97,6 @@ func (h *Handler) numbersCheck(spec *provisioning.NumbersSpec) precheckFunc {
 			}
 			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: err.Error()}, nil
 		}
-		return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: fmt.Sprintf("%d numbers may be added at %s", n, location)}, nil
+		return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: fmt.Sprintf("%s may be added at %s", provisioning.Count(n, "number"), location)}, nil
 	}
 }

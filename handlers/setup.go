@@ -15,6 +15,8 @@ type SetupChecker interface {
 	AvailableNumbers(ctx context.Context, ref provisioning.CustomerRef, location string) ([]string, error)
 	CheckNumbersAllowed(ctx context.Context, ref provisioning.CustomerRef, location string) error
 	ResendConsent(ctx context.Context, requestID int64) (int, error)
+	// RowOutcomes is what happened to each row of a batch, by row number.
+	RowOutcomes(ctx context.Context, requestID int64) (map[int]provisioning.RowOutcome, error)
 }
 
 // resolveCustomer turns a CUSTOMER argument (request id or external id) into
@@ -52,9 +54,16 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*p
 	default:
 		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s is a %s request, not a customer", r.Ref(), r.Kind))
 	}
-	switch r.State {
-	case provisioning.StateRejected, provisioning.StateCancelled, provisioning.StateExpired, provisioning.StateDraft:
+	switch {
+	case r.State == provisioning.StateDone && r.Result.Status == provisioning.CustomerDeleted:
+		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) was deleted; nothing can be set up for it", r.Ref(), esc(r.Subject)))
+	case r.State == provisioning.StateRejected, r.State == provisioning.StateCancelled, r.State == provisioning.StateExpired, r.State == provisioning.StateDraft:
 		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) is %s; nothing can be set up for it", r.Ref(), esc(r.Subject), r.State))
+	case r.State != provisioning.StateDone:
+		// Not provisioned yet (pending, provisioning, on hold, or failed and
+		// to be retried): the request waits for it, and its Webex ids are
+		// resolved at commit, so the precheck waits too.
+		ref.CustomerID, ref.OrgID = "", ""
 	}
 	return ref, nil
 }

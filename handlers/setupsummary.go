@@ -25,7 +25,7 @@ func setupFields(r *provisioning.Request) []slack.Block {
 			addr := strings.Join(nonEmpty(a.Line1, a.Line2, strings.TrimSpace(a.Zip+" "+a.City), a.State, a.Country), ", ")
 			return fieldSections([][2]string{
 				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Name}, {"Address", addr},
-				{"Time zone", spec.Timezone}, {"Language", spec.Language}, {"Emergency location id", orDash(spec.ELIN)},
+				{"Time zone", spec.Timezone}, {"Language", provisioning.DisplayLanguage(spec.Language)}, {"Emergency location id", orDash(spec.ELIN)},
 				{"Steps", "create the location, enable it for Webex Calling"},
 			})
 		}

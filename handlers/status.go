@@ -64,7 +64,8 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 		return h.lookupFault(u, id, err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s: %s", stateIcon(r.State), r.Ref(), esc(r.Subject), describeStateAt(r, h.now()))
+	fmt.Fprintf(&b, "%s %s %s: %s", requestIcon(r), r.Ref(), esc(r.Subject), describeStateAt(r, h.now()))
+	b.WriteString(failureLines(r))
 	for _, e := range audit {
 		fmt.Fprintf(&b, "\n• %s %s by %s", e.At.UTC().Format("2006-01-02 15:04"), e.Action, actorName(e.Actor))
 		if e.Note != "" {
@@ -111,48 +112,55 @@ func helpIndex(requester, approver, admin bool) int {
 	return i
 }
 
-// helpText is the command list for a caller's roles (CONTRACT.md §3).
+// helpCommand is one line of help and who sees it. A command that
+// several roles may run is listed once, in the words of the widest role the
+// caller has (an approver's retry runs any request, a requester's only
+// their own).
+type helpCommand struct {
+	requester, approver, admin, everyone string // the line for each role; "" = not for it
+}
+
+// helpCommands is the command list in the order help shows it.
+var helpCommands = []helpCommand{
+	{requester: "`new name=… email=… external-id=… country=… package=… provisioning-id=…|template=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.&lt;package&gt;=N org-id=… order=…]` — request a customer"},
+	{requester: "`template new name=… country=… language=… package=… sp-admin=… subscription=… […]` — record a template"},
+	{requester: "`template activate NAME provisioning-id=…` — activate your template", approver: "`template activate NAME provisioning-id=…` — activate an approved template"},
+	{requester: "`adopt CUSTOMER` — bring in a customer created in Partner Hub"},
+	{requester: "`users CUSTOMER rows=…` — add users (CSV rows)"},
+	{requester: "`location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…` — add a calling location"},
+	{requester: "`numbers CUSTOMER add=+…-+… [location=NAME] [main=+…]` — add and activate a number block"},
+	{requester: "`change CUSTOMER user=EMAIL package=P` · `remove CUSTOMER user=EMAIL` · `delete CUSTOMER` — corrections"},
+	{requester: "`resume [D-n]` — your drafts; reopen one where you left it"},
+	{requester: "`cancel ID` — withdraw your request", admin: "`cancel ID` — cancel anyone's request"},
+	{requester: "`retry ID` — run your failed request again", approver: "`retry ID` — run any failed request again"},
+	{approver: "`approve ID` — approve someone else's request (or press Approve)"},
+	{approver: "`reject ID reason=\"…\"` — reject a request"},
+	{admin: "`template retire NAME` — retire a template"},
+	{everyone: "`status ID|CUSTOMER` — a request's state and audit trail"},
+	{everyone: "`list [mine|pending|incomplete|failed]` — requests at a glance"},
+	{everyone: "`template list` · `template show NAME` — templates"},
+	{everyone: "`numbers CUSTOMER [location=NAME]` — available numbers"},
+	{everyone: "`digest` — your reminder digest now", admin: "`digest` — your reminder digest now, and the channel digest posted"},
+	{everyone: "`help` — this list"},
+}
+
+// helpText is the command list for a caller's roles, each command once.
 func helpText(requester, approver, admin bool) string {
 	lines := []string{"*/onboard-customer* — what you can run:"}
-	if requester {
-		lines = append(lines,
-			"• `new name=… email=… external-id=… country=… package=… provisioning-id=…|template=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.&lt;package&gt;=N org-id=… order=…]` — request a customer",
-			"• `template new name=… country=… language=… package=… sp-admin=… subscription=… […]` — record a template",
-			"• `template activate NAME provisioning-id=…` — activate your template",
-			"• `adopt CUSTOMER` — bring in a customer created in Partner Hub",
-			"• `users CUSTOMER rows=…` — add users (CSV rows)",
-			"• `location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…` — add a calling location",
-			"• `numbers CUSTOMER add=+…-+… [location=NAME] [main=+…]` — add and activate a number block",
-			"• `change CUSTOMER user=EMAIL package=P` · `remove CUSTOMER user=EMAIL` · `delete CUSTOMER` — corrections",
-			"• `resume [D-n]` — your drafts; reopen one where you left it",
-			"• `cancel ID` — withdraw your request",
-			"• `retry ID` — run your failed request again",
-		)
-	}
-	if approver {
-		lines = append(lines,
-			"• `approve ID` — approve someone else's request (or press Approve)",
-			"• `reject ID reason=\"…\"` — reject a request",
-			"• `retry ID` — run any failed request again",
-		)
-		if !requester {
-			lines = append(lines, "• `template activate NAME provisioning-id=…` — activate an approved template")
+	for _, c := range helpCommands {
+		line := ""
+		for _, role := range []struct {
+			has  bool
+			line string
+		}{{admin, c.admin}, {approver, c.approver}, {requester, c.requester}, {true, c.everyone}} {
+			if role.has && role.line != "" {
+				line = role.line
+				break
+			}
+		}
+		if line != "" {
+			lines = append(lines, "• "+line)
 		}
 	}
-	if admin {
-		lines = append(lines,
-			"• `template retire NAME` — retire a template",
-			"• `cancel ID` — cancel anyone's request",
-			"• `digest` — also posts the channel digest",
-		)
-	}
-	lines = append(lines,
-		"• `status ID|CUSTOMER` — a request's state and audit trail",
-		"• `list [mine|pending|incomplete|failed]` — requests at a glance",
-		"• `template list` · `template show NAME` — templates",
-		"• `numbers CUSTOMER [location=NAME]` — available numbers",
-		"• `digest` — your reminder digest now",
-		"• `help` — this list",
-	)
 	return strings.Join(lines, "\n")
 }

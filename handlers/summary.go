@@ -27,7 +27,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		}
 	case provisioning.KindTemplate:
 		if spec, err := decodeTemplate(r); err == nil {
-			blocks = append(blocks, fieldSections(templatePairs(spec))...)
+			blocks = append(blocks, fieldSections(templatePairs(spec, r.Result.ProvisioningID))...)
 			for _, w := range spec.Warnings() {
 				blocks = append(blocks, slack.NewContextBlock("", md("⚠️ "+esc(w))))
 			}
@@ -43,6 +43,9 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		slack.NewSectionBlock(md(truncateMd(precheckLine(r.Precheck), maxSectionText)), nil, nil),
 		slack.NewSectionBlock(md(truncateMd(stateLine(r, h.now()), maxSectionText)), nil, nil),
 	)
+	if f := failureLines(r); f != "" {
+		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd("*Why rows failed:*"+f, maxSectionText)), nil, nil))
+	}
 	blocks = append(blocks, h.progressBlocks(r)...)
 	var buttons []slack.BlockElement
 	if r.State == provisioning.StatePendingApproval {
@@ -156,7 +159,7 @@ func precheckLine(p provisioning.Precheck) string {
 }
 
 func stateLine(r *provisioning.Request, now time.Time) string {
-	return "*State:* " + stateIcon(r.State) + " " + describeStateAt(r, now)
+	return "*State:* " + requestIcon(r) + " " + describeStateAt(r, now)
 }
 
 func describeStateAt(r *provisioning.Request, now time.Time) string {
@@ -170,13 +173,22 @@ func describeStateAt(r *provisioning.Request, now time.Time) string {
 	case provisioning.StateWaiting:
 		return waitingText(r, now)
 	case provisioning.StateDone:
-		return doneText(r)
+		return esc(doneState(r))
 	case provisioning.StateFailed:
 		return "failed: " + esc(r.Result.Message+trackingSuffix(r.Result.TrackingID))
 	case provisioning.StateRejected:
 		return "rejected by " + mention(r.RejectedBy) + ": " + esc(r.Reason)
 	}
 	return string(r.State)
+}
+
+// requestIcon is r's icon wherever it is shown: a batch done with failed
+// rows is ⚠️, not ✅.
+func requestIcon(r *provisioning.Request) string {
+	if r.State == provisioning.StateDone && r.Result.Status == provisioning.ResultPartial {
+		return "⚠️"
+	}
+	return stateIcon(r.State)
 }
 
 func stateIcon(s provisioning.State) string {
@@ -205,11 +217,7 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 	subject := esc(r.Subject)
 	switch r.State {
 	case provisioning.StateDone:
-		icon := "✅"
-		if r.Result.Status == provisioning.ResultPartial {
-			icon = "⚠️"
-		}
-		return fmt.Sprintf("%s %s %s", icon, r.Ref(), doneText(r))
+		return fmt.Sprintf("%s %s %s", requestIcon(r), r.Ref(), doneText(r))
 	case provisioning.StateFailed:
 		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, esc(r.Result.Message+trackingSuffix(r.Result.TrackingID)))
 	case provisioning.StateWaiting:
@@ -228,6 +236,31 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 // without the icon and the request id; mrkdwn, values escaped.
 func doneText(r *provisioning.Request) string {
 	return esc(donePlain(r))
+}
+
+// doneState is doneText where the subject is already said (the summary's
+// state line, status, lists, the DM): "provisioned (org …)", not
+// "MS-001 provisioned (org …)" after "R-7 MS-001:".
+func doneState(r *provisioning.Request) string {
+	switch r.Kind {
+	case provisioning.KindCustomer, provisioning.KindAdopt:
+		if r.Result.Status == provisioning.CustomerDeleted {
+			return fmt.Sprintf("deleted (was org %s)", r.Result.OrgID)
+		}
+		if r.Kind == provisioning.KindAdopt {
+			return fmt.Sprintf("adopted (org %s)", r.Result.OrgID)
+		}
+		return fmt.Sprintf("provisioned (org %s)", r.Result.OrgID)
+	case provisioning.KindTemplate:
+		return fmt.Sprintf("v%d active", r.Result.Version)
+	case provisioning.KindLocation:
+		return "ready"
+	case provisioning.KindUsers, provisioning.KindNumbers:
+		if r.Result.Message != "" {
+			return r.Result.Message
+		}
+	}
+	return "done"
 }
 
 func donePlain(r *provisioning.Request) string {
@@ -263,6 +296,16 @@ func waitingPlain(r *provisioning.Request, now time.Time) string {
 		return r.Result.WaitReason
 	}
 	return fmt.Sprintf("%s (%s)", r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
+}
+
+// failureLines are r's Result.Failures as mrkdwn lines, each after a
+// newline ("" when nothing failed).
+func failureLines(r *provisioning.Request) string {
+	var b strings.Builder
+	for _, f := range r.Result.Failures {
+		b.WriteString("\n" + esc(f))
+	}
+	return b.String()
 }
 
 func trackingSuffix(id string) string {

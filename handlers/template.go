@@ -129,7 +129,7 @@ func (h *Handler) CommitTemplate(ctx context.Context, r *provisioning.Request) e
 		From: []provisioning.State{provisioning.StateCommitting}, To: to, Actor: "worker", Action: action,
 		Note: fmt.Sprintf("v%d", n),
 		Mutate: func(x *provisioning.Request) error {
-			x.Result.Version = n
+			x.Result.Version, x.Result.ProvisioningID = n, tv.ProvisioningID
 			if to == provisioning.StateWaiting {
 				x.Result.WaitReason, x.Result.WaitingSince = waitingForProvisioningID, now
 			}
@@ -235,6 +235,7 @@ func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *provisioni
 	done, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
 		From: []provisioning.State{provisioning.StateWaiting}, To: provisioning.StateDone,
 		Actor: u.id, Action: "activated", Note: "provisioning id " + pid,
+		Mutate: func(x *provisioning.Request) error { x.Result.ProvisioningID = pid; return nil },
 	})
 	if err != nil {
 		return err
@@ -293,7 +294,7 @@ func (h *Handler) templateShow(ctx context.Context, u caller, c Command) *Reply 
 		tv = *active
 	}
 	lines := []string{templateLine(c.Words[2], active, versions)}
-	for _, p := range templatePairs(&tv.Spec) {
+	for _, p := range templatePairs(&tv.Spec, tv.ProvisioningID) {
 		lines = append(lines, "• "+p[0]+": "+esc(p[1]))
 	}
 	return &Reply{Text: strings.Join(lines, "\n")}
@@ -317,8 +318,13 @@ func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Repl
 	return &Reply{Text: fmt.Sprintf("🗑 template %s v%d retired; new customers can no longer use it.", esc(c.Words[2]), n)}
 }
 
-// templatePairs are a template's settings as label/value pairs.
-func templatePairs(t *provisioning.TemplateSpec) [][2]string {
+// templatePairs are a template's settings as label/value pairs;
+// provisioningID is the id it was activated with, when it was given later
+// than the request.
+func templatePairs(t *provisioning.TemplateSpec, provisioningID string) [][2]string {
+	if provisioningID == "" {
+		provisioningID = t.ProvisioningID
+	}
 	onOff := map[bool]string{true: "on", false: "off"}
 	pairs := [][2]string{
 		{"Country", t.Country}, {"Language", t.Language}, {"Packages", strings.Join(t.Packages, ", ")},
@@ -327,7 +333,7 @@ func templatePairs(t *provisioning.TemplateSpec) [][2]string {
 		{"Email language", orDash(t.EmailLanguage)}, {"Brand", orDash(t.Brand)},
 		{"Admin-invite emails", onOff[t.AdminInvites]}, {"Webex-to-Webex calls", onOff[t.WebexCalls]},
 		{"PSTN provider", orDash(t.PSTNProvider)}, {"Time zone", orDash(t.Timezone)},
-		{"Provisioning id", orDash(t.ProvisioningID)},
+		{"Provisioning id", orDash(provisioningID)},
 	}
 	return pairs
 }

@@ -78,15 +78,11 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 	if pc.Message != "" {
 		notes = append(notes, pc.Message)
 	}
-	if n := len(up.Existing); n == 1 {
-		notes = append(notes, "1 user already exists and counts as provisioned")
-	} else if n > 1 {
-		notes = append(notes, fmt.Sprintf("%d users already exist and count as provisioned", n))
+	if n := len(up.Existing); n > 0 {
+		notes = append(notes, provisioning.Count(n, "user")+" already "+pick(n, "exists and counts", "exist and count")+" as provisioned")
 	}
-	if n := len(up.Consent); n == 1 {
-		notes = append(notes, "1 user already has a Webex account: consent needed")
-	} else if n > 1 {
-		notes = append(notes, fmt.Sprintf("%d users already have a Webex account: consent needed", n))
+	if n := len(up.Consent); n > 0 {
+		notes = append(notes, provisioning.Count(n, "user")+" already "+pick(n, "has a Webex account", "have a Webex account")+": consent needed")
 	}
 	if len(up.RowErrors) > 0 {
 		pc.Status = provisioning.PrecheckFailed
@@ -133,6 +129,34 @@ func rowLine(r provisioning.UserRow) string {
 	return fmt.Sprintf("%d. %s %s <%s> · %s · %s · %s", r.Line, r.First, r.Last, r.Email, r.Package, orDash(number), r.Location)
 }
 
+// rowOutcome says what happened to a row, after its line: " → provisioned
+// (+4930555001)", " → failed: <why>"; "" before the batch ran.
+func rowOutcome(outcomes map[int]provisioning.RowOutcome, line int) string {
+	o, ok := outcomes[line]
+	if !ok {
+		return ""
+	}
+	var s string
+	switch o.Status {
+	case provisioning.RowDone:
+		s = "provisioned"
+	case provisioning.RowExisted:
+		s = "already existed"
+	case provisioning.RowConsent:
+		s = "waiting for consent"
+	case provisioning.RowFailed:
+		s = "failed: " + o.Message
+	case provisioning.RowRetrying:
+		s = "to be tried again: " + o.Message
+	default:
+		return ""
+	}
+	if o.Phone != "" && o.Status != provisioning.RowFailed {
+		s += " (" + o.Phone + ")"
+	}
+	return " → " + s
+}
+
 func customerLabel(ref provisioning.CustomerRef) string {
 	s := ref.ExternalID
 	if ref.RequestID != 0 {
@@ -174,10 +198,18 @@ func (h *Handler) viewRows(ctx context.Context, u caller, value string) *Reply {
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return h.systemFault(u, "decode users", err)
 	}
+	// What happened to each row, once the batch has run; a batch not run
+	// yet (or a store that cannot say) lists the rows alone.
+	var outcomes map[int]provisioning.RowOutcome
+	if h.setup != nil {
+		if outcomes, err = h.setup.RowOutcomes(ctx, r.ID); err != nil {
+			h.log.WithError(err).WithField("request", r.Ref()).Warn("read row outcomes")
+		}
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d rows\n", r.Ref(), len(spec.Rows))
+	fmt.Fprintf(&b, "%s: %s\n", r.Ref(), provisioning.Count(len(spec.Rows), "row"))
 	for i, row := range spec.Rows {
-		line := esc(rowLine(row)) + "\n"
+		line := esc(rowLine(row)+rowOutcome(outcomes, row.Line)) + "\n"
 		if b.Len()+len(line) > maxMessageChars-100 {
 			fmt.Fprintf(&b, "… and %d more", len(spec.Rows)-i)
 			break
@@ -196,7 +228,7 @@ func (h *Handler) resendConsent(ctx context.Context, u caller, value string) *Re
 	}
 	h.background(ctx, "resend consent", func(ctx context.Context) error {
 		n, err := h.setup.ResendConsent(ctx, id)
-		text := fmt.Sprintf("📧 %s: consent email sent again to %d user(s).", provisioning.FormatID(id), n)
+		text := fmt.Sprintf("📧 %s: consent email sent again to %s.", provisioning.FormatID(id), provisioning.Count(n, "user"))
 		if err != nil {
 			ref := newRef()
 			h.log.WithError(err).WithField("ref", ref).Warn("resend consent")

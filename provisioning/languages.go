@@ -135,3 +135,13 @@ func LocationLanguage(lang, country string) string {
 	}
 	return l + "_" + strings.ToLower(country)
 }
+
+// DisplayLanguage is a language code as people write it, whatever form
+// Webex stores: "de_de" (a location's) and "de_DE" both show as "de_DE".
+func DisplayLanguage(code string) string {
+	lang, region, hasRegion := strings.Cut(strings.ReplaceAll(code, "-", "_"), "_")
+	if !hasRegion {
+		return strings.ToLower(lang)
+	}
+	return strings.ToLower(lang) + "_" + strings.ToUpper(region)
+}

@@ -91,7 +91,18 @@ const (
 	PrecheckOK          PrecheckStatus = "ok"          // Webex accepted the payload
 	PrecheckFailed      PrecheckStatus = "failed"      // Webex refused it: approval is refused
 	PrecheckUnavailable PrecheckStatus = "unavailable" // Webex unreachable: approval allowed, the worker prechecks again
+	// PrecheckDeferred: what the precheck asks about does not exist yet (the
+	// customer is not provisioned); approval is allowed and the worker
+	// prechecks just before it commits.
+	PrecheckDeferred PrecheckStatus = "deferred"
 )
+
+// Passing reports whether the precheck could not say yes or no for a
+// reason that passes (Webex unreachable, a customer not provisioned yet):
+// approval is allowed, and it can be run again.
+func (s PrecheckStatus) Passing() bool {
+	return s == PrecheckUnavailable || s == PrecheckDeferred
+}
 
 // Precheck is the outcome of a precheck call.
 type Precheck struct {
@@ -105,6 +116,9 @@ type Precheck struct {
 	// quantities without asking Webex again).
 	Seats    map[string]int `json:"seats,omitempty"`
 	NewUsers map[string]int `json:"newUsers,omitempty"`
+	// WaitFor are requests the commit must wait for: the approved location
+	// requests that create the locations some rows name.
+	WaitFor []int64 `json:"waitFor,omitempty"`
 }
 
 // MessageRef points at a chat message (the summary) without saying which chat.
@@ -127,8 +141,14 @@ type Result struct {
 	// current reason (compliance hold, slow provisioning).
 	WaitingSince time.Time `json:"waitingSince,omitzero"`
 	WaitReason   string    `json:"waitReason,omitempty"`
-	// Version is the template version a `template new` request became.
-	Version int `json:"version,omitempty"`
+	// Version is the template version a `template new` request became,
+	// ProvisioningID the Partner Hub id it was activated with.
+	Version        int    `json:"version,omitempty"`
+	ProvisioningID string `json:"provisioningId,omitempty"`
+	// Failures say why parts failed, one line each: the failed rows of a
+	// batch ("row 3 (anna@x.example): location \"Köln\" does not exist…").
+	// At most MaxFailureLines; the rest are counted in a last line.
+	Failures []string `json:"failures,omitempty"`
 }
 
 // Request is one unit of approval: a customer, a template, a user batch, ...

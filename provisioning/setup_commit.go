@@ -37,9 +37,43 @@ type SetupAPI interface {
 
 var _ SetupAPI = (*webex.Client)(nil)
 
-// waitForPrefix starts the WaitReason of a setup request queued behind its
-// customer request: "waiting for R-7".
+// waitForPrefix starts the WaitReason of a setup request queued behind
+// another request (its customer, a location its rows need): "waiting for
+// R-7", or "waiting for R-7, which failed" while that one can be retried.
 const waitForPrefix = "waiting for "
+
+// failedSuffix follows the awaited request when it failed.
+const failedSuffix = ", which failed"
+
+// waitReasonFor is the WaitReason of a request queued behind awaited.
+func waitReasonFor(awaited *Request) string {
+	reason := waitForPrefix + awaited.Ref()
+	if awaited.State == StateFailed {
+		reason += failedSuffix
+	}
+	return reason
+}
+
+// awaitedRequest reads the request a WaitReason names ("waiting for R-7…").
+func awaitedRequest(reason string) (int64, bool) {
+	rest, ok := strings.CutPrefix(reason, waitForPrefix)
+	if !ok || !strings.HasPrefix(rest, "R-") {
+		return 0, false
+	}
+	rest, _, _ = strings.Cut(rest, ",")
+	id, err := ParseID(rest)
+	return id, err == nil
+}
+
+// endedWithout reports whether awaited ended without doing what a request
+// queued behind it needs, for good (a failed one may still be retried).
+func endedWithout(awaited *Request) bool {
+	switch awaited.State {
+	case StateRejected, StateCancelled, StateExpired:
+		return true
+	}
+	return awaited.State == StateDone && awaited.Result.Status == CustomerDeleted
+}
 
 // commitSetup commits a request of one of the setup kinds.
 func (w *Worker) commitSetup(ctx context.Context, r *Request) error {
@@ -85,8 +119,10 @@ func (w *Worker) decodeSpec(ctx context.Context, r *Request, spec any) (bool, er
 // setup request was submitted while its customer was still provisioning or
 // on hold. They come from r's own result (resolved on an earlier run), else
 // from the customer request. When that is not done yet, r is parked
-// "waiting for R-n" on the watch list; when it ended badly, r fails. ok is
-// false in both cases (and when r could not be moved).
+// "waiting for R-n" on the watch list (", which failed" while a failed
+// customer may be retried); when it was rejected, cancelled or deleted, r
+// fails saying so. ok is false in all these cases (and when r could not be
+// moved).
 func (w *Worker) resolveCustomer(ctx context.Context, r *Request, ref CustomerRef) (CustomerRef, bool, error) {
 	if ref.CustomerID == "" {
 		ref.CustomerID, ref.OrgID = r.Result.CustomerID, r.Result.OrgID
@@ -109,16 +145,11 @@ func (w *Worker) resolveCustomer(ctx context.Context, r *Request, ref CustomerRe
 	if err != nil {
 		return ref, false, fmt.Errorf("read customer request %s: %w", FormatID(ref.RequestID), err)
 	}
-	switch cr.State {
-	case StateDone:
-	case StateFailed, StateRejected, StateCancelled, StateExpired:
-		msg := fmt.Sprintf("customer request %s is %s", cr.Ref(), cr.State)
-		if cr.Result.Message != "" {
-			msg += ": " + cr.Result.Message
-		}
-		return ref, false, w.fail(ctx, r, r.State, msg, "")
-	default:
-		return ref, false, w.park(ctx, r, r.State, string(cr.State), waitForPrefix+cr.Ref())
+	switch {
+	case endedWithout(cr):
+		return ref, false, w.fail(ctx, r, r.State, customerGone(cr), "")
+	case cr.State != StateDone:
+		return ref, false, w.park(ctx, r, r.State, string(cr.State), waitReasonFor(cr))
 	}
 	if cr.Result.CustomerID == "" {
 		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer request %s is done but names no Webex customer", cr.Ref()), "")
@@ -140,12 +171,31 @@ func (w *Worker) resolveCustomer(ctx context.Context, r *Request, ref CustomerRe
 	return ref, true, nil
 }
 
+// customerGone says why nothing can be set up for customer request cr any
+// more.
+func customerGone(cr *Request) string {
+	if cr.State == StateDone {
+		return fmt.Sprintf("customer %s (%s) was deleted", cr.Subject, cr.Ref())
+	}
+	msg := fmt.Sprintf("customer request %s was %s", cr.Ref(), cr.State)
+	if cr.State == StateRejected && cr.Reason != "" {
+		msg += ": " + cr.Reason
+	}
+	return msg
+}
+
 // settle moves r to a resting state with its outcome message and reports it.
 func (w *Worker) settle(ctx context.Context, r *Request, from, to State, status, msg string) error {
+	return w.settleWith(ctx, r, from, to, status, msg, nil)
+}
+
+// settleWith is settle with the lines that say why parts failed.
+func (w *Worker) settleWith(ctx context.Context, r *Request, from, to State, status, msg string, failures []string) error {
 	done, err := w.Store.Transition(ctx, r.ID, Transition{
 		From: []State{from}, To: to, Actor: workerActor, Action: string(to), Note: msg,
 		Mutate: func(x *Request) error {
 			x.Result.Status, x.Result.Message, x.Result.TrackingID = status, msg, ""
+			x.Result.Failures = failures
 			if to != StateWaiting {
 				x.Result.WaitReason = ""
 			}
@@ -170,8 +220,8 @@ func (w *Worker) settle(ctx context.Context, r *Request, from, to State, status,
 // when it failed); a user batch waiting for consent re-checks its users.
 func (w *Worker) checkWatchedSetup(ctx context.Context, r *Request) {
 	log := w.log().WithField("request", r.Ref())
-	if strings.HasPrefix(r.Result.WaitReason, waitForPrefix+"R-") {
-		if err := w.requeueIfCustomerReady(ctx, r); err != nil {
+	if _, queued := awaitedRequest(r.Result.WaitReason); queued {
+		if err := w.requeueIfReady(ctx, r); err != nil {
 			log.WithError(err).Warn("queued setup check")
 		}
 		return
@@ -187,29 +237,25 @@ func (w *Worker) checkWatchedSetup(ctx context.Context, r *Request) {
 	}
 }
 
-// requeueIfCustomerReady moves a queued setup request back to approved and
-// hands it to the job stream once its customer request is done, so it runs
-// without anyone touching it; resolveCustomer fails it when the customer
-// request ended badly, and keeps it waiting otherwise.
-func (w *Worker) requeueIfCustomerReady(ctx context.Context, r *Request) error {
-	var spec struct {
-		Customer CustomerRef `json:"customer"`
-	}
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
-		return w.fail(ctx, r, StateWaiting, fmt.Sprintf("stored %s request is unreadable: %v", r.Kind, err), "")
-	}
-	if spec.Customer.RequestID != 0 {
-		cr, err := w.Store.Get(ctx, spec.Customer.RequestID)
+// requeueIfReady moves a queued setup request back to approved and hands it
+// to the job stream once the request it waits for (its customer, a location
+// its rows need) is done, or ended for good, so it runs without anyone
+// touching it; the commit then finds what it needs, or fails saying why.
+// While the awaited request is on its way, or failed and may be retried, r
+// keeps waiting, and its reason follows the awaited one's state.
+func (w *Worker) requeueIfReady(ctx context.Context, r *Request) error {
+	if id, ok := awaitedRequest(r.Result.WaitReason); ok {
+		awaited, err := w.Store.Get(ctx, id)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("read customer request: %w", err)
+			return fmt.Errorf("read %s: %w", FormatID(id), err)
 		}
-		if err == nil && cr.State != StateDone && !cr.State.Final() {
-			return w.park(ctx, r, StateWaiting, string(cr.State), r.Result.WaitReason)
+		if err == nil && awaited.State != StateDone && !endedWithout(awaited) {
+			return w.park(ctx, r, StateWaiting, string(awaited.State), waitReasonFor(awaited))
 		}
 	}
 	requeued, err := w.Store.Transition(ctx, r.ID, Transition{
 		From: []State{StateWaiting}, To: StateApproved, Actor: workerActor, Action: "requeued",
-		Note: "customer request settled",
+		Note: "the awaited request settled",
 		Mutate: func(x *Request) error {
 			x.Result.WaitReason = ""
 			return nil

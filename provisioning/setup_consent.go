@@ -11,7 +11,7 @@ import (
 
 // parkUsers puts a batch on the watch list until its users consent. A
 // re-check that changes nothing only moves the next check.
-func (w *Worker) parkUsers(ctx context.Context, r *Request, from State, msg string) error {
+func (w *Worker) parkUsers(ctx context.Context, r *Request, from State, msg string, failures []string) error {
 	now := w.now()
 	if from == StateWaiting && r.Result.Message == msg && r.Result.WaitReason == ConsentWaitReason {
 		return w.Watch.Watch(ctx, r.ID, now.Add(w.waitCheckAfter(r, now)))
@@ -27,6 +27,7 @@ func (w *Worker) parkUsers(ctx context.Context, r *Request, from State, msg stri
 				x.Result.WaitingSince = now
 			}
 			x.Result.WaitReason, x.Result.Status, x.Result.Message = ConsentWaitReason, UsersConsent, msg
+			x.Result.Failures = failures
 			return nil
 		},
 	})
@@ -79,7 +80,7 @@ func (w *Worker) recheckConsent(ctx context.Context, r *Request) error {
 	if err := w.Rows.SaveRowOutcomes(ctx, r.ID, changed); err != nil {
 		return err
 	}
-	return w.settleUsers(ctx, r, StateWaiting, CountRows(spec.Rows, outcomes), outcomes)
+	return w.settleUsers(ctx, r, StateWaiting, spec.Rows, outcomes)
 }
 
 // ResendConsent sends the consent email again to every user of batch

@@ -2,6 +2,7 @@ package provisioning
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -109,5 +110,26 @@ func (w *Worker) commitDelete(ctx context.Context, r *Request) error {
 	if err := w.Setup.DeleteCustomer(ctx, ref.CustomerID); err != nil && !webex.IsNotFound(err) {
 		return w.failSetup(ctx, r, err)
 	}
+	if err := w.markDeleted(ctx, r, ref.RequestID); err != nil {
+		return err
+	}
 	return w.settle(ctx, r, StateCommitting, StateDone, CustomerDeleted, "")
+}
+
+// markDeleted records on the customer request that it was deleted, so that
+// nothing is set up for it any more: setup requests waiting for it fail,
+// new ones are refused. A customer known only by its Webex id has no
+// request to mark.
+func (w *Worker) markDeleted(ctx context.Context, r *Request, customer int64) error {
+	if customer == 0 {
+		return nil
+	}
+	_, err := w.Store.Transition(ctx, customer, Transition{
+		From: []State{StateDone}, Actor: workerActor, Action: "deleted", Note: "by " + r.Ref(),
+		Mutate: func(x *Request) error { x.Result.Status = CustomerDeleted; return nil },
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return ignoreConflict(err)
+	}
+	return nil
 }

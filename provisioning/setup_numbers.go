@@ -56,7 +56,7 @@ func (w *Worker) commitNumbers(ctx context.Context, r *Request) error {
 		}
 	}
 	for part := range slices.Chunk(add, addNumbersChunk) {
-		w.Events.Progress(ctx, r, fmt.Sprintf("adding %d numbers to %s", len(part), loc.Name))
+		w.Events.Progress(ctx, r, fmt.Sprintf("adding %s to %s", Count(len(part), "number"), loc.Name))
 		if err := w.Setup.AddNumbers(ctx, ref.OrgID, loc.ID, part, webex.NumberInactive); err != nil {
 			return w.failSetup(ctx, r, err)
 		}
@@ -66,7 +66,7 @@ func (w *Worker) commitNumbers(ctx context.Context, r *Request) error {
 			return w.failSetup(ctx, r, err)
 		}
 	}
-	msg := fmt.Sprintf("%d numbers at %s (%d added, %d activated)", len(spec.Numbers), loc.Name, len(add), len(activate))
+	msg := fmt.Sprintf("%s at %s (%d added, %d activated)", Count(len(spec.Numbers), "number"), loc.Name, len(add), len(activate))
 	if spec.Main != "" {
 		if err := w.Setup.UpdateCallingLocation(ctx, ref.OrgID, loc.ID, webex.CallingLocationUpdate{
 			CallingLineID: &webex.CallingLineID{PhoneNumber: spec.Main},

@@ -102,10 +102,10 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *UsersSpec) (UsersPre
 	switch {
 	case len(out.RowErrors) > 0:
 		out.Status = PrecheckFailed
-		out.Message = fmt.Sprintf("Webex refused %d of %d rows", len(out.RowErrors), len(spec.Rows))
+		out.Message = fmt.Sprintf("Webex refused %d of %s", len(out.RowErrors), Count(len(spec.Rows), "row"))
 	case unchecked > 0:
 		out.Status = PrecheckUnavailable
-		out.Message = fmt.Sprintf("%d rows could not be checked (%s): checked again at commit", unchecked, firstFault)
+		out.Message = fmt.Sprintf("%s could not be checked (%s): checked again at commit", Count(unchecked, "row"), firstFault)
 	}
 	if ctx.Err() != nil {
 		return UsersPrecheck{}, fmt.Errorf("precheck users: %w", ctx.Err())
@@ -201,6 +201,11 @@ func (s *SetupChecks) CheckNumbersAllowed(ctx context.Context, ref CustomerRef, 
 		return errors.New(refusal)
 	}
 	return nil
+}
+
+// RowOutcomes reads a batch's row outcomes.
+func (s *SetupChecks) RowOutcomes(ctx context.Context, requestID int64) (map[int]RowOutcome, error) {
+	return s.Rows.RowOutcomes(ctx, requestID)
 }
 
 // ResendConsent runs ResendConsent.

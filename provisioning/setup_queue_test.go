@@ -3,6 +3,7 @@ package provisioning_test
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,20 +81,41 @@ func TestQueuedSetup(t *testing.T) {
 	}
 }
 
+// TestQueuedSetupCustomerEndedBadly: a setup request behind a customer
+// that was rejected, cancelled or deleted fails saying so; behind a failed
+// customer (which may be retried) it waits, saying it failed.
 func TestQueuedSetupCustomerEndedBadly(t *testing.T) {
 	t.Parallel()
-	for _, st := range []provisioning.State{provisioning.StateRejected, provisioning.StateFailed} {
-		t.Run(string(st), func(t *testing.T) {
+	cases := []struct {
+		name      string
+		customer  func(r *provisioning.Request)
+		wantState provisioning.State
+		want      string // the outcome, with R-1 for the customer's id
+	}{
+		{"rejected", func(r *provisioning.Request) { r.State, r.Reason = provisioning.StateRejected, "wrong address" },
+			provisioning.StateFailed, "customer request R-1 was rejected: wrong address"},
+		{"cancelled", func(r *provisioning.Request) { r.State = provisioning.StateCancelled },
+			provisioning.StateFailed, "customer request R-1 was cancelled"},
+		{"deleted", func(r *provisioning.Request) {
+			r.State, r.Result.Status, r.Result.CustomerID, r.Result.OrgID = provisioning.StateDone, provisioning.CustomerDeleted, "c-1", "o-1"
+		}, provisioning.StateFailed, "customer MS-BAD (R-1) was deleted"},
+		{"failed", func(r *provisioning.Request) {
+			r.State, r.Result.Message = provisioning.StateFailed, "Webex reports error"
+		},
+			provisioning.StateWaiting, "waiting for R-1, which failed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			env := newSetupEnv(t, quietSandbox())
-			cust := approvedRequest(t, env.s, customerSpec(t, "MS-BAD", "Bad GmbH"), func(r *provisioning.Request) {
-				r.State, r.Result.Message = st, "Webex reports error"
-			})
+			cust := approvedRequest(t, env.s, customerSpec(t, "MS-BAD", "Bad GmbH"), tc.customer)
 			env.ref = provisioning.CustomerRef{RequestID: cust.ID, ExternalID: "MS-BAD", Packages: []string{"webex_calling"}, Country: "DE"}
 			users := env.users(t, "Anna,A,anna@bad.example,webex_calling,,1001")
 			got := env.commit(t, users.ID)
-			want := "customer request " + cust.Ref() + " is " + string(st) + ": Webex reports error"
-			wantState(t, got, provisioning.StateFailed, want)
+			want := strings.ReplaceAll(tc.want, "R-1", cust.Ref())
+			if got.State != tc.wantState || (got.Result.Message != want && got.Result.WaitReason != want) {
+				t.Fatalf("%s is %s %q (wait %q); want %s %q", got.Ref(), got.State, got.Result.Message, got.Result.WaitReason, tc.wantState, want)
+			}
 		})
 	}
 }

@@ -39,51 +39,6 @@ func (w *Worker) concurrency() int {
 	return defaultConcurrency
 }
 
-// RowCounts sums a batch's row outcomes.
-type RowCounts struct {
-	Total, Done, Existed, Consent, Failed int
-}
-
-// Provisioned counts rows that are users of the customer now.
-func (c RowCounts) Provisioned() int { return c.Done + c.Existed }
-
-// Message is the outcome after "R-9 users MS-001: " (CONTRACT.md §4):
-// "3/3 provisioned (1 already existed)", "2/3 provisioned, 1 failed",
-// "2/3 provisioned, 1 waiting for consent".
-func (c RowCounts) Message() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d/%d provisioned", c.Provisioned(), c.Total)
-	if c.Existed > 0 {
-		fmt.Fprintf(&b, " (%d already existed)", c.Existed)
-	}
-	if c.Failed > 0 {
-		fmt.Fprintf(&b, ", %d failed", c.Failed)
-	}
-	if c.Consent > 0 {
-		fmt.Fprintf(&b, ", %d waiting for consent", c.Consent)
-	}
-	return b.String()
-}
-
-// CountRows sums the outcomes of rows; rows without one count as failed
-// (they were not tried).
-func CountRows(rows []UserRow, outcomes map[int]RowOutcome) RowCounts {
-	c := RowCounts{Total: len(rows)}
-	for _, row := range rows {
-		switch outcomes[row.Line].Status {
-		case RowDone:
-			c.Done++
-		case RowExisted:
-			c.Existed++
-		case RowConsent:
-			c.Consent++
-		default:
-			c.Failed++
-		}
-	}
-	return c
-}
-
 // commitUsers provisions a user batch. Finished rows (stored as done or
 // existed) are never tried again, so a resumed batch and `retry` both run
 // exactly the rows that are left; one paged list of the customer's
@@ -122,7 +77,7 @@ func (w *Worker) commitUsers(ctx context.Context, r *Request) error {
 			return err
 		}
 	}
-	return w.settleUsers(ctx, r, StateCommitting, CountRows(spec.Rows, outcomes), outcomes)
+	return w.settleUsers(ctx, r, StateCommitting, spec.Rows, outcomes)
 }
 
 // approvalTime is when the batch was approved: subscribers created before
@@ -436,20 +391,4 @@ func (w *Worker) createRow(ctx context.Context, ref CustomerRef, it createItem) 
 		o.Status = RowConsent
 	}
 	return rowResult{outcome: o}
-}
-
-// settleUsers moves a batch to its resting state: waiting while users must
-// consent, failed when no row was provisioned, else done (⚠️ with failed
-// rows). from is committing, or waiting for a consent check.
-func (w *Worker) settleUsers(ctx context.Context, r *Request, from State, c RowCounts, outcomes map[int]RowOutcome) error {
-	msg := c.Message()
-	switch {
-	case c.Consent > 0:
-		return w.parkUsers(ctx, r, from, msg)
-	case c.Provisioned() == 0 && c.Failed > 0:
-		return w.settle(ctx, r, from, StateFailed, UsersFailed, msg)
-	case c.Failed > 0:
-		return w.settle(ctx, r, from, StateDone, UsersPartial, msg)
-	}
-	return w.settle(ctx, r, from, StateDone, UsersProvisioned, msg)
 }

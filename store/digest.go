@@ -24,6 +24,11 @@ import (
 //	idx:digest:waiting-since  waiting requests, score Result.WaitingSince: a
 //	                          consent count update moves UpdatedAt but not
 //	                          the start of the wait, which the thresholds need
+//	idx:digest:partial        done batches with failed rows (⚠️), score
+//	                          UpdatedAt: failures until retried or dismissed
+//	idx:customer:<n>          the setup requests (users, locations, numbers,
+//	                          corrections) of customer request R-n, score
+//	                          UpdatedAt: what `status CUSTOMER` shows
 //
 // and small marker keys with a lifetime:
 //
@@ -31,6 +36,10 @@ import (
 
 func (s *Store) incompleteKey() string { return s.prefix + "idx:digest:incomplete" }
 func (s *Store) waitSinceKey() string  { return s.prefix + "idx:digest:waiting-since" }
+func (s *Store) partialKey() string    { return s.prefix + "idx:digest:partial" }
+func (s *Store) customerKey(id int64) string {
+	return s.prefix + "idx:customer:" + strconv.FormatInt(id, 10)
+}
 func (s *Store) digestMarkKey(kind, item string) string {
 	return s.prefix + "digest:" + kind + ":" + item
 }
@@ -45,6 +54,8 @@ const (
 	ByWaitingSince
 	// Incomplete reads provisioned customers without a done users request.
 	Incomplete
+	// Partial reads done batches with failed rows.
+	Partial
 )
 
 // DigestRange is one range query of a digest: the members of Index (for
@@ -71,6 +82,8 @@ func (s *Store) DigestRange(ctx context.Context, q DigestRange) ([]*provisioning
 		key = s.stateKey(q.State)
 	case ByWaitingSince:
 		key = s.waitSinceKey()
+	case Partial:
+		key = s.partialKey()
 	}
 	lo, hi := "-inf", "+inf"
 	if !q.From.IsZero() {
@@ -122,8 +135,15 @@ func (q DigestRange) agrees(r *provisioning.Request) bool {
 		return r.State == q.State
 	case ByWaitingSince:
 		return r.State == provisioning.StateWaiting
+	case Partial:
+		return isPartial(r)
 	}
 	return r.State == provisioning.StateDone && isCustomer(r.Kind)
+}
+
+// isPartial: a done batch some of whose rows failed (⚠️).
+func isPartial(r *provisioning.Request) bool {
+	return r.State == provisioning.StateDone && r.Result.Status == provisioning.ResultPartial
 }
 
 func isCustomer(k provisioning.Kind) bool {
@@ -271,6 +291,14 @@ func (s *Store) digestIndexes(ctx context.Context, p redis.Pipeliner, r, prev *p
 	} else {
 		p.ZRem(ctx, s.waitSinceKey(), member)
 	}
+	if isPartial(r) {
+		p.ZAdd(ctx, s.partialKey(), redis.Z{Score: unixMS(r.UpdatedAt), Member: member})
+	} else {
+		p.ZRem(ctx, s.partialKey(), member)
+	}
+	if c := customerOf(r); c != 0 {
+		p.ZAdd(ctx, s.customerKey(c), redis.Z{Score: unixMS(r.UpdatedAt), Member: member})
+	}
 	switch {
 	case isCustomer(r.Kind) && r.State == provisioning.StateDone:
 		// Only on the way into done: a later update of a done customer
@@ -305,18 +333,31 @@ func customerOf(r *provisioning.Request) int64 {
 // reads every document; a customer's users request may come before or
 // after it in id order, so the verdict waits for the end.
 type digestSweep struct {
-	done    map[int64]float64 // done customers and adopts
-	covered map[int64]bool    // customers with a done users or delete request
-	waiting map[string]float64
+	done      map[int64]float64 // done customers and adopts
+	covered   map[int64]bool    // customers with a done users or delete request
+	waiting   map[string]float64
+	partial   map[string]float64
+	customers map[int64]map[string]float64 // customer request → its setup requests
 }
 
 func newDigestSweep() *digestSweep {
-	return &digestSweep{done: map[int64]float64{}, covered: map[int64]bool{}, waiting: map[string]float64{}}
+	return &digestSweep{done: map[int64]float64{}, covered: map[int64]bool{}, waiting: map[string]float64{},
+		partial: map[string]float64{}, customers: map[int64]map[string]float64{}}
 }
 
 func (d *digestSweep) see(r *provisioning.Request) {
+	member := strconv.FormatInt(r.ID, 10)
 	if r.State == provisioning.StateWaiting && !r.Result.WaitingSince.IsZero() {
-		d.waiting[strconv.FormatInt(r.ID, 10)] = unixMS(r.Result.WaitingSince)
+		d.waiting[member] = unixMS(r.Result.WaitingSince)
+	}
+	if isPartial(r) {
+		d.partial[member] = unixMS(r.UpdatedAt)
+	}
+	if c := customerOf(r); c != 0 {
+		if d.customers[c] == nil {
+			d.customers[c] = map[string]float64{}
+		}
+		d.customers[c][member] = unixMS(r.UpdatedAt)
 	}
 	switch {
 	case isCustomer(r.Kind) && r.State == provisioning.StateDone:
@@ -338,4 +379,43 @@ func (d *digestSweep) want(s *Store, want map[string]map[string]float64) {
 	}
 	want[s.incompleteKey()] = inc
 	want[s.waitSinceKey()] = d.waiting
+	want[s.partialKey()] = d.partial
+	for c, members := range d.customers {
+		want[s.customerKey(c)] = members
+	}
+}
+
+// CustomerRequests returns the setup requests (users, locations, numbers,
+// corrections) of customer request id, newest first, at most limit.
+func (s *Store) CustomerRequests(ctx context.Context, id int64, limit int) ([]*provisioning.Request, int64, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	key := s.customerKey(id)
+	var members *redis.StringSliceCmd
+	var total *redis.IntCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		members = p.ZRevRange(ctx, key, 0, int64(limit-1))
+		total = p.ZCard(ctx, key)
+		return nil
+	}); err != nil {
+		return nil, 0, fmt.Errorf("requests of %s: %w", provisioning.FormatID(id), err)
+	}
+	ids := make([]int64, 0, len(members.Val()))
+	for _, m := range members.Val() {
+		if n, err := strconv.ParseInt(m, 10, 64); err == nil {
+			ids = append(ids, n)
+		}
+	}
+	docs, _, err := s.readDocs(ctx, ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("requests of %s: %w", provisioning.FormatID(id), err)
+	}
+	out := make([]*provisioning.Request, 0, len(docs))
+	for _, r := range docs {
+		if r != nil && customerOf(r) == id {
+			out = append(out, r)
+		}
+	}
+	return out, total.Val(), nil
 }

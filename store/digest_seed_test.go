@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -31,7 +32,7 @@ func (s *Store) SeedRequests(ctx context.Context, reqs []*provisioning.Request) 
 			"version", "1", "requester", q(r.Requester), "subject", q(r.Subject),
 			"createdAt", q(r.CreatedAt.UTC().Format(time.RFC3339Nano)), "updatedAt", q(r.UpdatedAt.UTC().Format(time.RFC3339Nano)),
 		}
-		if r.Result != (provisioning.Result{}) {
+		if !reflect.ValueOf(r.Result).IsZero() {
 			b, err := json.Marshal(r.Result)
 			if err != nil {
 				return err
