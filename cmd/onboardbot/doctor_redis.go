@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,8 +103,10 @@ func (d *doctor) checkRedisVersion(ctx context.Context, rdb redis.UniversalClien
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		versions = append(versions, v)
-		if n < minRedisMajor {
+		if !slices.Contains(versions, v) {
+			versions = append(versions, v)
+		}
+		if n < minRedisMajor && !slices.Contains(old, v) {
 			old = append(old, v)
 		}
 		return nil
