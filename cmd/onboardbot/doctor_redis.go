@@ -137,14 +137,14 @@ func persistenceOf(ctx context.Context, c redis.Cmdable) (nodePersistence, error
 		return nodePersistence{}, fmt.Errorf("INFO persistence: %w", err)
 	}
 	if parseInfo(info)["aof_enabled"] == "1" {
-		return nodePersistence{how: "AOF"}, nil
+		return nodePersistence{how: "AOF is on"}, nil
 	}
 	save, err := c.ConfigGet(ctx, "save").Result()
 	if err != nil {
 		return nodePersistence{unknown: true}, nil
 	}
 	if points := strings.TrimSpace(save["save"]); points != "" {
-		return nodePersistence{how: "RDB save points " + points}, nil
+		return nodePersistence{how: "RDB snapshots (save " + points + ")"}, nil
 	}
 	return nodePersistence{}, nil
 }
@@ -218,7 +218,7 @@ func (d *doctor) countKeys(ctx context.Context, rdb redis.UniversalClient) {
 	case capped:
 		d.add(passed(redisKeysCheck, fmt.Sprintf("at least %d keys under %q (counting stopped there)", total, d.cfg.RedisPrefix)))
 	case total == 0:
-		d.add(passed(redisKeysCheck, fmt.Sprintf("no keys under %q yet: a first start (if the bot ran before, check REDIS_PREFIX and the database in REDIS_URL)", d.cfg.RedisPrefix)))
+		d.add(passed(redisKeysCheck, fmt.Sprintf("no keys under %q yet: a first start (if the bot ran before, check REDIS_PREFIX and the database number in REDIS_URL)", d.cfg.RedisPrefix)))
 	default:
 		d.add(passed(redisKeysCheck, fmt.Sprintf("%d keys under %q", total, d.cfg.RedisPrefix)))
 	}

@@ -246,7 +246,7 @@ func (d *doctor) checkChannel(ctx context.Context, p *slackProbe, variable, chan
 func channelFix(err error, variable string) string {
 	switch slackCode(err) {
 	case "missing_scope":
-		return "the token needs channels:read and groups:read: " + reinstallFix
+		return "give the token channels:read and groups:read: update the app from the manifest and reinstall it (see Slack scopes)"
 	case "channel_not_found":
 		return fmt.Sprintf("set %s to the channel's id (channel details → About → Channel ID); for a private channel, invite the bot first (/invite @onboardbot)", variable)
 	default:
@@ -328,7 +328,11 @@ func (d *doctor) checkUsers(ctx context.Context, p *slackProbe, variable string,
 			"correct "+variable+": a member's id is in their Slack profile → ⋮ → Copy member ID (U…)"))
 		return
 	}
-	d.add(passed(name, fmt.Sprintf("all %d resolve to people of the workspace", len(unique))))
+	verb := "resolve"
+	if len(unique) == 1 {
+		verb = "resolves"
+	}
+	d.add(passed(name, fmt.Sprintf("%s %s to people of the workspace", strings.Join(unique, ", "), verb)))
 }
 
 // checkGroup resolves APPROVER_GROUP with usergroups.users.list.

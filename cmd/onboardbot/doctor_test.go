@@ -131,7 +131,7 @@ func TestDoctorAllGood(t *testing.T) {
 			t.Errorf("want ✅, got %q", l)
 		}
 	}
-	for _, want := range []string{"member of #approvals (CAPPROVALS)", "all 2 resolve", "SAPPROVERS resolves (2 members)", "Redis 7.2.4", "AOF", "sub-partner SUBPARTNER-ORG-1"} {
+	for _, want := range []string{"member of #approvals (CAPPROVALS)", "UALICE, UBOB resolve to people", "UALICE resolves", "SAPPROVERS resolves (2 members)", "Redis 7.2.4", "AOF", "sub-partner SUBPARTNER-ORG-1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -442,4 +442,44 @@ func realPersistence(t *testing.T, rdb redis.UniversalClient) bool {
 		t.Fatal(err)
 	}
 	return off.Load() == 0
+}
+
+// TestDoctorRedisPersistence: AOF or RDB save points pass; a server that
+// will not say (CONFIG refused) is skipped with why, not passed.
+func TestDoctorRedisPersistence(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name          string
+		aof           bool
+		save          string
+		configRefused bool
+		want          string
+		code          int
+	}{
+		{"aof", true, "", false, "✅ Redis persistence: AOF is on", 0},
+		{"rdb", false, "3600 1 300 100", false, "✅ Redis persistence: RDB snapshots (save 3600 1 300 100)", 0},
+		{"unknown", false, "", true, "– Redis persistence: skipped: AOF is off and Redis refuses CONFIG GET save", 0},
+		{"off", false, " ", false, "❌ Redis persistence: off", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := newDoctorRig(t, nil)
+			ir := r.redis.(*infoRedis)
+			ir.aof, ir.save, ir.configRefused = c.aof, c.save, c.configRefused
+			ctx := context.Background()
+			for _, k := range []string{"doctor:a", "doctor:{req:1}:doc", "doctor:jobs", "other:a"} {
+				if err := ir.Set(ctx, k, "1", 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out := r.run(t)
+			if l := checkLine(t, out, redisPersistCheck); code != c.code || !strings.HasPrefix(l, c.want) {
+				t.Errorf("exit %d (want %d), line %q (want %q)", code, c.code, l, c.want)
+			}
+			if l := checkLine(t, out, redisKeysCheck); l != `✅ Redis keys: 3 keys under "doctor:"` {
+				t.Errorf("keys: %q", l)
+			}
+		})
+	}
 }
