@@ -219,6 +219,8 @@ func (d *doctor) countKeys(ctx context.Context, rdb redis.UniversalClient) {
 		d.add(passed(redisKeysCheck, fmt.Sprintf("at least %d keys under %q (counting stopped there)", total, d.cfg.RedisPrefix)))
 	case total == 0:
 		d.add(passed(redisKeysCheck, fmt.Sprintf("no keys under %q yet: a first start (if the bot ran before, check REDIS_PREFIX and the database number in REDIS_URL)", d.cfg.RedisPrefix)))
+	case total == 1:
+		d.add(passed(redisKeysCheck, fmt.Sprintf("1 key under %q", d.cfg.RedisPrefix)))
 	default:
 		d.add(passed(redisKeysCheck, fmt.Sprintf("%d keys under %q", total, d.cfg.RedisPrefix)))
 	}

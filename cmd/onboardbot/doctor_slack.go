@@ -328,11 +328,11 @@ func (d *doctor) checkUsers(ctx context.Context, p *slackProbe, variable string,
 			"correct "+variable+": a member's id is in their Slack profile → ⋮ → Copy member ID (U…)"))
 		return
 	}
-	verb := "resolve"
+	what := "resolve to people"
 	if len(unique) == 1 {
-		verb = "resolves"
+		what = "resolves to a person"
 	}
-	d.add(passed(name, fmt.Sprintf("%s %s to people of the workspace", strings.Join(unique, ", "), verb)))
+	d.add(passed(name, fmt.Sprintf("%s %s of the workspace", strings.Join(unique, ", "), what)))
 }
 
 // checkGroup resolves APPROVER_GROUP with usergroups.users.list.

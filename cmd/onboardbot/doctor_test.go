@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -131,7 +132,7 @@ func TestDoctorAllGood(t *testing.T) {
 			t.Errorf("want ✅, got %q", l)
 		}
 	}
-	for _, want := range []string{"member of #approvals (CAPPROVALS)", "UALICE, UBOB resolve to people", "UALICE resolves", "SAPPROVERS resolves (2 members)", "Redis 7.2.4", "AOF", "sub-partner SUBPARTNER-ORG-1"} {
+	for _, want := range []string{"member of #approvals (CAPPROVALS)", "UALICE, UBOB resolve to people", "UALICE resolves to a person", "SAPPROVERS resolves (2 members)", "Redis 7.2.4", "AOF", "sub-partner SUBPARTNER-ORG-1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -481,5 +482,46 @@ func TestDoctorRedisPersistence(t *testing.T) {
 				t.Errorf("keys: %q", l)
 			}
 		})
+	}
+}
+
+// TestDoctorDocExample keeps the example output in docs/going-live.md in
+// doctor's format: known check names, a fix on each ❌, a true summary.
+func TestDoctorDocExample(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../docs/going-live.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{"Slack DIGEST_CHANNEL": true}
+	for _, n := range everyCheck {
+		known[n] = true
+	}
+	var counts [3]int
+	summaries := 0
+	for _, l := range strings.Split(string(raw), "\n") {
+		mark, rest, ok := strings.Cut(l, " ")
+		idx := map[string]int{"✅": 0, "❌": 1, "–": 2}
+		if i, isCheck := idx[mark]; ok && isCheck {
+			name, _, _ := strings.Cut(rest, ": ")
+			if !known[name] {
+				t.Errorf("the example names no check of doctor: %q", l)
+			}
+			if (mark == "❌") != strings.Contains(l, " — fix: ") || (mark == "–") != strings.Contains(l, ": skipped: ") {
+				t.Errorf("not doctor's format: %q", l)
+			}
+			counts[i]++
+			continue
+		}
+		if strings.HasPrefix(l, "doctor: ") {
+			if want := fmt.Sprintf("doctor: %d passed, %d failed, %d skipped", counts[0], counts[1], counts[2]); l != want {
+				t.Errorf("summary %q, want %q", l, want)
+			}
+			counts = [3]int{}
+			summaries++
+		}
+	}
+	if summaries != 2 {
+		t.Errorf("want two example runs, found %d", summaries)
 	}
 }
