@@ -51,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runHealthcheck(ctx, getenv, stderr)
 		case "manifest":
 			return runManifest(args[1:], stdout, stderr)
+		case "doctor":
+			return runDoctor(ctx, args[1:], getenv, stdout, stderr)
 		case "help", "--help", "-h":
 			fmt.Fprintln(stdout, usage)
 			return 0
@@ -82,5 +84,6 @@ const usage = `usage:
   onboardbot            run the bot (mode from ONBOARDBOT_MODE or the Slack variables; none: console)
   onboardbot sandbox    run the Webex sandbox on --addr (see --help)
   onboardbot manifest   print the Slack app manifest (--mode socket|http [--url BASE])
+  onboardbot doctor     check Slack, Webex, Redis and the clock before going live (exit 1 on a failure)
   onboardbot healthcheck  probe /healthz on HTTP_ADDR (for container health checks)
   onboardbot version    print the version`

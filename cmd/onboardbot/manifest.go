@@ -90,8 +90,12 @@ const slashCommand = "/onboard-customer"
 // commands (the slash command), chat:write (summaries, threads, ephemerals,
 // updates), im:write (conversations.open for DMs), users:read and
 // users:read.email (names and e-mail lookups), usergroups:read
-// (APPROVER_GROUP and REQUESTERS groups), files:read (the CSV file input).
-var botScopes = []string{"commands", "chat:write", "im:write", "users:read", "users:read.email", "usergroups:read", "files:read"}
+// (APPROVER_GROUP and REQUESTERS groups), files:read (the CSV file input),
+// channels:read and groups:read (`onboardbot doctor` resolves a #name
+// APPROVAL_CHANNEL and checks that the bot is a member of it, public or
+// private). `onboardbot doctor` checks a token's scopes against this list.
+// Slack grants an installed app new scopes only when it is reinstalled.
+var botScopes = []string{"commands", "chat:write", "im:write", "users:read", "users:read.email", "usergroups:read", "files:read", "channels:read", "groups:read"}
 
 // Manifest modes: Socket Mode for development (no public URL), HTTP for
 // production behind a load balancer.

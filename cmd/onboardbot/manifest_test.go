@@ -75,7 +75,7 @@ func TestManifestFilesMatchCommand(t *testing.T) {
 // the scopes, App Home and, for HTTP only, the request URLs.
 func TestManifestContent(t *testing.T) {
 	t.Parallel()
-	wantScopes := []string{"commands", "chat:write", "im:write", "users:read", "users:read.email", "usergroups:read", "files:read"}
+	wantScopes := []string{"commands", "chat:write", "im:write", "users:read", "users:read.email", "usergroups:read", "files:read", "channels:read", "groups:read"}
 	for _, m := range manifestFiles {
 		t.Run(m.mode, func(t *testing.T) {
 			t.Parallel()
