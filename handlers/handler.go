@@ -25,6 +25,9 @@ type Store interface {
 	Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error)
 	Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry, error)
 	ByExternalID(ctx context.Context, extID string) (int64, error)
+	// CustomerRequests are the setup requests of a customer request,
+	// newest first.
+	CustomerRequests(ctx context.Context, id int64, limit int) ([]*provisioning.Request, int64, error)
 }
 
 // Locker takes and releases short named locks shared by every replica

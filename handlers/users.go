@@ -45,12 +45,44 @@ func (h *Handler) users(ctx context.Context, u caller, c Command) *Reply {
 		return refusal(inputProblems(errs, nil))
 	}
 	spec := &provisioning.UsersSpec{Customer: *ref, Rows: rows}
-	check := func(r *provisioning.Request) precheckFunc {
-		return func(ctx context.Context) (provisioning.Precheck, error) {
-			return h.precheckUsers(ctx, spec, text, opts)
-		}
-	}
+	check := func(*provisioning.Request) precheckFunc { return h.usersCheck(spec) }
 	return h.submitSetup(ctx, u, provisioning.KindUsers, "users "+ref.ExternalID, spec, check)
+}
+
+// usersCheck is a batch's precheck. Until its customer is provisioned it
+// is deferred (the worker prechecks just before it commits); once it is, it
+// asks Webex with the customer's ids, which the request's own spec lacks
+// when it was submitted earlier, so it can be run again later.
+func (h *Handler) usersCheck(spec *provisioning.UsersSpec) precheckFunc {
+	return func(ctx context.Context) (provisioning.Precheck, error) {
+		ref, pc, err := h.provisionedRef(ctx, spec.Customer)
+		if err != nil || pc != nil {
+			return provisioning.Precheck{Status: pc.Status, Message: pc.Message}, err
+		}
+		resolved := *spec
+		resolved.Customer = ref
+		opts := rowsOptions(&ref)
+		return h.precheckUsers(ctx, &resolved, rowsCSV(spec.Rows), opts)
+	}
+}
+
+// provisionedRef is ref with the Webex ids of its customer. pc is the
+// deferred precheck to record instead while the customer is not
+// provisioned.
+func (h *Handler) provisionedRef(ctx context.Context, ref provisioning.CustomerRef) (provisioning.CustomerRef, *provisioning.Precheck, error) {
+	if ref.CustomerID != "" || ref.RequestID == 0 {
+		return ref, nil, nil
+	}
+	cr, err := h.store.Get(ctx, ref.RequestID)
+	if err != nil {
+		return ref, &provisioning.Precheck{}, fmt.Errorf("read customer request %s: %w", provisioning.FormatID(ref.RequestID), err)
+	}
+	if cr.State != provisioning.StateDone || cr.Result.CustomerID == "" {
+		return ref, &provisioning.Precheck{Status: provisioning.PrecheckDeferred,
+			Message: fmt.Sprintf("runs when %s (%s) is provisioned; approval is allowed", cr.Ref(), cr.Subject)}, nil
+	}
+	ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
+	return ref, nil, nil
 }
 
 func rowsOptions(ref *provisioning.CustomerRef) provisioning.RowsOptions {
@@ -64,7 +96,13 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 	if err != nil {
 		return provisioning.Precheck{}, err
 	}
+	waitFor, missing, err := h.locationWaits(ctx, spec.Customer, up.UnknownLocations)
+	if err != nil {
+		return provisioning.Precheck{}, err
+	}
+	up.RowErrors = append(up.RowErrors, missing...)
 	pc := up.Precheck
+	pc.WaitFor = waitFor
 	existing := emailSet(up.Existing)
 	pc.Seats, pc.NewUsers = up.Provisioned, newUsers(spec, existing)
 	if pc.Status == provisioning.PrecheckOK || pc.Status == provisioning.PrecheckNone {
@@ -93,6 +131,62 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 		pc.Status = provisioning.PrecheckOK
 	}
 	return pc, nil
+}
+
+// locationWaits decides about the locations rows name that the customer
+// does not have: one an approved location request of the customer is
+// creating is waited for (the batch commits after it); any other is a
+// refused row that says how to get the location.
+func (h *Handler) locationWaits(ctx context.Context, ref provisioning.CustomerRef, unknown map[string][]provisioning.UserRow) (waitFor []int64, refused []string, err error) {
+	if len(unknown) == 0 {
+		return nil, nil, nil
+	}
+	var requests []*provisioning.Request
+	if ref.RequestID != 0 {
+		if requests, _, err = h.store.CustomerRequests(ctx, ref.RequestID, customerRequestsFetch); err != nil {
+			return nil, nil, err
+		}
+	}
+	names := make([]string, 0, len(unknown))
+	for name := range unknown {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		lr := locationRequest(requests, name)
+		if lr != nil && lr.State != provisioning.StatePendingApproval {
+			waitFor = append(waitFor, lr.ID)
+			continue
+		}
+		why := fmt.Sprintf("location %q does not exist at %s (request it with `location %s name=%s …` first)", name, ref.ExternalID, ref.ExternalID, name)
+		if lr != nil {
+			why = fmt.Sprintf("location %q does not exist at %s yet; approve %s, which creates it, first", name, ref.ExternalID, lr.Ref())
+		}
+		for _, row := range unknown[name] {
+			refused = append(refused, fmt.Sprintf("row %d (%s): %s", row.Line, row.Email, why))
+		}
+	}
+	return waitFor, refused, nil
+}
+
+// customerRequestsFetch bounds how many of a customer's requests one look
+// reads (newest first).
+const customerRequestsFetch = 500
+
+// locationRequest is the newest location request among requests that
+// creates a location called name and may still do so (not failed or
+// ended); nil when there is none.
+func locationRequest(requests []*provisioning.Request, name string) *provisioning.Request {
+	for _, r := range requests {
+		if r.Kind != provisioning.KindLocation || (r.State.Final() && r.State != provisioning.StateDone) {
+			continue
+		}
+		spec, err := decodeSpec[provisioning.LocationSpec](r)
+		if err == nil && strings.EqualFold(spec.Name, name) {
+			return r
+		}
+	}
+	return nil
 }
 
 // usersFields summarises a batch for the channel: counts by package and

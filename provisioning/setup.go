@@ -104,4 +104,10 @@ type UsersPrecheck struct {
 	Existing    []string       `json:"existing,omitempty"` // emails that already are subscribers
 	Consent     []string       `json:"consent,omitempty"`  // emails with a free Webex account: consent needed
 	RowErrors   []string       `json:"rowErrors,omitempty"`
+	// Refused is Webex's reason for each refused row, by row number.
+	Refused map[int]string `json:"refused,omitempty"`
+	// UnknownLocations are the locations calling rows name that the
+	// customer does not have (yet), with the rows that name them. They are
+	// not refused here: a location request may be about to create one.
+	UnknownLocations map[string][]UserRow `json:"unknownLocations,omitempty"`
 }

@@ -65,6 +65,13 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *UsersSpec) (UsersPre
 			out.Existing = append(out.Existing, row.Email)
 			continue
 		}
+		if locs != nil && CallingSubscriberPackage(row.Package) && findLocation(locs, row.Location) == nil {
+			if out.UnknownLocations == nil {
+				out.UnknownLocations = map[string][]UserRow{}
+			}
+			out.UnknownLocations[row.Location] = append(out.UnknownLocations[row.Location], row)
+			continue
+		}
 		todo = append(todo, row)
 	}
 	verdicts := make([]rowVerdict, len(todo))
@@ -89,6 +96,10 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *UsersSpec) (UsersPre
 		switch {
 		case v.refusal != "":
 			out.RowErrors = append(out.RowErrors, fmt.Sprintf("row %d (%s): %s", todo[i].Line, todo[i].Email, v.refusal))
+			if out.Refused == nil {
+				out.Refused = map[int]string{}
+			}
+			out.Refused[todo[i].Line] = v.refusal
 		case v.fault != "":
 			unchecked++
 			if firstFault == "" {

@@ -56,6 +56,9 @@ func (w *Worker) commitUsers(ctx context.Context, r *Request) error {
 	if !ok {
 		return err
 	}
+	if waiting, err := w.waitForDependencies(ctx, r); waiting || err != nil {
+		return err
+	}
 	outcomes, err := w.Rows.RowOutcomes(ctx, r.ID)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", r.Ref(), err)
@@ -68,6 +71,14 @@ func (w *Worker) commitUsers(ctx context.Context, r *Request) error {
 	if err := w.Rows.SaveRowOutcomes(ctx, r.ID, changed); err != nil {
 		return fmt.Errorf("commit %s: %w", r.Ref(), err)
 	}
+	if len(todo) > 0 && r.Precheck.Status != PrecheckOK {
+		// Approved before Webex could say (its customer was not provisioned,
+		// or Webex was unreachable): precheck now, and fail the rows Webex
+		// refuses, with its reason, instead of sending them.
+		if todo, err = w.precheckAtCommit(ctx, r, ref, todo, outcomes); err != nil {
+			return err
+		}
+	}
 	if len(todo) > 0 {
 		items, err := w.prepareRows(ctx, ref, todo, spec.Rows, outcomes, seatsLeft(ref.Limits, subs))
 		if err != nil {
@@ -78,6 +89,55 @@ func (w *Worker) commitUsers(ctx context.Context, r *Request) error {
 		}
 	}
 	return w.settleUsers(ctx, r, StateCommitting, spec.Rows, outcomes)
+}
+
+// waitForDependencies parks r while a request its precheck found it needs
+// (a location request creating a location its rows name) has not settled;
+// waiting reports that it did.
+func (w *Worker) waitForDependencies(ctx context.Context, r *Request) (waiting bool, err error) {
+	for _, id := range r.Precheck.WaitFor {
+		dep, err := w.Store.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("read %s: %w", FormatID(id), err)
+		}
+		if dep.State != StateDone && !endedWithout(dep) {
+			return true, w.park(ctx, r, r.State, string(dep.State), waitReasonFor(dep))
+		}
+	}
+	return false, nil
+}
+
+// precheckAtCommit runs the users precheck on the rows still to create and
+// records the rows Webex refuses as failed, with its reason. It returns the
+// rows left to create. A precheck Webex cannot answer leaves every row to
+// the creates, which refuse what Webex refuses as well.
+func (w *Worker) precheckAtCommit(ctx context.Context, r *Request, ref CustomerRef, todo []UserRow, outcomes map[int]RowOutcome) ([]UserRow, error) {
+	up, err := PrecheckUsers(ctx, w.Setup, &UsersSpec{Customer: ref, Rows: todo})
+	if err != nil || len(up.Refused) == 0 {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return todo, nil
+	}
+	left := todo[:0:0]
+	var refused []RowOutcome
+	for _, row := range todo {
+		why, no := up.Refused[row.Line]
+		if !no {
+			left = append(left, row)
+			continue
+		}
+		o := RowOutcome{Line: row.Line, Email: row.Email, Status: RowFailed, Message: "refused by the precheck: " + why, At: w.now()}
+		outcomes[row.Line] = o
+		refused = append(refused, o)
+	}
+	if err := w.Rows.SaveRowOutcomes(ctx, r.ID, refused); err != nil {
+		return nil, fmt.Errorf("commit %s: %w", r.Ref(), err)
+	}
+	return left, nil
 }
 
 // approvalTime is when the batch was approved: subscribers created before
