@@ -20,12 +20,16 @@ type busyRouter struct{ c *Console }
 
 func (r busyRouter) Command(ctx context.Context, cmd slack.SlashCommand) *handlers.Reply {
 	var wg sync.WaitGroup
-	wg.Go(func() { _, _ = r.c.Post(ctx, "#approvals", handlers.Message{Text: "✅ R-1 done", Outcome: "✅ R-1 done"}) })
+	wg.Go(func() {
+		_, _ = r.c.Post(ctx, "#approvals", handlers.Message{Text: "✅ R-1 done", Outcome: "✅ R-1 done"})
+	})
 	wg.Wait()
 	return &handlers.Reply{Text: "👍 R-1 approved"}
 }
 
-func (busyRouter) Interaction(context.Context, *slack.InteractionCallback) *handlers.Reply { return nil }
+func (busyRouter) Interaction(context.Context, *slack.InteractionCallback) *handlers.Reply {
+	return nil
+}
 
 // A line's answer is printed before what the bot sent while answering it.
 func TestConsoleAnswerBeforeMessagesSentMeanwhile(t *testing.T) {
