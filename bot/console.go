@@ -22,8 +22,9 @@ import (
 var ConsoleUsers = []string{"alice", "bob", "carol", "dave"}
 
 // Console drives the real router from a terminal or a pipe and prints every
-// message the bot sends (CONTRACT.md §4). It is the bot's Messenger in
-// console mode.
+// message the bot sends, headed by its audience (#approvals, @alice, (only
+// you)); an outcome line is printed once in the whole output. It is the
+// bot's Messenger in console mode.
 type Console struct {
 	Router handlers.Router
 	In     io.Reader
@@ -372,8 +373,8 @@ func (c *Console) printMessage(audience, ts string, m handlers.Message) {
 }
 
 // show prints one message block headed by its audience, at once when it is
-// the reply to a Router call. Buttons are remembered for /click under the message's channel and
-// ts.
+// the reply to a Router call. Buttons are remembered for /click under the
+// message's channel and ts.
 func (c *Console) show(reply bool, audience, ts string, m handlers.Message) {
 	channel := strings.TrimSuffix(audience, " (updated)")
 	header := audience

@@ -15,13 +15,13 @@ import (
 	"github.com/onboardbot/onboardbot/handlers"
 )
 
-// The console shows modals as forms (CONTRACT.md §4): title, then each input
-// with its label, block id, current value and hint. `/submit k=v …` fills
-// the open form by block id and submits it as a view_submission through the
-// same Router Slack's payloads reach; the answer is printed as Slack would
-// show it: inline errors under their fields, the next step, or the form
-// closing. One form is open at a time, like the one modal window of a
-// Slack client.
+// The console shows modals as forms: title, then each input with its label,
+// block id, current value and hint. `/submit k=v …` fills the open form by
+// block id (keys of later steps: console_submit.go) and submits it as a
+// view_submission through the same Router Slack's payloads reach; the answer
+// is printed as Slack would show it: inline errors under their fields, the
+// next step, or the form closing. One form is open at a time, like the one
+// modal window of a Slack client.
 
 // consoleForm is the open form and what was typed into it so far: after
 // inline errors Slack keeps the typed values, so the console does too.
