@@ -46,15 +46,13 @@ func (h *Handler) holdReports(id int64) (release func()) {
 	rg.holds++
 	g.mu.Unlock()
 	var once sync.Once
-	var timer *time.Timer
-	release = func() {
+	timer := time.AfterFunc(reportGateTimeout, func() { once.Do(func() { h.releaseReports(id) }) })
+	return func() {
 		once.Do(func() {
 			timer.Stop()
 			h.releaseReports(id)
 		})
 	}
-	timer = time.AfterFunc(reportGateTimeout, release)
-	return release
 }
 
 func (h *Handler) releaseReports(id int64) {
