@@ -22,8 +22,9 @@ import (
 var ConsoleUsers = []string{"alice", "bob", "carol", "dave"}
 
 // Console drives the real router from a terminal or a pipe and prints every
-// message the bot sends (CONTRACT.md §4). It is the bot's Messenger in
-// console mode.
+// message the bot sends, headed by its audience (#approvals, @alice, (only
+// you)); an outcome line is printed once in the whole output. It is the
+// bot's Messenger in console mode.
 type Console struct {
 	Router handlers.Router
 	In     io.Reader
@@ -43,6 +44,10 @@ type Console struct {
 	seq      int
 	buttons  []consoleButton
 	outcomes map[string]bool
+	// replying counts Router calls being answered; held are the messages
+	// sent meanwhile, printed after the answer (answer).
+	replying int
+	held     []string
 
 	// form is the open modal, shown as a form (console_modal.go).
 	form consoleForm
@@ -57,7 +62,12 @@ var _ handlers.Messenger = (*Console)(nil)
 
 const consoleChannel = "console"
 
-// Run reads lines until end of input, /quit or ctx ends.
+// consoleCommands is what the console understands besides its help.
+const consoleCommands = "/onboard-customer … (the slash command), /as NAME, /click TEXT, /submit k=v … (fills the open form), /home, /sandbox, /quit"
+
+// Run reads lines until end of input or /quit. ctx ending (Ctrl-C or
+// SIGTERM) ends it at once, like /quit: that is how a console is left, not
+// an error. A line being read when ctx ends is dropped.
 func (c *Console) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.user == "" {
@@ -68,15 +78,24 @@ func (c *Console) Run(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	if !c.Piped {
-		c.printf("onboardbot console — you are @alice. Type /onboard-customer help, /as NAME, /click TEXT, /submit k=v … (fills the open form), /sandbox, /quit.\n")
+		c.printf("onboardbot console — you are @alice. Type help (what you may run), %s.\n", consoleCommands)
 	}
-	sc := bufio.NewScanner(c.In)
-	sc.Buffer(make([]byte, 64*1024), 4<<20)
-	for sc.Scan() {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	lines, readErr := c.readLines(ctx)
+	for {
+		var line string
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok = <-lines:
 		}
-		line := strings.TrimSpace(sc.Text())
+		if !ok {
+			return <-readErr
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -90,7 +109,30 @@ func (c *Console) Run(ctx context.Context) error {
 			c.settle(ctx)
 		}
 	}
-	return sc.Err()
+}
+
+// readLines reads In on a goroutine of its own, so that Run can end while
+// a read blocks (a terminal waiting for Enter): that goroutine then ends
+// with the process, or when In is closed. lines is closed at end of input;
+// readErr then holds the read error (nil at end of input).
+func (c *Console) readLines(ctx context.Context) (lines <-chan string, readErr <-chan error) {
+	out := make(chan string)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(c.In)
+		sc.Buffer(make([]byte, 64*1024), 4<<20)
+		for sc.Scan() {
+			select {
+			case out <- sc.Text():
+			case <-ctx.Done():
+				errc <- nil
+				return
+			}
+		}
+		errc <- sc.Err()
+	}()
+	return out, errc
 }
 
 // settle waits until the line's work has settled, at most SettleTimeout.
@@ -131,6 +173,10 @@ func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {
 		c.home(ctx)
 	case "/submit":
 		c.submit(ctx, rest)
+	case "help", "/help", "?":
+		// What `/onboard-customer help` answers: the commands the current
+		// user may run.
+		c.command(ctx, "help")
 	case "/sandbox":
 		if c.SandboxStats == nil {
 			c.printf("no embedded sandbox: Webex is real\n")
@@ -143,15 +189,43 @@ func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {
 			c.printf("⛔ %s\n", err)
 			return false
 		}
-		reply := c.Router.Command(ctx, slack.SlashCommand{
-			Command: "/onboard-customer", Text: rest, UserID: c.currentUser(), UserName: c.currentUser(),
-			ChannelID: consoleChannel, TriggerID: "console-trigger",
-		})
-		c.printReply(reply)
+		c.command(ctx, rest)
 	default:
-		c.printf("unknown console command %q: use /onboard-customer …, /as NAME, /click TEXT, /submit k=v …, /sandbox, /quit\n", cmd)
+		c.printf("unknown console command %q: use help, %s\n", cmd, consoleCommands)
 	}
 	return false
+}
+
+// command runs `/onboard-customer text` as the current user.
+func (c *Console) command(ctx context.Context, text string) {
+	c.answer(func() {
+		c.printReply(c.Router.Command(ctx, slack.SlashCommand{
+			Command: "/onboard-customer", Text: text, UserID: c.currentUser(), UserName: c.currentUser(),
+			ChannelID: consoleChannel, TriggerID: "console-trigger",
+		}))
+	})
+}
+
+// answer runs one Router call and prints its answer (f does both). Messages
+// the bot sends meanwhile, from its background work or the worker, are
+// printed after the answer: it answers the line, and what the line set off
+// follows it.
+func (c *Console) answer(f func()) {
+	c.mu.Lock()
+	c.replying++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.replying--; c.replying > 0 {
+			return
+		}
+		for _, block := range c.held {
+			io.WriteString(c.Out, block)
+		}
+		c.held = nil
+	}()
+	f()
 }
 
 // fileArgRE finds rows=@FILE: in the console a CSV file stands in for
@@ -233,7 +307,7 @@ func (c *Console) click(ctx context.Context, text string) {
 			ActionID: found.actionID, BlockID: found.blockID, Value: found.value, Text: *plainText(found.text),
 		}}},
 	}
-	c.printReply(c.Router.Interaction(ctx, cb))
+	c.answer(func() { c.printReply(c.Router.Interaction(ctx, cb)) })
 }
 
 func plainText(s string) *slack.TextBlockObject {
@@ -244,7 +318,7 @@ func (c *Console) printReply(r *handlers.Reply) {
 	if r == nil || (r.Text == "" && len(r.Blocks) == 0) {
 		return
 	}
-	c.printMessage("(only you)", "", handlers.Message{Text: r.Text, Blocks: r.Blocks})
+	c.show(true, "(only you)", "", handlers.Message{Text: r.Text, Blocks: r.Blocks})
 }
 
 // Post prints a channel message and returns its console timestamp.
@@ -292,9 +366,16 @@ func (c *Console) nextTS() string {
 	return "1700000000." + strconv.Itoa(100000+c.seq)
 }
 
-// printMessage prints one message block headed by its audience. Buttons are
-// remembered for /click under the message's channel and ts.
+// printMessage prints one message the bot sends, headed by its audience;
+// while a Router call is being answered it waits for the answer.
 func (c *Console) printMessage(audience, ts string, m handlers.Message) {
+	c.show(false, audience, ts, m)
+}
+
+// show prints one message block headed by its audience, at once when it is
+// the reply to a Router call. Buttons are remembered for /click under the
+// message's channel and ts.
+func (c *Console) show(reply bool, audience, ts string, m handlers.Message) {
 	channel := strings.TrimSuffix(audience, " (updated)")
 	header := audience
 	if c.Sandbox {
@@ -323,81 +404,18 @@ func (c *Console) printMessage(audience, ts string, m handlers.Message) {
 		}
 		c.mu.Unlock()
 	}
-	c.printf("── %s ──\n%s\n", header, strings.TrimRight(body, "\n"))
+	block := fmt.Sprintf("── %s ──\n%s\n", header, strings.TrimRight(body, "\n"))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !reply && c.replying > 0 {
+		c.held = append(c.held, block)
+		return
+	}
+	io.WriteString(c.Out, block)
 }
 
 func (c *Console) printf(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintf(c.Out, format, args...)
-}
-
-var mentionRE = regexp.MustCompile(`<@([^>|]+)(\|[^>]*)?>`)
-
-// renderBlocks turns Block Kit into terminal text.
-func renderBlocks(m handlers.Message) (string, []consoleButton) {
-	if len(m.Blocks) == 0 {
-		return decodeMrkdwn(m.Text), nil
-	}
-	var b strings.Builder
-	var buttons []consoleButton
-	for _, blk := range m.Blocks {
-		switch v := blk.(type) {
-		case *slack.HeaderBlock:
-			b.WriteString(textOf(v.Text) + "\n")
-		case *slack.SectionBlock:
-			if v.Text != nil {
-				b.WriteString(textOf(v.Text) + "\n")
-			}
-			for _, f := range v.Fields {
-				label, value, _ := strings.Cut(textOf(f), "\n")
-				b.WriteString("  " + strings.Trim(label, "*") + ": " + value + "\n")
-			}
-		case *slack.ContextBlock:
-			var parts []string
-			for _, e := range v.ContextElements.Elements {
-				if t, ok := e.(*slack.TextBlockObject); ok {
-					parts = append(parts, textOf(t))
-				}
-			}
-			b.WriteString(strings.Join(parts, " ") + "\n")
-		case *slack.ActionBlock:
-			var labels []string
-			for _, e := range v.Elements.ElementSet {
-				if btn, ok := e.(*slack.ButtonBlockElement); ok {
-					labels = append(labels, "["+textOf(btn.Text)+"]")
-					buttons = append(buttons, consoleButton{text: textOf(btn.Text), actionID: btn.ActionID, blockID: v.BlockID, value: btn.Value})
-				}
-			}
-			b.WriteString(strings.Join(labels, " ") + "\n")
-		case *slack.DividerBlock:
-			b.WriteString("────\n")
-		}
-	}
-	return b.String(), buttons
-}
-
-// decodeMrkdwn prints mrkdwn as a person reads it in Slack: mentions as
-// @user, bold as plain text, and the entities the bot escapes values with
-// (&amp; &lt; &gt;) decoded, so a value prints as it was typed.
-func decodeMrkdwn(s string) string {
-	s = boldRE.ReplaceAllString(mentionRE.ReplaceAllString(s, "@$1"), "$1")
-	return entityDecoder.Replace(s)
-}
-
-var entityDecoder = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
-// boldRE matches mrkdwn bold (*text*), which a terminal shows as plain text.
-var boldRE = regexp.MustCompile(`\*([^*\n]+)\*`)
-
-// textOf is a text object as Slack shows it: plain_text literally, mrkdwn
-// decoded.
-func textOf(t *slack.TextBlockObject) string {
-	if t == nil {
-		return ""
-	}
-	if t.Type == slack.MarkdownType {
-		return decodeMrkdwn(t.Text)
-	}
-	return t.Text
 }

@@ -15,13 +15,13 @@ import (
 	"github.com/onboardbot/onboardbot/handlers"
 )
 
-// The console shows modals as forms (CONTRACT.md §4): title, then each input
-// with its label, block id, current value and hint. `/submit k=v …` fills
-// the open form by block id and submits it as a view_submission through the
-// same Router Slack's payloads reach; the answer is printed as Slack would
-// show it: inline errors under their fields, the next step, or the form
-// closing. One form is open at a time, like the one modal window of a
-// Slack client.
+// The console shows modals as forms: title, then each input with its label,
+// block id, current value and hint. `/submit k=v …` fills the open form by
+// block id (keys of later steps: console_submit.go) and submits it as a
+// view_submission through the same Router Slack's payloads reach; the answer
+// is printed as Slack would show it: inline errors under their fields, the
+// next step, or the form closing. One form is open at a time, like the one
+// modal window of a Slack client.
 
 // consoleForm is the open form and what was typed into it so far: after
 // inline errors Slack keeps the typed values, so the console does too.
@@ -31,6 +31,9 @@ type consoleForm struct {
 	id    string
 	view  *slack.ModalViewRequest
 	typed map[string]string
+	// later are keys of a /submit that belong to a later step of the form
+	// (console_submit.go), in the order they were typed.
+	later []formKey
 }
 
 var _ handlers.Views = (*Console)(nil)
@@ -41,9 +44,9 @@ func (c *Console) OpenView(_ context.Context, _ string, v slack.ModalViewRequest
 	c.form.mu.Lock()
 	c.form.seq++
 	id := "V" + strconv.Itoa(c.form.seq)
-	c.form.id, c.form.view, c.form.typed = id, &v, map[string]string{}
+	c.form.id, c.form.view, c.form.typed, c.form.later = id, &v, map[string]string{}, nil
 	c.form.mu.Unlock()
-	c.printForm(&v)
+	c.printForm(&v, nil)
 	return id, nil
 }
 
@@ -56,80 +59,15 @@ func (c *Console) UpdateView(_ context.Context, viewID, _ string, v slack.ModalV
 	}
 	c.form.view, c.form.typed = &v, map[string]string{}
 	c.form.mu.Unlock()
-	c.printForm(&v)
+	c.printForm(&v, nil)
 	return nil
-}
-
-// submit handles `/submit k=v …`.
-func (c *Console) submit(ctx context.Context, rest string) {
-	c.form.mu.Lock()
-	view, id := c.form.view, c.form.id
-	typed := map[string]string{}
-	for k, v := range c.form.typed {
-		typed[k] = v
-	}
-	c.form.mu.Unlock()
-	if view == nil {
-		c.printf("no form is open: /onboard-customer with no keys opens one\n")
-		return
-	}
-	cmd, err := handlers.ParseCommand(rest)
-	if err != nil {
-		c.printf("⛔ %s\n", err)
-		return
-	}
-	if len(cmd.Words) > 0 {
-		c.printf("⛔ /submit takes key=value pairs only, not %q\n", cmd.Words[0])
-		return
-	}
-	inputs := formInputs(view)
-	for _, k := range cmd.Keys {
-		if !slices.ContainsFunc(inputs, func(in *slack.InputBlock) bool { return in.BlockID == k }) {
-			c.printf("⛔ this form has no field %q (its fields: %s)\n", k, strings.Join(blockIDs(inputs), ", "))
-			return
-		}
-		typed[k] = cmd.Args[k]
-	}
-	cb := &slack.InteractionCallback{
-		Type: slack.InteractionTypeViewSubmission,
-		User: slack.User{ID: c.currentUser(), Name: c.currentUser()},
-		View: slack.View{ID: id, Type: slack.VTModal, CallbackID: view.CallbackID, PrivateMetadata: view.PrivateMetadata,
-			State: &slack.ViewState{Values: formState(inputs, typed)}},
-	}
-	reply := c.Router.Interaction(ctx, cb)
-	if reply != nil && reply.Text != "" {
-		c.printReply(&handlers.Reply{Text: reply.Text})
-	}
-	var resp *slack.ViewSubmissionResponse
-	if reply != nil {
-		resp = reply.View
-	}
-	switch {
-	case resp == nil || resp.ResponseAction == slack.RAClear:
-		c.closeForm(id)
-		c.printf("(form closed)\n")
-	case resp.ResponseAction == slack.RAErrors:
-		c.form.mu.Lock()
-		if c.form.id == id {
-			c.form.typed = typed
-		}
-		c.form.mu.Unlock()
-		c.printErrors(inputs, resp.Errors)
-	case (resp.ResponseAction == slack.RAUpdate || resp.ResponseAction == slack.RAPush) && resp.View != nil:
-		c.form.mu.Lock()
-		c.form.view, c.form.typed = resp.View, map[string]string{}
-		c.form.mu.Unlock()
-		c.printForm(resp.View)
-	default:
-		c.printf("(the bot answered %q; form left as it is)\n", resp.ResponseAction)
-	}
 }
 
 func (c *Console) closeForm(id string) {
 	c.form.mu.Lock()
 	defer c.form.mu.Unlock()
 	if c.form.id == id {
-		c.form.view, c.form.typed = nil, nil
+		c.form.view, c.form.typed, c.form.later = nil, nil, nil
 	}
 }
 
@@ -224,8 +162,8 @@ func blockIDs(inputs []*slack.InputBlock) []string {
 	return out
 }
 
-// printForm prints a view as a form.
-func (c *Console) printForm(v *slack.ModalViewRequest) {
+// printForm prints a view as a form, with what was typed into it.
+func (c *Console) printForm(v *slack.ModalViewRequest, typed map[string]string) {
 	var b strings.Builder
 	for _, blk := range v.Blocks.BlockSet {
 		in, ok := blk.(*slack.InputBlock)
@@ -234,7 +172,10 @@ func (c *Console) printForm(v *slack.ModalViewRequest) {
 			b.WriteString(text)
 			continue
 		}
-		value := initialValue(in)
+		value, ok := typed[in.BlockID]
+		if !ok {
+			value = initialValue(in)
+		}
 		if value == "" {
 			value = "–"
 		}

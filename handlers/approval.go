@@ -68,6 +68,8 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	// approval standing (the store reports it): approved requests without a
 	// job are queued again within a minute (cmd's requeue loop).
 	undo := h.expectOutcome(id)
+	// Before the transition: the worker may report as soon as it is saved.
+	release := h.holdReports(id)
 	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From:  []provisioning.State{provisioning.StatePendingApproval},
 		To:    provisioning.StateApproved,
@@ -85,6 +87,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	})
 	if err != nil {
 		undo()
+		release()
 		return h.transitionRefusal(u, id, "approve", err)
 	}
 	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
@@ -96,7 +99,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	if approved.Kind == provisioning.KindTemplate {
 		next = "recording the template"
 	}
-	return &Reply{Text: fmt.Sprintf("👍 %s approved; %s.", approved.Ref(), next)}
+	return &Reply{Text: fmt.Sprintf("👍 %s approved; %s.", approved.Ref(), next), release: release}
 }
 
 // ruleRefusal is a refusal found inside a transition (the request changed

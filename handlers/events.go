@@ -15,7 +15,7 @@ func (h *Handler) Progress(ctx context.Context, r *provisioning.Request, text st
 	if r.Summary.TS == "" {
 		return
 	}
-	h.background(ctx, "post progress", func(ctx context.Context) error {
+	h.report(ctx, r.ID, "post progress", func(ctx context.Context) error {
 		return h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, Message{Text: "⏳ " + r.Ref() + ": " + esc(text)})
 	})
 }
@@ -32,7 +32,7 @@ func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {
 	// The outcome line stays one line (scripts match it); why parts failed
 	// follows it in the same message.
 	outcome := Message{Text: truncateMd(line+failureLines(r), maxMessageChars), Outcome: plainText(line + failureLines(r))}
-	h.background(ctx, "report outcome", func(ctx context.Context) error {
+	h.report(ctx, r.ID, "report outcome", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID)
 		if err := h.refreshSummary(ctx, r); err != nil {
 			h.log.WithError(err).WithField("request", r.Ref()).Warn("update summary")

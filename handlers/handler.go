@@ -105,6 +105,9 @@ type Handler struct {
 	// (background.go).
 	bg      sync.WaitGroup
 	backlog backlog
+	// gates hold a request's reports until its approval's answer is out
+	// (reportgate.go).
+	gates reportGates
 
 	mu       sync.Mutex
 	active   int
@@ -142,6 +145,9 @@ func New(d Deps) *Handler {
 // slow runs in the background.
 func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *Reply) {
 	defer h.answering()()
+	// The transport sends the reply as it returns: what it must precede may
+	// follow now.
+	defer func() { reply.answered() }()
 	defer h.recoverInto(&reply, cmd.UserID)
 	ctx, cancel := context.WithTimeout(ctx, ackBudget)
 	defer cancel()
@@ -251,11 +257,13 @@ type caller struct {
 // Slack ignores the body of a block_actions ack.
 func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
 	if r == nil || (r.Text == "" && len(r.Blocks) == 0) {
+		r.answered()
 		return
 	}
 	// Never shed: the person who clicked is told what happened, however
 	// late (the answer holds a line of text, not the request).
 	h.background(ctx, "answer click", func(ctx context.Context) error {
+		defer r.answered()
 		if u.channel == "" {
 			// A click in App Home has no channel to answer in.
 			return h.msg.DM(ctx, u.id, Message{Text: r.Text, Blocks: r.Blocks})

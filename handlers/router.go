@@ -22,6 +22,10 @@ type Reply struct {
 	Static bool
 	// View is set for view_submission answers (errors, update, push, clear).
 	View *slack.ViewSubmissionResponse
+
+	// release lets the reports this answer must precede go (reportgate.go);
+	// called once the answer is out.
+	release func()
 }
 
 // Router is the single entry point of every transport.

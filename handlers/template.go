@@ -145,7 +145,7 @@ func (h *Handler) CommitTemplate(ctx context.Context, r *provisioning.Request) e
 	}
 	h.Settled(ctx, settled)
 	if to == provisioning.StateWaiting {
-		h.background(ctx, "post checklist", func(ctx context.Context) error {
+		h.report(ctx, settled.ID, "post checklist", func(ctx context.Context) error {
 			m := checklistMessage(settled, &spec)
 			if settled.Summary.TS != "" {
 				if err := h.msg.PostThread(ctx, settled.Summary.Channel, settled.Summary.TS, m); err != nil {

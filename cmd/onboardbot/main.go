@@ -20,7 +20,15 @@ var version = "dev"
 
 func main() {
 	tuneGC(os.Getenv)
+	// Ctrl-C or SIGTERM cancels ctx: the console ends at once with exit 0,
+	// servers and the worker shut down (bounded). Once it is cancelled the
+	// signals get their default action back, so a second Ctrl-C ends a
+	// shutdown that takes too long.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
