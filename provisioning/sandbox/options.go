@@ -44,11 +44,11 @@ type Options struct {
 	SubscriberErrors *regexp.Regexp
 	// PageSize bounds every list answer; more items are announced with a
 	// Link rel="next" header that keeps only max and offset/start.
-	PageSize int
-	HoldTimeout    time.Duration  // how long a p-timeout call is held
-	ClientID       string         // OAuth client accepted by /access_token ("" = any)
-	ClientSecret   string
-	RefreshToken   string // the refresh token valid at start
+	PageSize     int
+	HoldTimeout  time.Duration // how long a p-timeout call is held
+	ClientID     string        // OAuth client accepted by /access_token ("" = any)
+	ClientSecret string
+	RefreshToken string // the refresh token valid at start
 }
 
 // DefaultOptions are the settings of `onboardbot sandbox` without flags.

@@ -58,7 +58,9 @@ func pstnOptionByKind(kind string) *pstnOption {
 }
 
 // numbersAllowed: numbers may be added only where the partner brings its own PSTN.
-func numbersAllowed(kind string) bool { return kind == pstnLocalGateway || kind == pstnNonIntegratedCCP }
+func numbersAllowed(kind string) bool {
+	return kind == pstnLocalGateway || kind == pstnNonIntegratedCCP
+}
 
 type connectionOptionOut struct {
 	ID           string   `json:"id"`

@@ -46,4 +46,3 @@ func (s *Sandbox) precheckSubscriber(c *call) *response {
 // infoConsentNeeded is the sandbox's precheck info code for a user who must
 // consent (a pending_user_migration on create).
 const infoConsentNeeded = 101
-
