@@ -186,7 +186,6 @@ type call struct {
 	query      url.Values
 	subPartner bool // add onBehalfOfSubPartnerOrgId
 	body       any  // JSON request body; nil for none
-	nextURL    string
 }
 
 // response is a successful answer, body already read.
@@ -315,15 +314,6 @@ func (cl *Client) target(c call) (string, string, error) {
 	method, tmpl, ok := strings.Cut(c.route, " ")
 	if !ok {
 		return "", "", fmt.Errorf("bad route %q", c.route)
-	}
-	if c.nextURL != "" {
-		// Pages after the first come from the Link header; they must stay on
-		// our API host so the bearer token never travels elsewhere.
-		u, err := cl.base.Parse(c.nextURL)
-		if err != nil || u.Scheme != cl.base.Scheme || u.Host != cl.base.Host {
-			return "", "", fmt.Errorf("refusing next-page link outside %s", cl.base.Host)
-		}
-		return method, u.String(), nil
 	}
 	path, err := expand(tmpl, c.params)
 	if err != nil {
