@@ -23,6 +23,10 @@ func TestContract(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Migration = mustRe(t, `^migrate-`)
 	opts.PSTNIntegrated = mustRe(t, `Integrated`)
+	opts.ProvisionErrors = mustRe(t, `^Warn`)
+	opts.ProvisionFail = mustRe(t, `^Broken`)
+	opts.SubscriberErrors = mustRe(t, `^unentitled@`)
+	opts.PageSize = 1
 	e := newEnv(t, opts, func(h http.Handler) http.Handler { return spec.Recorder(t, h) })
 	e.bad = responseChecker(t, spec, e.sb)
 
@@ -32,12 +36,19 @@ func TestContract(t *testing.T) {
 	bad["provisioningId"] = "OTHER-1"
 	e.must(400, e.do("POST", "/v1/wholesale/customers/validate", bad))
 	e.must(400, e.do("POST", "/v1/wholesale/customers", bad))
+	gb := customerBody("MS-GB")
+	calling(gb)["address"] = map[string]any{"addressLine1": "1 High St", "city": "London", "country": "GB"}
+	e.must(400, e.do("POST", "/v1/wholesale/customers/validate", gb))
 	cid, org := e.provisioned("MS-1")
 	e.must(409, e.do("POST", "/v1/wholesale/customers", customerBody("MS-1")))
 	e.must(404, e.do("GET", "/v1/wholesale/customers/nope", nil))
 	e.must(401, e.doAs("", "GET", "/v1/wholesale/customers/"+cid, nil))
 	e.must(200, e.do("GET", "/v1/wholesale/customers?externalId=MS-1&status=provisioned&offset=0&max=10", nil))
 	e.must(400, e.do("GET", "/v1/wholesale/customers?max=0", nil))
+	contractFailures(t, e)
+	if l := e.must(200, e.do("GET", "/v1/wholesale/customers?max=10", nil)); l.header.Get("Link") == "" {
+		t.Errorf("a page of 1 out of several customers without Link: %s", l.body)
+	}
 
 	// Locations.
 	hq := e.must(200, e.do("GET", "/v1/locations?orgId="+org, nil)).str(t, "items.0.id")
@@ -55,11 +66,25 @@ func TestContract(t *testing.T) {
 	e.must(201, e.do("POST", "/v1/telephony/config/locations?orgId="+org, enable))
 	e.must(409, e.do("POST", "/v1/telephony/config/locations?orgId="+org, enable))
 	e.must(200, e.do("GET", "/v1/telephony/config/locations/"+koeln+"?orgId="+org, nil))
-	e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+koeln+"/connection?orgId="+org, nil))
+	e.must(404, e.do("GET", "/v1/telephony/pstn/locations/"+koeln+"/connection?orgId="+org, nil))
+	e.must(400, e.do("POST", "/v1/telephony/config/locations/"+koeln+"/numbers?orgId="+org, map[string]any{"phoneNumbers": []string{"+493099900009"}}))
+	opts200 := e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+koeln+"/connectionOptions?orgId="+org, nil))
+	premises, ccp := opts200.str(t, "items.0.id"), opts200.str(t, "items.1.id")
+	conn := "/v1/telephony/pstn/locations/" + koeln + "/connection?orgId=" + org
+	e.must(400, e.do("PUT", conn, map[string]any{"id": premises}))
+	e.must(204, e.do("PUT", conn, map[string]any{"id": premises, "premiseRouteType": "TRUNK", "premiseRouteId": SandboxTrunk}))
+	e.must(200, e.do("GET", conn, nil))
+	e.must(204, e.do("PUT", conn, map[string]any{"id": ccp}))
+	e.must(200, e.do("GET", conn, nil))
+	e.must(200, e.do("GET", "/v1/telephony/config/locations/"+koeln+"?orgId="+org, nil))
 
 	// Numbers.
+	e.must(201, e.do("POST", "/v1/telephony/config/locations/"+koeln+"/numbers?orgId="+org, map[string]any{"phoneNumbers": []string{"+493055500000", "+493055500001"}, "state": "ACTIVE"}))
 	nums := e.must(200, e.do("GET", "/v1/telephony/config/numbers?orgId="+org+"&locationId="+koeln+"&available=true&start=0&max=5", nil))
 	first := nums.str(t, "phoneNumbers.0.phoneNumber")
+	if nums.header.Get("Link") == "" {
+		t.Errorf("a page of 1 out of 2 numbers without Link")
+	}
 	e.must(204, e.do("PUT", "/v1/telephony/config/locations/"+koeln+"?orgId="+org, map[string]any{"callingLineId": map[string]any{"phoneNumber": first}}))
 	e.must(400, e.doBad("GET", "/v1/telephony/config/numbers?orgId="+org+"&available=maybe", nil))
 	block := []string{"+493099900001", "+493099900002"}
@@ -74,6 +99,7 @@ func TestContract(t *testing.T) {
 		"provisioningParameters": map[string]any{"firstName": "Anna", "lastName": "Muster", "primaryPhoneNumber": first, "locationId": koeln}}
 	e.must(200, e.do("POST", "/v1/wholesale/subscribers/validate", user))
 	e.must(400, e.do("POST", "/v1/wholesale/subscribers/validate", map[string]any{"email": "not-an-email"}))
+	e.must(400, e.do("POST", "/v1/wholesale/subscribers/validate", map[string]any{"email": "anna@muster.example", "customerId": cid}))
 	sid := e.must(200, e.do("POST", "/v1/wholesale/subscribers", user)).str(t, "id")
 	e.must(409, e.do("POST", "/v1/wholesale/subscribers", user))
 	e.must(200, e.do("GET", "/v1/wholesale/subscribers/"+sid, nil))
@@ -85,6 +111,12 @@ func TestContract(t *testing.T) {
 	mid := e.must(202, e.do("POST", "/v1/wholesale/subscribers", mig)).str(t, "id")
 	e.must(204, e.do("POST", "/v1/subscribers/"+mid+"/emails/consentMove", nil))
 	e.must(409, e.do("POST", "/v1/subscribers/"+sid+"/emails/consentMove", nil))
+	unent := map[string]any{"customerId": cid, "email": "unentitled@muster.example", "packages": []string{"webex_meetings"},
+		"provisioningParameters": map[string]any{"firstName": "Uwe", "lastName": "Muster"}}
+	if r := e.must(200, e.do("POST", "/v1/wholesale/subscribers", unent)); r.str(t, "errors.0.description") == "" {
+		t.Errorf("subscriber errors missing: %s", r.body)
+	}
+	e.must(200, e.do("GET", "/v1/wholesale/subscribers?customerId="+cid+"&max=100", nil))
 	e.must(204, e.do("DELETE", "/v1/wholesale/subscribers/"+sid, nil))
 	e.must(404, e.do("GET", "/v1/wholesale/subscribers/"+sid, nil))
 
@@ -134,4 +166,28 @@ func responseChecker(t *testing.T, spec *spectest.Spec, h http.Handler) http.Han
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
 	})
+}
+
+// contractFailures provisions customers that end in provisioned_with_errors and error,
+// and updates the first: every answer must match the spec.
+func contractFailures(t *testing.T, e *env) {
+	t.Helper()
+	create := func(ext, name string) string {
+		b := customerBody(ext)
+		b["customerInfo"].(map[string]any)["name"] = name
+		url := e.must(202, e.do("POST", "/v1/wholesale/customers", b)).str(t, "url")
+		return url[strings.LastIndex(url, "/")+1:]
+	}
+	warn, broken := create("MS-WARN", "Warn GmbH"), create("MS-BROKEN", "Broken GmbH")
+	e.clock.Add(e.sb.opts.Delay)
+	if st := e.must(200, e.do("GET", "/v1/wholesale/customers/"+warn, nil)).str(t, "status"); st != "provisioned_with_errors" {
+		t.Errorf("status %q", st)
+	}
+	if st := e.must(200, e.do("GET", "/v1/wholesale/customers/"+broken, nil)).str(t, "status"); st != "error" {
+		t.Errorf("status %q", st)
+	}
+	e.must(409, e.do("PUT", "/v1/wholesale/customers/"+broken, map[string]any{"packages": []string{"webex_calling"}}))
+	e.must(202, e.do("PUT", "/v1/wholesale/customers/"+warn, map[string]any{"packages": []string{"webex_calling", "webex_meetings"}}))
+	e.must(200, e.do("GET", "/v1/wholesale/customers/"+warn, nil))
+	e.clock.Add(e.sb.opts.Delay)
 }

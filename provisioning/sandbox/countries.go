@@ -31,18 +31,22 @@ type numberRange struct {
 	width  int
 }
 
-// NumbersPerLocation is how many available numbers each calling location gets.
+// NumbersPerLocation is how many provider numbers a location with an INTEGRATED_CCP
+// connection (--pstn-integrated) gets.
 const NumbersPerLocation = 100
 
 // maxBlocks caps the calling locations per country that get seeded numbers; the ranges are
 // tested valid up to here.
 const maxBlocks = 50
 
-// numberRanges is the seeding rule (README cites it): the k-th calling location created in a
-// country (k = 0, 1, …) gets the 100 numbers prefix + (first + 100k … first + 100k + 99),
+// numberRanges is the seeding rule of provider numbers (README cites it): the k-th location
+// in a country (k = 0, 1, …) whose PSTN connection an integrated CCP provider set
+// (--pstn-integrated) gets the 100 numbers prefix + (first + 100k … first + 100k + 99),
 // zero-padded to width digits, e.g. DE +49 30 55500000 … +49 30 55500099 for the first.
-// Locations in other countries, and beyond maxBlocks, get none: add them with
-// POST /telephony/config/locations/{id}/numbers.
+// Other calling locations start without numbers, like Webex's: set up a LOCAL_GATEWAY or
+// NON_INTEGRATED_CCP connection, then add them with
+// POST /telephony/config/locations/{id}/numbers. Locations in countries without a range,
+// and beyond maxBlocks, get none.
 var numberRanges = map[string]numberRange{
 	"AT": {"+431", 5550000, 7},
 	"AU": {"+612", 55500000, 8},

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 type customerRequest struct {
@@ -50,78 +49,6 @@ func (pp *provisioningParams) location() *callingLocation {
 		return nil
 	}
 	return pp.Calling.Location
-}
-
-type customer struct {
-	seq          int
-	id, orgID    string
-	externalID   string
-	name, email  string
-	address      address
-	packages     []string
-	calling      *callingLocation
-	created      time.Time
-	rplUntil     time.Time // pending_rpl_review before this
-	readyAt      time.Time // provisioning (or updating) before this
-	phase        string    // "provisioning", "updating" or "deleting"
-	deleteAt     time.Time
-	materialized bool // this provisioning round's side effects (HQ location, numbers) exist
-	orgLive      bool // provisioned once: the org takes locations and numbers from then on
-	errors       []errorObj
-}
-
-func (cu *customer) status(now time.Time) string {
-	switch {
-	case cu.phase == "deleting":
-		return "deleting"
-	case now.Before(cu.rplUntil):
-		return "pending_rpl_review"
-	case now.Before(cu.readyAt):
-		return cu.phase
-	}
-	return "provisioned"
-}
-
-type customerOut struct {
-	ID              string          `json:"id"`
-	OrgID           string          `json:"orgId,omitempty"`
-	ExternalID      string          `json:"externalId"`
-	Address         address         `json:"address"`
-	Status          string          `json:"status"`
-	Packages        []string        `json:"packages"`
-	ResourceDetails resourceDetails `json:"resourceDetails"`
-	Errors          []errorObj      `json:"errors,omitempty"`
-}
-
-type resourceDetails struct {
-	Packages []packageOut `json:"packages"`
-}
-
-type packageOut struct {
-	Name     string     `json:"name"`
-	Status   string     `json:"status"`
-	Warnings []errorObj `json:"warnings"`
-	Errors   []errorObj `json:"errors"`
-}
-
-func (cu *customer) out(now time.Time) customerOut {
-	st := cu.status(now)
-	o := customerOut{ID: cu.id, ExternalID: cu.externalID, Address: cu.address, Status: st, Packages: cu.packages, Errors: cu.errors}
-	pkgStatus := "provisioning"
-	switch st {
-	case "provisioned":
-		o.OrgID = cu.orgID
-		pkgStatus = "provisioned"
-	case "updating":
-		o.OrgID = cu.orgID
-	case "deleting":
-		o.OrgID = cu.orgID
-		pkgStatus = "deleting"
-	}
-	for _, p := range cu.packages {
-		o.ResourceDetails.Packages = append(o.ResourceDetails.Packages, packageOut{Name: p, Status: pkgStatus, Warnings: []errorObj{}, Errors: []errorObj{}})
-	}
-	return o
 }
 
 type mode int
@@ -181,27 +108,13 @@ func (s *Sandbox) checkCustomer(req *customerRequest, m mode, self *customer) (b
 		p.add("provisioningParameters.calling.location is required when a calling package is provisioned")
 	}
 	if loc != nil {
-		f := "provisioningParameters.calling.location"
-		if strings.TrimSpace(loc.Name) == "" {
-			p.add("%s.name is required", f)
-		} else if n := len([]rune(loc.Name)); n > maxLocationName {
-			p.add("%s.name is %d characters long; at most %d are allowed", f, n, maxLocationName)
-		}
-		p.address(f+".address", loc.Address)
-		p.timezone(f+".timezone", loc.Timezone)
-		p.language(f+".language", loc.Language, locationLanguage, "de_de", true)
+		p.customerLocation("provisioningParameters.calling.location", loc)
 	}
 	if pp != nil && pp.Meetings != nil {
 		p.timezone("provisioningParameters.meetings.timezone", pp.Meetings.Timezone)
 	}
 	if pp != nil && pp.Packages != nil {
-		for name, n := range pp.Packages.Limits {
-			if !slices.Contains(customerPackages, name) {
-				p.add("provisioningParameters.packages.limits has unknown package %q", name)
-			} else if n < 0 || n != float64(int64(n)) {
-				p.add("provisioningParameters.packages.limits.%s must be a whole number ≥ 0", name)
-			}
-		}
+		p.limits(pp.Packages.Limits)
 	}
 	for _, cu := range s.customers {
 		if cu == self || cu.phase == "deleting" {
@@ -215,6 +128,35 @@ func (s *Sandbox) checkCustomer(req *customerRequest, m mode, self *customer) (b
 		}
 	}
 	return bad, conflict
+}
+
+// customerLocation checks the calling location of a customer request (field f).
+func (p *problems) customerLocation(f string, loc *callingLocation) {
+	if strings.TrimSpace(loc.Name) == "" {
+		p.add("%s.name is required", f)
+	} else if n := len([]rune(loc.Name)); n > maxLocationName {
+		p.add("%s.name is %d characters long; at most %d are allowed", f, n, maxLocationName)
+	}
+	p.address(f+".address", loc.Address)
+	p.timezone(f+".timezone", loc.Timezone)
+	p.language(f+".language", loc.Language, locationLanguage, "de_de", true)
+	// Assumption: the wholesale spec says nothing about where an emergency location
+	// identifier may be given; the calling spec allows its pAccessNetworkInfo only in BE,
+	// DE and FR, and the sandbox holds the customer's identifier to the same rule.
+	if loc.EmergencyLocationIdentifier != "" && loc.Address != nil && isoCountries[loc.Address.Country] && !elinCountries[loc.Address.Country] {
+		p.add("%s.emergencyLocationIdentifier can be given only for locations in BE, DE or FR; this one is in %s", f, loc.Address.Country)
+	}
+}
+
+// limits checks the ordered quantities per package.
+func (p *problems) limits(limits map[string]float64) {
+	for name, n := range limits {
+		if !slices.Contains(customerPackages, name) {
+			p.add("provisioningParameters.packages.limits has unknown package %q", name)
+		} else if n < 0 || n != float64(int64(n)) {
+			p.add("provisioningParameters.packages.limits.%s must be a whole number ≥ 0", name)
+		}
+	}
 }
 
 // rejectedAddress applies --reject-address to every addressLine1 of the request.
@@ -264,8 +206,8 @@ type precheckResponse struct {
 	Info    []precheckInfo `json:"info"`
 }
 
-// precheckOK answers as the spec's example does: info is an array (the schema says object;
-// clients accept both, WEBEX.md).
+// precheckOK answers as the spec's example does: info is an array (the schema says one
+// object; the example contradicts it, so clients must accept both).
 func precheckOK() precheckResponse {
 	return precheckResponse{Message: "success", Info: []precheckInfo{{InfoCode: 100, Description: "Provisioning preCheck validation successful."}}}
 }
@@ -289,6 +231,7 @@ func (s *Sandbox) createCustomer(c *call) *response {
 		id: s.newID("CUSTOMER"), externalID: req.ExternalID, address: *req.Address,
 		packages: slices.Clone(req.Packages), calling: req.ProvisioningParameters.location(),
 		created: c.now, phase: "provisioning", orgID: req.OrgID,
+		subPartner: c.r.URL.Query().Get("onBehalfOfSubPartnerOrgId"),
 	}
 	cu.seq = s.seq
 	if cu.orgID == "" {
@@ -303,6 +246,12 @@ func (s *Sandbox) createCustomer(c *call) *response {
 		start = cu.rplUntil
 	}
 	cu.readyAt = start.Add(s.opts.Delay)
+	switch {
+	case s.opts.ProvisionFail != nil && s.opts.ProvisionFail.MatchString(cu.name):
+		cu.outcome = statusError
+	case s.opts.ProvisionErrors != nil && s.opts.ProvisionErrors.MatchString(cu.name):
+		cu.outcome = statusWithErrors
+	}
 	s.customers[cu.id] = cu
 	s.stats.Creates++
 	s.advance(c.now) // a zero delay provisions at once
@@ -312,9 +261,10 @@ func (s *Sandbox) createCustomer(c *call) *response {
 	return resp
 }
 
+// customer finds the customer of the path for this call's sub-partner.
 func (s *Sandbox) customer(c *call) (*customer, *response) {
 	cu := s.customers[c.params["customerId"]]
-	if cu == nil {
+	if !c.visible(cu) {
 		return nil, c.fail(http.StatusNotFound, "Customer not found.")
 	}
 	return cu, nil
@@ -348,24 +298,20 @@ func (s *Sandbox) listCustomers(c *call) *response {
 	}
 	var all []*customer
 	for _, cu := range s.customers {
-		if ext := q.Get("externalId"); ext != "" && cu.externalID != ext {
+		if ext := q.Get("externalId"); !c.visible(cu) || (ext != "" && cu.externalID != ext) {
 			continue
 		}
-		st := cu.status(c.now)
-		if org := q.Get("orgId"); org != "" && (cu.orgID != org || st == "provisioning" || st == "pending_rpl_review") {
+		o := cu.out(c.now)
+		if org := q.Get("orgId"); org != "" && o.OrgID != org {
 			continue
 		}
-		if len(statuses) > 0 && !slices.Contains(statuses, st) {
+		if len(statuses) > 0 && !slices.Contains(statuses, o.Status) {
 			continue
 		}
 		all = append(all, cu)
 	}
 	slices.SortFunc(all, func(a, b *customer) int { return a.seq - b.seq })
-	items := []customerOut{}
-	for _, cu := range window(all, offset, max) {
-		items = append(items, cu.out(c.now))
-	}
-	return c.json(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(s, c, "items", all, "offset", offset, max, func(cu *customer) customerOut { return cu.out(c.now) })
 }
 
 func (s *Sandbox) updateCustomer(c *call) *response {
@@ -387,7 +333,10 @@ func (s *Sandbox) updateCustomer(c *call) *response {
 	if conflict != "" {
 		return c.fail(http.StatusConflict, conflict)
 	}
-	if st := cu.status(c.now); st != "provisioned" {
+	// An update re-applies the packages: it is how a customer that provisioned with
+	// errors is provisioned again. Assumption: a customer in error (no org) or busy cannot
+	// be updated.
+	if st := cu.status(c.now); st != statusProvisioned && st != statusWithErrors {
 		return c.fail(http.StatusConflict, "The customer cannot be updated while its status is "+st+".")
 	}
 	cu.packages = slices.Clone(req.Packages)
@@ -400,7 +349,7 @@ func (s *Sandbox) updateCustomer(c *call) *response {
 	if loc := req.ProvisioningParameters.location(); loc != nil && cu.calling == nil {
 		cu.calling = loc
 	}
-	cu.phase, cu.readyAt, cu.materialized = "updating", c.now.Add(s.opts.Delay), false
+	cu.phase, cu.readyAt, cu.materialized, cu.outcome = "updating", c.now.Add(s.opts.Delay), false, ""
 	s.advance(c.now)
 	url := baseURL(c.r) + "/wholesale/customers/" + cu.id
 	resp = c.json(http.StatusAccepted, map[string]string{"url": url})
@@ -420,35 +369,4 @@ func (s *Sandbox) deleteCustomer(c *call) *response {
 	}
 	s.advance(c.now)
 	return c.empty(http.StatusAccepted)
-}
-
-// advance brings every customer up to now: provisioned customers get their org's side
-// effects once, deleted ones disappear. Called under s.mu on every call, so progress needs
-// no timers.
-func (s *Sandbox) advance(now time.Time) {
-	for id, cu := range s.customers {
-		if cu.phase == "deleting" {
-			if !now.Before(cu.deleteAt) {
-				s.removeCustomer(id)
-			}
-			continue
-		}
-		if cu.materialized || cu.status(now) != "provisioned" {
-			continue
-		}
-		cu.materialized, cu.orgLive, cu.phase = true, true, ""
-		if anyCalling(cu.packages) && cu.calling != nil && s.hqLocation(cu.orgID) == nil {
-			s.createHQ(cu, now)
-		}
-	}
-}
-
-func (s *Sandbox) removeCustomer(id string) {
-	for sid, sub := range s.subscribers {
-		if sub.customerID == id {
-			s.releaseNumber(sub)
-			delete(s.subscribers, sid)
-		}
-	}
-	delete(s.customers, id)
 }

@@ -170,12 +170,11 @@ func TestProvisioningLifecycle(t *testing.T) {
 	if e.sb.locations[hq].elin != "ELIN-1" {
 		t.Errorf("ELIN not kept on the HQ location")
 	}
-	nums := e.must(200, e.do("GET", "/v1/telephony/config/numbers?orgId="+org+"&locationId="+hq+"&available=true", nil))
-	var list struct{ PhoneNumbers []numberOut }
-	_ = json.Unmarshal(nums.body, &list)
-	if len(list.PhoneNumbers) != NumbersPerLocation || list.PhoneNumbers[0].PhoneNumber != "+493055500000" {
-		t.Errorf("want %d numbers from +493055500000, got %d: %.200s", NumbersPerLocation, len(list.PhoneNumbers), nums.body)
+	// Like Webex: the new calling location has no PSTN connection and no numbers.
+	if n := numbersOf(t, e, "orgId="+org+"&locationId="+hq); len(n) != 0 {
+		t.Errorf("a new HQ has numbers: %+v", n)
 	}
+	checkErrorBody(t, e.must(404, e.do("GET", "/v1/telephony/pstn/locations/"+hq+"/connection?orgId="+org, nil)), "no PSTN connection")
 	subs := e.must(200, e.do("GET", "/v1/wholesale/subscribers?customerId="+id, nil))
 	if !strings.Contains(string(subs.body), `"items":[]`) {
 		t.Errorf("the admin must not be listed as a subscriber: %s", subs.body)
@@ -287,7 +286,7 @@ func TestUpdateAndDeleteCustomer(t *testing.T) {
 func TestSeedCustomer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, DefaultOptions(), nil)
-	id, org := e.sb.SeedCustomer(SeedCustomer{ExternalID: "PH-1", Country: "GB", Timezone: "Europe/London", Language: "en_gb"})
+	id, org := e.sb.SeedCustomer(SeedCustomer{ExternalID: "PH-1", Country: "GB", Timezone: "Europe/London", Language: "en_gb", PSTN: "INTEGRATED_CCP"})
 	l := e.must(200, e.do("GET", "/v1/wholesale/customers?externalId=PH-1", nil))
 	if l.str(t, "items.0.id") != id || l.str(t, "items.0.orgId") != org || l.str(t, "items.0.status") != "provisioned" {
 		t.Fatalf("seeded customer: %s", l.body)
@@ -300,7 +299,18 @@ func TestSeedCustomer(t *testing.T) {
 	if org2 != "ORG-X" {
 		t.Errorf("org %q", org2)
 	}
-	if st := e.sb.Stats(); st.Customers != 2 || st.Creates != 0 || st.Locations != 1 {
+	_, org3 := e.sb.SeedCustomer(SeedCustomer{ExternalID: "PH-3", SubPartnerOrgID: "SUB-1", PSTN: "LOCAL_GATEWAY"})
+	if n := numbersOf(t, e, "orgId="+org3); len(n) != 0 {
+		t.Errorf("a premises-based seed has numbers: %+v", n)
+	}
+	if c := e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+e.hqOf(org3)+"/connection?orgId="+org3, nil)); c.str(t, "routeId") != SandboxTrunk {
+		t.Errorf("seeded premises connection: %s", c.body)
+	}
+	if l := e.must(200, e.do("GET", "/v1/wholesale/customers?externalId=PH-3", nil)); !strings.Contains(string(l.body), `"items":[]`) {
+		t.Errorf("a sub-partner's customer is listed for the partner: %s", l.body)
+	}
+	e.must(200, e.do("GET", "/v1/wholesale/customers?externalId=PH-3&onBehalfOfSubPartnerOrgId=SUB-1", nil)).str(t, "items.0.id")
+	if st := e.sb.Stats(); st.Customers != 3 || st.Creates != 0 || st.Locations != 2 {
 		t.Errorf("stats %+v", st)
 	}
 }

@@ -185,3 +185,42 @@ func jsonReader(t testing.TB, v any) io.Reader {
 	}
 	return bytes.NewReader(b)
 }
+
+// connectionOption returns the id of the location's connection option named display.
+func (e *env) connectionOption(org, loc, display string) string {
+	e.t.Helper()
+	r := e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+loc+"/connectionOptions?orgId="+org, nil))
+	var l struct {
+		Items []connectionOptionOut `json:"items"`
+	}
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, o := range l.Items {
+		if o.DisplayName == display {
+			return o.ID
+		}
+	}
+	e.t.Fatalf("no connection option %q in %s", display, r.body)
+	return ""
+}
+
+// withCCP gives a calling location the Sandbox CCP connection and adds and activates
+// nums there.
+func (e *env) withCCP(org, loc string, nums ...string) {
+	e.t.Helper()
+	id := e.connectionOption(org, loc, "Sandbox CCP")
+	e.must(204, e.do("PUT", "/v1/telephony/pstn/locations/"+loc+"/connection?orgId="+org, map[string]any{"id": id}))
+	if len(nums) == 0 {
+		return
+	}
+	path := "/v1/telephony/config/locations/" + loc + "/numbers?orgId=" + org
+	e.must(201, e.do("POST", path, map[string]any{"phoneNumbers": nums}))
+	e.must(204, e.do("PUT", path, map[string]any{"phoneNumbers": nums, "action": "ACTIVATE"}))
+}
+
+// hqOf returns the id of the org's first location (the HQ of a provisioned customer).
+func (e *env) hqOf(org string) string {
+	e.t.Helper()
+	return e.must(200, e.do("GET", "/v1/locations?orgId="+org+"&name=HQ", nil)).str(e.t, "items.0.id")
+}

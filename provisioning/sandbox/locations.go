@@ -31,8 +31,9 @@ type location struct {
 	announcementLanguage string
 	address              locAddress
 	calling              bool
-	elin                 string // emergency location identifier from the customer create
-	pstn                 string // INTEGRATED_CCP or NON_INTEGRATED_CCP, set when calling is enabled
+	elin                 string // emergency location identifier (pAccessNetworkInfo)
+	pstn                 string // PSTN connection type; "" = none yet
+	routeType, routeID   string // premises route of a LOCAL_GATEWAY connection
 	mainNumber           string
 }
 
@@ -141,13 +142,22 @@ func (s *Sandbox) createHQ(cu *customer, now time.Time) {
 	s.enable(l)
 }
 
-// enable turns calling on and seeds the location's numbers (see numberRanges).
+// enable turns calling on. Like Webex, a new calling location has no PSTN connection and
+// no numbers: the partner sets a connection up, then adds numbers. The exception is a
+// location matching --pstn-integrated: it stands for a customer whose Partner Hub template
+// named an integrated Cloud Connected PSTN provider, which connects the location and
+// brings its numbers (see numberRanges).
 func (s *Sandbox) enable(l *location) {
 	l.calling = true
-	l.pstn = "NON_INTEGRATED_CCP"
-	if s.opts.PSTNIntegrated != nil && s.opts.PSTNIntegrated.MatchString(l.name) {
-		l.pstn = "INTEGRATED_CCP"
+	if s.opts.PSTNIntegrated == nil || !s.opts.PSTNIntegrated.MatchString(l.name) {
+		return
 	}
+	l.pstn = pstnIntegratedCCP
+	s.seedProviderNumbers(l)
+}
+
+// seedProviderNumbers gives l the next block of its country's provider numbers.
+func (s *Sandbox) seedProviderNumbers(l *location) {
 	block := s.blocks[l.address.Country]
 	s.blocks[l.address.Country]++
 	for _, e := range seedNumbers(l.address.Country, block) {
@@ -203,10 +213,14 @@ func (s *Sandbox) createLocation(c *call) *response {
 	return c.json(http.StatusCreated, l.out())
 }
 
+// listLocations is "List Locations". Its spec documents max (default 500) and no offset;
+// the sandbox pages with start, as the telephony lists do (assumption), and announces
+// further pages by Link header, so that a client reading only the first page misses
+// locations.
 func (s *Sandbox) listLocations(c *call) *response {
 	q := c.r.URL.Query()
 	var bad problems
-	_, max := paging(&bad, "", q.Get("max"), pageLimit{def: 500, limit: 500})
+	start, max := paging(&bad, q.Get("start"), q.Get("max"), pageLimit{def: 500, limit: 500})
 	if len(bad) > 0 {
 		return c.fail(http.StatusBadRequest, "The request is invalid.", bad...)
 	}
@@ -216,17 +230,15 @@ func (s *Sandbox) listLocations(c *call) *response {
 		if l.orgID != q.Get("orgId") {
 			continue
 		}
-		if (q.Get("name") != "" && l.name != q.Get("name")) || (q.Get("id") != "" && l.id != q.Get("id")) {
+		// name: "whose name contains this string (case-insensitive)", as the spec says.
+		if (q.Get("name") != "" && !strings.Contains(strings.ToLower(l.name), strings.ToLower(q.Get("name")))) ||
+			(q.Get("id") != "" && l.id != q.Get("id")) {
 			continue
 		}
 		all = append(all, l)
 	}
 	slices.SortFunc(all, func(a, b *location) int { return a.seq - b.seq })
-	items := []locationOut{}
-	for _, l := range window(all, 0, max) {
-		items = append(items, l.out())
-	}
-	return c.json(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(s, c, "items", all, "start", start, max, (*location).out)
 }
 
 func (s *Sandbox) getLocation(c *call) *response {
@@ -278,6 +290,11 @@ type connection struct {
 	ID   string `json:"id"`
 }
 
+// unroutedTrunk stands in the calling details of a location without a premises route: the
+// spec's schema requires connection although its description says it is returned only for
+// TRUNK and ROUTE_GROUP connections.
+const unroutedTrunk = "sandbox-unrouted"
+
 type callingLocationOut struct {
 	ID                   string        `json:"id"`
 	Name                 string        `json:"name"`
@@ -286,6 +303,7 @@ type callingLocationOut struct {
 	Connection           connection    `json:"connection"`
 	ExternalCallerIDName string        `json:"externalCallerIdName"`
 	UserLimit            float64       `json:"userLimit"`
+	PAccessNetworkInfo   string        `json:"pAccessNetworkInfo,omitempty"`
 	OutsideDialDigit     string        `json:"outsideDialDigit"`
 	RoutingPrefix        string        `json:"routingPrefix"`
 	DefaultDomain        string        `json:"defaultDomain"`
@@ -299,8 +317,12 @@ func (s *Sandbox) getCallingLocation(c *call) *response {
 	var o callingLocationOut
 	o.ID, o.Name, o.AnnouncementLanguage = l.id, l.name, l.announcementLanguage
 	o.CallingLineID.Name, o.CallingLineID.PhoneNumber = l.name, l.mainNumber
-	o.Connection.Type, o.Connection.ID = "TRUNK", "sandbox-trunk-"+l.id
+	o.Connection.Type, o.Connection.ID = "TRUNK", unroutedTrunk
+	if l.pstn == pstnLocalGateway {
+		o.Connection.Type, o.Connection.ID = l.routeType, l.routeID
+	}
 	o.ExternalCallerIDName, o.UserLimit, o.DefaultDomain = l.name, 500000, "calling.sandbox.invalid"
+	o.PAccessNetworkInfo = l.elin
 	return c.json(http.StatusOK, o)
 }
 
@@ -317,7 +339,9 @@ type callingLocationUpdate struct {
 }
 
 // updateCallingLocation sets the main number (callingLineId.phoneNumber), which must be
-// one of the location's numbers; other settings are accepted and not kept.
+// one of the location's numbers, and the emergency location identifier
+// (pAccessNetworkInfo), which the spec allows only in BE, DE and FR; other settings are
+// accepted and not kept.
 func (s *Sandbox) updateCallingLocation(c *call) *response {
 	l, resp := s.callingLocation(c)
 	if resp != nil {
@@ -331,6 +355,9 @@ func (s *Sandbox) updateCallingLocation(c *call) *response {
 	bad.language("announcementLanguage", req.AnnouncementLanguage, locationLanguage, "de_de", false)
 	if req.Connection != nil && req.Connection.Type != "ROUTE_GROUP" && req.Connection.Type != "TRUNK" {
 		bad.add("connection.type %q is not ROUTE_GROUP or TRUNK", req.Connection.Type)
+	}
+	if req.PAccessNetworkInfo != "" && !elinCountries[l.address.Country] {
+		bad.add("pAccessNetworkInfo can be set only for locations in BE, DE or FR; location %s is in %s", l.name, l.address.Country)
 	}
 	var main string
 	if req.CallingLineID != nil && req.CallingLineID.PhoneNumber != "" {
@@ -348,25 +375,8 @@ func (s *Sandbox) updateCallingLocation(c *call) *response {
 	if req.AnnouncementLanguage != "" {
 		l.announcementLanguage = req.AnnouncementLanguage
 	}
+	if req.PAccessNetworkInfo != "" {
+		l.elin = req.PAccessNetworkInfo
+	}
 	return c.empty(http.StatusNoContent)
-}
-
-type pstnConnectionOut struct {
-	ID                 string   `json:"id"`
-	DisplayName        string   `json:"displayName"`
-	PSTNServices       []string `json:"pstnServices"`
-	PSTNConnectionType string   `json:"pstnConnectionType"`
-}
-
-func (s *Sandbox) getPSTNConnection(c *call) *response {
-	l, resp := s.callingLocation(c)
-	if resp != nil {
-		return resp
-	}
-	name := "Sandbox non-integrated Cloud Connected PSTN"
-	if l.pstn == "INTEGRATED_CCP" {
-		name = "Sandbox integrated Cloud Connected PSTN"
-	}
-	return c.json(http.StatusOK, pstnConnectionOut{ID: "sandbox-pstn-" + strings.ToLower(l.pstn), DisplayName: name,
-		PSTNServices: []string{"GEOGRAPHIC_NUMBERS"}, PSTNConnectionType: l.pstn})
 }

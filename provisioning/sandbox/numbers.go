@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 type number struct {
@@ -93,11 +95,7 @@ func (s *Sandbox) listNumbers(c *call) *response {
 		all = append(all, n)
 	}
 	slices.SortFunc(all, func(a, b *number) int { return strings.Compare(a.e164, b.e164) })
-	out := []numberOut{}
-	for _, n := range window(all, start, max) {
-		out = append(out, s.numberOut(n))
-	}
-	return c.json(http.StatusOK, map[string]any{"phoneNumbers": out})
+	return listAnswer(s, c, "phoneNumbers", all, "start", start, max, s.numberOut)
 }
 
 type numbersRequest struct {
@@ -112,9 +110,11 @@ type numbersRequest struct {
 
 const maxNumbersPerCall = 1000
 
-// numbersCall finds the calling location of a numbers call, refusing integrated PSTN
-// (there the provider manages the numbers, WEBEX.md), and reads the body. bad holds the
-// problems of the number list, for the caller to add its own.
+// numbersCall finds the calling location of a numbers call and reads the body. Numbers
+// can be managed only on a location whose PSTN connection the partner brings
+// (LOCAL_GATEWAY or NON_INTEGRATED_CCP): with Cisco Calling Plan or integrated CCP the
+// provider manages them, and without a connection there is nothing to route them. bad
+// holds the problems of the number list, for the caller to add its own.
 func (s *Sandbox) numbersCall(c *call) (l *location, req *numbersRequest, bad problems, resp *response) {
 	l, resp = s.location(c, c.r.URL.Query().Get("orgId"))
 	if resp != nil {
@@ -123,7 +123,11 @@ func (s *Sandbox) numbersCall(c *call) (l *location, req *numbersRequest, bad pr
 	if !l.calling {
 		return nil, nil, nil, c.fail(http.StatusBadRequest, "The location is not enabled for Webex Calling.")
 	}
-	if l.pstn != "NON_INTEGRATED_CCP" {
+	switch {
+	case l.pstn == "":
+		return nil, nil, nil, c.failCode(http.StatusBadRequest, codeNoPSTN, "Numbers cannot be managed for this location.",
+			"Location "+l.name+" has no PSTN connection: set up a LOCAL_GATEWAY or NON_INTEGRATED_CCP connection first.")
+	case !numbersAllowed(l.pstn):
 		return nil, nil, nil, c.failCode(http.StatusBadRequest, 400501, "Numbers cannot be managed for this location.",
 			"The location's PSTN connection is "+l.pstn+": its provider manages the numbers.")
 	}
@@ -173,10 +177,9 @@ func (s *Sandbox) addNumbers(c *call) *response {
 	if req.NumberUsageType != "" && req.NumberUsageType != "NONE" && req.NumberUsageType != "SERVICE" {
 		bad.add("numberUsageType %q is not NONE or SERVICE", req.NumberUsageType)
 	}
-	cc := callingCode(l.address.Country)
 	for _, n := range req.PhoneNumbers {
-		if cc != "" && e164.MatchString(n) && !strings.HasPrefix(n, cc) {
-			bad.add("phone number %s is not a number of %s (%s)", n, l.address.Country, cc)
+		if e164.MatchString(n) && !validNumberOf(n, l.address.Country) {
+			bad.add("phone number %s is not a valid number of %s, the location's country", n, l.address.Country)
 		}
 	}
 	if len(bad) > 0 {
@@ -275,4 +278,11 @@ func (s *Sandbox) validateNumbers(c *call) *response {
 		out = append(out, v)
 	}
 	return c.json(http.StatusOK, map[string]any{"status": status, "numbers": out})
+}
+
+// validNumberOf reports whether e164 is a valid number of country by the numbering plans
+// of nyaruka/phonenumbers (Google's libphonenumber data).
+func validNumberOf(e164, country string) bool {
+	p, err := phonenumbers.Parse(e164, country)
+	return err == nil && phonenumbers.IsValidNumberForRegion(p, country)
 }

@@ -84,12 +84,14 @@ func numbersOf(t *testing.T, e *env, query string) []numberOut {
 func TestAddAndActivateNumbers(t *testing.T) {
 	t.Parallel()
 	e, org, loc := locEnv(t, DefaultOptions())
-	seeded := numbersOf(t, e, "orgId="+org+"&locationId="+loc)
-	if len(seeded) != NumbersPerLocation || seeded[0].PhoneNumber != "+493055500100" {
-		t.Fatalf("second DE location: %d numbers from %s", len(seeded), seeded[0].PhoneNumber)
+	if n := numbersOf(t, e, "orgId="+org); len(n) != 0 {
+		t.Fatalf("a new customer has numbers: %+v", n)
 	}
 	path := "/v1/telephony/config/locations/" + loc + "/numbers?orgId=" + org
 	block := []string{"+492215550001", "+492215550002"}
+	checkErrorBody(t, e.must(400, e.do("POST", path, map[string]any{"phoneNumbers": block})), "no PSTN connection")
+	e.withCCP(org, loc)
+	e.withCCP(org, e.hqOf(org), "+493055500000")
 	e.must(201, e.do("POST", path, map[string]any{"phoneNumbers": block}))
 	if n := numbersOf(t, e, "orgId="+org+"&phoneNumber=%2B492215550001"); len(n) != 1 || n[0].State != "INACTIVE" {
 		t.Fatalf("added number: %+v", n)
@@ -98,8 +100,8 @@ func TestAddAndActivateNumbers(t *testing.T) {
 	if n := numbersOf(t, e, "orgId="+org+"&state=INACTIVE"); len(n) != 0 {
 		t.Errorf("still inactive after ACTIVATE: %+v", n)
 	}
-	if n := numbersOf(t, e, "orgId="+org+"&locationId="+loc+"&start=100&max=50"); len(n) != 2 {
-		t.Errorf("page from 100: %d numbers", len(n))
+	if n := numbersOf(t, e, "orgId="+org+"&locationId="+loc+"&start=1&max=50"); len(n) != 1 || n[0].PhoneNumber != block[1] {
+		t.Errorf("page from 1: %+v", n)
 	}
 	refusals := []struct {
 		name, method string
@@ -109,7 +111,8 @@ func TestAddAndActivateNumbers(t *testing.T) {
 	}{
 		{"duplicate", "POST", map[string]any{"phoneNumbers": block}, 409, "already exists"},
 		{"not E.164", "POST", map[string]any{"phoneNumbers": []string{"0221 5550003"}}, 400, "E.164"},
-		{"foreign country", "POST", map[string]any{"phoneNumbers": []string{"+442079461234"}}, 400, "not a number of DE"},
+		{"foreign country", "POST", map[string]any{"phoneNumbers": []string{"+442079461234"}}, 400, "not a valid number of DE"},
+		{"no such German number", "POST", map[string]any{"phoneNumbers": []string{"+4901234567"}}, 400, "not a valid number of DE"},
 		{"twice in list", "POST", map[string]any{"phoneNumbers": []string{"+492215550009", "+492215550009"}}, 400, "twice"},
 		{"empty", "POST", map[string]any{"phoneNumbers": []string{}}, 400, "at least one"},
 		{"bad state", "POST", map[string]any{"phoneNumbers": []string{"+492215550010"}, "state": "ON"}, 400, "state"},
@@ -127,6 +130,76 @@ func TestAddAndActivateNumbers(t *testing.T) {
 	checkErrorBody(t, e.must(404, e.do("POST", "/v1/telephony/config/locations/nope/numbers?orgId="+org, map[string]any{"phoneNumbers": block})), "Location not found")
 }
 
+// TestPremisesPSTN: a LOCAL_GATEWAY connection on the sandbox's trunk takes numbers too.
+func TestPremisesPSTN(t *testing.T) {
+	t.Parallel()
+	e, org, loc := locEnv(t, DefaultOptions())
+	id := e.connectionOption(org, loc, "Premises-based PSTN")
+	e.must(204, e.do("PUT", "/v1/telephony/pstn/locations/"+loc+"/connection?orgId="+org,
+		map[string]any{"id": id, "premiseRouteType": "TRUNK", "premiseRouteId": SandboxTrunk}))
+	c := e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+loc+"/connection?orgId="+org, nil))
+	if c.str(t, "pstnConnectionType") != "LOCAL_GATEWAY" || c.str(t, "routeType") != "TRUNK" || c.str(t, "routeId") != SandboxTrunk || c.str(t, "id") != id {
+		t.Fatalf("connection %s", c.body)
+	}
+	d := e.must(200, e.do("GET", "/v1/telephony/config/locations/"+loc+"?orgId="+org, nil))
+	if d.str(t, "connection.type") != "TRUNK" || d.str(t, "connection.id") != SandboxTrunk {
+		t.Errorf("calling details: %s", d.body)
+	}
+	e.must(201, e.do("POST", "/v1/telephony/config/locations/"+loc+"/numbers?orgId="+org, map[string]any{"phoneNumbers": []string{"+492215550001"}}))
+}
+
+func TestPSTNConnectionRefusals(t *testing.T) {
+	t.Parallel()
+	opts := DefaultOptions()
+	opts.PSTNIntegrated = mustRe(t, `^Integrated`)
+	e, org, loc := locEnv(t, opts)
+	checkErrorBody(t, e.must(404, e.do("GET", "/v1/telephony/pstn/locations/"+loc+"/connection?orgId="+org, nil)), "no PSTN connection")
+	premises := e.connectionOption(org, loc, "Premises-based PSTN")
+	ccp := e.connectionOption(org, loc, "Sandbox CCP")
+	integ := e.must(201, e.do("POST", "/v1/locations?orgId="+org, locationBody("Integrated Site"))).str(t, "id")
+	b := locationBody("Integrated Site")
+	b["id"] = integ
+	e.must(201, e.do("POST", "/v1/telephony/config/locations?orgId="+org, b))
+	integID := e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+integ+"/connection?orgId="+org, nil)).str(t, "id")
+	path := "/v1/telephony/pstn/locations/" + loc + "/connection?orgId=" + org
+	tests := []struct {
+		name   string
+		path   string
+		body   map[string]any
+		status int
+		want   string
+	}{
+		{"no id", path, map[string]any{"premiseRouteType": "TRUNK", "premiseRouteId": SandboxTrunk}, 400, "id is required"},
+		{"unknown id", path, map[string]any{"id": "nope"}, 400, "not one of the location's connection options"},
+		{"premises without route", path, map[string]any{"id": premises}, 400, "premiseRouteType is required"},
+		{"premises without route id", path, map[string]any{"id": premises, "premiseRouteType": "TRUNK"}, 400, "premiseRouteId is required"},
+		{"bad route type", path, map[string]any{"id": premises, "premiseRouteType": "SIP", "premiseRouteId": SandboxTrunk}, 400, "not TRUNK or ROUTE_GROUP"},
+		{"unknown trunk", path, map[string]any{"id": premises, "premiseRouteType": "TRUNK", "premiseRouteId": "TRUNK-9"}, 400, "not a trunk"},
+		{"no route groups", path, map[string]any{"id": premises, "premiseRouteType": "ROUTE_GROUP", "premiseRouteId": "RG-1"}, 400, "not a route group"},
+		{"route on CCP", path, map[string]any{"id": ccp, "premiseRouteType": "TRUNK", "premiseRouteId": SandboxTrunk}, 400, "apply only to a premises-based"},
+		{"integrated cannot be set", path, map[string]any{"id": integID}, 400, "INTEGRATED_CCP connection cannot be set"},
+		{"Cisco PSTN cannot be set", path, map[string]any{"id": connectionID("sandbox-cisco-pstn")}, 400, "CISCO_PSTN connection cannot be set"},
+		{"unknown field", path, map[string]any{"id": ccp, "routeType": "TRUNK"}, 400, "unknown field"},
+		{"integrated location", "/v1/telephony/pstn/locations/" + integ + "/connection?orgId=" + org, map[string]any{"id": ccp}, 400, "cannot be changed"},
+		{"not a calling location", "/v1/telephony/pstn/locations/nope/connection?orgId=" + org, map[string]any{"id": ccp}, 404, "Location not found"},
+	}
+	for _, tt := range tests {
+		r := e.do("PUT", tt.path, tt.body)
+		if r.status != tt.status {
+			t.Errorf("%s: status %d, want %d: %s", tt.name, r.status, tt.status, r.body)
+			continue
+		}
+		checkErrorBody(t, r, tt.want)
+	}
+	e.withCCP(org, loc, "+492215550001")
+	checkErrorBody(t, e.must(409, e.do("PUT", path, map[string]any{"id": premises, "premiseRouteType": "TRUNK", "premiseRouteId": SandboxTrunk})), "remove them")
+	e.must(204, e.do("PUT", path, map[string]any{"id": ccp})) // the same type again is fine
+	if got := e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+loc+"/connectionOptions?orgId="+org+"&serviceTypes=MOBILE_NUMBERS", nil)); !strings.Contains(string(got.body), `"items":[]`) {
+		t.Errorf("mobile options: %s", got.body)
+	}
+	checkErrorBody(t, e.must(400, e.do("GET", "/v1/telephony/pstn/locations/"+loc+"/connectionOptions?orgId="+org+"&serviceTypes=FAX", nil)), "serviceTypes")
+}
+
 func TestIntegratedPSTNRefusesNumbers(t *testing.T) {
 	t.Parallel()
 	opts := DefaultOptions()
@@ -136,19 +209,25 @@ func TestIntegratedPSTNRefusesNumbers(t *testing.T) {
 	if c.str(t, "pstnConnectionType") != "INTEGRATED_CCP" {
 		t.Fatalf("connection %s", c.body)
 	}
-	hq := e.must(200, e.do("GET", "/v1/locations?orgId="+org+"&name=HQ", nil)).str(t, "items.0.id")
-	if got := e.must(200, e.do("GET", "/v1/telephony/pstn/locations/"+hq+"/connection?orgId="+org, nil)).str(t, "pstnConnectionType"); got != "NON_INTEGRATED_CCP" {
-		t.Errorf("HQ connection %s", got)
+	provider := numbersOf(t, e, "orgId="+org+"&locationId="+loc)
+	if len(provider) != NumbersPerLocation || provider[0].PhoneNumber != "+493055500000" {
+		t.Fatalf("provider numbers: %d from %+v", len(provider), provider[:min(1, len(provider))])
+	}
+	hq := e.hqOf(org)
+	checkErrorBody(t, e.must(404, e.do("GET", "/v1/telephony/pstn/locations/"+hq+"/connection?orgId="+org, nil)), "no PSTN connection")
+	if n := numbersOf(t, e, "orgId="+org+"&locationId="+hq); len(n) != 0 {
+		t.Errorf("HQ without PSTN has numbers: %+v", n)
 	}
 	path := "/v1/telephony/config/locations/" + loc + "/numbers?orgId=" + org
 	checkErrorBody(t, e.must(400, e.do("POST", path, map[string]any{"phoneNumbers": []string{"+492215550001"}})), "INTEGRATED_CCP")
-	checkErrorBody(t, e.must(400, e.do("PUT", path, map[string]any{"phoneNumbers": []string{"+493055500100"}})), "INTEGRATED_CCP")
+	checkErrorBody(t, e.must(400, e.do("PUT", path, map[string]any{"phoneNumbers": []string{"+493055500000"}})), "INTEGRATED_CCP")
 }
 
 func TestValidateNumbers(t *testing.T) {
 	t.Parallel()
-	e, org, _ := locEnv(t, DefaultOptions())
-	_, org2 := e.sb.SeedCustomer(SeedCustomer{ExternalID: "PH-1", Country: "AT", Timezone: "Europe/Vienna", Language: "de_at"})
+	e, org, loc := locEnv(t, DefaultOptions())
+	e.withCCP(org, loc, "+493055500000")
+	_, org2 := e.sb.SeedCustomer(SeedCustomer{ExternalID: "PH-1", Country: "AT", Timezone: "Europe/Vienna", Language: "de_at", PSTN: "INTEGRATED_CCP"})
 	atNumber := numbersOf(t, e, "orgId="+org2+"&max=1")[0].PhoneNumber
 	r := e.must(200, e.do("POST", "/v1/telephony/config/actions/validateNumbers/invoke?orgId="+org,
 		map[string]any{"phoneNumbers": []string{"+492215550001", "+493055500000", atNumber, "12", "+492215550001"}}))
@@ -230,7 +309,9 @@ func TestLocations(t *testing.T) {
 	if g.str(t, "name") != "Köln" || g.str(t, "callingLineId.phoneNumber") != "" {
 		t.Errorf("calling location: %s", g.body)
 	}
-	main := "+493055500100"
+	main := "+492215550001"
+	e.withCCP(org, loc, main)
+	e.withCCP(org, e.hqOf(org), "+493055500000")
 	checkErrorBody(t, e.must(400, e.do("PUT", "/v1/telephony/config/locations/"+loc+"?orgId="+org, map[string]any{"callingLineId": map[string]any{"phoneNumber": "+493055500000"}})), "not a number of this location")
 	e.must(204, e.do("PUT", "/v1/telephony/config/locations/"+loc+"?orgId="+org, map[string]any{"callingLineId": map[string]any{"phoneNumber": main}}))
 	if got := numbersOf(t, e, "orgId="+org+"&phoneNumber="+url.QueryEscape(main)); !got[0].MainNumber {

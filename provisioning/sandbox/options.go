@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Options configure a Sandbox. The flag names are those of CONTRACT.md §6; the embedded
+// Options configure a Sandbox. Each is a flag of `onboardbot sandbox`; the embedded
 // sandbox reads the same settings from SANDBOX_<FLAG> variables (OptionsFromEnv).
 type Options struct {
 	Addr            string        // --addr
@@ -31,11 +31,24 @@ type Options struct {
 	RPLDelay       time.Duration
 	Migration      *regexp.Regexp // on subscriber email → 202 pending_user_migration
 	RejectAddress  *regexp.Regexp // on addressLine1 → precheck and create answer 400
-	PSTNIntegrated *regexp.Regexp // on location name → INTEGRATED_CCP, else NON_INTEGRATED_CCP
-	HoldTimeout    time.Duration  // how long a p-timeout call is held
-	ClientID       string         // OAuth client accepted by /access_token ("" = any)
-	ClientSecret   string
-	RefreshToken   string // the refresh token valid at start
+	PSTNIntegrated *regexp.Regexp // on location name → INTEGRATED_CCP with provider numbers; else no PSTN
+	// ProvisionErrors (on customer name): the first provisioning ends
+	// provisioned_with_errors with warning 2560 on a package; a PUT of the
+	// customer then provisions it.
+	ProvisionErrors *regexp.Regexp
+	// ProvisionFail (on customer name): provisioning ends in status error,
+	// with the cause in a package's errors and no orgId.
+	ProvisionFail *regexp.Regexp
+	// SubscriberErrors (on subscriber email): create and update answer with
+	// an errors array, and the subscriber keeps it.
+	SubscriberErrors *regexp.Regexp
+	// PageSize bounds every list answer; more items are announced with a
+	// Link rel="next" header that keeps only max and offset/start.
+	PageSize     int
+	HoldTimeout  time.Duration // how long a p-timeout call is held
+	ClientID     string        // OAuth client accepted by /access_token ("" = any)
+	ClientSecret string
+	RefreshToken string // the refresh token valid at start
 }
 
 // DefaultOptions are the settings of `onboardbot sandbox` without flags.
@@ -48,6 +61,7 @@ func DefaultOptions() Options {
 		RPLDelay:        10 * time.Second,
 		HoldTimeout:     35 * time.Second,
 		RefreshToken:    "sandbox-refresh-0",
+		PageSize:        100,
 	}
 }
 
@@ -69,7 +83,11 @@ func flagSet(o *Options) *flag.FlagSet {
 	fs.DurationVar(&o.RPLDelay, "rpl-delay", o.RPLDelay, "time a customer stays in pending_rpl_review")
 	fs.Var(regexpValue{&o.Migration}, "migration", "regexp on subscriber email → 202 pending_user_migration")
 	fs.Var(regexpValue{&o.RejectAddress}, "reject-address", "regexp on addressLine1 → precheck and create answer 400")
-	fs.Var(regexpValue{&o.PSTNIntegrated}, "pstn-integrated", "regexp on location name → INTEGRATED_CCP PSTN")
+	fs.Var(regexpValue{&o.PSTNIntegrated}, "pstn-integrated", "regexp on location name → INTEGRATED_CCP PSTN set by the provider, with provider numbers (other calling locations start without PSTN and numbers)")
+	fs.Var(regexpValue{&o.ProvisionErrors}, "provision-errors", "regexp on customer name → the first provisioning ends provisioned_with_errors (package warning 2560); a PUT of the customer then provisions it")
+	fs.Var(regexpValue{&o.ProvisionFail}, "provision-fail", "regexp on customer name → provisioning ends in status error (cause in a package's errors, no orgId)")
+	fs.Var(regexpValue{&o.SubscriberErrors}, "subscriber-errors", "regexp on subscriber email → create and update answer with an errors array (the subscriber is not entitled)")
+	fs.IntVar(&o.PageSize, "page-size", o.PageSize, `items per list answer; further pages are announced by Link rel="next" keeping only max and offset/start`)
 	fs.DurationVar(&o.HoldTimeout, "hold-timeout", o.HoldTimeout, "how long a p-timeout call is held")
 	fs.StringVar(&o.ClientID, "client-id", o.ClientID, `OAuth client id accepted by /v1/access_token ("" = any)`)
 	fs.StringVar(&o.ClientSecret, "client-secret", o.ClientSecret, `OAuth client secret ("" = any)`)
@@ -169,6 +187,9 @@ func (o Options) validate() (string, error) {
 	}
 	if o.TokenTTL == 0 {
 		return "token-ttl", errors.New("must be positive")
+	}
+	if o.PageSize < 1 {
+		return "page-size", fmt.Errorf("%d is not a whole number ≥ 1", o.PageSize)
 	}
 	return "", nil
 }

@@ -1,6 +1,11 @@
 package sandbox
 
-import "strconv"
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
 
 // pageLimit bounds max: capped silently (as Webex does for customers and numbers) or
 // refused (the subscriber list documents max ≤ 100).
@@ -32,9 +37,32 @@ func paging(p *problems, offsetS, maxS string, pl pageLimit) (offset, max int) {
 	return offset, max
 }
 
-func window[T any](all []T, offset, max int) []T {
-	if offset >= len(all) || max <= 0 {
-		return nil
+// listAnswer answers a list call with the items of all that one answer carries: from
+// offset, at most limit (the call's max) and at most --page-size of them, each turned into its wire form by
+// out, under key. When more remain it sets Link rel="next". The next link keeps only max
+// and the offset parameter (offsetParam: "offset" for the wholesale lists, "start" for the
+// others) and drops every other query parameter, filters and orgId included: Webex is
+// reported to do so (WebexPythonSDK issue #168), and a client that follows such a link
+// verbatim reads another list than the one it asked for.
+func listAnswer[T, O any](s *Sandbox, c *call, key string, all []T, offsetParam string, offset, limit int, out func(T) O) *response {
+	size := max(1, min(limit, s.opts.PageSize))
+	var page []T
+	link := ""
+	if offset < len(all) {
+		end := min(len(all), offset+size)
+		page = all[offset:end]
+		if end < len(all) {
+			q := url.Values{"max": {strconv.Itoa(size)}, offsetParam: {strconv.Itoa(end)}}
+			link = "<" + baseURL(c.r) + strings.TrimPrefix(c.r.URL.EscapedPath(), "/v1") + "?" + q.Encode() + `>; rel="next"`
+		}
 	}
-	return all[offset:min(len(all), offset+max)]
+	items := make([]O, 0, len(page))
+	for _, it := range page {
+		items = append(items, out(it))
+	}
+	resp := c.json(http.StatusOK, map[string]any{key: items})
+	if link != "" {
+		resp.header.Set("Link", link)
+	}
+	return resp
 }

@@ -6,6 +6,13 @@
 // body, provisions customers asynchronously, and injects latency, rate limits, 5xx and
 // timeouts on request. `onboardbot sandbox` serves it alone; the console embeds it.
 //
+// It is never kinder than Webex: a new calling location has no PSTN connection and no
+// numbers; lists are paged with next links that drop every query parameter but max and
+// offset/start; customers and subscribers are seen only by the sub-partner they belong to;
+// provisioning can end provisioned_with_errors or error, and subscribers can answer with
+// errors (see Options). Where Cisco's documents are silent it takes the harsher plausible
+// behaviour, and says so in an "assumption:" comment at that place.
+//
 // The API is served under the path prefix /v1 (clients use the base URL http://addr/v1);
 // GET /_sandbox/stats at the root returns Stats as JSON.
 package sandbox
@@ -270,7 +277,9 @@ func (s *Sandbox) table() []*route {
 		{"POST", "/telephony/config/locations", (*Sandbox).enableCalling},
 		{"GET", "/telephony/config/locations/{locationId}", (*Sandbox).getCallingLocation},
 		{"PUT", "/telephony/config/locations/{locationId}", (*Sandbox).updateCallingLocation},
+		{"GET", "/telephony/pstn/locations/{locationId}/connectionOptions", (*Sandbox).connectionOptions},
 		{"GET", "/telephony/pstn/locations/{locationId}/connection", (*Sandbox).getPSTNConnection},
+		{"PUT", "/telephony/pstn/locations/{locationId}/connection", (*Sandbox).setPSTNConnection},
 		{"GET", "/telephony/config/numbers", (*Sandbox).listNumbers},
 		{"POST", "/telephony/config/locations/{locationId}/numbers", (*Sandbox).addNumbers},
 		{"PUT", "/telephony/config/locations/{locationId}/numbers", (*Sandbox).activateNumbers},

@@ -14,9 +14,16 @@ type SeedCustomer struct {
 	LocationName string   // HQ location for calling packages; default "HQ"
 	Timezone     string   // default "Europe/Berlin"
 	Language     string   // location language; default "de_de"
+	// SubPartnerOrgID is the sub-partner the customer belongs to: calls must name it
+	// in onBehalfOfSubPartnerOrgId to see the customer. "" = the partner itself.
+	SubPartnerOrgID string
+	// PSTN is the HQ's PSTN connection type: "" = none (as for a new calling location,
+	// unless --pstn-integrated matches its name), LOCAL_GATEWAY (on the sandbox's trunk),
+	// NON_INTEGRATED_CCP, or INTEGRATED_CCP (with provider numbers).
+	PSTN string
 }
 
-// SeedCustomer adds a provisioned customer with its HQ location and numbers (for calling
+// SeedCustomer adds a provisioned customer with its HQ calling location (for calling
 // packages). It bypasses validation: tests seed what they need.
 func (s *Sandbox) SeedCustomer(sc SeedCustomer) (customerID, orgID string) {
 	s.mu.Lock()
@@ -38,7 +45,8 @@ func (s *Sandbox) SeedCustomer(sc SeedCustomer) (customerID, orgID string) {
 	now := s.now()
 	addr := address{AddressLine1: "Seeded Street 1", City: "Seeded City", ZipOrPostalCode: "10115", Country: sc.Country}
 	cu := &customer{id: s.newID("CUSTOMER"), externalID: sc.ExternalID, name: sc.Name, email: sc.PrimaryEmail,
-		address: addr, packages: slices.Clone(sc.Packages), created: now, readyAt: now, orgID: sc.OrgID}
+		address: addr, packages: slices.Clone(sc.Packages), created: now, readyAt: now, orgID: sc.OrgID,
+		subPartner: sc.SubPartnerOrgID}
 	cu.seq = s.seq
 	if cu.orgID == "" {
 		cu.orgID = s.newID("ORGANIZATION")
@@ -49,6 +57,15 @@ func (s *Sandbox) SeedCustomer(sc SeedCustomer) (customerID, orgID string) {
 	}
 	s.customers[cu.id] = cu
 	s.advance(now)
+	if hq := s.hqLocation(cu.orgID); hq != nil && sc.PSTN != "" && hq.pstn == "" {
+		hq.pstn = sc.PSTN
+		switch sc.PSTN {
+		case pstnLocalGateway:
+			hq.routeType, hq.routeID = "TRUNK", SandboxTrunk
+		case pstnIntegratedCCP:
+			s.seedProviderNumbers(hq)
+		}
+	}
 	return cu.id, cu.orgID
 }
 

@@ -23,7 +23,7 @@ type Stats struct {
 	Calls               map[string]int `json:"calls"`            // by "METHOD /path/template"
 }
 
-// Line is the console's one-line summary (CONTRACT.md §4).
+// Line is the console's one-line summary, as `/sandbox` prints it.
 func (s Stats) Line() string {
 	return fmt.Sprintf("sandbox: customers=%d subscribers=%d creates=%d early_retries=%d",
 		s.Customers, s.Subscribers, s.Creates, s.EarlyRetries)

@@ -37,6 +37,7 @@ type subscriber struct {
 	phone, extension    string
 	locationID          string
 	status              string // provisioned or pending_user_migration
+	errors              []errorObj
 	created, changed    time.Time
 }
 
@@ -56,7 +57,7 @@ type subscriberOut struct {
 
 func (s *Sandbox) subscriberOut(sub *subscriber) subscriberOut {
 	o := subscriberOut{ID: sub.id, PersonID: sub.personID, Email: sub.email, CustomerID: sub.customerID,
-		Packages: []string{sub.pkg}, Status: sub.status,
+		Packages: []string{sub.pkg}, Status: sub.status, Errors: sub.errors,
 		Created: sub.created.UTC().Format(time.RFC3339Nano), LastStatusChange: sub.changed.UTC().Format(time.RFC3339Nano)}
 	if cu := s.customers[sub.customerID]; cu != nil {
 		o.ExternalCustomerID = cu.externalID
@@ -70,9 +71,14 @@ func (s *Sandbox) subscriberOut(sub *subscriber) subscriberOut {
 }
 
 // onePackage resolves `packages: [one]` and the deprecated `package` to the single package
-// a user may have.
-func (p *problems) onePackage(pkg string, pkgs []string, required bool) string {
+// a user may have. The spec's descriptions of create, update and precheck all say "Either
+// packages or package field is required but not both", while the schemas require neither.
+// Assumption: the description is what Webex enforces, for all three operations.
+func (p *problems) onePackage(pkg string, pkgs []string) string {
 	switch {
+	case pkg != "" && pkgs != nil:
+		p.add("give either packages or package, not both")
+		return ""
 	case len(pkgs) > 1:
 		p.add("packages lists %d packages; a user has exactly one", len(pkgs))
 		return ""
@@ -83,8 +89,8 @@ func (p *problems) onePackage(pkg string, pkgs []string, required bool) string {
 		pkg = pkgs[0]
 	}
 	switch {
-	case pkg == "" && required:
-		p.add("packages is required")
+	case pkg == "":
+		p.add("packages is required: the user's one package")
 	case pkg != "" && !slices.Contains(subscriberPackages, pkg):
 		p.add("package %q is not a wholesale subscriber package", pkg)
 	}
@@ -160,7 +166,7 @@ func (s *Sandbox) checkSubscriber(p *problems, cu *customer, self *subscriber, p
 // while it is not provisioned.
 func (s *Sandbox) subscriberCustomer(c *call, id string) (*customer, *response) {
 	cu := s.customers[id]
-	if cu == nil {
+	if !c.visible(cu) {
 		return nil, c.fail(http.StatusNotFound, "Customer not found.")
 	}
 	if st := cu.status(c.now); st != "provisioned" {
@@ -193,7 +199,7 @@ func (s *Sandbox) createSubscriber(c *call) *response {
 		bad.add("customerId is required")
 	}
 	bad.email("email", req.Email)
-	pkg := bad.onePackage(req.Package, req.Packages, true)
+	pkg := bad.onePackage(req.Package, req.Packages)
 	pp := req.ProvisioningParameters
 	if pp == nil {
 		bad.add("provisioningParameters is required")
@@ -234,11 +240,33 @@ func (s *Sandbox) createSubscriber(c *call) *response {
 		sub.status, status = "pending_user_migration", http.StatusAccepted
 	}
 	s.subscribers[sub.id] = sub
-	s.assignNumber(sub)
+	if s.entitlementFails(sub) {
+		status = http.StatusOK
+	} else {
+		s.assignNumber(sub)
+	}
 	s.stats.SubscriberCreates++
 	resp = c.json(status, s.subscriberOut(sub))
 	resp.header.Set("Location", baseURL(c.r)+"/wholesale/subscribers/"+sub.id)
 	return resp
+}
+
+// codeEntitlement is the sandbox's code for a subscriber --subscriber-errors picks.
+const codeEntitlement = 400140
+
+// entitlementFails applies --subscriber-errors: the subscriber exists, but its package
+// was not applied and the answer carries an errors array. Assumption: Webex answers such
+// a partial failure with its success status and status provisioned (the Subscriber
+// schema's status has no error value), so only errors tells that it failed.
+func (s *Sandbox) entitlementFails(sub *subscriber) bool {
+	sub.errors = nil
+	if s.opts.SubscriberErrors == nil || !s.opts.SubscriberErrors.MatchString(sub.email) {
+		return false
+	}
+	sub.status = "provisioned"
+	sub.errors = []errorObj{{ErrorCode: codeEntitlement,
+		Description: "The " + sub.pkg + " package could not be applied to " + sub.email + ": entitlement failed."}}
+	return true
 }
 
 func (s *Sandbox) assignNumber(sub *subscriber) {
@@ -253,51 +281,10 @@ func (s *Sandbox) releaseNumber(sub *subscriber) {
 	}
 }
 
-func (s *Sandbox) precheckSubscriber(c *call) *response {
-	var req subscriberRequest
-	if resp := c.decode(&req); resp != nil {
-		return resp
-	}
-	var bad problems
-	bad.email("email", req.Email)
-	pkg := bad.onePackage(req.Package, req.Packages, false)
-	if ci := req.CustomerInfo; ci != nil {
-		bad.email("customerInfo.primaryEmail", ci.PrimaryEmail)
-	}
-	if req.ProvisioningID != "" && !s.provisioningIDAllowed(req.ProvisioningID) {
-		bad.add("provisioningId %q does not match an onboarding template of this partner", req.ProvisioningID)
-	}
-	if req.CustomerID != "" && len(bad) == 0 {
-		cu, resp := s.subscriberCustomer(c, req.CustomerID)
-		if resp != nil {
-			return resp
-		}
-		s.checkSubscriber(&bad, cu, nil, pkg, req.ProvisioningParameters)
-		if s.emailConflict(c, cu, req.Email, nil) != nil {
-			bad.add("email %s is already a subscriber", req.Email)
-		}
-	}
-	if len(bad) > 0 {
-		return c.fail(http.StatusBadRequest, "Provisioning precheck failed.", bad...)
-	}
-	if s.opts.Migration != nil && s.opts.Migration.MatchString(req.Email) {
-		// The user has a free Webex account: provisioning will need their
-		// consent. Webex's code for this is not published; the sandbox
-		// answers 200 without infoCode 100, which the bot reads as "consent
-		// needed".
-		return c.json(http.StatusOK, precheckResponse{Message: "success", Info: []precheckInfo{{
-			InfoCode: infoConsentNeeded, Description: "A Webex account exists for this email: the user must consent to join the organization."}}})
-	}
-	return c.json(http.StatusOK, precheckOK())
-}
-
-// infoConsentNeeded is the sandbox's precheck info code for a user who must
-// consent (a pending_user_migration on create).
-const infoConsentNeeded = 101
-
+// subscriber finds the subscriber of the path among those of this call's sub-partner.
 func (s *Sandbox) subscriber(c *call) (*subscriber, *response) {
 	sub := s.subscribers[c.params["subscriberId"]]
-	if sub == nil {
+	if sub == nil || !c.visible(s.customers[sub.customerID]) {
 		return nil, c.fail(http.StatusNotFound, "Subscriber not found.")
 	}
 	return sub, nil
@@ -325,7 +312,8 @@ func (s *Sandbox) listSubscribers(c *call) *response {
 	for _, sub := range s.subscribers {
 		cu := s.customers[sub.customerID]
 		switch {
-		case q.Get("customerId") != "" && sub.customerID != q.Get("customerId"),
+		case !c.visible(cu),
+			q.Get("customerId") != "" && sub.customerID != q.Get("customerId"),
 			q.Get("email") != "" && !strings.EqualFold(sub.email, q.Get("email")),
 			q.Get("status") != "" && sub.status != q.Get("status"),
 			q.Get("personId") != "" && sub.personID != q.Get("personId"),
@@ -335,11 +323,7 @@ func (s *Sandbox) listSubscribers(c *call) *response {
 		all = append(all, sub)
 	}
 	slices.SortFunc(all, func(a, b *subscriber) int { return a.seq - b.seq })
-	items := []subscriberOut{}
-	for _, sub := range window(all, offset, max) {
-		items = append(items, s.subscriberOut(sub))
-	}
-	return c.json(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(s, c, "items", all, "offset", offset, max, s.subscriberOut)
 }
 
 func (s *Sandbox) updateSubscriber(c *call) *response {
@@ -359,10 +343,7 @@ func (s *Sandbox) updateSubscriber(c *call) *response {
 	if pp != nil && (pp.FirstName != "" || pp.LastName != "") {
 		bad.add("firstName and lastName cannot be updated here")
 	}
-	pkg := bad.onePackage(req.Package, req.Packages, false)
-	if pkg == "" {
-		pkg = sub.pkg
-	}
+	pkg := bad.onePackage(req.Package, req.Packages)
 	cu := s.customers[sub.customerID]
 	if cu == nil {
 		return c.fail(http.StatusNotFound, "Customer not found.")
@@ -382,7 +363,9 @@ func (s *Sandbox) updateSubscriber(c *call) *response {
 	} else {
 		sub.phone, sub.extension = "", ""
 	}
-	s.assignNumber(sub)
+	if !s.entitlementFails(sub) {
+		s.assignNumber(sub)
+	}
 	return c.json(http.StatusOK, s.subscriberOut(sub))
 }
 

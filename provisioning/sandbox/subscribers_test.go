@@ -14,7 +14,8 @@ func subEnv(t *testing.T) (e *env, customerID, hq, phone string) {
 	opts.Migration = mustRe(t, `@free\.example$`)
 	e = newEnv(t, opts, nil)
 	customerID, org := e.provisioned("MS-1")
-	hq = e.must(200, e.do("GET", "/v1/locations?orgId="+org, nil)).str(t, "items.0.id")
+	hq = e.hqOf(org)
+	e.withCCP(org, hq, "+493055500000", "+493055500001", "+493055500002")
 	phone = e.must(200, e.do("GET", "/v1/telephony/config/numbers?orgId="+org+"&available=true&max=1", nil)).str(t, "phoneNumbers.0.phoneNumber")
 	return e, customerID, hq, phone
 }

@@ -38,6 +38,11 @@ var addOnNeeds = map[string][]string{
 	"attendant_console":  {"webex_calling", "webex_suite", "cx_essentials"},
 }
 
+// elinCountries are where an emergency location identifier may be set: the calling spec
+// says pAccessNetworkInfo "is set only when the location's country is Belgium, Germany,
+// or France".
+var elinCountries = map[string]bool{"BE": true, "DE": true, "FR": true}
+
 // problems collects every reason a request is refused, so one 400 names them all.
 type problems []string
 

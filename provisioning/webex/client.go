@@ -186,7 +186,6 @@ type call struct {
 	query      url.Values
 	subPartner bool // add onBehalfOfSubPartnerOrgId
 	body       any  // JSON request body; nil for none
-	nextURL    string
 }
 
 // response is a successful answer, body already read.
@@ -215,14 +214,8 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 	refreshed := false
 	sent := 0 // HTTP exchanges made, reported as Attempts
 	for attempt := 1; ; attempt++ {
-		cl.pullSharedGate(ctx, tok)
-		if err := cl.gate.wait(ctx, tok, cl.now, cl.sleep); err != nil {
-			var apiErr *APIError
-			if errors.As(err, &apiErr) {
-				apiErr.Op, apiErr.Attempts = c.op, sent
-				return nil, apiErr
-			}
-			return nil, fmt.Errorf("%s: %w", c.op, err)
+		if err := cl.awaitGate(ctx, c.op, tok, sent); err != nil {
+			return nil, err
 		}
 		sent++
 		resp, err := cl.send(ctx, method, target, tok, payload)
@@ -234,16 +227,8 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 			cl.observe(c.route, st, err)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w", c.op, ctx.Err())
-			}
-			apiErr := &APIError{Op: c.op, Message: redact(err.Error(), tok), Retryable: transient(err), Attempts: sent, err: err}
-			if !apiErr.Retryable || attempt >= cl.maxAttempts {
-				return nil, apiErr
-			}
-			cl.logRetry(apiErr)
-			if err := cl.sleep(ctx, cl.backoff(attempt)); err != nil {
-				return nil, fmt.Errorf("%s: %w", c.op, err)
+			if err := cl.transportRetry(ctx, c.op, tok, err, sent, attempt); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -258,47 +243,94 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 			// One refresh, one more try: a second 401 means the credential
 			// itself is bad, and hammering the token endpoint will not help.
 			refreshed = true
-			newTok, rerr := cl.tokens.Refresh(ctx, tok)
-			if rerr != nil {
-				// Still the 401 to the caller, so IsRetryable and the status
-				// stay meaningful; a token endpoint that is down for a moment
-				// makes it worth retrying later.
-				apiErr.Message += "; token refresh failed: " + redact(rerr.Error(), tok)
-				apiErr.Retryable = IsRetryable(rerr)
-				apiErr.err = rerr
-				return nil, apiErr
+			if tok, err = cl.refresh(ctx, tok, apiErr); err != nil {
+				return nil, err
 			}
-			tok = newTok
 			attempt-- // not a retry of a transient fault: keep the budget
 			continue
 		}
-		if !apiErr.Retryable || attempt >= cl.maxAttempts {
-			cl.log.WithFields(logrus.Fields{"op": c.op, "status": apiErr.Status, "trackingId": apiErr.TrackingID, "attempts": sent}).Info("webex call failed")
-			return nil, apiErr
-		}
-		wait := cl.backoff(attempt)
-		if apiErr.RetryAfter > 0 || resp.status == http.StatusTooManyRequests {
-			// A Retry-After binds every call made with this token, not only
-			// this one: the gate makes the other goroutines wait as well.
-			ra := apiErr.RetryAfter
-			if ra <= 0 {
-				ra = fallbackRetryAfter(wait, cl.maxBackoff)
-				apiErr.RetryAfter = ra
-			}
-			if ra > maxRetryAfterWait {
-				return nil, apiErr // the caller reschedules rather than block a worker
-			}
-			cl.gate.hold(tok, cl.now().Add(ra+gateMargin))
-			cl.pushSharedGate(ctx, tok, cl.now().Add(ra+gateMargin))
-			wait = 0
-		}
-		cl.logRetry(apiErr)
-		if wait > 0 {
-			if err := cl.sleep(ctx, wait); err != nil {
-				return nil, fmt.Errorf("%s: %w", c.op, err)
-			}
+		if err := cl.statusRetry(ctx, tok, apiErr, attempt); err != nil {
+			return nil, err
 		}
 	}
+}
+
+// awaitGate waits out the Retry-After gate of tok before a request.
+func (cl *Client) awaitGate(ctx context.Context, op, tok string, sent int) error {
+	cl.pullSharedGate(ctx, tok)
+	err := cl.gate.wait(ctx, tok, cl.now, cl.sleep)
+	if err == nil {
+		return nil
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		apiErr.Op, apiErr.Attempts = op, sent
+		return apiErr
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// transportRetry decides after a request that got no answer: nil means try
+// again (after a backoff), an error ends the call.
+func (cl *Client) transportRetry(ctx context.Context, op, tok string, cause error, sent, attempt int) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+	apiErr := &APIError{Op: op, Message: redact(cause.Error(), tok), Retryable: transient(cause), Attempts: sent, err: cause}
+	if !apiErr.Retryable || attempt >= cl.maxAttempts {
+		return apiErr
+	}
+	cl.logRetry(apiErr)
+	if err := cl.sleep(ctx, cl.backoff(attempt)); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// refresh replaces tok after a 401. When the refresh fails the caller still
+// gets the 401, so IsRetryable and the status stay meaningful; a token
+// endpoint that is down for a moment makes it worth retrying later.
+func (cl *Client) refresh(ctx context.Context, tok string, apiErr *APIError) (string, error) {
+	newTok, rerr := cl.tokens.Refresh(ctx, tok)
+	if rerr != nil {
+		apiErr.Message += "; token refresh failed: " + redact(rerr.Error(), tok)
+		apiErr.Retryable = IsRetryable(rerr)
+		apiErr.err = rerr
+		return "", apiErr
+	}
+	return newTok, nil
+}
+
+// statusRetry decides after an error answer: nil means try again (after the
+// wait it took), an error ends the call.
+func (cl *Client) statusRetry(ctx context.Context, tok string, apiErr *APIError, attempt int) error {
+	if !apiErr.Retryable || attempt >= cl.maxAttempts {
+		cl.log.WithFields(logrus.Fields{"op": apiErr.Op, "status": apiErr.Status, "trackingId": apiErr.TrackingID, "attempts": apiErr.Attempts}).Info("webex call failed")
+		return apiErr
+	}
+	wait := cl.backoff(attempt)
+	if apiErr.RetryAfter > 0 || apiErr.Status == http.StatusTooManyRequests {
+		// A Retry-After binds every call made with this token, not only
+		// this one: the gate makes the other goroutines wait as well.
+		ra := apiErr.RetryAfter
+		if ra <= 0 {
+			ra = fallbackRetryAfter(wait, cl.maxBackoff)
+			apiErr.RetryAfter = ra
+		}
+		if ra > maxRetryAfterWait {
+			return apiErr // the caller reschedules rather than block a worker
+		}
+		cl.gate.hold(tok, cl.now().Add(ra+gateMargin))
+		cl.pushSharedGate(ctx, tok, cl.now().Add(ra+gateMargin))
+		wait = 0
+	}
+	cl.logRetry(apiErr)
+	if wait > 0 {
+		if err := cl.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%s: %w", apiErr.Op, err)
+		}
+	}
+	return nil
 }
 
 func (cl *Client) logRetry(e *APIError) {
@@ -315,15 +347,6 @@ func (cl *Client) target(c call) (string, string, error) {
 	method, tmpl, ok := strings.Cut(c.route, " ")
 	if !ok {
 		return "", "", fmt.Errorf("bad route %q", c.route)
-	}
-	if c.nextURL != "" {
-		// Pages after the first come from the Link header; they must stay on
-		// our API host so the bearer token never travels elsewhere.
-		u, err := cl.base.Parse(c.nextURL)
-		if err != nil || u.Scheme != cl.base.Scheme || u.Host != cl.base.Host {
-			return "", "", fmt.Errorf("refusing next-page link outside %s", cl.base.Host)
-		}
-		return method, u.String(), nil
 	}
 	path, err := expand(tmpl, c.params)
 	if err != nil {

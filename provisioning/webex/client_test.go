@@ -313,11 +313,11 @@ func TestRetryAfterGateShared(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
-		_, _ = io.WriteString(w, `{"id":"a"}`)
+		_, _ = io.WriteString(w, `{"id":"a","status":"provisioned"}`)
 	})
 	mux.HandleFunc("/v1/wholesale/customers/b", func(w http.ResponseWriter, r *http.Request) {
 		bAt.Store(clk.Now())
-		_, _ = io.WriteString(w, `{"id":"b"}`)
+		_, _ = io.WriteString(w, `{"id":"b","status":"provisioned"}`)
 	})
 	aSleeping := make(chan struct{})
 	bDone := make(chan struct{})

@@ -2,10 +2,12 @@ package webex
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +55,9 @@ func TestContract(t *testing.T) {
 	spec.Exempt(tokenOp)
 	opts := quietOptions()
 	opts.Migration = regexp.MustCompile(`^pending@`)
+	opts.SubscriberErrors = regexp.MustCompile(`^broken@`)
+	opts.ProvisionErrors = regexp.MustCompile(`^Warn`)
+	opts.ProvisionFail = regexp.MustCompile(`^Broken`)
 	cl, sb := contractClient(t, spec, opts)
 	ctx := context.Background()
 	must := func(what string, err error) {
@@ -140,23 +145,20 @@ func TestContract(t *testing.T) {
 	must("enable calling", cl.EnableCallingLocation(ctx, org, CallingLocationRequest{ID: locID, Name: "Köln", TimeZone: "Europe/Berlin", PreferredLanguage: "de_de", AnnouncementLanguage: "de_de", Address: la}))
 	_, err = cl.GetCallingLocation(ctx, org, locID)
 	must("get calling location", err)
-	pstn, err := cl.GetPSTNConnection(ctx, org, locID)
-	must("get PSTN connection", err)
-	if !pstn.NumbersAllowed() {
-		t.Errorf("pstn = %+v", pstn)
-	}
-	nums, err := cl.ListNumbers(ctx, NumberQuery{OrgID: org, LocationID: locID, Available: true})
-	must("list numbers", err)
-	if len(nums) != sandbox.NumbersPerLocation {
-		t.Errorf("available numbers = %d", len(nums))
-	}
+	contractPSTN(t, cl, org, locID)
 	block := []string{"+4922150001000", "+4922150001001"}
 	_, err = cl.ValidateNumbers(ctx, org, block)
 	must("validate numbers", err)
 	must("add numbers", cl.AddNumbers(ctx, org, locID, block, NumberInactive))
 	must("activate numbers", cl.ActivateNumbers(ctx, org, locID, block))
+	nums, err := cl.ListNumbers(ctx, NumberQuery{OrgID: org, LocationID: locID, Available: true})
+	must("list numbers", err)
+	if len(nums) != len(block) {
+		t.Errorf("available numbers = %+v", nums)
+	}
 	must("set main number", cl.UpdateCallingLocation(ctx, org, locID, CallingLocationUpdate{
 		CallingLineID: &CallingLineID{PhoneNumber: nums[0].PhoneNumber}, PAccessNetworkInfo: "ELIN-2"}))
+	contractFailures(t, cl, req, custID)
 	must("delete customer", cl.DeleteCustomer(ctx, custID))
 
 	want := slices.Sorted(slices.Values(Operations))
@@ -262,5 +264,95 @@ func TestContractOAuthReplicas(t *testing.T) {
 	}
 	if st := sb.Stats(); st.TokensIssued != 4 {
 		t.Errorf("tokens issued = %d, want 4 (one per replica per round)", st.TokensIssued)
+	}
+}
+
+// contractPSTN gives a new calling location, which has no PSTN connection and
+// takes no numbers, a premises-based connection and then the sandbox's CCP.
+func contractPSTN(t *testing.T, cl *Client, org, locID string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := cl.GetPSTNConnection(ctx, org, locID); !IsNotFound(err) {
+		t.Fatalf("a new location's PSTN connection: %v, want 404", err)
+	}
+	var ae *APIError
+	if err := cl.AddNumbers(ctx, org, locID, []string{"+4922150001009"}, NumberActive); !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+		t.Fatalf("numbers without PSTN: %v, want a 400", err)
+	}
+	opts, err := cl.ListPSTNConnectionOptions(ctx, org, locID)
+	if err != nil || len(opts) != 2 {
+		t.Fatalf("connection options = %+v, %v", opts, err)
+	}
+	byName := map[string]string{}
+	for _, o := range opts {
+		byName[o.DisplayName] = o.ID
+	}
+	steps := []struct {
+		setup PSTNConnectionSetup
+		want  string
+	}{
+		{PSTNConnectionSetup{ID: byName["Premises-based PSTN"], PremiseRouteType: PremiseRouteTrunk, PremiseRouteID: sandbox.SandboxTrunk}, PSTNLocalGateway},
+		{PSTNConnectionSetup{ID: byName["Sandbox CCP"]}, PSTNNonIntegratedCCP},
+	}
+	for _, st := range steps {
+		if err := cl.SetPSTNConnection(ctx, org, locID, st.setup); err != nil {
+			t.Fatalf("set %+v: %v", st.setup, err)
+		}
+		p, err := cl.GetPSTNConnection(ctx, org, locID)
+		if err != nil || p.PSTNConnectionType != st.want || !p.NumbersAllowed() || p.ID != st.setup.ID {
+			t.Fatalf("after setting %+v: %+v, %v", st.setup, p, err)
+		}
+	}
+	if err := cl.SetPSTNConnection(ctx, org, locID, PSTNConnectionSetup{ID: "no-such-option"}); !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+		t.Errorf("unknown option: %v, want a 400", err)
+	}
+	if err := cl.SetPSTNConnection(ctx, org, locID, PSTNConnectionSetup{}); err == nil || !strings.Contains(err.Error(), "id is required") {
+		t.Errorf("empty setup: %v", err)
+	}
+}
+
+// contractFailures: a subscriber answered with errors, a customer that
+// provisions with errors and is updated, and one that fails, are all reported
+// as failures in Webex's words.
+func contractFailures(t *testing.T, cl *Client, req CustomerRequest, custID string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := cl.CreateSubscriber(ctx, SubscriberRequest{CustomerID: custID, Email: "broken@muster.example", Packages: []string{"webex_meetings"},
+		ProvisioningParameters: &SubscriberParameters{FirstName: "B", LastName: "Roken"}})
+	var fe *FailedError
+	if !errors.As(err, &fe) || fe.Kind != "subscriber" || fe.ID == "" || len(fe.Errors) == 0 || fe.TrackingID == "" ||
+		!strings.Contains(err.Error(), fe.Errors[0].Description) {
+		t.Fatalf("subscriber with errors: %v", err)
+	}
+	if _, err := cl.GetSubscriber(ctx, fe.ID); !errors.As(err, &fe) {
+		t.Errorf("get subscriber with errors: %v", err)
+	}
+	provision := func(ext, name string) *Customer {
+		r := req
+		r.ExternalID, r.CustomerInfo = ext, &CustomerInfo{Name: name, PrimaryEmail: "admin@" + strings.ToLower(ext) + ".example"}
+		id, err := cl.CreateCustomer(ctx, r)
+		if err != nil {
+			t.Fatalf("create %s: %v", ext, err)
+		}
+		c, err := cl.GetCustomer(ctx, id)
+		if err != nil {
+			t.Fatalf("get %s: %v", ext, err)
+		}
+		return c
+	}
+	warn := provision("MS-WARN", "Warn GmbH")
+	f := warn.Failure()
+	if warn.Status != StatusProvisionedWithErrors || f == nil || len(f.Errors) != 1 || f.Errors[0].ErrorCode != 2560 || f.Errors[0].Package != "webex_calling" {
+		t.Fatalf("provisioned with errors: %+v, failure %v", warn, f)
+	}
+	if err := cl.UpdateCustomer(ctx, warn.ID, CustomerUpdate{Packages: warn.Packages}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := cl.GetCustomer(ctx, warn.ID); err != nil || c.Status != StatusProvisioned || c.Failure() != nil {
+		t.Errorf("after the update: %+v, %v", c, err)
+	}
+	broken := provision("MS-BROKEN", "Broken GmbH")
+	if f := broken.Failure(); broken.Status != StatusError || f == nil || len(f.Errors) == 0 || f.Errors[0].Description == "" {
+		t.Errorf("failed customer: %+v, failure %v", broken, f)
 	}
 }

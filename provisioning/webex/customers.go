@@ -252,19 +252,26 @@ func lastSegment(raw string) string {
 	return p
 }
 
-// GetCustomer reads one customer.
+// GetCustomer reads one customer. A status Webex does not document is a
+// *FailedError; the documented failures (error, provisioned_with_errors) come
+// back as the customer, whose Failure method gives Webex's words.
 func (cl *Client) GetCustomer(ctx context.Context, id string) (*Customer, error) {
-	c, _, err := fetch[Customer](ctx, cl, call{op: fmt.Sprintf("get customer %q", id), route: routeGetCustomer, params: []string{id}, subPartner: true})
+	op := fmt.Sprintf("get customer %q", id)
+	c, resp, err := fetch[Customer](ctx, cl, call{op: op, route: routeGetCustomer, params: []string{id}, subPartner: true})
 	if err != nil {
 		return nil, err
 	}
 	if c.ID == "" {
 		c.ID = id
 	}
+	if err := unlisted(op, "customer", c.ID, c.Status, CustomerStatuses, resp); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// ListCustomers returns every customer matching q, across all pages.
+// ListCustomers returns every customer matching q, across all pages. Check
+// each one's Failure: a list does not fail for one customer's status.
 func (cl *Client) ListCustomers(ctx context.Context, q CustomerQuery) ([]Customer, error) {
 	query := url.Values{"externalId": {q.ExternalID}, "orgId": {q.OrgID}, "status": {q.Status}}
 	return listItems[Customer](ctx, cl, call{op: "list customers", route: routeListCustomers, query: query, subPartner: true},

@@ -6,16 +6,6 @@ import (
 	"net/url"
 )
 
-// PSTN connection types (the spec's PSTNType). Numbers may be added to a
-// location only on LOCAL_GATEWAY and NON_INTEGRATED_CCP; Cisco Calling Plan
-// and integrated CCP bring their own.
-const (
-	PSTNLocalGateway     = "LOCAL_GATEWAY"
-	PSTNNonIntegratedCCP = "NON_INTEGRATED_CCP"
-	PSTNIntegratedCCP    = "INTEGRATED_CCP"
-	PSTNCisco            = "CISCO_PSTN"
-)
-
 // LocationAddress is the address of the Locations and calling APIs. Unlike
 // the wholesale Address, State and PostalCode are required here.
 type LocationAddress struct {
@@ -102,22 +92,6 @@ type CallingLocationUpdate struct {
 	PAccessNetworkInfo   string         `json:"pAccessNetworkInfo,omitempty"`
 }
 
-// PSTNConnection is a location's PSTN connection.
-type PSTNConnection struct {
-	ID                 string   `json:"id"`
-	DisplayName        string   `json:"displayName,omitempty"`
-	PSTNServices       []string `json:"pstnServices,omitempty"`
-	PSTNConnectionType string   `json:"pstnConnectionType"`
-	RouteType          string   `json:"routeType,omitempty"`
-	RouteID            string   `json:"routeId,omitempty"`
-}
-
-// NumbersAllowed reports whether numbers may be added to a location on this
-// connection (only where the partner brings its own PSTN).
-func (p *PSTNConnection) NumbersAllowed() bool {
-	return p.PSTNConnectionType == PSTNLocalGateway || p.PSTNConnectionType == PSTNNonIntegratedCCP
-}
-
 type idBody struct {
 	ID string `json:"id"`
 }
@@ -168,10 +142,4 @@ func (cl *Client) GetCallingLocation(ctx context.Context, orgID, locationID stri
 func (cl *Client) UpdateCallingLocation(ctx context.Context, orgID, locationID string, upd CallingLocationUpdate) error {
 	_, err := cl.do(ctx, call{op: fmt.Sprintf("update calling location %q", locationID), route: routeUpdateCallingLocation, params: []string{locationID}, query: url.Values{"orgId": {orgID}}, body: upd})
 	return err
-}
-
-// GetPSTNConnection reads a location's PSTN connection.
-func (cl *Client) GetPSTNConnection(ctx context.Context, orgID, locationID string) (*PSTNConnection, error) {
-	p, _, err := fetch[PSTNConnection](ctx, cl, call{op: fmt.Sprintf("get PSTN connection of location %q", locationID), route: routeGetPSTNConnection, params: []string{locationID}, query: url.Values{"orgId": {orgID}}})
-	return p, err
 }

@@ -25,6 +25,9 @@ const (
 	routeGetCallingLocation    = "GET /telephony/config/locations/{locationId}"
 	routeUpdateCallingLocation = "PUT /telephony/config/locations/{locationId}"
 	routeGetPSTNConnection     = "GET /telephony/pstn/locations/{locationId}/connection"
+	routeSetPSTNConnection     = "PUT /telephony/pstn/locations/{locationId}/connection"
+
+	routeListPSTNConnectionOptions = "GET /telephony/pstn/locations/{locationId}/connectionOptions"
 
 	routeListNumbers     = "GET /telephony/config/numbers"
 	routeAddNumbers      = "POST /telephony/config/locations/{locationId}/numbers"
@@ -57,6 +60,8 @@ var Operations = []string{
 	routeGetCallingLocation,
 	routeUpdateCallingLocation,
 	routeGetPSTNConnection,
+	routeSetPSTNConnection,
+	routeListPSTNConnectionOptions,
 	routeListNumbers,
 	routeAddNumbers,
 	routeActivateNumbers,

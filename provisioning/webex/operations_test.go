@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,7 +135,9 @@ func TestCreateSubscriberStatus(t *testing.T) {
 }
 
 // pagedItems serves n items under key, `size` per page, paging by offset
-// param; with link set it pages by Link header instead.
+// param; with link set it pages by Link header instead, with next links that
+// keep only max and start (as Webex is reported to send them) plus a stray
+// orgId of another org, which the client must not take.
 func pagedItems(key, offsetParam string, n int, link bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -144,7 +147,7 @@ func pagedItems(key, offsetParam string, n int, link bool) http.HandlerFunc {
 		}
 		off, _ := strconv.Atoi(q.Get(offsetParam))
 		if link {
-			off, _ = strconv.Atoi(q.Get("cursor"))
+			off, _ = strconv.Atoi(q.Get("start"))
 			size = 3
 		}
 		var items []string
@@ -157,8 +160,7 @@ func pagedItems(key, offsetParam string, n int, link bool) http.HandlerFunc {
 			}
 		}
 		if link && off+size < n {
-			nq := r.URL.Query()
-			nq.Set("cursor", strconv.Itoa(off+size))
+			nq := url.Values{"max": {"3"}, "start": {strconv.Itoa(off + size)}, "orgId": {"OTHER"}, "cursor": {"zz"}}
 			w.Header().Set("Link", fmt.Sprintf(`<http://%s%s?%s>; rel="next"`, r.Host, r.URL.Path, nq.Encode()))
 		}
 		fmt.Fprintf(w, `{"%s":[%s]}`, key, strings.Join(items, ","))
@@ -211,6 +213,11 @@ func TestPagination(t *testing.T) {
 			n, err := tc.list(cl)
 			if err != nil || n != tc.want || len(calls) != tc.calls {
 				t.Fatalf("got %d items, %v, in %d calls %q; want %d in %d", n, err, len(calls), calls, tc.want, tc.calls)
+			}
+			for _, c := range calls[1:] {
+				if q, _ := url.ParseQuery(c); strings.Contains(c, "OTHER") || q.Has("cursor") || len(q["max"]) != 1 {
+					t.Errorf("page request %q took more than max and start from the link", c)
+				}
 			}
 		})
 	}

@@ -19,29 +19,37 @@ type pager struct {
 	size        int    // page size sent as max; 0 sends none
 }
 
+// positionParams are the only query parameters a next-page link is read for.
+var positionParams = []string{"max", "offset", "start"}
+
 // listAll fetches every page of c. page decodes one answer and returns how
-// many items it held. Link rel="next" wins when present; otherwise the
-// offset advances until a short or empty page.
+// many items it held. Every page request carries every query parameter of
+// the first (c.query, and onBehalfOfSubPartnerOrgId), so a filter can never
+// fall off between pages. A Link rel="next" answer names the next page, but
+// only its max and offset/start are taken from it: Webex is reported to drop
+// the other query parameters from next links (WebexPythonSDK issue #168),
+// and a link followed verbatim would list another org, or everything. Without
+// a Link header the offset advances until a short or empty page.
 func (cl *Client) listAll(ctx context.Context, c call, p pager, page func(*response) (int, error)) error {
 	offset := 0
-	next := ""
+	var pos url.Values // max and offset/start of the next page, from its link
+	linked := false
 	for range maxPages {
-		cc := c
-		if next != "" {
-			cc.nextURL = next
-		} else {
-			q := url.Values{}
-			for k, v := range c.query {
-				q[k] = v
-			}
-			if p.size > 0 {
-				q.Set("max", strconv.Itoa(p.size))
-			}
-			if offset > 0 && p.offsetParam != "" {
-				q.Set(p.offsetParam, strconv.Itoa(offset))
-			}
-			cc.query = q
+		q := url.Values{}
+		for k, v := range c.query {
+			q[k] = v
 		}
+		if p.size > 0 {
+			q.Set("max", strconv.Itoa(p.size))
+		}
+		if offset > 0 && p.offsetParam != "" {
+			q.Set(p.offsetParam, strconv.Itoa(offset))
+		}
+		for k, v := range pos {
+			q[k] = v // replaces: one value per parameter
+		}
+		cc := c
+		cc.query = q
 		resp, err := cl.do(ctx, cc)
 		if err != nil {
 			return err
@@ -50,15 +58,57 @@ func (cl *Client) listAll(ctx context.Context, c call, p pager, page func(*respo
 		if err != nil {
 			return err
 		}
-		if next = nextLink(resp.header); next != "" {
+		if next := nextLink(resp.header); next != "" {
+			if pos, err = cl.nextPosition(c.op, next, pos); err != nil {
+				return err
+			}
+			linked = true
 			continue
 		}
-		if p.offsetParam == "" || p.size == 0 || n < p.size || n == 0 {
+		if linked || p.offsetParam == "" || p.size == 0 || n < p.size || n == 0 {
 			return nil
 		}
 		offset += n
 	}
 	return &APIError{Op: c.op, Message: fmt.Sprintf("more than %d pages", maxPages)}
+}
+
+// nextPosition reads max and offset/start from a next-page link. The link
+// must stay on our API host (it is not followed, but a link elsewhere says
+// the answer is not Webex's), name where the next page starts, and move
+// forward from prev, the position of the page just read.
+func (cl *Client) nextPosition(op, next string, prev url.Values) (url.Values, error) {
+	if cl.base == nil {
+		return nil, &APIError{Op: op, Message: "invalid Webex base URL"}
+	}
+	u, err := cl.base.Parse(next)
+	if err != nil || u.Scheme != cl.base.Scheme || u.Host != cl.base.Host {
+		return nil, &APIError{Op: op, Message: fmt.Sprintf("refusing next-page link outside %s", cl.base.Host)}
+	}
+	lq := u.Query()
+	pos := url.Values{}
+	for _, k := range positionParams {
+		v := lq.Get(k)
+		if v == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err != nil || n < 0 || (k == "max" && n < 1) {
+			return nil, &APIError{Op: op, Message: fmt.Sprintf("next-page link: %s %q is not a whole number", k, v)}
+		}
+		pos.Set(k, v)
+	}
+	moved := false
+	for _, k := range []string{"offset", "start"} {
+		if v := pos.Get(k); v != "" {
+			n, _ := strconv.Atoi(v)
+			was, _ := strconv.Atoi(prev.Get(k))
+			moved = moved || n > was
+		}
+	}
+	if !moved {
+		return nil, &APIError{Op: op, Message: "next-page link names no offset or start beyond the page just read; cannot page on without losing the query"}
+	}
+	return pos, nil
 }
 
 // listItems fetches every page of c, whose answers hold their items under

@@ -100,7 +100,9 @@ func (cl *Client) PrecheckSubscriber(ctx context.Context, req SubscriberRequest)
 
 // CreateSubscriber provisions a subscriber. 200 means done; 202 means the
 // email belongs to a free Webex account whose owner must consent first
-// (status pending_user_migration).
+// (status pending_user_migration). An answer with an errors array, or with a
+// status Webex does not document, is a *FailedError: not done, whatever its
+// HTTP status (the subscriber may exist nonetheless: FailedError.ID).
 func (cl *Client) CreateSubscriber(ctx context.Context, req SubscriberRequest) (*Subscriber, error) {
 	op := fmt.Sprintf("create subscriber %q", req.Email)
 	body := subscriberCreateBody{CustomerID: req.CustomerID, Email: req.Email, Packages: req.Packages}
@@ -120,28 +122,42 @@ func (cl *Client) CreateSubscriber(ctx context.Context, req SubscriberRequest) (
 	if sub.ID == "" {
 		sub.ID = lastSegment(resp.header.Get("Location"))
 	}
-	return sub, nil
+	return subscriberAnswer(op, sub, resp)
 }
 
 // ListSubscribers returns every subscriber matching q, across all pages.
-// Webex does not list the customer's administrator.
+// Webex does not list the customer's administrator. Check each one's
+// Failure: a subscriber listed with errors is not provisioned.
 func (cl *Client) ListSubscribers(ctx context.Context, q SubscriberQuery) ([]Subscriber, error) {
 	query := url.Values{"customerId": {q.CustomerID}, "email": {q.Email}, "status": {q.Status}}
 	return listItems[Subscriber](ctx, cl, call{op: "list subscribers", route: routeListSubscribers, query: query, subPartner: true},
 		pager{offsetParam: "offset", size: maxSubscriberPage})
 }
 
-// GetSubscriber reads one subscriber.
+// GetSubscriber reads one subscriber; one with errors or an undocumented
+// status is a *FailedError.
 func (cl *Client) GetSubscriber(ctx context.Context, id string) (*Subscriber, error) {
-	sub, _, err := fetch[Subscriber](ctx, cl, call{op: fmt.Sprintf("get subscriber %q", id), route: routeGetSubscriber, params: []string{id}, subPartner: true})
-	return sub, err
+	op := fmt.Sprintf("get subscriber %q", id)
+	sub, resp, err := fetch[Subscriber](ctx, cl, call{op: op, route: routeGetSubscriber, params: []string{id}, subPartner: true})
+	if err != nil {
+		return nil, err
+	}
+	return subscriberAnswer(op, sub, resp)
 }
 
 // UpdateSubscriber changes a subscriber's package (and, when moving to a
 // calling package, its number or extension).
+// An answer with errors or an undocumented status is a *FailedError.
 func (cl *Client) UpdateSubscriber(ctx context.Context, id string, upd SubscriberUpdate) (*Subscriber, error) {
-	sub, _, err := fetch[Subscriber](ctx, cl, call{op: fmt.Sprintf("update subscriber %q", id), route: routeUpdateSubscriber, params: []string{id}, subPartner: true, body: upd})
-	return sub, err
+	op := fmt.Sprintf("update subscriber %q", id)
+	sub, resp, err := fetch[Subscriber](ctx, cl, call{op: op, route: routeUpdateSubscriber, params: []string{id}, subPartner: true, body: upd})
+	if err != nil {
+		return nil, err
+	}
+	if sub.Status == "" {
+		sub.Status = SubscriberProvisioned // the update answer may leave it out
+	}
+	return subscriberAnswer(op, sub, resp)
 }
 
 // DeleteSubscriber removes a subscriber.

@@ -106,7 +106,7 @@ func (s *Spec) requestInput(req *http.Request, body []byte) (*openapi3filter.Req
 
 // precheckOps return {message, info} where the schema (CustomerProvisioningPrecheckResponse,
 // SubscriberProvisioningPrecheckResponse) says info is one object {infoCode, description}
-// but the spec's own example for the same response — and WEBEX.md — show an array of them.
+// but the spec's own example for the same response shows an array of them.
 // The spec contradicts itself, so for these two operations only an array is accepted when
 // each element, put in place of the array, validates against the schema. Nothing else is
 // relaxed: an object is still checked as the schema says, and any other field still is.
