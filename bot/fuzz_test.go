@@ -168,6 +168,10 @@ func (nopWebex) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, s
 	return nil
 }
 func (nopWebex) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
+func (nopWebex) ReadPSTN(context.Context, provisioning.CustomerRef, string) (*provisioning.PSTNState, string, error) {
+	return nil, "", provisioning.ErrCustomerNotReady
+}
+func (nopWebex) CheckPSTN(context.Context, *provisioning.PSTNSpec) (string, error) { return "", nil }
 func (nopWebex) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
 	return nil, nil
 }

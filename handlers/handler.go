@@ -173,6 +173,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 		return h.location(ctx, u, c)
 	case "numbers":
 		return h.numbers(ctx, u, c)
+	case "pstn":
+		return h.pstn(ctx, u, c)
 	case "change":
 		return h.change(ctx, u, c)
 	case "remove":
@@ -233,6 +235,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.resumeButton(ctx, u, cb.TriggerID, a.Value))
 		case actionDigestSnooze, actionDigestDismiss:
 			h.answer(ctx, u, h.digestButton(ctx, u, a.ActionID, a.Value))
+		case actionRecheck:
+			h.answer(ctx, u, h.recheckButton(ctx, u, a.Value))
 		case actionViewPayload, actionOpenRequest, actionRetryRequest:
 			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		}

@@ -21,6 +21,9 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	if u.id != r.Requester && !h.isApprover(u.id) && !h.isAdmin(u.id) {
 		return refusal(fmt.Sprintf("⛔ %s: only its requester, approvers and admins can retry it", r.Ref()))
 	}
+	if r.State == provisioning.StatePendingApproval {
+		return h.recheck(ctx, u, r)
+	}
 	undo := h.expectOutcome(id)
 	again, err := h.store.Transition(ctx, id, provisioning.Transition{
 		From: []provisioning.State{provisioning.StateFailed, provisioning.StateDone}, To: provisioning.StateApproved,
@@ -70,4 +73,61 @@ func (h *Handler) cancel(ctx context.Context, u caller, c Command) *Reply {
 	h.expectOutcome(id)
 	h.Settled(ctx, cancelled)
 	return &Reply{Text: fmt.Sprintf("%s cancelled.", cancelled.Ref())}
+}
+
+// actionRecheck is the summary's "Run the precheck again" button.
+const actionRecheck = "recheck"
+
+// recheckButton answers "Run the precheck again".
+func (h *Handler) recheckButton(ctx context.Context, u caller, value string) *Reply {
+	id, err := provisioning.ParseID(value)
+	if err != nil {
+		return refusal("⛔ this button is not valid any more")
+	}
+	r, err := h.store.Get(ctx, id)
+	if err != nil {
+		return h.lookupFault(u, id, err)
+	}
+	if u.id != r.Requester && !h.isApprover(u.id) && !h.isAdmin(u.id) {
+		return refusal(fmt.Sprintf("⛔ %s: only its requester, approvers and admins can run its precheck again", r.Ref()))
+	}
+	return h.recheck(ctx, u, r)
+}
+
+// recheck runs the precheck of a pending request again when it could not
+// say yes or no for a passing reason (Webex unreachable, the customer not
+// provisioned yet); a precheck that passed or was refused stands.
+func (h *Handler) recheck(ctx context.Context, u caller, r *provisioning.Request) *Reply {
+	check := h.checkFor(r)
+	if check == nil {
+		return refusal(fmt.Sprintf("⛔ %s: %s requests have no precheck to run again", r.Ref(), r.Kind))
+	}
+	again, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
+		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: u.id, Action: "precheck again",
+		Current: r,
+		Mutate: func(x *provisioning.Request) error {
+			if !x.Precheck.Status.Passing() {
+				return ruleRefusal(fmt.Sprintf("its precheck %s; nothing to run again (an edit is submitted as a new request)", precheckVerdict(x.Precheck.Status)))
+			}
+			x.Precheck = provisioning.Precheck{Status: provisioning.PrecheckRunning}
+			return nil
+		},
+	})
+	if err != nil {
+		return h.transitionRefusal(u, r.ID, "precheck again", err)
+	}
+	h.queuePublish(ctx, again, check)
+	return &Reply{Text: fmt.Sprintf("🔁 %s: the precheck runs again; the summary shows its result.", again.Ref())}
+}
+
+func precheckVerdict(s provisioning.PrecheckStatus) string {
+	switch s {
+	case provisioning.PrecheckOK:
+		return "passed"
+	case provisioning.PrecheckFailed:
+		return "was refused by Webex"
+	case provisioning.PrecheckRunning:
+		return "is running"
+	}
+	return "is not run for this request"
 }

@@ -24,6 +24,10 @@ func (okSetup) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, st
 	return nil
 }
 func (okSetup) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
+func (okSetup) ReadPSTN(context.Context, provisioning.CustomerRef, string) (*provisioning.PSTNState, string, error) {
+	return nil, "", provisioning.ErrCustomerNotReady
+}
+func (okSetup) CheckPSTN(context.Context, *provisioning.PSTNSpec) (string, error) { return "", nil }
 func (okSetup) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
 	return nil, nil
 }

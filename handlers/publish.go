@@ -53,6 +53,14 @@ func (h *Handler) checkFor(r *provisioning.Request) precheckFunc {
 		if spec, err := decodeSpec[provisioning.NumbersSpec](r); err == nil {
 			return h.numbersCheck(spec)
 		}
+	case provisioning.KindPSTN:
+		if spec, err := decodeSpec[provisioning.PSTNSpec](r); err == nil {
+			return h.pstnCheck(spec)
+		}
+	case provisioning.KindUsers:
+		if spec, err := decodeSpec[provisioning.UsersSpec](r); err == nil {
+			return h.usersCheck(spec)
+		}
 	}
 	return nil
 }

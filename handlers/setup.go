@@ -15,6 +15,10 @@ type SetupChecker interface {
 	AvailableNumbers(ctx context.Context, ref provisioning.CustomerRef, location string) ([]string, error)
 	CheckNumbersAllowed(ctx context.Context, ref provisioning.CustomerRef, location string) error
 	ResendConsent(ctx context.Context, requestID int64) (int, error)
+	// ReadPSTN is a location's PSTN connection and options; CheckPSTN the
+	// precheck of a PSTN request (a refusal, or ErrCustomerNotReady).
+	ReadPSTN(ctx context.Context, ref provisioning.CustomerRef, location string) (*provisioning.PSTNState, string, error)
+	CheckPSTN(ctx context.Context, spec *provisioning.PSTNSpec) (string, error)
 	// RowOutcomes is what happened to each row of a batch, by row number.
 	RowOutcomes(ctx context.Context, requestID int64) (map[int]provisioning.RowOutcome, error)
 }

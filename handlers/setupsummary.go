@@ -41,6 +41,18 @@ func setupFields(r *provisioning.Request) []slack.Block {
 				{"Numbers", block + " (" + itoa(len(spec.Numbers)) + ", added and activated)"}, {"Main number", orDash(spec.Main)},
 			})
 		}
+	case provisioning.KindPSTN:
+		var spec provisioning.PSTNSpec
+		if json.Unmarshal(r.Spec, &spec) == nil {
+			route := "–"
+			if spec.RouteID != "" {
+				route = spec.RouteType + " " + spec.RouteID
+			}
+			return fieldSections([][2]string{
+				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Location},
+				{"PSTN connection", spec.Connection}, {"Route", route},
+			})
+		}
 	case provisioning.KindChange:
 		var spec provisioning.ChangeSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {

@@ -54,6 +54,9 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 		reject := slack.NewButtonBlockElement(actionReject, r.Ref(), plain("Reject"))
 		reject.Style = slack.StyleDanger
 		buttons = append(buttons, approve, reject)
+		if r.Precheck.Status.Passing() {
+			buttons = append(buttons, slack.NewButtonBlockElement(actionRecheck, r.Ref(), plain("Run the precheck again")))
+		}
 	}
 	buttons = append(buttons, slack.NewButtonBlockElement(actionViewPayload, r.Ref(), plain("View payload")))
 	buttons = append(buttons, resubmitButtons(r)...)
@@ -153,7 +156,9 @@ func precheckLine(p provisioning.Precheck) string {
 	case provisioning.PrecheckFailed:
 		return "*Precheck:* ❌ failed: " + esc(p.Message+trackingSuffix(p.TrackingID)) + " — approval is refused until the request is edited"
 	case provisioning.PrecheckUnavailable:
-		return "*Precheck:* ⚠️ unavailable: " + esc(p.Message)
+		return "*Precheck:* ⚠️ unavailable: " + esc(p.Message) + " — approval is allowed; the worker prechecks again before it commits"
+	case provisioning.PrecheckDeferred:
+		return "*Precheck:* ⏸ deferred: " + esc(p.Message)
 	}
 	return "*Precheck:* –"
 }
@@ -255,7 +260,7 @@ func doneState(r *provisioning.Request) string {
 		return fmt.Sprintf("v%d active", r.Result.Version)
 	case provisioning.KindLocation:
 		return "ready"
-	case provisioning.KindUsers, provisioning.KindNumbers:
+	case provisioning.KindUsers, provisioning.KindNumbers, provisioning.KindPSTN:
 		if r.Result.Message != "" {
 			return r.Result.Message
 		}
@@ -273,7 +278,7 @@ func donePlain(r *provisioning.Request) string {
 		return fmt.Sprintf("adopted %s (org %s)", r.Subject, r.Result.OrgID)
 	case provisioning.KindLocation:
 		return r.Subject + " ready"
-	case provisioning.KindUsers, provisioning.KindNumbers:
+	case provisioning.KindUsers, provisioning.KindNumbers, provisioning.KindPSTN:
 		if r.Result.Message != "" {
 			return r.Subject + ": " + r.Result.Message
 		}

@@ -76,10 +76,13 @@ const (
 	KindUsers    Kind = "users"
 	KindLocation Kind = "location"
 	KindNumbers  Kind = "numbers"
-	KindChange   Kind = "change"
-	KindRemove   Kind = "remove"
-	KindDelete   Kind = "delete"
-	KindAdopt    Kind = "adopt"
+	// KindPSTN sets up a location's PSTN connection: a new customer's
+	// locations have none, and without one no number can be added.
+	KindPSTN   Kind = "pstn"
+	KindChange Kind = "change"
+	KindRemove Kind = "remove"
+	KindDelete Kind = "delete"
+	KindAdopt  Kind = "adopt"
 )
 
 // PrecheckStatus is the state of the background Webex precheck of a request.

@@ -29,6 +29,8 @@ type SetupAPI interface {
 	GetCallingLocation(ctx context.Context, orgID, locationID string) (*webex.CallingLocationDetails, error)
 	UpdateCallingLocation(ctx context.Context, orgID, locationID string, upd webex.CallingLocationUpdate) error
 	GetPSTNConnection(ctx context.Context, orgID, locationID string) (*webex.PSTNConnection, error)
+	ListPSTNConnectionOptions(ctx context.Context, orgID, locationID string) ([]webex.PSTNConnectionOption, error)
+	SetPSTNConnection(ctx context.Context, orgID, locationID string, setup webex.PSTNConnectionSetup) error
 
 	ListNumbers(ctx context.Context, q webex.NumberQuery) ([]webex.Number, error)
 	AddNumbers(ctx context.Context, orgID, locationID string, numbers []string, state string) error
@@ -84,6 +86,8 @@ func (w *Worker) commitSetup(ctx context.Context, r *Request) error {
 		return w.commitLocation(ctx, r)
 	case KindNumbers:
 		return w.commitNumbers(ctx, r)
+	case KindPSTN:
+		return w.commitPSTN(ctx, r)
 	case KindChange:
 		return w.commitChange(ctx, r)
 	case KindRemove:
@@ -97,7 +101,7 @@ func (w *Worker) commitSetup(ctx context.Context, r *Request) error {
 // isSetupKind reports whether requests of kind k are committed by commitSetup.
 func isSetupKind(k Kind) bool {
 	switch k {
-	case KindUsers, KindLocation, KindNumbers, KindChange, KindRemove, KindDelete:
+	case KindUsers, KindLocation, KindNumbers, KindPSTN, KindChange, KindRemove, KindDelete:
 		return true
 	}
 	return false

@@ -80,12 +80,20 @@ func (env *setupEnv) worker(consumer string, api provisioning.SetupAPI) *provisi
 	return w
 }
 
-// seedCustomer adds a provisioned customer (calling and meetings, HQ with
-// its seeded numbers) at the sandbox and its done request in the store.
+// seedCustomer adds a provisioned, set-up customer (calling and meetings;
+// HQ with a non-integrated Cloud Connected PSTN connection and 100 available
+// numbers) at the sandbox and its done request in the store.
 func (env *setupEnv) seedCustomer(t *testing.T, extID string) {
 	t.Helper()
+	env.seedCustomerWith(t, extID, 100)
+}
+
+// seedCustomerWith is seedCustomer with numbers available numbers at HQ.
+func (env *setupEnv) seedCustomerWith(t *testing.T, extID string, numbers int) {
+	t.Helper()
 	pkgs := []string{"webex_calling", "webex_meetings"}
-	customerID, orgID := env.sb.SeedCustomer(sandbox.SeedCustomer{ExternalID: extID, Packages: pkgs, PrimaryEmail: "admin@" + strings.ToLower(extID) + ".example"})
+	customerID, orgID := env.sb.SeedCustomer(sandbox.SeedCustomer{ExternalID: extID, Packages: pkgs, PrimaryEmail: "admin@" + strings.ToLower(extID) + ".example",
+		PSTN: "NON_INTEGRATED_CCP", Numbers: numbers})
 	r := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "UALICE",
 		Subject: extID, ExternalID: extID,
 		Result: provisioning.Result{CustomerID: customerID, OrgID: orgID, Status: provisioning.CustomerProvisioned}}

@@ -98,7 +98,15 @@ func numbersLocation(ctx context.Context, api SetupAPI, ref CustomerRef, name st
 	}
 	pstn, err := api.GetPSTNConnection(ctx, ref.OrgID, loc.ID)
 	if webex.IsNotFound(err) {
-		return loc, fmt.Sprintf("numbers cannot be added at location %s: it is not enabled for Webex Calling", loc.Name), nil
+		// A location Webex Calling does not know, or one without a PSTN
+		// connection yet (every new customer's): the calling details tell.
+		if _, cerr := api.GetCallingLocation(ctx, ref.OrgID, loc.ID); webex.IsNotFound(cerr) {
+			return loc, fmt.Sprintf("numbers cannot be added at location %s: it is not enabled for Webex Calling", loc.Name), nil
+		} else if cerr != nil {
+			return nil, "", cerr
+		}
+		return loc, fmt.Sprintf("numbers cannot be added at location %s: it has no PSTN connection yet (see the options with `pstn %s location=%s`, then set one up with `pstn %s location=%s connection=\"…\"`)",
+			loc.Name, ref.ExternalID, loc.Name, ref.ExternalID, loc.Name), nil
 	}
 	if err != nil {
 		return nil, "", err

@@ -58,6 +58,7 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *UsersSpec) (UsersPre
 		// listing failure only makes the check less precise.
 		locs, _ = api.ListLocations(ctx, ref.OrgID)
 	}
+	pool := newNumberPool(api, ref.OrgID, explicitPhones(spec.Rows))
 
 	var todo []UserRow
 	for _, row := range spec.Rows {
@@ -75,12 +76,20 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *UsersSpec) (UsersPre
 		todo = append(todo, row)
 	}
 	verdicts := make([]rowVerdict, len(todo))
+	phones := make([]string, len(todo))
+	for i, row := range todo {
+		// phone=auto: the number the row would get at commit, in row order
+		// as the commit gives them (nothing is reserved).
+		phones[i], verdicts[i] = autoNumber(ctx, pool, ref, locs, row)
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(precheckConcurrency, len(todo)) {
 		wg.Go(func() {
 			for i := range next {
-				verdicts[i] = precheckRow(ctx, api, ref, locs, todo[i])
+				if verdicts[i] == (rowVerdict{}) {
+					verdicts[i] = precheckRow(ctx, api, ref, locs, todo[i], phones[i])
+				}
 			}
 		})
 	}
@@ -131,7 +140,43 @@ type rowVerdict struct {
 	consent bool
 }
 
-func precheckRow(ctx context.Context, api SetupAPI, ref CustomerRef, locs []webex.Location, row UserRow) rowVerdict {
+// explicitPhones are the numbers a batch gives rows by hand: phone=auto
+// never hands them out.
+func explicitPhones(rows []UserRow) map[string]bool {
+	used := map[string]bool{}
+	for _, row := range rows {
+		if row.Phone != "" && row.Phone != PhoneAuto {
+			used[row.Phone] = true
+		}
+	}
+	return used
+}
+
+// autoNumber is the number a phone=auto calling row would get, or the
+// verdict that it gets none: a refusal when its location has no number
+// left, a fault when Webex could not list them.
+func autoNumber(ctx context.Context, pool *numberPool, ref CustomerRef, locs []webex.Location, row UserRow) (string, rowVerdict) {
+	if row.Phone != PhoneAuto || !CallingSubscriberPackage(row.Package) {
+		return "", rowVerdict{}
+	}
+	loc := findLocation(locs, row.Location)
+	if loc == nil {
+		return "", rowVerdict{fault: "the location's numbers could not be listed"}
+	}
+	phone, err := pool.next(ctx, loc.ID)
+	if err != nil {
+		msg, _ := DescribeFailure(translate(err))
+		return "", rowVerdict{fault: msg}
+	}
+	if phone == "" {
+		return "", rowVerdict{refusal: noNumberLeft(ref, loc.Name)}
+	}
+	return phone, rowVerdict{}
+}
+
+// precheckRow asks Webex about one row, always with its package; phone is
+// the number a phone=auto row would get.
+func precheckRow(ctx context.Context, api SetupAPI, ref CustomerRef, locs []webex.Location, row UserRow, phone string) rowVerdict {
 	if ctx.Err() != nil {
 		return rowVerdict{fault: ctx.Err().Error()}
 	}
@@ -141,13 +186,9 @@ func precheckRow(ctx context.Context, api SetupAPI, ref CustomerRef, locs []webe
 		if loc := findLocation(locs, row.Location); loc != nil {
 			params.LocationID = loc.ID
 		}
-		switch {
-		case row.Phone != PhoneAuto:
-			params.PrimaryPhoneNumber = row.Phone
-		case row.Extension == "":
-			// The number is picked at commit; without it Webex would refuse
-			// the calling package, so only the email and names are checked.
-			req.Packages = nil
+		params.PrimaryPhoneNumber = row.Phone
+		if row.Phone == PhoneAuto {
+			params.PrimaryPhoneNumber = phone
 		}
 	}
 	res, err := api.PrecheckSubscriber(ctx, req)
@@ -212,6 +253,16 @@ func (s *SetupChecks) CheckNumbersAllowed(ctx context.Context, ref CustomerRef, 
 		return errors.New(refusal)
 	}
 	return nil
+}
+
+// ReadPSTN runs ReadPSTN.
+func (s *SetupChecks) ReadPSTN(ctx context.Context, ref CustomerRef, location string) (*PSTNState, string, error) {
+	return ReadPSTN(ctx, s.API, ref, location)
+}
+
+// CheckPSTN runs CheckPSTN.
+func (s *SetupChecks) CheckPSTN(ctx context.Context, spec *PSTNSpec) (string, error) {
+	return CheckPSTN(ctx, s.API, spec)
 }
 
 // RowOutcomes reads a batch's row outcomes.

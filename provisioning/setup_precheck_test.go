@@ -19,6 +19,9 @@ func TestPrecheckUsers(t *testing.T) {
 		status      provisioning.PrecheckStatus
 		existing    []string
 		rowErrors   []string // substrings, one per refused row
+		numbers     int      // available numbers at HQ (default 100)
+		unknown     []string // locations the customer does not have
+		local       int      // rows decided without asking Webex
 	}{
 		{name: "customer not provisioned yet", rows: "Ben,B,ben@x.example,webex_meetings", unprovision: true,
 			status: provisioning.PrecheckUnavailable},
@@ -26,12 +29,20 @@ func TestPrecheckUsers(t *testing.T) {
 			status: provisioning.PrecheckOK, existing: []string{"anna@x.example"}},
 		{name: "a number of no location", rows: "Ben,B,ben@x.example,webex_meetings;Carl,C,carl@x.example,webex_calling,+4930555999999",
 			status: provisioning.PrecheckFailed, rowErrors: []string{"row 2 (carl@x.example): ", "+4930555999999 is not a number of location HQ"}},
+		{name: "phone=auto where no number is left", rows: "Dan,D,dan@x.example,webex_calling,auto;Eve,E,eve@x.example,webex_calling,auto", numbers: 1, local: 1,
+			status: provisioning.PrecheckFailed, rowErrors: []string{"row 2 (eve@x.example): no available number left at location HQ", "`numbers MS-PRE add=FROM-TO location=HQ`"}},
+		{name: "a location the customer does not have", rows: "Ben,B,ben@x.example,webex_meetings,,,Köln;Dan,D,dan@x.example,webex_calling,,1002,Köln",
+			status: provisioning.PrecheckOK, unknown: []string{"Köln"}, local: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			env := newSetupEnv(t, quietSandbox())
-			env.seedCustomer(t, "MS-PRE")
+			numbers := tc.numbers
+			if numbers == 0 {
+				numbers = 100
+			}
+			env.seedCustomerWith(t, "MS-PRE", numbers)
 			ctx := context.Background()
 			if _, err := env.cl.CreateSubscriber(ctx, webex.SubscriberRequest{CustomerID: env.ref.CustomerID, Email: "anna@x.example",
 				Packages: []string{"webex_calling"}, ProvisioningParameters: &webex.SubscriberParameters{FirstName: "Anna", LastName: "A", Extension: "1001"}}); err != nil {
@@ -76,8 +87,15 @@ func TestPrecheckUsers(t *testing.T) {
 					}
 				}
 			}
-			if n, want := env.sb.Stats().Calls["POST /wholesale/subscribers/validate"], len(rows)-len(tc.existing); n != want {
-				t.Errorf("%d subscriber prechecks, want %d (one per row not yet a user)", n, want)
+			if n, want := env.sb.Stats().Calls["POST /wholesale/subscribers/validate"], len(rows)-len(tc.existing)-tc.local; n != want {
+				t.Errorf("%d subscriber prechecks, want %d (one per row not yet a user, not decided here)", n, want)
+			}
+			var unknown []string
+			for name := range got.UnknownLocations {
+				unknown = append(unknown, name)
+			}
+			if !slices.Equal(unknown, tc.unknown) {
+				t.Errorf("unknown locations %v, want %v", unknown, tc.unknown)
 			}
 		})
 	}

@@ -46,7 +46,8 @@ func TestQueuedSetup(t *testing.T) {
 
 			env.ref = provisioning.CustomerRef{RequestID: cust.ID, ExternalID: spec.ExternalID, Packages: spec.Packages,
 				AdminEmail: spec.Email, Country: "DE"}
-			users := env.users(t, "Anna,Auto,anna@q.example,webex_calling,auto;Bert,Ext,bert@q.example,webex_calling,,1001")
+			// A new customer has no PSTN and so no numbers: the rows take extensions.
+			users := env.users(t, "Anna,Ext,anna@q.example,webex_calling,,1002;Bert,Ext,bert@q.example,webex_calling,,1001")
 			loc := env.submit(t, provisioning.KindLocation, provisioning.StateApproved, locationSpec(env.ref, "Köln", "DE-KOELN-1"))
 			for _, id := range []int64{users.ID, loc.ID} {
 				got := env.commit(t, id)

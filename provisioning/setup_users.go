@@ -231,7 +231,7 @@ func (w *Worker) prepareRows(ctx context.Context, ref CustomerRef, todo, all []U
 			used[o.Phone] = true
 		}
 	}
-	pools := map[string][]string{} // location id → available numbers, in order
+	pool := newNumberPool(w.Setup, ref.OrgID, used)
 	items := make([]createItem, 0, len(todo))
 	for _, row := range todo {
 		it := createItem{row: row, req: webex.SubscriberRequest{
@@ -256,29 +256,12 @@ func (w *Worker) prepareRows(ctx context.Context, ref CustomerRef, todo, all []U
 			it.req.ProvisioningParameters.LocationID = loc.ID
 			phone := row.Phone
 			if phone == PhoneAuto {
-				pool, ok := pools[loc.ID]
-				if !ok {
-					nums, err := w.Setup.ListNumbers(ctx, webex.NumberQuery{OrgID: ref.OrgID, LocationID: loc.ID, Available: true})
-					if err != nil {
-						return nil, err
-					}
-					for _, n := range nums {
-						if n.PhoneNumber != "" && !n.TollFreeNumber {
-							pool = append(pool, n.PhoneNumber)
-						}
-					}
+				var err error
+				if phone, err = pool.next(ctx, loc.ID); err != nil {
+					return nil, err
 				}
-				phone = ""
-				for len(pool) > 0 && phone == "" {
-					if !used[pool[0]] {
-						phone = pool[0]
-						used[phone] = true
-					}
-					pool = pool[1:]
-				}
-				pools[loc.ID] = pool
 				if phone == "" {
-					it.fail = fmt.Sprintf("no available number left at location %s for phone=auto (add numbers with `numbers … add=`)", loc.Name)
+					it.fail = noNumberLeft(ref, loc.Name)
 					items = append(items, it)
 					continue
 				}

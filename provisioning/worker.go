@@ -199,7 +199,7 @@ func (w *Worker) Commit(ctx context.Context, id int64) error {
 		if w.CommitTemplate != nil {
 			return w.CommitTemplate(ctx, r)
 		}
-	case KindUsers, KindLocation, KindNumbers, KindChange, KindRemove, KindDelete:
+	case KindUsers, KindLocation, KindNumbers, KindPSTN, KindChange, KindRemove, KindDelete:
 		return w.commitSetup(ctx, r)
 	}
 	return w.fail(ctx, r, StateCommitting, fmt.Sprintf("requests of kind %q cannot be committed by this build", r.Kind), "")

@@ -137,7 +137,7 @@ func TestWaitingAcrossRestart(t *testing.T) {
 				updates := e.slack.Calls("chat.update")
 				last := updates[len(updates)-1]
 				return last.Form.Get("ts") == r.Summary.TS &&
-					strings.Contains(jsonUnescaper.Replace(last.Form.Get("blocks")), "✅ MS-001 provisioned (org "+r.Result.OrgID+")")
+					strings.Contains(jsonUnescaper.Replace(last.Form.Get("blocks")), "✅ provisioned (org "+r.Result.OrgID+")")
 			})
 			if got := e.sandbox.Stats().Creates; got != 1 {
 				t.Fatalf("sandbox creates = %d, want exactly 1", got)

@@ -15,9 +15,23 @@ const msCallingCustomer = `/onboard-customer new name="Müller & Söhne GmbH" em
 /as alice
 `
 
+// msSetUpCustomer is msCallingCustomer set up as Webex wants it before
+// users get numbers: a new customer's HQ has no PSTN connection and no
+// numbers, so the PSTN connection (R-2) comes first, then a block of
+// numbers (R-3).
+const msSetUpCustomer = msCallingCustomer + `/onboard-customer pstn MS-001 connection="Sandbox CCP"
+/as bob
+/click Approve
+/as alice
+/onboard-customer numbers MS-001 add=+4930555001-+4930555010
+/as bob
+/click Approve
+/as alice
+`
+
 // The README's users walk-through: a calling user with phone=auto, a meetings
 // user and the admin with the primary package, approved by someone else.
-const usersScript = msCallingCustomer + `/onboard-customer users MS-001 rows="Anna,Muster,anna@mueller.example,webex_calling,auto;Ben,Beispiel,ben@mueller.example,webex_meetings;IT,Admin,it@mueller.example,webex_calling,,1001"
+const usersScript = msSetUpCustomer + `/onboard-customer users MS-001 rows="Anna,Muster,anna@mueller.example,webex_calling,auto;Ben,Beispiel,ben@mueller.example,webex_meetings;IT,Admin,it@mueller.example,webex_calling,,1001"
 /as carol
 /click Approve
 /sandbox
@@ -29,8 +43,11 @@ func TestConsoleUsersBatch(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if !regexp.MustCompile(`(?m)^✅ R-2 users MS-001: 3/3 provisioned$`).MatchString(out) {
-		t.Fatalf("no users outcome line:\n%s", out)
+	for _, want := range []string{`(?m)^✅ R-2 pstn MS-001 HQ: Sandbox CCP$`, `(?m)^✅ R-3 numbers MS-001 HQ: 10 numbers at HQ \(10 added, 10 activated\)$`,
+		`(?m)^✅ R-4 users MS-001: 3/3 provisioned$`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Fatalf("no line %s:\n%s", want, out)
+		}
 	}
 	if !strings.Contains(out, "subscribers=3") {
 		t.Fatalf("the sandbox does not hold 3 subscribers:\n%s", out)
@@ -82,16 +99,16 @@ func TestConsoleUsersFormWithFile(t *testing.T) {
 	if err := os.WriteFile(csv, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, code := runConsole(t, msCallingCustomer+"/onboard-customer users\n/submit customer=MS-001 rows_file=@"+csv+"\n/as carol\n/click Approve\n")
+	out, code := runConsole(t, msSetUpCustomer+"/onboard-customer users\n/submit customer=MS-001 rows_file=@"+csv+"\n/as carol\n/click Approve\n")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if !regexp.MustCompile(`(?m)^✅ R-2 users MS-001: 2/2 provisioned$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^✅ R-4 users MS-001: 2/2 provisioned$`).MatchString(out) {
 		t.Fatalf("the uploaded batch was not provisioned:\n%s", out)
 	}
 	// Both a pasted batch and a file: refused inline, nothing submitted.
 	out, _ = runConsole(t, msCallingCustomer+"/onboard-customer users\n/submit customer=MS-001 rows_file=@"+csv+` rows="Cara,X,cara@mueller.example,webex_meetings"`+"\n")
-	if !strings.Contains(out, "either in the field above or as a file") || strings.Contains(out, "R-2 submitted") {
+	if !strings.Contains(out, "either in the field above or as a file") || strings.Contains(out, "R-2 submitted: users") {
 		t.Fatalf("a pasted batch and a file together were not refused:\n%s", out)
 	}
 }
@@ -108,8 +125,8 @@ func TestConsoleUsersConsent(t *testing.T) {
 	}
 	for _, want := range []string{
 		`Precheck: ✅ passed — 1 user already has a Webex account: consent needed`,
-		`(?m)^⏳ R-2 users MS-001: 2/3 provisioned, 1 waiting for consent$`,
-		`📧 R-2: consent email sent again to 1 user\(s\)`,
+		`(?m)^⏳ R-4 users MS-001: 2/3 provisioned, 1 waiting for consent$`,
+		`📧 R-4: consent email sent again to 1 user\.`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output lacks %s", want)

@@ -21,6 +21,10 @@ type SeedCustomer struct {
 	// unless --pstn-integrated matches its name), LOCAL_GATEWAY (on the sandbox's trunk),
 	// NON_INTEGRATED_CCP, or INTEGRATED_CCP (with provider numbers).
 	PSTN string
+	// Numbers gives the HQ that many active, available numbers of its country (at most
+	// 100), as if the partner had added them: only with a LOCAL_GATEWAY or
+	// NON_INTEGRATED_CCP connection, the ones numbers can be added to.
+	Numbers int
 }
 
 // SeedCustomer adds a provisioned customer with its HQ calling location (for calling
@@ -64,6 +68,14 @@ func (s *Sandbox) SeedCustomer(sc SeedCustomer) (customerID, orgID string) {
 			hq.routeType, hq.routeID = "TRUNK", SandboxTrunk
 		case pstnIntegratedCCP:
 			s.seedProviderNumbers(hq)
+		}
+		if sc.Numbers > 0 && (hq.pstn == pstnLocalGateway || hq.pstn == pstnNonIntegratedCCP) {
+			block := s.blocks[sc.Country]
+			s.blocks[sc.Country]++
+			nums := seedNumbers(sc.Country, block)
+			for _, e := range nums[:min(sc.Numbers, len(nums))] {
+				s.numbers[e] = &number{e164: e, orgID: hq.orgID, locationID: hq.id, state: "ACTIVE"}
+			}
 		}
 	}
 	return cu.id, cu.orgID

@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// pstn shows a location's PSTN connection and the options Webex offers for
+// it, or requests one: `pstn CUSTOMER [location=NAME]` ·
+// `pstn CUSTOMER [location=NAME] connection="…" [route-type=… route=…]`.
+// A new customer's locations have no PSTN connection, and no number can be
+// added before one is set up.
+func (h *Handler) pstn(ctx context.Context, u caller, c Command) *Reply {
+	const usage = `pstn CUSTOMER [location=NAME] · pstn CUSTOMER [location=NAME] connection="…" [route-type=TRUNK|ROUTE_GROUP route=ID]`
+	if len(c.Words) != 2 {
+		return refusal("⛔ usage: " + usage)
+	}
+	if _, setting := c.Args["connection"]; !setting {
+		return h.showPSTN(ctx, u, c)
+	}
+	ref, rep := h.setupTarget(ctx, u, c, usage)
+	if rep != nil {
+		return rep
+	}
+	spec, missing, errs := provisioning.ParsePSTN(c.Args, *ref)
+	if len(errs) > 0 || len(missing) > 0 {
+		return refusal(inputProblems(errs, missing))
+	}
+	check := func(*provisioning.Request) precheckFunc { return h.pstnCheck(spec) }
+	return h.submitSetup(ctx, u, provisioning.KindPSTN, fmt.Sprintf("pstn %s %s", ref.ExternalID, spec.Location), spec, check)
+}
+
+// showPSTN answers `pstn CUSTOMER [location=NAME]` in the background: it
+// asks Webex.
+func (h *Handler) showPSTN(ctx context.Context, u caller, c Command) *Reply {
+	for k := range c.Args {
+		if k != "location" {
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (expected location, or connection= to set one up)", esc(k)))
+		}
+	}
+	ref, rep := h.resolveCustomer(ctx, u, c.Words[1])
+	if rep != nil {
+		return rep
+	}
+	location := strings.TrimSpace(c.Args["location"])
+	if location == "" {
+		location = provisioning.DefaultLocationName
+	}
+	h.background(ctx, "show pstn", func(ctx context.Context) error {
+		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: h.pstnText(ctx, *ref, location)})
+	})
+	return &Reply{Text: esc(fmt.Sprintf("🔎 looking up the PSTN connection of %s at %s…", ref.ExternalID, location))}
+}
+
+// pstnText says what a location's PSTN connection is and how to set one up.
+func (h *Handler) pstnText(ctx context.Context, ref provisioning.CustomerRef, location string) string {
+	st, refusal, err := h.setup.ReadPSTN(ctx, ref, location)
+	switch {
+	case errors.Is(err, provisioning.ErrCustomerNotReady):
+		return esc(fmt.Sprintf("⛔ %s is not provisioned yet: its locations have no PSTN connection to show", ref.ExternalID))
+	case err != nil:
+		msg, _ := provisioning.DescribeFailure(err)
+		return esc(fmt.Sprintf("⛔ could not read the PSTN connection of %s at %s: %s", ref.ExternalID, location, msg))
+	case refusal != "":
+		return "⛔ " + esc(refusal)
+	}
+	var b strings.Builder
+	if st.Connection == nil {
+		fmt.Fprintf(&b, "%s at %s has no PSTN connection yet: no number can be added there.", esc(ref.ExternalID), esc(st.Location.Name))
+	} else {
+		fmt.Fprintf(&b, "%s at %s: PSTN connection %s (%s)", esc(ref.ExternalID), esc(st.Location.Name), esc(st.Connection.DisplayName), esc(st.Connection.PSTNConnectionType))
+		if st.Connection.RouteID != "" {
+			fmt.Fprintf(&b, ", route %s %s", esc(st.Connection.RouteType), esc(st.Connection.RouteID))
+		}
+		b.WriteString(".")
+	}
+	b.WriteString("\nOptions Webex offers there:")
+	for _, o := range st.Options {
+		line := "\n• " + esc(o.DisplayName)
+		if provisioning.Premises(o.DisplayName) {
+			line += " (needs route-type=TRUNK|ROUTE_GROUP route=ID)"
+		}
+		b.WriteString(line)
+	}
+	if len(st.Options) == 0 {
+		b.WriteString(" none.")
+	} else {
+		fmt.Fprintf(&b, "\nSet one up: `pstn %s location=%s connection=\"%s\"`", esc(ref.ExternalID), esc(st.Location.Name), esc(st.Options[len(st.Options)-1].DisplayName))
+	}
+	return b.String()
+}
+
+// pstnCheck is a PSTN request's precheck: the connection must be an option
+// Webex offers at the location. Until the customer is provisioned it is
+// deferred to the commit.
+func (h *Handler) pstnCheck(spec *provisioning.PSTNSpec) precheckFunc {
+	return func(ctx context.Context) (provisioning.Precheck, error) {
+		ref, pc, err := h.provisionedRef(ctx, spec.Customer)
+		if err != nil || pc != nil {
+			return provisioning.Precheck{Status: pc.Status, Message: pc.Message}, err
+		}
+		resolved := *spec
+		resolved.Customer = ref
+		refusal, err := h.setup.CheckPSTN(ctx, &resolved)
+		switch {
+		case errors.Is(err, provisioning.ErrCustomerNotReady):
+			return provisioning.Precheck{Status: provisioning.PrecheckDeferred, Message: "runs when the customer is provisioned; approval is allowed"}, nil
+		case err != nil:
+			return provisioning.Precheck{}, err
+		case refusal != "":
+			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: refusal}, nil
+		}
+		return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: fmt.Sprintf("%s is offered at %s", spec.Connection, spec.Location)}, nil
+	}
+}
