@@ -33,6 +33,10 @@ type Console struct {
 	Piped bool
 	// Busy reports unsettled work (handlers.Handler.Busy).
 	Busy func() bool
+	// Moving reports requests that rest now but move on by themselves
+	// (handlers.Handler.Moving): the piped console waits for them at end
+	// of input, so a script's last outcome is printed before it exits.
+	Moving func(ctx context.Context) bool
 	// SandboxStats returns the embedded sandbox's one-line counters.
 	SandboxStats func() string
 	Sandbox      bool
@@ -90,6 +94,9 @@ func (c *Console) Run(ctx context.Context) error {
 		case line, ok = <-lines:
 		}
 		if !ok {
+			if c.Piped {
+				c.settleAll(ctx)
+			}
 			return <-readErr
 		}
 		if ctx.Err() != nil {
@@ -135,19 +142,35 @@ func (c *Console) readLines(ctx context.Context) (lines <-chan string, readErr <
 	return out, errc
 }
 
+// settleAll waits at end of input until nothing is busy and no request
+// moves on by itself any more (a compliance hold that ends, a request
+// queued behind another one), at most SettleTimeout.
+func (c *Console) settleAll(ctx context.Context) {
+	if c.Busy == nil || c.Moving == nil {
+		return
+	}
+	deadline := time.Now().Add(c.settleTimeout())
+	for (c.Busy() || c.Moving(ctx)) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // settle waits until the line's work has settled, at most SettleTimeout.
 func (c *Console) settle(ctx context.Context) {
 	if c.Busy == nil {
 		return
 	}
-	limit := c.SettleTimeout
-	if limit <= 0 {
-		limit = 60 * time.Second
-	}
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(c.settleTimeout())
 	for c.Busy() && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func (c *Console) settleTimeout() time.Duration {
+	if c.SettleTimeout > 0 {
+		return c.SettleTimeout
+	}
+	return 60 * time.Second
 }
 
 func (c *Console) handleLine(ctx context.Context, line string) (quit bool) {

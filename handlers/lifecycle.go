@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
 )
 
 // retry runs a failed request again: the worker skips what already
@@ -23,6 +25,11 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	}
 	if r.State == provisioning.StatePendingApproval {
 		return h.recheck(ctx, u, r)
+	}
+	if r.Kind == provisioning.KindCustomer && r.State == provisioning.StateFailed && r.Result.Status == provisioning.CustomerError {
+		// Webex gave up on it: nothing the bot sends makes it provision.
+		return refusal(fmt.Sprintf("⛔ %s: Webex could not provision %s (status error); a retry cannot change that. Delete it (`/onboard-customer delete %s`) and submit it again, or ask Cisco support about it%s.",
+			r.Ref(), esc(r.Subject), r.Ref(), esc(trackingSuffix(r.Result.TrackingID))))
 	}
 	undo := h.expectOutcome(id)
 	again, err := h.store.Transition(ctx, id, provisioning.Transition{
@@ -130,4 +137,38 @@ func precheckVerdict(s provisioning.PrecheckStatus) string {
 		return "is running"
 	}
 	return "is not run for this request"
+}
+
+// movingFetch bounds how many waiting requests Moving reads.
+const movingFetch = 200
+
+// Moving reports whether a waiting request will move on by itself: a
+// customer Webex is provisioning or reviewing (compliance hold), or a
+// request queued behind another one that is on its way. Waits for a person
+// (consent, a template's provisioning id) and for a request that failed do
+// not count. The piped console waits for these at end of input.
+func (h *Handler) Moving(ctx context.Context) bool {
+	if h.ux.lister == nil {
+		return false
+	}
+	waiting, err := h.ux.lister.List(ctx, store.Query{States: []provisioning.State{provisioning.StateWaiting}, Limit: movingFetch})
+	if err != nil {
+		return false
+	}
+	for _, r := range waiting {
+		reason := r.Result.WaitReason
+		switch {
+		case r.Kind == provisioning.KindTemplate, reason == provisioning.ConsentWaitReason:
+		case strings.HasSuffix(reason, provisioning.FailedSuffix):
+			// It moves once the request it waits for is retried.
+			if id, ok := provisioning.AwaitedRequest(reason); ok {
+				if awaited, err := h.store.Get(ctx, id); err == nil && awaited.State != provisioning.StateFailed {
+					return true
+				}
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }

@@ -146,6 +146,13 @@ func (h *Handler) deleteCustomer(ctx context.Context, u caller, c Command) *Repl
 	if len(c.Args) > 0 {
 		return refusal("⛔ delete takes no keys (usage: delete CUSTOMER)")
 	}
+	if ref.CustomerID == "" && ref.RequestID != 0 {
+		// A customer that failed at Webex exists there all the same (its
+		// wholesale id is known): deleting it is how it is started over.
+		if cr, err := h.store.Get(ctx, ref.RequestID); err == nil && cr.State == provisioning.StateFailed {
+			ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
+		}
+	}
 	return h.submitSetup(ctx, u, provisioning.KindDelete, "delete "+ref.ExternalID, provisioning.DeleteSpec{Customer: *ref}, nil)
 }
 

@@ -44,20 +44,20 @@ var _ SetupAPI = (*webex.Client)(nil)
 // R-7", or "waiting for R-7, which failed" while that one can be retried.
 const waitForPrefix = "waiting for "
 
-// failedSuffix follows the awaited request when it failed.
-const failedSuffix = ", which failed"
+// FailedSuffix follows the awaited request when it failed.
+const FailedSuffix = ", which failed"
 
 // waitReasonFor is the WaitReason of a request queued behind awaited.
 func waitReasonFor(awaited *Request) string {
 	reason := waitForPrefix + awaited.Ref()
 	if awaited.State == StateFailed {
-		reason += failedSuffix
+		reason += FailedSuffix
 	}
 	return reason
 }
 
-// awaitedRequest reads the request a WaitReason names ("waiting for R-7…").
-func awaitedRequest(reason string) (int64, bool) {
+// AwaitedRequest reads the request a WaitReason names ("waiting for R-7…").
+func AwaitedRequest(reason string) (int64, bool) {
 	rest, ok := strings.CutPrefix(reason, waitForPrefix)
 	if !ok || !strings.HasPrefix(rest, "R-") {
 		return 0, false
@@ -215,7 +215,7 @@ func (w *Worker) settleWith(ctx context.Context, r *Request, from, to State, sta
 		}
 	}
 	*r = *done
-	w.Events.Settled(ctx, done)
+	w.settled(ctx, done)
 	return nil
 }
 
@@ -224,7 +224,7 @@ func (w *Worker) settleWith(ctx context.Context, r *Request, from, to State, sta
 // when it failed); a user batch waiting for consent re-checks its users.
 func (w *Worker) checkWatchedSetup(ctx context.Context, r *Request) {
 	log := w.log().WithField("request", r.Ref())
-	if _, queued := awaitedRequest(r.Result.WaitReason); queued {
+	if _, queued := AwaitedRequest(r.Result.WaitReason); queued {
 		if err := w.requeueIfReady(ctx, r); err != nil {
 			log.WithError(err).Warn("queued setup check")
 		}
@@ -248,7 +248,7 @@ func (w *Worker) checkWatchedSetup(ctx context.Context, r *Request) {
 // While the awaited request is on its way, or failed and may be retried, r
 // keeps waiting, and its reason follows the awaited one's state.
 func (w *Worker) requeueIfReady(ctx context.Context, r *Request) error {
-	if id, ok := awaitedRequest(r.Result.WaitReason); ok {
+	if id, ok := AwaitedRequest(r.Result.WaitReason); ok {
 		awaited, err := w.Store.Get(ctx, id)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("read %s: %w", FormatID(id), err)
@@ -292,4 +292,47 @@ func (w *Worker) failSetup(ctx context.Context, r *Request, err error) error {
 	}
 	msg, tid := setupFailure(err)
 	return w.fail(ctx, r, r.State, msg, tid)
+}
+
+// settled reports that r reached done or failed and wakes the requests
+// waiting for it: their watch is due now, so a batch queued behind a
+// customer runs as soon as the customer is provisioned (or says at once
+// that it failed), not at its next check, which moves further out the
+// longer the wait lasts.
+func (w *Worker) settled(ctx context.Context, r *Request) {
+	w.Events.Settled(ctx, r)
+	if w.Dependents == nil {
+		return
+	}
+	customer := customerRequestOf(r)
+	if customer == 0 {
+		return
+	}
+	deps, _, err := w.Dependents.CustomerRequests(ctx, customer, 1000)
+	if err != nil {
+		w.log().WithError(err).WithField("request", r.Ref()).Warn("find the requests waiting for it; they wait for their next check")
+		return
+	}
+	for _, d := range deps {
+		if id, ok := AwaitedRequest(d.Result.WaitReason); ok && id == r.ID && d.State == StateWaiting {
+			if err := w.Watch.Watch(ctx, d.ID, w.now()); err != nil {
+				w.log().WithError(err).WithField("request", d.Ref()).Warn("wake")
+			}
+		}
+	}
+}
+
+// customerRequestOf is the customer request whose requests may wait for r:
+// r itself for a customer, its customer for a setup request.
+func customerRequestOf(r *Request) int64 {
+	if r.Kind == KindCustomer {
+		return r.ID
+	}
+	var spec struct {
+		Customer CustomerRef `json:"customer"`
+	}
+	if !isSetupKind(r.Kind) || json.Unmarshal(r.Spec, &spec) != nil {
+		return 0
+	}
+	return spec.Customer.RequestID
 }

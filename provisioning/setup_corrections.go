@@ -103,9 +103,15 @@ func (w *Worker) commitDelete(ctx context.Context, r *Request) error {
 	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
 		return err
 	}
-	ref, ok, err := w.resolveCustomer(ctx, r, spec.Customer)
-	if !ok {
-		return err
+	ref := spec.Customer
+	if ref.CustomerID == "" {
+		// Deleting needs the wholesale id alone: a customer that failed at
+		// Webex (status error, no org id) is deleted too.
+		var ok bool
+		var err error
+		if ref, ok, err = w.resolveCustomer(ctx, r, spec.Customer); !ok {
+			return err
+		}
 	}
 	if err := w.Setup.DeleteCustomer(ctx, ref.CustomerID); err != nil && !webex.IsNotFound(err) {
 		return w.failSetup(ctx, r, err)

@@ -172,6 +172,10 @@ func reconcileRows(rows []UserRow, outcomes map[int]RowOutcome, subs []webex.Sub
 		next := o
 		next.Line, next.Email, next.SubscriberID, next.Message, next.TrackingID = row.Line, row.Email, sub.ID, "", ""
 		switch {
+		case sub.Failure() != nil:
+			// Webex holds the user, failed: sending it again cannot help.
+			next.Status = RowFailed
+			next.Message = failedMessage(sub.Failure()) + " (the user exists at Webex with errors: remove it and add it again)"
 		case sub.Status == webex.SubscriberPendingUserMigration:
 			next.Status = RowConsent
 		case o.Status == RowConsent:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/onboardbot/onboardbot/provisioning/webex"
 )
@@ -104,25 +105,48 @@ func (w *WebexCustomers) FindCustomer(ctx context.Context, externalID, orgID str
 	return nil, nil
 }
 
+// UpdateCustomer re-applies packages (the complete list).
+func (w *WebexCustomers) UpdateCustomer(ctx context.Context, id string, packages []string) error {
+	return translate(w.Client.UpdateCustomer(ctx, id, webex.CustomerUpdate{Packages: packages}))
+}
+
 func customerState(c *webex.Customer) *CustomerState {
 	s := &CustomerState{ID: c.ID, OrgID: c.OrgID, ExternalID: c.ExternalID, Status: c.Status,
-		Packages: c.Packages, Country: c.Address.Country}
+		Packages: c.Packages, Country: c.Address.Country, TrackingID: c.TrackingID}
 	for _, e := range c.Errors {
-		s.Errors = append(s.Errors, errorText(e))
+		s.Errors = append(s.Errors, reasonText("", e))
 	}
 	for _, p := range c.ResourceDetails.Packages {
 		for _, e := range p.Errors {
-			s.Errors = append(s.Errors, p.Name+": "+errorText(e))
+			s.Errors = append(s.Errors, reasonText(p.Name, e))
+		}
+		for _, e := range p.Warnings {
+			s.Warnings = append(s.Warnings, reasonText(p.Name, e))
 		}
 	}
 	return s
 }
 
-func errorText(e webex.ErrorDetail) string {
-	if e.ErrorCode != 0 {
-		return fmt.Sprintf("%d: %s", e.ErrorCode, e.Description)
+// reasonText is one of Webex's reasons as people read it:
+// "webex_calling: <description> (code 2560)".
+func reasonText(pkg string, e webex.ErrorDetail) string {
+	return webex.FailureDetail{Package: pkg, ErrorCode: e.ErrorCode, Description: e.Description}.String()
+}
+
+// failedMessage is what Webex said of a failed object, without our
+// operation name or the trackingId (reported apart).
+func failedMessage(fe *webex.FailedError) string {
+	words := make([]string, len(fe.Errors))
+	for i, d := range fe.Errors {
+		words[i] = d.String()
 	}
-	return e.Description
+	switch {
+	case len(words) > 0:
+		return strings.Join(words, "; ")
+	case fe.Status == "":
+		return "Webex answered without a status"
+	}
+	return fmt.Sprintf("Webex reports status %q, which its documents do not list", fe.Status)
 }
 
 // apiMessage prefers Webex's detailed description over its generic message.
@@ -142,6 +166,12 @@ func translate(err error) error {
 	var ae *webex.APIError
 	if errors.As(err, &ae) {
 		return &WebexError{Op: ae.Op, Status: ae.Status, Message: apiMessage(ae), TrackingID: ae.TrackingID, Retryable: ae.Retryable}
+	}
+	var fe *webex.FailedError
+	if errors.As(err, &fe) {
+		// Webex answered, but says the object failed (a subscriber with
+		// errors, a status its documents do not list): final, in its words.
+		return &WebexError{Op: fe.Op, Message: failedMessage(fe), TrackingID: fe.TrackingID}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

@@ -24,9 +24,13 @@ type CustomerState struct {
 	ExternalID string
 	Name       string
 	Status     string
-	Errors     []string // async failures, "<code>: <description>"
+	// Errors and Warnings are Webex's reasons, the customer's own and each
+	// package's: "webex_calling: <description> (code 2560)".
+	Errors     []string `json:"errors,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
 	Packages   []string `json:"packages,omitempty"`
 	Country    string   `json:"country,omitempty"`
+	TrackingID string   `json:"-"` // of the answer that reported this state
 }
 
 // CustomerAPI is the worker's view of Webex's wholesale customers API. The
@@ -37,6 +41,10 @@ type CustomerAPI interface {
 	GetCustomer(ctx context.Context, customerID string) (*CustomerState, error)
 	// FindCustomer looks a customer up by external id or org id; nil when none.
 	FindCustomer(ctx context.Context, externalID, orgID string) (*CustomerState, error)
+	// UpdateCustomer re-applies the customer's complete package list (Update a
+	// Wholesale Customer, 202): what makes Webex provision again a customer
+	// that ended provisioned_with_errors.
+	UpdateCustomer(ctx context.Context, customerID string, packages []string) error
 }
 
 // WebexError is a failed Webex call as people are told about it.

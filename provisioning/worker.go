@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -39,6 +40,16 @@ type Worker struct {
 	// Yield, when set, is called before each job: the bot's answers to
 	// Slack go first (handlers.Handler.YieldToAcks).
 	Yield func()
+	// Dependents finds the requests of a customer (the store's index), so
+	// that those waiting for a request that just settled are checked at
+	// once instead of at their next, ever later, watch; nil: they wait for
+	// it.
+	Dependents DependentFinder
+}
+
+// DependentFinder lists the setup requests of customer request id.
+type DependentFinder interface {
+	CustomerRequests(ctx context.Context, id int64, limit int) ([]*Request, int64, error)
 }
 
 const workerActor = "worker"
@@ -210,6 +221,13 @@ func (w *Worker) commitCustomer(ctx context.Context, r *Request) error {
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return w.fail(ctx, r, StateCommitting, "stored customer request is unreadable: "+err.Error(), "")
 	}
+	if r.Result.CustomerID != "" && r.Result.Status == CustomerProvisionedWithErrors {
+		// A retry of a customer that ended provisioned_with_errors: Update a
+		// Wholesale Customer with its packages makes Webex apply them again;
+		// then it is followed like a create. The status is cleared first, so
+		// a crash after the update does not send it twice.
+		return w.reapplyPackages(ctx, r, &spec)
+	}
 	if r.Result.CustomerID == "" {
 		customerID, err := w.createCustomer(ctx, r, &spec)
 		if err != nil {
@@ -226,6 +244,24 @@ func (w *Worker) commitCustomer(ctx context.Context, r *Request) error {
 		if err != nil {
 			return ignoreConflict(err)
 		}
+	}
+	return w.pollCustomer(ctx, r)
+}
+
+// reapplyPackages sends the customer's packages again and follows the
+// customer to its end.
+func (w *Worker) reapplyPackages(ctx context.Context, r *Request, spec *CustomerSpec) error {
+	r, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{StateCommitting}, Actor: workerActor, Action: "updating",
+		Note:   "packages re-applied: " + strings.Join(spec.Packages, ", "),
+		Mutate: func(x *Request) error { x.Result.Status = CustomerUpdating; return nil },
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	w.Events.Progress(ctx, r, "re-applying the packages at Webex")
+	if err := w.Customers.UpdateCustomer(ctx, r.Result.CustomerID, spec.Packages); err != nil {
+		return w.failErr(ctx, r, err)
 	}
 	return w.pollCustomer(ctx, r)
 }
@@ -313,15 +349,43 @@ func (w *Worker) applyCustomerStatus(ctx context.Context, r *Request, cs *Custom
 	case CustomerProvisioned:
 		return true, w.finish(ctx, r, from, cs)
 	case CustomerError, CustomerProvisionedWithErrors:
-		msg := "Webex reports " + cs.Status
-		if len(cs.Errors) > 0 {
-			msg += ": " + cs.Errors[0]
-		}
-		return true, w.fail(ctx, r, from, msg, "")
+		return true, w.failCustomer(ctx, r, from, cs)
 	case CustomerPendingRPLReview:
 		return true, w.park(ctx, r, from, cs.Status, "compliance review")
 	}
 	return false, nil
+}
+
+// failCustomer fails a customer that ended provisioned_with_errors or
+// error, on the status alone (orgId may be missing), with every reason
+// Webex gave, its errors and its packages' warnings (Cisco's own example
+// puts the cause of provisioned_with_errors in a warning), and the
+// trackingId of the answer that reported it.
+func (w *Worker) failCustomer(ctx context.Context, r *Request, from State, cs *CustomerState) error {
+	reasons := append(append([]string(nil), cs.Errors...), cs.Warnings...)
+	msg := "Webex reports " + cs.Status
+	if len(reasons) > 0 {
+		msg = strings.Join(reasons, "; ")
+	}
+	failed, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{from}, To: StateFailed, Actor: workerActor, Action: "failed", Note: msg,
+		Mutate: func(x *Request) error {
+			x.Result.Message, x.Result.TrackingID, x.Result.Status = msg, cs.TrackingID, cs.Status
+			if cs.OrgID != "" {
+				x.Result.OrgID = cs.OrgID
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+		w.log().WithError(err).Warn("unwatch")
+	}
+	w.log().WithFields(logrus.Fields{"request": r.Ref(), "trackingId": cs.TrackingID, "status": cs.Status}).Info("customer failed at Webex")
+	w.settled(ctx, failed)
+	return nil
 }
 
 func (w *Worker) finish(ctx context.Context, r *Request, from State, cs *CustomerState) error {
@@ -332,6 +396,9 @@ func (w *Worker) finish(ctx context.Context, r *Request, from State, cs *Custome
 			x.Result.OrgID = cs.OrgID
 			x.Result.Status = cs.Status
 			x.Result.CustomerID = cs.ID
+			// Warnings of a customer that provisioned all the same are
+			// shown with its outcome.
+			x.Result.Failures = cs.Warnings
 			return nil
 		},
 	})
@@ -341,7 +408,7 @@ func (w *Worker) finish(ctx context.Context, r *Request, from State, cs *Custome
 	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
 		w.log().WithError(err).Warn("unwatch")
 	}
-	w.Events.Settled(ctx, done)
+	w.settled(ctx, done)
 	return nil
 }
 
@@ -400,7 +467,7 @@ func (w *Worker) fail(ctx context.Context, r *Request, from State, msg, tracking
 		w.log().WithError(err).Warn("unwatch")
 	}
 	w.log().WithFields(logrus.Fields{"request": r.Ref(), "trackingId": trackingID}).Info("request failed")
-	w.Events.Settled(ctx, failed)
+	w.settled(ctx, failed)
 	return nil
 }
 

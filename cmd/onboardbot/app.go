@@ -212,6 +212,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		ClaimRefresh:      claimRefresh(opts.ClaimTimeout),
 		WatchInterval:     poll * 4,
 		Yield:             a.handler.YieldToAcks,
+		Dependents:        a.store,
 	}
 	a.wireMetrics(poll)
 	workerCtx, stopWorker := context.WithCancel(ctx)
@@ -239,6 +240,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	case config.ModeConsole:
 		console.Router = a.handler
 		console.Busy = a.handler.Busy
+		console.Moving = a.handler.Moving
 		go func() {
 			err := console.Run(ctx)
 			a.done <- err

@@ -123,6 +123,9 @@ type Customer struct {
 	Packages        []string        `json:"packages,omitempty"`
 	ResourceDetails ResourceDetails `json:"resourceDetails"`
 	Errors          []ErrorDetail   `json:"errors,omitempty"`
+	// TrackingID is that of the answer that carried this state (GetCustomer):
+	// what Cisco support asks for about a failed provisioning.
+	TrackingID string `json:"-"`
 }
 
 // CustomerQuery filters ListCustomers; empty fields do not filter.
@@ -264,6 +267,7 @@ func (cl *Client) GetCustomer(ctx context.Context, id string) (*Customer, error)
 	if c.ID == "" {
 		c.ID = id
 	}
+	c.TrackingID = trackingIDFromHeader(resp.header)
 	if err := unlisted(op, "customer", c.ID, c.Status, CustomerStatuses, resp); err != nil {
 		return nil, err
 	}
