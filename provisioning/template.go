@@ -195,14 +195,14 @@ func (t *TemplateSpec) primarySteps() []string {
 
 // ccpCaveat is why a Cloud Connected PSTN provider in the template is
 // advised against.
-const ccpCaveat = "a customer created with a CCP provider gets integrated PSTN: its numbers come from the provider and cannot be managed from the bot"
+const ccpCaveat = "customers created with one get integrated PSTN, whose numbers come from the provider and cannot be managed from the bot"
 
 func (t *TemplateSpec) pstnStep() string {
 	if t.PSTNProvider == "" {
-		return "Wholesale calling → Cloud Connected PSTN provider: leave it empty (a provider here is advised against: " + ccpCaveat + "), then click Next."
+		return "Wholesale calling → Cloud Connected PSTN provider: leave it empty, then click Next. (A provider is advised against here: " + ccpCaveat + ".)"
 	}
 	return fmt.Sprintf("Wholesale calling → Cloud Connected PSTN provider: choose `%s`, then click Next. "+
-		"It was approved, though advised against: %s.", t.PSTNProvider, ccpCaveat)
+		"(Approved, though advised against: %s.)", t.PSTNProvider, ccpCaveat)
 }
 
 func (t *TemplateSpec) authStep() string {

@@ -38,7 +38,7 @@ func TestChecklist(t *testing.T) {
 			want: []string{
 				"Template name: `de-standard`.", "Service provider admin: `ops@partner.example`.", "Germany (`DE`)",
 				"Default email language: German (Germany) (`de_DE`).", "Wholesale subscription: `SUB-4711`.",
-				"provider: leave it empty (a provider here is advised against: a customer created with a CCP provider gets integrated PSTN: its numbers come from the provider and cannot be managed from the bot)",
+				"provider: leave it empty, then click Next. (A provider is advised against here: customers created with one get integrated PSTN, whose numbers come from the provider and cannot be managed from the bot.)",
 				"Webex authentication (the default), then click Next.", "Brand name for emails: leave it empty",
 				"existing orgs: `off`.", "Webex-to-Webex calls: `on`.", "both Wholesale and BroadWorks",
 				"if it is not there, go on: there is nothing to set.",
@@ -55,7 +55,7 @@ func TestChecklist(t *testing.T) {
 			},
 			want: []string{
 				"Default email language: English (United Kingdom) (`en_GB`).",
-				"provider: choose `Acme PSTN`, then click Next. It was approved, though advised against: a customer created with a CCP provider",
+				"provider: choose `Acme PSTN`, then click Next. (Approved, though advised against: customers created with one get integrated PSTN",
 				"Partner authentication (SAML), IdP entity ID `https://idp.partner.example/saml`, then click Next.",
 				"Brand name for emails: `Partner Cloud`.", "existing orgs: `on`.", "Webex-to-Webex calls: `off`.",
 				"this template's `off` cannot be set: tell the approvers",
