@@ -167,7 +167,8 @@ func decodeTemplate(r *provisioning.Request) (*provisioning.TemplateSpec, error)
 }
 
 // checklistMessage is the Partner Hub checklist for a template that waits
-// for its provisioning id: the seed's clicks with this template's values.
+// for its provisioning id: Partner Hub's clicks, in order, with this
+// template's values (Checklist); each step is escaped whole.
 func checklistMessage(r *provisioning.Request, spec *provisioning.TemplateSpec) Message {
 	lines := []string{fmt.Sprintf("*Partner Hub checklist for template %s v%d* (%s)", esc(spec.Name), r.Result.Version, r.Ref())}
 	for i, step := range spec.Checklist() {

@@ -8,8 +8,7 @@ import (
 )
 
 // TemplateSpec is a validated `template new`: every setting of a Partner Hub
-// onboarding template (WEBEX.md "Template settings") plus the defaults the
-// bot pre-fills for customers. Webex has no template API, so this is what
+// onboarding template plus the defaults the bot pre-fills for customers. Webex has no template API, so this is what
 // the approver approves and what the checklist tells the admin to click.
 type TemplateSpec struct {
 	Name           string   `json:"name"`
@@ -160,49 +159,107 @@ func (t *TemplateSpec) Warnings() []string {
 	return w
 }
 
-// Checklist is the Partner Hub clicks that create this template, with its
-// exact values, one step per string.
+// Checklist is the clicks a partner admin makes in Partner Hub to create
+// this template, in Partner Hub's order, each step with this template's
+// exact values in backticks; one step per string. The caller escapes each
+// step for mrkdwn.
 func (t *TemplateSpec) Checklist() []string {
-	orDefault := func(v, def string) string {
-		if v == "" {
-			return def
-		}
-		return "`" + v + "`"
-	}
-	onOff := func(b bool) string {
-		if b {
-			return "on"
-		}
-		return "off"
-	}
-	auth := map[string]string{"webex": "Webex", "saml": "Partner SAML", "oidc": "Partner OIDC"}[t.Auth]
-	if t.IdPEntityID != "" {
-		auth += fmt.Sprintf(", IdP entity ID `%s`", t.IdPEntityID)
-	}
-	pstn := "leave empty (none)"
-	if t.PSTNProvider != "" {
-		pstn = fmt.Sprintf("`%s` (advised against)", t.PSTNProvider)
-	}
 	steps := []string{
-		"Partner Hub → Settings → Wholesale → Onboarding templates → Create template.",
-		fmt.Sprintf("Template name: `%s`.", t.Name),
-		fmt.Sprintf("Service provider admin: `%s`.", t.SPAdmin),
-		fmt.Sprintf("Country or region: %s (`%s`).", CountryName(t.Country), t.Country),
-		fmt.Sprintf("Default email language: %s (`%s`).", LanguageName(t.EmailLanguage), t.EmailLanguage),
-		fmt.Sprintf("Wholesale subscription: `%s`.", t.Subscription),
-		fmt.Sprintf("Cloud Connected PSTN provider: %s.", pstn),
-		fmt.Sprintf("Authentication: %s.", auth),
-		fmt.Sprintf("Brand name for emails: %s.", orDefault(t.Brand, "leave the default")),
-		fmt.Sprintf("Allow admin-invite emails (attaching existing orgs): %s.", onOff(t.AdminInvites)),
-		fmt.Sprintf("Allow Webex-to-Webex calls: %s.", onOff(t.WebexCalls)),
-		"Save the template and copy its Provisioning ID.",
+		"In Partner Hub, open Customers → Onboarding templates and click Create template.",
+		"Choose Webex for Wholesale and click Next.",
 	}
-	if t.ProvisioningID != "" {
-		steps = append(steps, fmt.Sprintf("Check that the Provisioning ID is `%s`.", t.ProvisioningID))
-	} else {
-		steps = append(steps, fmt.Sprintf("Run `/onboard-customer template activate %s provisioning-id=<the Provisioning ID>`.", t.Name))
-	}
+	steps = append(steps, t.primarySteps()...)
+	steps = append(steps, t.pstnStep(), t.authStep())
+	steps = append(steps, t.settingsSteps()...)
+	steps = append(steps,
+		"Click Next, compare the summary with this checklist (Edit goes back to a section), then click Submit.",
+		"Open the new template under Customers → Onboarding templates and copy its Provisioning ID.",
+		t.activateStep())
 	return steps
+}
+
+// primarySteps are the Primary settings, top to bottom.
+func (t *TemplateSpec) primarySteps() []string {
+	lang := "leave Partner Hub's default (this template sets no email language)"
+	if t.EmailLanguage != "" {
+		lang = named(LanguageName(t.EmailLanguage), t.EmailLanguage)
+	}
+	return []string{
+		fmt.Sprintf("Primary settings → Template name: `%s`.", t.Name),
+		fmt.Sprintf("Primary settings → Service provider admin: `%s`.", t.SPAdmin),
+		fmt.Sprintf("Primary settings → Country or region: %s.", named(CountryName(t.Country), t.Country)),
+		fmt.Sprintf("Primary settings → Default email language: %s.", lang),
+		fmt.Sprintf("Primary settings → Wholesale subscription: `%s`.", t.Subscription),
+	}
+}
+
+// ccpCaveat is why a Cloud Connected PSTN provider in the template is
+// advised against.
+const ccpCaveat = "customers created with one get integrated PSTN, whose numbers come from the provider and cannot be managed from the bot"
+
+func (t *TemplateSpec) pstnStep() string {
+	if t.PSTNProvider == "" {
+		return "Wholesale calling → Cloud Connected PSTN provider: leave it empty, then click Next. (A provider is advised against here: " + ccpCaveat + ".)"
+	}
+	return fmt.Sprintf("Wholesale calling → Cloud Connected PSTN provider: choose `%s`, then click Next. "+
+		"(Approved, though advised against: %s.)", t.PSTNProvider, ccpCaveat)
+}
+
+func (t *TemplateSpec) authStep() string {
+	var s string
+	switch t.Auth {
+	case "saml", "oidc":
+		s = fmt.Sprintf("Authentication → Partner authentication (%s)", strings.ToUpper(t.Auth))
+		if t.IdPEntityID != "" {
+			s += fmt.Sprintf(", IdP entity ID `%s`", t.IdPEntityID)
+		}
+	default:
+		s = "Authentication → Webex authentication (the default)"
+	}
+	return s + ", then click Next."
+}
+
+// settingsSteps are the email and calling settings: Common settings, then
+// Call settings.
+func (t *TemplateSpec) settingsSteps() []string {
+	brand := "leave it empty (Partner Hub's default)"
+	if t.Brand != "" {
+		brand = "`" + t.Brand + "`"
+	}
+	calls := fmt.Sprintf("Call settings → Webex-to-Webex calls: `%s`. Partner Hub shows this toggle only to partners "+
+		"that have both Wholesale and BroadWorks onboarding templates, so you may not see it; ", onOffWord(t.WebexCalls))
+	if t.WebexCalls {
+		calls += "if it is not there, go on: there is nothing to set."
+	} else {
+		calls += "if it is not there, this template's `off` cannot be set: tell the approvers before you submit."
+	}
+	return []string{
+		fmt.Sprintf("Common settings → Brand name for emails: %s.", brand),
+		fmt.Sprintf("Common settings → Allow admin-invite emails when attaching to existing orgs: `%s`.", onOffWord(t.AdminInvites)),
+		calls,
+	}
+}
+
+func (t *TemplateSpec) activateStep() string {
+	if t.ProvisioningID != "" {
+		return fmt.Sprintf("Check that it is `%s`, the Provisioning ID this template was approved with; if not, tell the approvers.", t.ProvisioningID)
+	}
+	return fmt.Sprintf("Run `/onboard-customer template activate %s provisioning-id=<the Provisioning ID>` with the ID you copied.", t.Name)
+}
+
+// named is "Germany (`DE`)", or just "`DE`" for a code without a name.
+func named(name, code string) string {
+	if name == "" {
+		return "`" + code + "`"
+	}
+	return fmt.Sprintf("%s (`%s`)", name, code)
+}
+
+func onOffWord(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 // Defaults is what customers created with this template inherit.
