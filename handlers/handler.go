@@ -237,6 +237,8 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.digestButton(ctx, u, a.ActionID, a.Value))
 		case actionRecheck:
 			h.answer(ctx, u, h.recheckButton(ctx, u, a.Value))
+		case actionNumbersPage:
+			h.answer(ctx, u, h.numbersPageButton(ctx, u, a.Value))
 		case actionViewPayload, actionOpenRequest, actionRetryRequest:
 			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		}

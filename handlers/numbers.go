@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/slack-go/slack"
 )
 
 // numbers lists a location's available numbers, or requests a block:
@@ -19,8 +21,8 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ usage: numbers CUSTOMER [location=NAME] · numbers CUSTOMER add=+4930555001-+4930555099 [location=NAME] [main=+…]")
 	}
 	for k := range c.Args {
-		if k != "add" && k != "location" && k != "main" {
-			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (expected add, location, main)", esc(k)))
+		if k != "add" && k != "location" && k != "main" && k != "page" {
+			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (expected add, location, main, page)", esc(k)))
 		}
 	}
 	location := strings.TrimSpace(c.Args["location"])
@@ -31,14 +33,18 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 		if _, ok := c.Args["main"]; ok {
 			return refusal("⛔ nothing was submitted:\n• main: only with add=…")
 		}
-		ref, rep := h.resolveCustomer(ctx, u, c.Words[1])
-		if rep != nil {
-			return rep
+		page := 1
+		if v, ok := c.Args["page"]; ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 1 {
+				return refusal(esc(fmt.Sprintf("⛔ page: %q is not a page number (1, 2, …)", v)))
+			}
+			page = n
 		}
-		h.background(ctx, "list numbers", func(ctx context.Context) error {
-			return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: h.listNumbers(ctx, *ref, location)})
-		})
-		return &Reply{Text: esc(fmt.Sprintf("🔎 looking up the available numbers of %s at %s…", ref.ExternalID, location))}
+		return h.showNumbers(ctx, u, c.Words[1], location, page)
+	}
+	if _, ok := c.Args["page"]; ok {
+		return refusal("⛔ nothing was submitted:\n• page: only when listing numbers, not with add=…")
 	}
 	ref, rep := h.setupTarget(ctx, u, c, "numbers CUSTOMER add=FROM-TO [location=NAME] [main=+…]")
 	if rep != nil {
@@ -61,24 +67,88 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 	return h.submitSetup(ctx, u, provisioning.KindNumbers, subject, spec, check)
 }
 
-func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef, location string) string {
+// numbersPage is how many numbers one page of `numbers CUSTOMER` lists.
+const numbersPage = 50
+
+// actionNumbersPage is the "More" button of a numbers listing.
+const actionNumbersPage = "numbers_page"
+
+// showNumbers answers `numbers CUSTOMER [location=…] [page=N]` in the
+// background: it asks Webex.
+func (h *Handler) showNumbers(ctx context.Context, u caller, customer, location string, page int) *Reply {
+	ref, rep := h.resolveCustomer(ctx, u, customer)
+	if rep != nil {
+		return rep
+	}
+	h.queueNumbers(ctx, u, *ref, location, page)
+	return &Reply{Text: esc(fmt.Sprintf("🔎 looking up the available numbers of %s at %s…", ref.ExternalID, location))}
+}
+
+// queueNumbers sends page of the listing to u from the background.
+func (h *Handler) queueNumbers(ctx context.Context, u caller, ref provisioning.CustomerRef, location string, page int) {
+	h.background(ctx, "list numbers", func(ctx context.Context) error {
+		m := h.listNumbers(ctx, ref, location, page)
+		if u.channel == "" {
+			return h.msg.DM(ctx, u.id, m)
+		}
+		return h.msg.Ephemeral(ctx, u.channel, u.id, m)
+	})
+}
+
+// numbersPageButton answers "More": the next page of a listing.
+func (h *Handler) numbersPageButton(ctx context.Context, u caller, value string) *Reply {
+	// CUSTOMER|LOCATION|PAGE; an external id has no "|", a location may.
+	customer, rest, _ := strings.Cut(value, "|")
+	i := strings.LastIndex(rest, "|")
+	page, err := strconv.Atoi(rest[i+1:])
+	if i < 0 || err != nil || page < 1 {
+		return refusal("⛔ this button is not valid any more")
+	}
+	ref, rep := h.resolveCustomer(ctx, u, customer)
+	if rep != nil {
+		return rep
+	}
+	h.queueNumbers(ctx, u, *ref, rest[:i], page) // the page is the answer
+	return nil
+}
+
+// listNumbers is one page of a location's available numbers, with the way
+// to the next page: `page=N`, and a More button.
+func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef, location string, page int) Message {
+	text := func(s string) Message { return Message{Text: s} }
 	if ref.OrgID == "" {
-		return esc(fmt.Sprintf("⛔ %s is not provisioned yet: it has no numbers", ref.ExternalID))
+		return text(esc(fmt.Sprintf("⛔ %s is not provisioned yet: it has no numbers", ref.ExternalID)))
 	}
 	nums, err := h.setup.AvailableNumbers(ctx, ref, location)
 	if err != nil {
 		msg, _ := provisioning.DescribeFailure(err)
-		return esc(fmt.Sprintf("⛔ could not list the numbers of %s at %s: %s", ref.ExternalID, location, msg))
+		return text(esc(fmt.Sprintf("⛔ could not list the numbers of %s at %s: %s", ref.ExternalID, location, msg)))
 	}
 	if len(nums) == 0 {
-		return fmt.Sprintf("%s at %s has no available numbers. Add a block with `numbers %s add=FROM-TO location=%s`.", esc(ref.ExternalID), esc(location), esc(ref.ExternalID), esc(location))
+		return text(fmt.Sprintf("%s at %s has no available numbers. Add a block with `numbers %s add=FROM-TO location=%s` (a location without a PSTN connection needs `pstn %s location=%s` first).",
+			esc(ref.ExternalID), esc(location), esc(ref.ExternalID), esc(location), esc(ref.ExternalID), esc(location)))
 	}
-	shown := nums
-	more := ""
-	if len(shown) > 50 {
-		shown, more = shown[:50], fmt.Sprintf("\n… and %d more", len(nums)-50)
+	pages := (len(nums) + numbersPage - 1) / numbersPage
+	if page > pages {
+		return text(fmt.Sprintf("⛔ page %d: %s at %s has %s available, on %s.", page, esc(ref.ExternalID), esc(location),
+			provisioning.Count(len(nums), "number"), provisioning.Count(pages, "page")))
 	}
-	return fmt.Sprintf("%s available at %s %s:\n%s%s", provisioning.Count(len(nums), "number"), esc(ref.ExternalID), esc(location), esc(strings.Join(shown, ", ")), more)
+	shown := nums[(page-1)*numbersPage : min(len(nums), page*numbersPage)]
+	s := fmt.Sprintf("%s available at %s %s", provisioning.Count(len(nums), "number"), esc(ref.ExternalID), esc(location))
+	if pages > 1 {
+		s += fmt.Sprintf(" (page %d of %d)", page, pages)
+	}
+	s += ":\n" + esc(strings.Join(shown, ", "))
+	if page == pages {
+		return text(s)
+	}
+	next := fmt.Sprintf("`numbers %s location=%s page=%d`", esc(ref.ExternalID), esc(location), page+1)
+	s += "\nNext: " + next
+	more := slack.NewButtonBlockElement(actionNumbersPage, ref.ExternalID+"|"+location+"|"+strconv.Itoa(page+1), plain("More"))
+	return Message{Text: s, Blocks: []slack.Block{
+		slack.NewSectionBlock(md(truncateMd(s, maxSectionText)), nil, nil),
+		slack.NewActionBlock("numbers:"+ref.ExternalID, more),
+	}}
 }
 
 // numbersCheck asks Webex whether spec's numbers may be added at its

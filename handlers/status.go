@@ -66,13 +66,67 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s: %s", requestIcon(r), r.Ref(), esc(r.Subject), describeStateAt(r, h.now()))
 	b.WriteString(failureLines(r))
+	b.WriteString(h.autoNumbers(ctx, r))
 	for _, e := range audit {
 		fmt.Fprintf(&b, "\n• %s %s by %s", e.At.UTC().Format("2006-01-02 15:04"), e.Action, actorName(e.Actor))
 		if e.Note != "" {
 			b.WriteString(": " + esc(e.Note))
 		}
 	}
-	return &Reply{Text: b.String()}
+	if r.Kind == provisioning.KindCustomer || r.Kind == provisioning.KindAdopt {
+		if rep := h.customerRequests(ctx, u, r, &b); rep != nil {
+			return rep
+		}
+	}
+	return &Reply{Text: truncateMd(b.String(), maxMessageChars)}
+}
+
+// statusRequestsShown bounds the requests `status CUSTOMER` lists.
+const statusRequestsShown = 30
+
+// customerRequests adds the requests on customer r (users, locations, PSTN,
+// numbers, corrections), newest first, with their states: following a
+// customer is one command.
+func (h *Handler) customerRequests(ctx context.Context, u caller, r *provisioning.Request, b *strings.Builder) *Reply {
+	rs, total, err := h.store.CustomerRequests(ctx, r.ID, statusRequestsShown)
+	if err != nil {
+		return h.lookupFault(u, r.ID, err)
+	}
+	if total == 0 {
+		fmt.Fprintf(b, "\n*Requests on %s:* none yet.", esc(r.Subject))
+		return nil
+	}
+	fmt.Fprintf(b, "\n*Requests on %s* (%d):", esc(r.Subject), total)
+	for _, x := range rs {
+		fmt.Fprintf(b, "\n%s %s %s: %s", requestIcon(x), x.Ref(), esc(x.Subject), describeStateAt(x, h.now()))
+	}
+	if more := int(total) - len(rs); more > 0 {
+		fmt.Fprintf(b, "\n… and %d more (`list mine` lists yours)", more)
+	}
+	return nil
+}
+
+// autoNumbers are the numbers the rows of a users batch given phone=auto
+// got, one line each; "" for other requests and before the batch ran.
+func (h *Handler) autoNumbers(ctx context.Context, r *provisioning.Request) string {
+	if r.Kind != provisioning.KindUsers || h.setup == nil {
+		return ""
+	}
+	spec, err := decodeSpec[provisioning.UsersSpec](r)
+	if err != nil {
+		return ""
+	}
+	outcomes, err := h.setup.RowOutcomes(ctx, r.ID)
+	if err != nil || len(outcomes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, row := range spec.Rows {
+		if o := outcomes[row.Line]; row.Phone == provisioning.PhoneAuto && o.Phone != "" && o.Status != provisioning.RowFailed {
+			b.WriteString("\n" + esc(fmt.Sprintf("row %d (%s): phone=auto got %s", row.Line, row.Email, o.Phone)))
+		}
+	}
+	return b.String()
 }
 
 func actorName(a string) string {

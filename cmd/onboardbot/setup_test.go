@@ -136,3 +136,33 @@ func TestConsoleUsersConsent(t *testing.T) {
 		t.Log(out)
 	}
 }
+
+// TestConsoleFollowACustomer: `status CUSTOMER` shows the customer and
+// every request on it with its state; a batch's status shows the number
+// each phone=auto row got; `numbers CUSTOMER` pages (page=N, More).
+func TestConsoleFollowACustomer(t *testing.T) {
+	t.Parallel()
+	script := strings.Replace(msSetUpCustomer, "add=+4930555001-+4930555010", "add=+4930555001-+4930555099", 1) +
+		"/onboard-customer numbers MS-001\n/click More\n/onboard-customer numbers MS-001 page=3\n" +
+		`/onboard-customer users MS-001 rows="Anna,Muster,anna@mueller.example,webex_calling,auto"` + "\n/as carol\n/click Approve\n" +
+		"/onboard-customer status MS-001\n/onboard-customer status R-4\n"
+	out, code := runConsole(t, script)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		`(?m)^99 numbers available at MS-001 HQ \(page 1 of 2\):\n\+4930555001, `,
+		"(?m)^Next: `numbers MS-001 location=HQ page=2`$",
+		`(?m)^99 numbers available at MS-001 HQ \(page 2 of 2\):\n\+4930555051, `,
+		`(?m)^⛔ page 3: MS-001 at HQ has 99 numbers available, on 2 pages\.$`,
+		`(?m)^Requests on MS-001 \(3\):\n✅ R-4 users MS-001: 1/1 provisioned\n✅ R-3 numbers MS-001 HQ: 99 numbers at HQ \(99 added, 99 activated\)\n✅ R-2 pstn MS-001 HQ: Sandbox CCP$`,
+		`(?m)^✅ R-4 users MS-001: 1/1 provisioned\nrow 1 \(anna@mueller\.example\): phone=auto got \+4930555001$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+}
