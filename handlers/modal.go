@@ -100,7 +100,7 @@ type flow struct {
 var flows = map[provisioning.Kind]*flow{}
 
 func init() {
-	for _, f := range []*flow{customerFlow, templateFlow, usersFlow, locationFlow, numbersFlow} {
+	for _, f := range []*flow{customerFlow, templateFlow, usersFlow, locationFlow, numbersFlow, pstnFlow} {
 		flows[f.kind] = f
 	}
 }

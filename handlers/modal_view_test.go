@@ -80,6 +80,8 @@ func sampleDrafts() map[provisioning.Kind]*store.Draft {
 			"address": "Domplatz 1", "city": "Köln", "state": "NRW", "zip": "50667", "timezone": "Europe/Berlin", "language": "de_de"}),
 		provisioning.KindNumbers: d(provisioning.KindNumbers, 0, map[string]string{customerKey: "MS-001", "location": "HQ",
 			"add": "+4930555001-+4930555099"}),
+		provisioning.KindPSTN: d(provisioning.KindPSTN, 0, map[string]string{customerKey: "MS-001", "location": "HQ",
+			"connection": provisioning.PremisesOption, "route-type": "TRUNK", "route": "TRUNK-1"}),
 	}
 }
 
@@ -135,7 +137,7 @@ func TestFormViewsWithinLimits(t *testing.T) {
 	for i := range 150 {
 		reviewFields = append(reviewFields, [2]string{fmt.Sprintf("Field %d", i), huge})
 	}
-	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindTemplate, provisioning.KindUsers, provisioning.KindLocation, provisioning.KindNumbers} {
+	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindTemplate, provisioning.KindUsers, provisioning.KindLocation, provisioning.KindNumbers, provisioning.KindPSTN} {
 		f := flowFor(kind)
 		// Each input gets the longest value it allows.
 		a := map[string]string{}

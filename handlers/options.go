@@ -38,6 +38,8 @@ func (h *Handler) Options(ctx context.Context, cb *slack.InteractionCallback) (r
 		opts = countryOptions(h.set.SupportedCountries)
 	case "timezone":
 		opts = timezoneOptions()
+	case "connection":
+		opts = h.pstnOptions(ctx, cb.User.ID, cb.View.PrivateMetadata)
 	}
 	return &slack.OptionsResponse{Options: optionObjects(filterOptions(opts, typed))}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/webex"
+	"github.com/onboardbot/onboardbot/store"
 )
 
 func suggest(h *Handler, block, typed string) []string {
@@ -115,6 +117,64 @@ func TestTimezoneNamesLoad(t *testing.T) {
 		}
 		if _, err := time.LoadLocation(tz); err != nil {
 			t.Errorf("%s: %v", tz, err)
+		}
+	}
+}
+
+// pstnSetup answers ReadPSTN with fixed options, for a provisioned customer.
+type pstnSetup struct {
+	okSetup
+	asked []string // "<orgId> <location>"
+}
+
+func (p *pstnSetup) ReadPSTN(_ context.Context, ref provisioning.CustomerRef, location string) (*provisioning.PSTNState, string, error) {
+	p.asked = append(p.asked, ref.OrgID+" "+location)
+	return &provisioning.PSTNState{Options: []webex.PSTNConnectionOption{{ID: "1", DisplayName: provisioning.PremisesOption}, {ID: "2", DisplayName: "Sandbox CCP"}}}, "", nil
+}
+
+// TestPSTNOptions: the PSTN form's connection menu lists what Webex offers
+// at the customer and location of the form's draft, and nothing while the
+// customer is not provisioned or the draft is someone else's.
+func TestPSTNOptions(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, true)
+	setup := &pstnSetup{}
+	f.h.setup = setup
+	ctx := context.Background()
+	done := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "alice", Subject: "MS-001", ExternalID: "MS-001",
+		Result: provisioning.Result{CustomerID: "cust-1", OrgID: "org-1"}}
+	waiting := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateWaiting, Requester: "alice", Subject: "MS-002", ExternalID: "MS-002"}
+	for _, r := range []*provisioning.Request{done, waiting} {
+		r.Spec = mustMarshal(t, provisioning.CustomerSpec{ExternalID: r.ExternalID, Country: "DE", Packages: []string{"webex_calling"}})
+		if err := f.st.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	draft := func(owner, customer string) string {
+		d := &store.Draft{Owner: owner, Kind: provisioning.KindPSTN, Answers: map[string]string{customerKey: customer, "location": "Köln"}}
+		if err := f.drafts.CreateDraft(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		return d.Ref()
+	}
+	ask := func(metadata string) []string {
+		resp := f.h.Options(ctx, &slack.InteractionCallback{Type: slack.InteractionTypeBlockSuggestion, User: slack.User{ID: "alice"},
+			BlockID: "connection", View: slack.View{PrivateMetadata: metadata}})
+		var out []string
+		for _, o := range resp.Options {
+			out = append(out, o.Value)
+		}
+		return out
+	}
+	if got := ask(draft("alice", "MS-001")); strings.Join(got, "|") != provisioning.PremisesOption+"|Sandbox CCP" {
+		t.Errorf("options %q, want Webex's two", got)
+	}
+	if len(setup.asked) != 1 || setup.asked[0] != "org-1 Köln" {
+		t.Errorf("Webex was asked %q, want the customer's org at the draft's location", setup.asked)
+	}
+	for name, md := range map[string]string{"not provisioned": draft("alice", "MS-002"), "someone else's draft": draft("bob", "MS-001"), "no draft": "D-999"} {
+		if got := ask(md); len(got) != 0 {
+			t.Errorf("%s: options %q, want none", name, got)
 		}
 	}
 }

@@ -16,6 +16,9 @@ import (
 // added before one is set up.
 func (h *Handler) pstn(ctx context.Context, u caller, c Command) *Reply {
 	const usage = `pstn CUSTOMER [location=NAME] · pstn CUSTOMER [location=NAME] connection="…" [route-type=TRUNK|ROUTE_GROUP route=ID]`
+	if rep, ok := h.setupForm(ctx, u, provisioning.KindPSTN, c, "connection"); ok && len(c.Words) < 2 {
+		return rep // a bare `pstn` opens the form; with a CUSTOMER and no connection= it shows the PSTN
+	}
 	if len(c.Words) != 2 {
 		return refusal("⛔ usage: " + usage)
 	}
