@@ -217,9 +217,22 @@ func inputProblems(errs provisioning.FieldErrors, missing []string) string {
 		b.WriteString("\n• " + esc(e.Error()))
 	}
 	if len(missing) > 0 {
-		b.WriteString("\n• missing: " + strings.Join(missing, ", "))
+		said := make([]string, len(missing))
+		for i, k := range missing {
+			said[i] = missingKeys(k)
+		}
+		b.WriteString("\n• missing: " + esc(strings.Join(said, ", ")))
 	}
 	return b.String()
+}
+
+// missingKeys says which keys satisfy a missing one: a customer needs a
+// template or a provisioning id, either will do.
+func missingKeys(key string) string {
+	if key == "template" {
+		return "template or provisioning-id"
+	}
+	return key
 }
 
 func decodeCustomer(r *provisioning.Request) (*provisioning.CustomerSpec, error) {

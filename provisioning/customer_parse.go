@@ -121,7 +121,7 @@ func ParseCustomer(args map[string]string, opts CustomerOptions) (spec *Customer
 		c.LocationName = v
 	}
 	if v, ok := get("elin"); ok {
-		c.ELIN, _ = appendErr(&errs, "elin")(ValidateELIN("elin", v))
+		c.ELIN, _ = appendErr(&errs, "elin")(ValidateELIN("elin", v, c.Country))
 	}
 	if v, ok := get("order"); ok {
 		errs.Append("order", checkText("order", v, maxOrderLen))
@@ -247,18 +247,34 @@ func parseCustomerLocale(c *CustomerSpec, tmpl *TemplateDefaults, in *keyArgs, e
 	}
 }
 
-// ValidateELIN checks an emergency location identifier: letters and digits.
-func ValidateELIN(key, v string) (string, error) {
+// ValidateELIN checks an emergency location identifier: ASCII letters,
+// digits and "-" (Cisco's own example is "Richardson-TX"). Webex sets one
+// only for a location in Belgium, Germany or France (pAccessNetworkInfo);
+// country is the location's, "" while not known.
+func ValidateELIN(key, v, country string) (string, error) {
 	s := strings.TrimSpace(v)
 	for _, r := range s {
-		if r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			return "", FieldError{key, fmt.Sprintf("%q is not an emergency location identifier (letters and digits only)", v)}
+		if r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-') {
+			return "", FieldError{key, fmt.Sprintf("%q is not an emergency location identifier (letters, digits and -, e.g. Richardson-TX)", v)}
 		}
 	}
 	if n := runeLen(s); n > maxELINLen {
 		return "", FieldError{key, fmt.Sprintf("%d characters, at most %d", n, maxELINLen)}
 	}
+	if country != "" && !ELINCountry(country) {
+		return "", FieldError{key, fmt.Sprintf("Webex takes an emergency location identifier only for a location in Belgium (BE), Germany (DE) or France (FR), not %s (%s): leave it out", CountryName(country), country)}
+	}
 	return s, nil
+}
+
+// ELINCountry reports whether locations in country take an emergency
+// location identifier.
+func ELINCountry(country string) bool {
+	switch strings.ToUpper(country) {
+	case "BE", "DE", "FR":
+		return true
+	}
+	return false
 }
 
 // parseLimits reads limit.<package>=<n> for the customer's packages.

@@ -55,17 +55,19 @@ func TestParseCustomerDefaults(t *testing.T) {
 	args["package"] = "webex_calling,webex_meetings"
 	args["limit.webex_calling"] = "20"
 	args["limit.webex_meetings"] = "5"
-	args["elin"] = "AT1234"
 	args["order"] = "TICKET-77"
 	args["location-name"] = "Wien Zentrale"
 	spec, missing, errs := ParseCustomer(args, CustomerOptions{})
 	if spec == nil {
 		t.Fatalf("missing %v, errs %v", missing, errs)
 	}
+	if spec.ELIN != "" {
+		t.Errorf("elin %q in AT", spec.ELIN)
+	}
 	if spec.Country != "AT" || spec.Address.Country != "AT" || spec.Timezone != "Europe/Vienna" || spec.Language != "de_AT" {
 		t.Errorf("defaults: %+v", spec)
 	}
-	if !reflect.DeepEqual(spec.Limits, map[string]int{"webex_calling": 20, "webex_meetings": 5}) || spec.ELIN != "AT1234" ||
+	if !reflect.DeepEqual(spec.Limits, map[string]int{"webex_calling": 20, "webex_meetings": 5}) ||
 		spec.Order != "TICKET-77" || spec.LocationName != "Wien Zentrale" {
 		t.Errorf("optional keys: %+v", spec)
 	}
@@ -138,7 +140,8 @@ func TestParseCustomerErrors(t *testing.T) {
 		{"unknown key", map[string]string{"colour": "blue"}, CustomerOptions{}, "colour", "colour: unknown key (expected one of name, email, external-id,"},
 		{"language", map[string]string{"language": "klingon"}, CustomerOptions{}, "language", "not a language Webex supports"},
 		{"location-name too long", map[string]string{"location-name": strings.Repeat("ö", 81)}, CustomerOptions{}, "location-name", "81 characters, at most 80"},
-		{"elin", map[string]string{"elin": "12-34"}, CustomerOptions{}, "elin", "letters and digits"},
+		{"elin", map[string]string{"elin": "12 34"}, CustomerOptions{}, "elin", "letters, digits and -"},
+		{"elin outside BE, DE, FR", map[string]string{"country": "AT", "elin": "AT1234"}, CustomerOptions{}, "elin", "only for a location in Belgium (BE), Germany (DE) or France (FR)"},
 		{"limit not a package of the customer", map[string]string{"limit.webex_suite": "5"}, CustomerOptions{}, "limit.webex_suite", "not one of the customer's packages (webex_calling)"},
 		{"limit unknown package", map[string]string{"limit.webex_golf": "5"}, CustomerOptions{}, "limit.webex_golf", "not a Webex package"},
 		{"limit zero", map[string]string{"limit.webex_calling": "0"}, CustomerOptions{}, "limit.webex_calling", "whole number from 1 to 100000"},

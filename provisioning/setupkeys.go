@@ -65,7 +65,7 @@ func ParseLocation(args map[string]string, ref CustomerRef, supported []string) 
 		}
 	}
 	if v, ok := in.get("elin"); ok {
-		l.ELIN, _ = appendErr(&errs, "elin")(ValidateELIN("elin", v))
+		l.ELIN, _ = appendErr(&errs, "elin")(ValidateELIN("elin", v, l.Address.Country))
 	}
 	if len(errs) > 0 || len(in.missing) > 0 {
 		return nil, in.missing, errs
