@@ -340,12 +340,34 @@ func (l *loader) users(name, def string, console, groups bool) []string {
 		case userIDRe.MatchString(id), groups && groupIDRe.MatchString(id), console && consoleNameRe.MatchString(id):
 			out = append(out, id)
 		case groups:
-			l.errs.add(name, "%q is not a Slack user or user-group id (expected U…, W… or S…; plain names only in console mode)", id)
+			l.errs.add(name, "%q is not a Slack user or user-group id: %s (expected U…, W… or S…, upper-case letters and digits; %s)", id, whatIsWrong(id, true), findID)
 		default:
-			l.errs.add(name, "%q is not a Slack user id (expected U… or W…; plain names only in console mode)", id)
+			l.errs.add(name, "%q is not a Slack user id: %s (expected U… or W…, upper-case letters and digits; %s)", id, whatIsWrong(id, false), findID)
 		}
 	}
 	return out
+}
+
+// findID says where a Slack member's id is found.
+const findID = "a member's id is in their Slack profile: ⋮ More → Copy member ID"
+
+// whatIsWrong says what an id that is not a Slack user id looks like.
+func whatIsWrong(id string, groups bool) string {
+	switch {
+	case strings.HasPrefix(id, "@"):
+		return "that is a display name, not an id"
+	case strings.Contains(id, "@"):
+		return "that is an email address, not an id"
+	case id != strings.ToUpper(id) && userIDRe.MatchString(strings.ToUpper(id)):
+		return "Slack ids are upper case"
+	case !groups && groupIDRe.MatchString(id):
+		return "that is a user-group id, which belongs in APPROVER_GROUP or REQUESTERS"
+	case strings.HasPrefix(id, "C") || strings.HasPrefix(id, "G") || strings.HasPrefix(id, "D"):
+		return "that looks like a channel id"
+	case consoleNameRe.MatchString(id):
+		return "plain names are for the console only"
+	}
+	return "it does not start with U or W"
 }
 
 func (l *loader) group(name string, console bool) string {
@@ -353,7 +375,7 @@ func (l *loader) group(name string, console bool) string {
 	if v == "" || groupIDRe.MatchString(v) || console && consoleNameRe.MatchString(v) {
 		return v
 	}
-	l.errs.add(name, "%q is not a Slack user-group id (expected S…)", v)
+	l.errs.add(name, "%q is not a Slack user-group id (expected S… in upper-case letters and digits: People → User groups → the group → ⋮ → Copy group ID)", v)
 	return ""
 }
 
