@@ -79,12 +79,28 @@ const maxPersonName = 255
 // reported, keyed "row N: field" (or "rows" for the whole input).
 func ParseRows(text string, opts RowsOptions) ([]UserRow, FieldErrors) {
 	var errs FieldErrors
-	records, err := readRecords(text)
+	records, lines, err := readRecords(text)
 	if err != nil {
 		errs.Add("rows", err.Error())
 		return nil, errs
 	}
 	cols, data := headerColumns(records, &errs)
+	// The file line of each data record, as a spreadsheet numbers it (the
+	// header is line 1); none when the rows were given on one line.
+	dataLines := lines[len(records)-len(data):]
+	if !strings.Contains(strings.TrimRight(text, "\r\n"), "\n") {
+		dataLines = nil
+	}
+	rowKey := func(row int, field string) string {
+		key := fmt.Sprintf("row %d", row)
+		if dataLines != nil {
+			key += fmt.Sprintf(" (line %d)", dataLines[row-1])
+		}
+		if field != "" {
+			key += ": " + field
+		}
+		return key
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -112,7 +128,7 @@ func ParseRows(text string, opts RowsOptions) ([]UserRow, FieldErrors) {
 			}
 			return strings.TrimSpace(rec[idx])
 		}
-		r, ok := parseRow(line, cell, opts, &errs)
+		r, ok := parseRow(line, func(field string) string { return rowKey(line, field) }, cell, opts, &errs)
 		key := strings.ToLower(r.Email)
 		// Checked for invalid rows too, so one round of fixes is enough.
 		if first, dup := seen[key]; dup {
@@ -127,52 +143,55 @@ func ParseRows(text string, opts RowsOptions) ([]UserRow, FieldErrors) {
 			rows = append(rows, r)
 		}
 	}
-	checkLimits(rows, opts, &errs)
+	checkLimits(rows, opts, func(row int) string { return rowKey(row, "package") }, &errs)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return rows, nil
 }
 
-func rowKey(line int, field string) string {
-	if field == "" {
-		return fmt.Sprintf("row %d", line)
-	}
-	return fmt.Sprintf("row %d: %s", line, field)
-}
-
 // readRecords splits text into CSV records. ';' outside quotes ends a record
-// so that several users fit on one command line.
-func readRecords(text string) ([][]string, error) {
+// so that several users fit on one command line. lines holds the line of
+// text each record starts on (a quoted cell may span lines).
+func readRecords(text string) (records [][]string, lines []int, err error) {
 	var b strings.Builder
 	inQuotes := false
+	// origLine maps a line of what the CSV reader reads (';' made into
+	// newlines) to the line of text it comes from.
+	origLine := []int{0, 1}
+	line := 1
 	for _, r := range text {
 		switch {
 		case r == '"':
 			inQuotes = !inQuotes // a doubled "" toggles twice: still right
 		case r == ';' && !inQuotes:
 			r = '\n'
+			origLine = append(origLine, line)
+		case r == '\n':
+			line++
+			origLine = append(origLine, line)
 		}
 		b.WriteRune(r)
 	}
 	cr := csv.NewReader(strings.NewReader(b.String()))
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	var records [][]string
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return records, nil
+			return records, lines, nil
 		}
 		if err != nil {
 			var perr *csv.ParseError
 			if errors.As(err, &perr) {
-				return nil, fmt.Errorf("not valid CSV in record %d: %v (quote cells that contain commas or quotes, e.g. \"van Dijk, Jr.\")", perr.StartLine, perr.Err)
+				return nil, nil, fmt.Errorf("not valid CSV on line %d: %v (quote cells that contain commas or quotes, e.g. \"van Dijk, Jr.\")", origLine[min(perr.StartLine, len(origLine)-1)], perr.Err)
 			}
-			return nil, fmt.Errorf("not valid CSV: %v", err)
+			return nil, nil, fmt.Errorf("not valid CSV: %v", err)
 		}
 		if slices.ContainsFunc(rec, func(c string) bool { return strings.TrimSpace(c) != "" }) {
+			start, _ := cr.FieldPos(0)
 			records = append(records, rec)
+			lines = append(lines, origLine[min(start, len(origLine)-1)])
 		}
 	}
 }
@@ -232,22 +251,22 @@ func normaliseHeader(s string) string {
 }
 
 // parseRow validates one row's cells; ok is false when it had errors.
-func parseRow(line int, cell func(int) string, opts RowsOptions, errs *FieldErrors) (UserRow, bool) {
+func parseRow(line int, rowKey func(field string) string, cell func(int) string, opts RowsOptions, errs *FieldErrors) (UserRow, bool) {
 	before := len(*errs)
 	r := UserRow{Line: line, First: cell(colFirst), Last: cell(colLast), Location: cell(colLocation)}
 	for _, f := range []struct {
 		name, v string
 	}{{"first", r.First}, {"last", r.Last}} {
 		if f.v == "" {
-			errs.Addf(rowKey(line, f.name), "missing; Webex needs a first and last name")
+			errs.Addf(rowKey(f.name), "missing; Webex needs a first and last name")
 		} else {
-			errs.Append(rowKey(line, f.name), checkText(rowKey(line, f.name), f.v, maxPersonName))
+			errs.Append(rowKey(f.name), checkText(rowKey(f.name), f.v, maxPersonName))
 		}
 	}
 	if v := cell(colEmail); v == "" {
-		errs.Add(rowKey(line, "email"), "missing")
+		errs.Add(rowKey("email"), "missing")
 	} else {
-		r.Email, _ = appendErr(errs, rowKey(line, "email"))(ValidateEmail(rowKey(line, "email"), v))
+		r.Email, _ = appendErr(errs, rowKey("email"))(ValidateEmail(rowKey("email"), v))
 	}
 
 	r.Package = strings.ToLower(cell(colPackage))
@@ -255,34 +274,34 @@ func parseRow(line int, cell func(int) string, opts RowsOptions, errs *FieldErro
 		r.Package = opts.Packages[0]
 	}
 	if msg := checkPackageOf(r.Package, opts.Packages); msg != "" {
-		errs.Add(rowKey(line, "package"), msg)
+		errs.Add(rowKey("package"), msg)
 	} else if opts.AdminEmail != "" && strings.EqualFold(r.Email, opts.AdminEmail) && r.Package != opts.Packages[0] {
-		errs.Addf(rowKey(line, "package"), "%s is the customer's admin and must get the primary package %s (the package level the customer was created with), not %s",
+		errs.Addf(rowKey("package"), "%s is the customer's admin and must get the primary package %s (the package level the customer was created with), not %s",
 			r.Email, opts.Packages[0], r.Package)
 	}
 
 	if v := cell(colPhone); v != "" {
-		r.Phone, _ = appendErr(errs, rowKey(line, "phone"))(NormalizePhone(rowKey(line, "phone"), v, opts.DefaultCountry))
+		r.Phone, _ = appendErr(errs, rowKey("phone"))(NormalizePhone(rowKey("phone"), v, opts.DefaultCountry))
 	}
 	if v := cell(colExtension); v != "" {
 		if !isDigits(v) || len(v) < 2 || len(v) > 10 {
-			errs.Addf(rowKey(line, "extension"), "%q is not an extension (2 to 10 digits)", v)
+			errs.Addf(rowKey("extension"), "%q is not an extension (2 to 10 digits)", v)
 		}
 		r.Extension = v
 	}
 	hasNumber := cell(colPhone) != "" || r.Extension != ""
 	switch {
 	case CallingSubscriberPackage(r.Package) && !hasNumber:
-		errs.Addf(rowKey(line, "phone"), "%s is a calling package: give a phone number (or auto) or an extension", r.Package)
+		errs.Addf(rowKey("phone"), "%s is a calling package: give a phone number (or auto) or an extension", r.Package)
 	case IsSubscriberPackage(r.Package) && !CallingSubscriberPackage(r.Package) && hasNumber:
 		// A meetings-only user has no line; a number here would be taken
 		// from the location's pool for nothing.
-		errs.Addf(rowKey(line, "phone"), "%s is not a calling package: leave phone and extension empty", r.Package)
+		errs.Addf(rowKey("phone"), "%s is not a calling package: leave phone and extension empty", r.Package)
 	}
 	if r.Location == "" {
 		r.Location = DefaultLocationName
 	} else {
-		errs.Append(rowKey(line, "location"), checkText(rowKey(line, "location"), r.Location, maxLocationLen))
+		errs.Append(rowKey("location"), checkText(rowKey("location"), r.Location, maxLocationLen))
 	}
 	return r, len(*errs) == before
 }
@@ -315,7 +334,7 @@ func NormalizePhone(key, v, defaultCountry string) (e164 string, err error) {
 
 // checkLimits keeps each package's new users within the ordered quantity
 // left (limit minus users already provisioned).
-func checkLimits(rows []UserRow, opts RowsOptions, errs *FieldErrors) {
+func checkLimits(rows []UserRow, opts RowsOptions, packageKey func(row int) string, errs *FieldErrors) {
 	count := map[string]int{}
 	reported := map[string]bool{}
 	for _, r := range rows {
@@ -336,7 +355,7 @@ func checkLimits(rows []UserRow, opts RowsOptions, errs *FieldErrors) {
 					total++
 				}
 			}
-			errs.Addf(rowKey(r.Line, "package"), "only %d %s users are left (limit.%s=%d, %d already provisioned) and the rows add %d",
+			errs.Addf(packageKey(r.Line), "only %d %s users are left (limit.%s=%d, %d already provisioned) and the rows add %d",
 				left, r.Package, r.Package, limit, opts.Provisioned[r.Package], total)
 		}
 	}

@@ -165,3 +165,26 @@ func FuzzParseRows(f *testing.F) {
 		}
 	})
 }
+
+// TestRowErrorsNameTheFileLine: errors of rows from a file name the line a
+// spreadsheet shows as well as the data row; a header and a quoted cell
+// spanning lines make the two differ. Rows given on one line have no line.
+func TestRowErrorsNameTheFileLine(t *testing.T) {
+	t.Parallel()
+	file := "First Name,Last Name,User ID/Email (Required),Package\n" +
+		"Anna,Muster,anna@x.example,webex_meetings\n" +
+		"\"Ben\nBerg\",Beispiel,ben@x.example,webex_meetings\n" +
+		"Cara,Cell,not-an-email,webex_meetings\n"
+	_, errs := ParseRows(file, rowsOpts(nil))
+	if len(errs) != 2 || errs[0].Key != "row 2 (line 3): first" || errs[1].Key != "row 3 (line 5): email" {
+		t.Fatalf("errors %v, want row 2 (line 3): first and row 3 (line 5): email", errs)
+	}
+	_, errs = ParseRows("Anna,Muster,anna@x.example,webex_meetings;Cara,Cell,not-an-email,webex_meetings", rowsOpts(nil))
+	if len(errs) != 1 || errs[0].Key != "row 2: email" {
+		t.Fatalf("errors %v, want one keyed row 2: email (one line: no file line)", errs)
+	}
+	_, errs = ParseRows("a,b,a@x.example\nc,\"d,e@x.example\n", rowsOpts(nil))
+	if len(errs) != 1 || !strings.Contains(errs[0].Message, "on line 2") {
+		t.Fatalf("errors %v, want broken CSV named by its line", errs)
+	}
+}
