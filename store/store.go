@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -135,9 +136,17 @@ func (s *Store) docKey(id int64) string   { return s.reqTag(id) + ":doc" }
 func (s *Store) auditKey(id int64) string { return s.reqTag(id) + ":audit" }
 func (s *Store) idsTag() string           { return s.prefix + "{ids}" }
 func (s *Store) counterKey() string       { return s.idsTag() + ":counter:req" }
+
+// extIDKey is the reservation of an external id. External ids that differ
+// only in case name the same customer (MS-001 and ms-001), so the key holds
+// the id in upper case; the request keeps it as typed. Keys written before
+// that hold the id as typed: the sweep moves them (foldReservations).
 func (s *Store) extIDKey(ext string) string {
-	return s.idsTag() + ":extid:" + ext
+	return s.idsTag() + ":extid:" + strings.ToUpper(ext)
 }
+
+// extIDPrefix starts every reservation key.
+func (s *Store) extIDPrefix() string { return s.idsTag() + ":extid:" }
 
 // Before the {ids} hash tag (the first releases) the counter and the
 // reservations had keys of their own; Sweep moves them over (sweep.go).

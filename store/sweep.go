@@ -103,7 +103,9 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 			add(s.kindKey(r.Kind), m, score)
 			digest.see(r)
 			if r.ExternalID != "" {
-				extIDs[r.ExternalID] = append(extIDs[r.ExternalID], r)
+				// One reservation for ids that differ only in case.
+				ext := strings.ToUpper(r.ExternalID)
+				extIDs[ext] = append(extIDs[ext], r)
 			}
 		}
 	}
@@ -127,6 +129,9 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	if err := s.repairRegistries(ctx, want); err != nil {
 		return rep, fmt.Errorf("sweep: %w", err)
 	}
+	if err := s.foldReservations(ctx); err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
+	}
 	if err := s.repairReservations(ctx, extIDs, &rep); err != nil {
 		return rep, fmt.Errorf("sweep: %w", err)
 	}
@@ -137,8 +142,10 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 		// The reservations live under their new keys now: drop the old ones
 		// and the old counter, so the next sweep has nothing to move.
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for ext := range extIDs {
-				p.Del(ctx, s.legacyExtIDKey(ext))
+			for _, reqs := range extIDs {
+				for _, r := range reqs {
+					p.Del(ctx, s.legacyExtIDKey(r.ExternalID))
+				}
 			}
 			p.Del(ctx, s.legacyCounterKey())
 			return nil
@@ -410,28 +417,7 @@ func (s *Store) freeOrphans(ctx context.Context, cut int64, rep *SweepReport) er
 	if cut <= 0 {
 		return nil
 	}
-	var node redis.Cmdable = s.rdb
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		c, err := cc.MasterForKey(ctx, s.counterKey())
-		if err != nil {
-			return fmt.Errorf("find the node of the external id reservations: %w", err)
-		}
-		node = c
-	}
-	match := globEscape(s.extIDKey("")) + "*"
-	var cursor uint64
-	for {
-		keys, next, err := node.Scan(ctx, cursor, match, sweepBatch).Result()
-		if err != nil {
-			return fmt.Errorf("scan external id reservations: %w", err)
-		}
-		if err := s.freeOrphansAmong(ctx, keys, cut, rep); err != nil {
-			return err
-		}
-		if cursor = next; cursor == 0 {
-			return nil
-		}
-	}
+	return s.scanReservations(ctx, func(keys []string) error { return s.freeOrphansAmong(ctx, keys, cut, rep) })
 }
 
 // freeOrphansAmong frees those of the reservation keys whose holder is at

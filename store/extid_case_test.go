@@ -1,0 +1,50 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/store"
+)
+
+// External ids that differ only in case are one customer: a second create
+// is refused naming the holder, and lookups find it whatever the case.
+// Reservations written before (keyed by the id as typed) are moved by the
+// sweep to the folded key.
+func TestExternalIDsIgnoreCase(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		first := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "alice", ExternalID: "MS-001", Subject: "MS-001"}
+		mustCreate(t, s, first)
+		err := s.Create(ctx, &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "bob", ExternalID: "ms-001", Subject: "ms-001"})
+		var taken *provisioning.ExternalIDTaken
+		if !errors.As(err, &taken) || taken.Holder != first.ID || taken.ExternalID != "ms-001" {
+			t.Fatalf("second create: %v, want ms-001 taken by %s", err, first.Ref())
+		}
+		for _, ext := range []string{"MS-001", "ms-001", "Ms-001"} {
+			if id, err := s.ByExternalID(ctx, ext); err != nil || id != first.ID {
+				t.Errorf("ByExternalID(%q) = %d, %v; want %d", ext, id, err, first.ID)
+			}
+		}
+
+		// A reservation of before: the key holds the id as it was typed.
+		legacy := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "carol", ExternalID: "AB-002", Subject: "ab-002"}
+		mustCreate(t, s, legacy)
+		prefix := storePrefix(t, s)
+		if err := s.Client().Rename(ctx, prefix+"{ids}:extid:AB-002", prefix+"{ids}:extid:ab-002").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Client().Exists(ctx, prefix+"{ids}:extid:ab-002").Result(); err != nil || n != 0 {
+			t.Errorf("the reservation as typed is still there (%d, %v)", n, err)
+		}
+		if id, err := s.ByExternalID(ctx, "Ab-002"); err != nil || id != legacy.ID {
+			t.Errorf("after the sweep ByExternalID(Ab-002) = %d, %v; want %d", id, err, legacy.ID)
+		}
+	})
+}
