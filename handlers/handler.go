@@ -257,6 +257,9 @@ type caller struct {
 	channel string
 	// trigger opens a modal: valid for 3 s, once (slash commands only).
 	trigger string
+	// replaces is the pending request the caller's submission edits: the
+	// new request takes over its external id, and it is cancelled.
+	replaces int64
 }
 
 // answer sends a click's reply as an ephemeral message in the background:

@@ -260,6 +260,9 @@ func (h *Handler) submitForm(ctx context.Context, u caller, f *flow, d *store.Dr
 	for k, v := range d.Answers {
 		args[k] = v
 	}
+	if d.LinkedFrom != 0 {
+		u.replaces = h.pendingEdit(ctx, u, d.LinkedFrom)
+	}
 	rep := f.submit(ctx, h, u, args)
 	if id, ok := submittedID(rep); ok {
 		if d.LinkedFrom != 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,10 +22,12 @@ import (
 
 const actionEditResubmit = "edit_resubmit"
 
-// canResubmit reports whether r ended in a way a corrected copy can fix,
-// and has a form.
+// canResubmit reports whether r ended in a way a corrected copy can fix, or
+// still waits for approval (its edit replaces it), and has a form.
 func canResubmit(r *provisioning.Request) bool {
-	if r.State != provisioning.StateRejected && r.State != provisioning.StateFailed {
+	switch r.State {
+	case provisioning.StateRejected, provisioning.StateFailed, provisioning.StatePendingApproval:
+	default:
 		return false
 	}
 	switch r.Kind {
@@ -71,7 +74,7 @@ func (h *Handler) editResubmit(ctx context.Context, u caller, trigger, value str
 	case u.id != r.Requester:
 		return refusal(fmt.Sprintf("⛔ %s: only its requester can edit and resubmit it", r.Ref()))
 	case !canResubmit(r):
-		return refusal(fmt.Sprintf("⛔ %s is %s: only rejected or failed requests can be edited and resubmitted", r.Ref(), r.State))
+		return refusal(fmt.Sprintf("⛔ %s is %s: only requests waiting for approval, rejected or failed can be edited and resubmitted", r.Ref(), r.State))
 	}
 	answers, err := answersFromRequest(r)
 	if err != nil {
@@ -80,9 +83,24 @@ func (h *Handler) editResubmit(ctx context.Context, u caller, trigger, value str
 	return h.openForm(ctx, u, trigger, r.Kind, answers, r.ID)
 }
 
+// pendingEdit is oldID when it is u's request still waiting for approval:
+// its edit takes over its external id (0 otherwise).
+func (h *Handler) pendingEdit(ctx context.Context, u caller, oldID int64) int64 {
+	old, err := h.store.Get(ctx, oldID)
+	if err != nil || old.State != provisioning.StatePendingApproval || old.Requester != u.id {
+		return 0
+	}
+	return oldID
+}
+
 // linkResubmission records in both audit trails that newID replaces oldID.
-// Best effort: the new request stands either way.
+// An old request still waiting for approval is cancelled, pointing to the
+// new one (which holds its external id now). Best effort: the new request
+// stands either way.
 func (h *Handler) linkResubmission(ctx context.Context, u caller, newID, oldID int64) {
+	if u.replaces == oldID && h.cancelReplaced(ctx, u, newID, oldID) {
+		return
+	}
 	stay := func(from ...provisioning.State) []provisioning.State { return from }
 	if _, err := h.store.Transition(ctx, newID, provisioning.Transition{
 		From: stay(provisioning.StatePendingApproval, provisioning.StateApproved), Actor: u.id,
@@ -221,4 +239,48 @@ func rowsCSV(rows []provisioning.UserRow) string {
 	}
 	w.Flush()
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// cancelReplaced cancels oldID when it still waits for approval, now that
+// newID replaces it, and reports whether it did. An old request approved
+// in the meantime is left to commit; the new one then holds its external id
+// — it is cancelled too, so that nothing is committed twice, and the
+// requester is told.
+func (h *Handler) cancelReplaced(ctx context.Context, u caller, newID, oldID int64) bool {
+	newRef, oldRef := provisioning.FormatID(newID), provisioning.FormatID(oldID)
+	cancelled, err := h.store.Transition(ctx, oldID, provisioning.Transition{
+		From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateCancelled,
+		Actor: u.id, Action: "cancelled", Note: "replaced by its edit " + newRef,
+	})
+	var sc *provisioning.StateConflict
+	switch {
+	case err == nil:
+		h.expectOutcome(oldID)
+		h.Settled(ctx, cancelled)
+		if _, err := h.store.Transition(ctx, newID, provisioning.Transition{
+			From: []provisioning.State{provisioning.StatePendingApproval, provisioning.StateApproved}, Actor: u.id,
+			Action: "resubmitted", Note: "edit of " + oldRef + ", which it replaces",
+		}); err != nil {
+			h.log.WithError(err).WithField("request", newRef).Warn("audit resubmission")
+		}
+		return true
+	case errors.As(err, &sc) && !sc.Current.State.Final():
+		// Approved meanwhile: the old one commits; the edit must not. (Its
+		// cancellation frees the external id the edit took over; the sweep
+		// gives it back to the old one, which needs it for nothing but
+		// refusing duplicates.)
+		if _, err := h.store.Transition(ctx, newID, provisioning.Transition{
+			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateCancelled,
+			Actor: "bot", Action: "cancelled", Note: oldRef + " was approved before its edit replaced it",
+		}); err != nil {
+			h.log.WithError(err).WithField("request", newRef).Warn("cancel an edit of an approved request")
+		}
+		h.background(ctx, "tell edit refused", func(ctx context.Context) error {
+			return h.tell(ctx, u, fmt.Sprintf("⛔ %s was approved before its edit %s could replace it: %s commits as approved, %s is cancelled.", oldRef, newRef, oldRef, newRef))
+		})
+		return true
+	case err != nil && sc == nil:
+		h.log.WithError(err).WithField("request", oldRef).Warn("cancel a replaced request")
+	}
+	return false
 }

@@ -188,3 +188,48 @@ func mustMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// A pending request's requester edits and resubmits it: the edit is saved
+// although it names the same external id (it takes over the reservation),
+// and the old request is cancelled, audited as replaced by the new one.
+func TestEditAndResubmitPending(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, true)
+	ctx := context.Background()
+	if r := f.h.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1", TriggerID: "T1", Text: msCommandText}); r == nil || !strings.HasPrefix(r.Text, "📨 R-1") {
+		t.Fatalf("submit: %+v", r)
+	}
+	f.h.Wait()
+	posts := f.msg.of("update")
+	if len(posts) == 0 || !strings.Contains(viewJSON(posts[len(posts)-1].m.Blocks), `"action_id":"`+actionEditResubmit+`"`) {
+		t.Fatal("the pending summary offers no Edit & resubmit")
+	}
+	click(f.h, "alice", "DALICE", actionEditResubmit, "R-1")
+	d, err := f.drafts.GetDraft(ctx, 1)
+	if err != nil || d.LinkedFrom != 1 {
+		t.Fatalf("draft: %+v %v", d, err)
+	}
+	d.Answers["city"] = "Potsdam"
+	if err := f.drafts.SaveDraft(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if done := walkForm(t, f, "alice", 1); !strings.Contains(viewJSON(done), "R-2 submitted") {
+		t.Fatalf("last view: %s", viewJSON(done))
+	}
+	f.h.Wait()
+	old, err := f.st.Get(ctx, 1)
+	if err != nil || old.State != provisioning.StateCancelled {
+		t.Fatalf("R-1 is %v (%v), want cancelled", old.State, err)
+	}
+	audit, _ := f.st.Audit(ctx, 1)
+	if !hasAudit(audit, "cancelled", "replaced by its edit R-2") {
+		t.Fatalf("R-1's audit does not point to R-2: %+v", audit)
+	}
+	if id, err := f.st.ByExternalID(ctx, "MS-001"); err != nil || id != 2 {
+		t.Fatalf("MS-001 is held by %d (%v), want R-2", id, err)
+	}
+	// Someone else's pending request cannot be taken over by an edit.
+	if r := f.h.Command(ctx, slack.SlashCommand{UserID: "bob", ChannelID: "C1", Text: msCommandText}); r == nil || !strings.Contains(r.Text, "already used by R-2") {
+		t.Fatalf("a second submission of MS-001: %+v", r)
+	}
+}

@@ -60,6 +60,7 @@ func submissionRefusal(perMinute int) string {
 // store's first step. It returns the reply to send when nothing was saved,
 // nil when r is saved.
 func (h *Handler) createSubmission(ctx context.Context, u caller, r *provisioning.Request) *Reply {
+	r.Replaces = u.replaces
 	var err error
 	if b, ok := h.budget(u.id); ok {
 		err = h.store.CreateWithin(ctx, r, b)

@@ -179,6 +179,10 @@ type Request struct {
 
 	Summary MessageRef `json:"summary,omitzero"`
 	Result  Result     `json:"result,omitzero"`
+
+	// Replaces is the pending request this one is an edit of: it takes over
+	// that one's external id, which is then cancelled.
+	Replaces int64 `json:"replaces,omitempty"`
 }
 
 // Ref is the user-facing id, "R-7".

@@ -36,7 +36,8 @@ return 1
 // ARGV[1] is not empty; then the budget's window when ARGV[3] is not empty.
 // ARGV[1] reservation ttl (ms) or "" for none, ARGV[2] now (ms), ARGV[3]
 // budget limit or "" for none, ARGV[4] budget window (ms), ARGV[5] a unique
-// member for this submission.
+// member for this submission, ARGV[6] the id of the request this one
+// replaces (an edit of a pending request: its reservation moves) or "".
 // Returns {1, id}; {0, holder} when the external id is held; {-1, ""} when
 // the budget has no room.
 var newIDScript = redis.NewScript(`
@@ -45,7 +46,7 @@ local budget = ARGV[3] ~= ''
 local window = KEYS[2]
 if reserve then
   local holder = redis.call('GET', KEYS[2])
-  if holder then return {0, holder} end
+  if holder and holder ~= ARGV[6] then return {0, holder} end
   window = KEYS[3]
 end
 local now = tonumber(ARGV[2])

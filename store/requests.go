@@ -89,7 +89,10 @@ func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget) 
 
 	// Round trip 1: refuse or take an id (and the reservation, and budget).
 	keys := []string{s.counterKey()}
-	args := []any{"", 0, "", 0, ""}
+	args := []any{"", 0, "", 0, "", ""}
+	if r.Replaces != 0 {
+		args[5] = strconv.FormatInt(r.Replaces, 10)
+	}
 	if reserve {
 		keys = append(keys, s.extIDKey(r.ExternalID))
 		args[0] = provisionalReservation.Milliseconds()
