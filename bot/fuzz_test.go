@@ -172,6 +172,15 @@ func (nopWebex) ReadPSTN(context.Context, provisioning.CustomerRef, string) (*pr
 	return nil, "", provisioning.ErrCustomerNotReady
 }
 func (nopWebex) CheckPSTN(context.Context, *provisioning.PSTNSpec) (string, error) { return "", nil }
+func (nopWebex) CheckChange(context.Context, *provisioning.ChangeSpec) (string, error) {
+	return "", nil
+}
+func (nopWebex) CheckRemove(context.Context, *provisioning.RemoveSpec) (string, error) {
+	return "", nil
+}
+func (nopWebex) CheckLocation(context.Context, *provisioning.LocationSpec) (string, error) {
+	return "", nil
+}
 func (nopWebex) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
 	return nil, nil
 }

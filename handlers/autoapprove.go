@@ -20,8 +20,8 @@ const autoActor = "auto"
 // rows, rows + users already provisioned ≤ limit.<package>. A package
 // without an ordered quantity does not fit — no quantities, no exemption
 // (CONTRACT.md §1 speaks of fitting the customer's ordered quantities).
-// A location consumes no quantity and has no Webex precheck: it qualifies
-// when listed. newRows and provisioned count users per package.
+// A location consumes no quantity: it qualifies when listed and its
+// precheck (no location of that name yet) passed. newRows and provisioned count users per package.
 func autoApproveRefusal(r *provisioning.Request, listed bool, newRows, provisioned, limits map[string]int) string {
 	switch {
 	case !listed:

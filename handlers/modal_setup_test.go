@@ -27,7 +27,12 @@ func (okSetup) ResendConsent(context.Context, int64) (int, error) { return 0, ni
 func (okSetup) ReadPSTN(context.Context, provisioning.CustomerRef, string) (*provisioning.PSTNState, string, error) {
 	return nil, "", provisioning.ErrCustomerNotReady
 }
-func (okSetup) CheckPSTN(context.Context, *provisioning.PSTNSpec) (string, error) { return "", nil }
+func (okSetup) CheckPSTN(context.Context, *provisioning.PSTNSpec) (string, error)     { return "", nil }
+func (okSetup) CheckChange(context.Context, *provisioning.ChangeSpec) (string, error) { return "", nil }
+func (okSetup) CheckRemove(context.Context, *provisioning.RemoveSpec) (string, error) { return "", nil }
+func (okSetup) CheckLocation(context.Context, *provisioning.LocationSpec) (string, error) {
+	return "", nil
+}
 func (okSetup) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
 	return nil, nil
 }

@@ -101,22 +101,9 @@ func (h *Handler) pstnText(ctx context.Context, ref provisioning.CustomerRef, lo
 // Webex offers at the location. Until the customer is provisioned it is
 // deferred to the commit.
 func (h *Handler) pstnCheck(spec *provisioning.PSTNSpec) precheckFunc {
-	return func(ctx context.Context) (provisioning.Precheck, error) {
-		ref, pc, err := h.provisionedRef(ctx, spec.Customer)
-		if err != nil || pc != nil {
-			return provisioning.Precheck{Status: pc.Status, Message: pc.Message}, err
-		}
+	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref provisioning.CustomerRef) (string, error) {
 		resolved := *spec
 		resolved.Customer = ref
-		refusal, err := h.setup.CheckPSTN(ctx, &resolved)
-		switch {
-		case errors.Is(err, provisioning.ErrCustomerNotReady):
-			return provisioning.Precheck{Status: provisioning.PrecheckDeferred, Message: "runs when the customer is provisioned; approval is allowed"}, nil
-		case err != nil:
-			return provisioning.Precheck{}, err
-		case refusal != "":
-			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: refusal}, nil
-		}
-		return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: fmt.Sprintf("%s is offered at %s", spec.Connection, spec.Location)}, nil
-	}
+		return h.setup.CheckPSTN(ctx, &resolved)
+	}, fmt.Sprintf("%s is offered at %s", spec.Connection, spec.Location))
 }

@@ -61,6 +61,18 @@ func (h *Handler) checkFor(r *provisioning.Request) precheckFunc {
 		if spec, err := decodeSpec[provisioning.UsersSpec](r); err == nil {
 			return h.usersCheck(spec)
 		}
+	case provisioning.KindChange:
+		if spec, err := decodeSpec[provisioning.ChangeSpec](r); err == nil {
+			return h.changeCheck(spec)
+		}
+	case provisioning.KindLocation:
+		if spec, err := decodeSpec[provisioning.LocationSpec](r); err == nil {
+			return h.locationCheck(spec)
+		}
+	case provisioning.KindRemove:
+		if spec, err := decodeSpec[provisioning.RemoveSpec](r); err == nil {
+			return h.removeCheck(spec)
+		}
 	}
 	return nil
 }

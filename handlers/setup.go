@@ -19,6 +19,11 @@ type SetupChecker interface {
 	// precheck of a PSTN request (a refusal, or ErrCustomerNotReady).
 	ReadPSTN(ctx context.Context, ref provisioning.CustomerRef, location string) (*provisioning.PSTNState, string, error)
 	CheckPSTN(ctx context.Context, spec *provisioning.PSTNSpec) (string, error)
+	// CheckChange, CheckRemove and CheckLocation are the prechecks of the
+	// corrections and of a new location: a refusal, or ErrCustomerNotReady.
+	CheckChange(ctx context.Context, spec *provisioning.ChangeSpec) (string, error)
+	CheckRemove(ctx context.Context, spec *provisioning.RemoveSpec) (string, error)
+	CheckLocation(ctx context.Context, spec *provisioning.LocationSpec) (string, error)
 	// RowOutcomes is what happened to each row of a batch, by row number.
 	RowOutcomes(ctx context.Context, requestID int64) (map[int]provisioning.RowOutcome, error)
 }
@@ -109,51 +114,8 @@ func (h *Handler) location(ctx context.Context, u caller, c Command) *Reply {
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
 	}
-	return h.submitSetup(ctx, u, provisioning.KindLocation, fmt.Sprintf("location %s %s", spec.Name, ref.ExternalID), spec, nil)
-}
-
-// change, remove and delete are corrections after commit, approved like
-// creates.
-func (h *Handler) change(ctx context.Context, u caller, c Command) *Reply {
-	ref, rep := h.setupTarget(ctx, u, c, "change CUSTOMER user=EMAIL package=P")
-	if rep != nil {
-		return rep
-	}
-	spec, missing, errs := provisioning.ParseChange(c.Args, *ref)
-	if len(errs) > 0 || len(missing) > 0 {
-		return refusal(inputProblems(errs, missing))
-	}
-	return h.submitSetup(ctx, u, provisioning.KindChange, fmt.Sprintf("change %s %s: %s", ref.ExternalID, spec.Email, spec.Package), spec, nil)
-}
-
-func (h *Handler) remove(ctx context.Context, u caller, c Command) *Reply {
-	ref, rep := h.setupTarget(ctx, u, c, "remove CUSTOMER user=EMAIL")
-	if rep != nil {
-		return rep
-	}
-	spec, missing, errs := provisioning.ParseRemove(c.Args, *ref)
-	if len(errs) > 0 || len(missing) > 0 {
-		return refusal(inputProblems(errs, missing))
-	}
-	return h.submitSetup(ctx, u, provisioning.KindRemove, fmt.Sprintf("remove %s %s", ref.ExternalID, spec.Email), spec, nil)
-}
-
-func (h *Handler) deleteCustomer(ctx context.Context, u caller, c Command) *Reply {
-	ref, rep := h.setupTarget(ctx, u, c, "delete CUSTOMER")
-	if rep != nil {
-		return rep
-	}
-	if len(c.Args) > 0 {
-		return refusal("⛔ delete takes no keys (usage: delete CUSTOMER)")
-	}
-	if ref.CustomerID == "" && ref.RequestID != 0 {
-		// A customer that failed at Webex exists there all the same (its
-		// wholesale id is known): deleting it is how it is started over.
-		if cr, err := h.store.Get(ctx, ref.RequestID); err == nil && cr.State == provisioning.StateFailed {
-			ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
-		}
-	}
-	return h.submitSetup(ctx, u, provisioning.KindDelete, "delete "+ref.ExternalID, provisioning.DeleteSpec{Customer: *ref}, nil)
+	check := func(*provisioning.Request) precheckFunc { return h.locationCheck(spec) }
+	return h.submitSetup(ctx, u, provisioning.KindLocation, fmt.Sprintf("location %s %s", spec.Name, ref.ExternalID), spec, check)
 }
 
 // setupTarget checks the caller may submit and reads the CUSTOMER word.

@@ -184,7 +184,7 @@ var helpCommands = []helpCommand{
 	{requester: "`location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…` — add a calling location"},
 	{requester: "`pstn CUSTOMER [location=NAME] connection=\"…\" [route-type=TRUNK|ROUTE_GROUP route=ID]` — set up a location's PSTN connection"},
 	{requester: "`numbers CUSTOMER add=+…-+… [location=NAME] [main=+…]` — add and activate a number block"},
-	{requester: "`change CUSTOMER user=EMAIL package=P` · `remove CUSTOMER user=EMAIL` · `delete CUSTOMER` — corrections"},
+	{requester: "`change CUSTOMER user=EMAIL package=P [phone=+…|auto] [extension=N] [location=NAME]` · `remove CUSTOMER user=EMAIL` · `delete CUSTOMER` — corrections"},
 	{requester: "`resume [D-n]` — your drafts; reopen one where you left it"},
 	{requester: "`cancel ID` — withdraw your request", admin: "`cancel ID` — cancel anyone's request"},
 	{requester: "`retry ID` — run your failed request again", approver: "`retry ID` — run any failed request again"},

@@ -48,12 +48,22 @@ type NumbersSpec struct {
 	Main     string      `json:"main,omitempty"`
 }
 
-// ChangeSpec moves one user to another package.
+// ChangeSpec moves one user to another package. A move from webex_meetings
+// to a calling package needs a number or an extension (Webex sends
+// provisioning parameters with a package change only then); Phone is E.164
+// or PhoneAuto, Location the location whose numbers auto takes from and
+// where the user then lives (default HQ).
 type ChangeSpec struct {
-	Customer CustomerRef `json:"customer"`
-	Email    string      `json:"email"`
-	Package  string      `json:"package"`
+	Customer  CustomerRef `json:"customer"`
+	Email     string      `json:"email"`
+	Package   string      `json:"package"`
+	Phone     string      `json:"phone,omitempty"`
+	Extension string      `json:"extension,omitempty"`
+	Location  string      `json:"location,omitempty"`
 }
+
+// Number says whether the change gives the user a number or extension.
+func (c *ChangeSpec) Number() bool { return c.Phone != "" || c.Extension != "" }
 
 // RemoveSpec removes one user from the customer.
 type RemoveSpec struct {

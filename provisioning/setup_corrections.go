@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/onboardbot/onboardbot/provisioning/webex"
 )
@@ -16,6 +15,14 @@ const (
 	CustomerDeleted = "deleted"
 )
 
+// Result.Status of a correction whose Webex call was sent: a run after a
+// crash that finds the change made knows it was its own, not a change that
+// was never needed (which fails instead of ending ✅ with nothing done).
+const (
+	userChanging = "changing"
+	userRemoving = "removing"
+)
+
 // userOf resolves a correction's customer and looks its user up by email
 // (nil when absent). ok is false when the request was parked or failed on
 // the way; err is then what Commit returns.
@@ -24,31 +31,30 @@ func (w *Worker) userOf(ctx context.Context, r *Request, ref CustomerRef, email 
 	if !ok {
 		return ref, nil, false, err
 	}
-	sub, err := w.findSubscriber(ctx, ref.CustomerID, email)
+	sub, err := findUser(ctx, w.Setup, ref.CustomerID, email)
 	if err != nil {
 		return ref, nil, false, w.failSetup(ctx, r, err)
 	}
 	return ref, sub, true, nil
 }
 
-// findSubscriber looks a user of the customer up by email; nil when absent.
-func (w *Worker) findSubscriber(ctx context.Context, customerID, email string) (*webex.Subscriber, error) {
-	subs, err := w.Setup.ListSubscribers(ctx, webex.SubscriberQuery{CustomerID: customerID, Email: email})
+// mark records that r's Webex call is about to be sent (Result.Status).
+func (w *Worker) mark(ctx context.Context, r *Request, status string) (*Request, error) {
+	marked, err := w.Store.Transition(ctx, r.ID, Transition{
+		From: []State{StateCommitting}, Actor: workerActor, Action: status,
+		Mutate: func(x *Request) error { x.Result.Status = status; return nil },
+	})
 	if err != nil {
-		return nil, err
+		return nil, ignoreConflict(err)
 	}
-	for i := range subs {
-		if strings.EqualFold(subs[i].Email, email) {
-			return &subs[i], nil
-		}
-	}
-	return nil, nil
+	return marked, nil
 }
 
-// commitChange moves a user to another package. No provisioning parameters
-// are sent, so Webex keeps the user's number, extension and location: a
-// move between calling packages needs nothing else, and a move from
-// webex_meetings to a calling package is refused by Webex with its reason.
+// commitChange moves a user to another package. A move from webex_meetings
+// to a calling package sends the number (phone=auto: the next available
+// one of the location), extension and location with it; any other move
+// sends the package alone, so Webex keeps the user's number. A change that
+// cannot work or would change nothing fails saying why.
 func (w *Worker) commitChange(ctx context.Context, r *Request) error {
 	var spec ChangeSpec
 	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
@@ -58,40 +64,85 @@ func (w *Worker) commitChange(ctx context.Context, r *Request) error {
 	if !ok {
 		return err
 	}
-	if sub == nil {
-		return w.fail(ctx, r, r.State, fmt.Sprintf("%s is not a user of %s", spec.Email, ref.ExternalID), "")
-	}
 	msg := spec.Email + ": " + spec.Package
-	if !subscriberHas(sub, spec.Package) {
-		if _, err := w.Setup.UpdateSubscriber(ctx, sub.ID, webex.SubscriberUpdate{Packages: []string{spec.Package}}); err != nil {
+	if r.Result.Status == userChanging && sub != nil && subscriberPackage(sub) == spec.Package {
+		return w.settle(ctx, r, StateCommitting, StateDone, UserChanged, msg) // our own change, before a crash
+	}
+	spec.Customer = ref
+	if why := changeRefusal(&spec, sub); why != "" {
+		return w.fail(ctx, r, r.State, why, "")
+	}
+	upd := webex.SubscriberUpdate{Packages: []string{spec.Package}}
+	if spec.Number() {
+		params, why, err := w.changeNumber(ctx, ref, &spec)
+		if err != nil {
 			return w.failSetup(ctx, r, err)
 		}
+		if why != "" {
+			return w.fail(ctx, r, r.State, why, "")
+		}
+		upd.ProvisioningParameters = params
+		if params.PrimaryPhoneNumber != "" {
+			msg += " (" + params.PrimaryPhoneNumber + ")"
+		}
+	}
+	if r, err = w.mark(ctx, r, userChanging); r == nil || err != nil {
+		return err
+	}
+	if _, err := w.Setup.UpdateSubscriber(ctx, sub.ID, upd); err != nil {
+		return w.failSetup(ctx, r, err)
 	}
 	return w.settle(ctx, r, StateCommitting, StateDone, UserChanged, msg)
 }
 
-func subscriberHas(sub *webex.Subscriber, pkg string) bool {
-	if len(sub.Packages) > 0 {
-		return len(sub.Packages) == 1 && sub.Packages[0] == pkg
+// changeNumber is what a move to a calling package sends: the location, the
+// extension and the number (phone=auto: the next available one there).
+func (w *Worker) changeNumber(ctx context.Context, ref CustomerRef, spec *ChangeSpec) (*webex.SubscriberUpdateParameters, string, error) {
+	locs, err := w.Setup.ListLocations(ctx, ref.OrgID)
+	if err != nil {
+		return nil, "", err
 	}
-	return sub.Package == pkg
+	loc := findLocation(locs, spec.Location)
+	if loc == nil {
+		return nil, fmt.Sprintf("location %q does not exist at %s (create it with `location` first)", spec.Location, ref.ExternalID), nil
+	}
+	params := &webex.SubscriberUpdateParameters{LocationID: loc.ID, Extension: spec.Extension, PrimaryPhoneNumber: spec.Phone}
+	if spec.Phone == PhoneAuto {
+		phone, err := newNumberPool(w.Setup, ref.OrgID, nil).next(ctx, loc.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		if phone == "" {
+			return nil, noNumberLeft(ref, loc.Name), nil
+		}
+		params.PrimaryPhoneNumber = phone
+	}
+	return params, "", nil
 }
 
-// commitRemove removes a user. A user already gone counts as removed: a run
-// interrupted after the delete must not fail when it runs again.
+// commitRemove removes a user. A user gone after this request sent the
+// removal (a run interrupted after it) is removed; one that never was a
+// user fails saying so.
 func (w *Worker) commitRemove(ctx context.Context, r *Request) error {
 	var spec RemoveSpec
 	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
 		return err
 	}
-	_, sub, ok, err := w.userOf(ctx, r, spec.Customer, spec.Email)
+	ref, sub, ok, err := w.userOf(ctx, r, spec.Customer, spec.Email)
 	if !ok {
 		return err
 	}
-	if sub != nil {
-		if err := w.Setup.DeleteSubscriber(ctx, sub.ID); err != nil && !webex.IsNotFound(err) {
-			return w.failSetup(ctx, r, err)
+	if sub == nil {
+		if r.Result.Status == userRemoving {
+			return w.settle(ctx, r, StateCommitting, StateDone, UserRemoved, spec.Email)
 		}
+		return w.fail(ctx, r, r.State, fmt.Sprintf("%s is not a user of %s: nothing to remove", spec.Email, ref.ExternalID), "")
+	}
+	if r, err = w.mark(ctx, r, userRemoving); r == nil || err != nil {
+		return err
+	}
+	if err := w.Setup.DeleteSubscriber(ctx, sub.ID); err != nil && !webex.IsNotFound(err) {
+		return w.failSetup(ctx, r, err)
 	}
 	return w.settle(ctx, r, StateCommitting, StateDone, UserRemoved, spec.Email)
 }

@@ -3,7 +3,6 @@ package provisioning
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/onboardbot/onboardbot/provisioning/webex"
 )
@@ -11,10 +10,16 @@ import (
 // LocationReady is Result.Status of a location request that is done.
 const LocationReady = "ready"
 
+// locationCreating is Result.Status of a location request whose create was
+// sent: a location of its name found later is its own.
+const locationCreating = "creating"
+
 // commitLocation creates a location and enables it for Webex Calling. Each
 // step looks first, so a run interrupted half-way (created, not enabled)
 // finishes on the next run without creating twice: the location is found by
 // name, and a location that answers the calling details is already enabled.
+// A location of that name that this request did not create fails it: it
+// would end ✅ with nothing done.
 func (w *Worker) commitLocation(ctx context.Context, r *Request) error {
 	var spec LocationSpec
 	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
@@ -37,12 +42,16 @@ func (w *Worker) commitLocation(ctx context.Context, r *Request) error {
 		return w.failSetup(ctx, r, err)
 	}
 	var id string
-	for _, l := range locs {
-		if strings.EqualFold(l.Name, spec.Name) {
-			id = l.ID
+	if l := exactLocation(locs, spec.Name); l != nil {
+		if r.Result.Status != locationCreating {
+			return w.fail(ctx, r, r.State, fmt.Sprintf("a location named %s already exists at %s", l.Name, ref.ExternalID), "")
 		}
+		id = l.ID
 	}
 	if id == "" {
+		if r, err = w.mark(ctx, r, locationCreating); r == nil || err != nil {
+			return err
+		}
 		w.Events.Progress(ctx, r, "creating location "+spec.Name)
 		id, err = w.Setup.CreateLocation(ctx, ref.OrgID, webex.LocationRequest{
 			Name: spec.Name, TimeZone: spec.Timezone, PreferredLanguage: spec.Language,

@@ -51,12 +51,20 @@ func TestCommitLocation(t *testing.T) {
 		t.Errorf("Köln is not a calling location: %v", err)
 	}
 
-	// The same location again (a redelivered job, a second request) is found
-	// and finished, not created twice.
+	// A second request for a location that exists would end ✅ with
+	// nothing done: it fails saying so.
 	again := env.submit(t, provisioning.KindLocation, provisioning.StateApproved, locationSpec(env.ref, "Köln", ""))
-	wantState(t, env.commit(t, again.ID), provisioning.StateDone, "ready")
+	wantState(t, env.commit(t, again.ID), provisioning.StateFailed, "a location named Köln already exists at MS-LOC")
+	// A run after a crash that followed the create (the request says it sent
+	// it) finds its own location and finishes, without creating twice.
+	redelivered := env.submit(t, provisioning.KindLocation, provisioning.StateApproved, locationSpec(env.ref, "Köln", ""))
+	if _, err := env.s.Transition(ctx, redelivered.ID, provisioning.Transition{From: provisioning.AllStates, Actor: "worker", Action: "creating",
+		Mutate: func(x *provisioning.Request) error { x.Result.Status = "creating"; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, env.commit(t, redelivered.ID), provisioning.StateDone, "ready")
 	if calls := env.sb.Stats().Calls; calls[opCreateLocation] != 1 || calls[opEnableCalling] != 1 {
-		t.Errorf("second run: create %d, enable %d; want no new calls", calls[opCreateLocation], calls[opEnableCalling])
+		t.Errorf("later runs: create %d, enable %d; want no new calls", calls[opCreateLocation], calls[opEnableCalling])
 	}
 }
 

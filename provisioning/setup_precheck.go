@@ -265,6 +265,21 @@ func (s *SetupChecks) CheckPSTN(ctx context.Context, spec *PSTNSpec) (string, er
 	return CheckPSTN(ctx, s.API, spec)
 }
 
+// CheckChange runs CheckChange.
+func (s *SetupChecks) CheckChange(ctx context.Context, spec *ChangeSpec) (string, error) {
+	return CheckChange(ctx, s.API, spec)
+}
+
+// CheckRemove runs CheckRemove.
+func (s *SetupChecks) CheckRemove(ctx context.Context, spec *RemoveSpec) (string, error) {
+	return CheckRemove(ctx, s.API, spec)
+}
+
+// CheckLocation runs CheckLocation.
+func (s *SetupChecks) CheckLocation(ctx context.Context, spec *LocationSpec) (string, error) {
+	return CheckLocation(ctx, s.API, spec)
+}
+
 // RowOutcomes reads a batch's row outcomes.
 func (s *SetupChecks) RowOutcomes(ctx context.Context, requestID int64) (map[int]RowOutcome, error) {
 	return s.Rows.RowOutcomes(ctx, requestID)

@@ -113,13 +113,36 @@ func ParseNumberBlock(key, v, country string) ([]string, error) {
 	return out, nil
 }
 
-// ParseChange validates `change CUSTOMER user=EMAIL package=P`: the package
-// must be a subscriber package of the customer.
+// ChangeKeys is every key `change CUSTOMER` accepts.
+var ChangeKeys = []string{"user", "package", "phone", "extension", "location"}
+
+// ParseChange validates `change CUSTOMER user=EMAIL package=P [phone=+…|auto]
+// [extension=N] [location=NAME]`: the package must be a subscriber package
+// of the customer; a number is for a calling package only. Whether the user
+// needs one (a move from webex_meetings) or may not have one (between
+// calling packages, Webex keeps the number) depends on the user's package
+// now: the precheck asks Webex.
 func ParseChange(args map[string]string, ref CustomerRef) (*ChangeSpec, []string, FieldErrors) {
 	var errs FieldErrors
-	checkUnknownKeys(args, []string{"user", "package"}, &errs)
+	checkUnknownKeys(args, ChangeKeys, &errs)
 	in := &keyArgs{args: args}
 	c := &ChangeSpec{Customer: ref}
+	if v, ok := in.get("phone"); ok {
+		c.Phone, _ = appendErr(&errs, "phone")(NormalizePhone("phone", v, ref.Country))
+	}
+	if v, ok := in.get("extension"); ok {
+		if !isDigits(v) || len(v) < 2 || len(v) > 10 {
+			errs.Addf("extension", "%q is not an extension (2 to 10 digits)", v)
+		}
+		c.Extension = v
+	}
+	if v, ok := in.get("location"); ok {
+		errs.Append("location", checkText("location", v, maxLocationName))
+		c.Location = v
+	}
+	if c.Number() && c.Location == "" {
+		c.Location = DefaultLocationName
+	}
 	if v, ok := in.need("user"); ok {
 		c.Email, _ = appendErr(&errs, "user")(ValidateEmail("user", v))
 	}
@@ -131,6 +154,8 @@ func ParseChange(args map[string]string, ref CustomerRef) (*ChangeSpec, []string
 			errs.Addf("package", "%q is not one of the customer's packages (%s)", v, quoteList(ref.Packages))
 		case ref.AdminEmail != "" && strings.EqualFold(c.Email, ref.AdminEmail) && v != ref.Packages[0]:
 			errs.Addf("package", "%s is the customer's admin and keeps the primary package %s (downgrading the admin is not supported)", c.Email, ref.Packages[0])
+		case !CallingSubscriberPackage(v) && (c.Number() || c.Location != ""):
+			errs.Addf("phone", "%s is not a calling package: leave phone=, extension= and location= out", v)
 		}
 		c.Package = v
 	}

@@ -166,3 +166,37 @@ func TestConsoleFollowACustomer(t *testing.T) {
 		t.Log(out)
 	}
 }
+
+// TestConsoleCorrections: corrections that cannot work or would change
+// nothing are refused by their precheck, naming why; a meetings user moves
+// to a calling package with the extension Webex needs for it.
+func TestConsoleCorrections(t *testing.T) {
+	t.Parallel()
+	script := strings.Replace(msCallingCustomer, "limit.webex_calling=10 ", "", 1) +
+		`/onboard-customer users MS-001 rows="Ben,Beispiel,ben@mueller.example,webex_meetings;IT,Admin,it@mueller.example,webex_calling,,1001"` + "\n/as carol\n/click Approve\n/as alice\n" +
+		"/onboard-customer change MS-001 user=ben@mueller.example package=webex_calling\n" +
+		"/onboard-customer change MS-001 user=ben@mueller.example package=webex_meetings\n" +
+		"/onboard-customer change MS-001 user=it@mueller.example package=webex_calling extension=1003\n" +
+		"/onboard-customer remove MS-001 user=nobody@mueller.example\n" +
+		`/onboard-customer location MS-001 name=HQ address="Hauptstraße 1" city=Berlin state=BE zip=10115 timezone=Europe/Berlin language=de_DE` + "\n" +
+		"/onboard-customer change MS-001 user=ben@mueller.example package=webex_calling extension=1002\n/as carol\n/click Approve\n/sandbox\n"
+	out, code := runConsole(t, script)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		`Precheck: ❌ failed: ben@mueller\.example has webex_meetings: a move to webex_calling needs phone=\+…\|auto or extension=N`,
+		`Precheck: ❌ failed: ben@mueller\.example already has webex_meetings: nothing would change`,
+		`Precheck: ❌ failed: it@mueller\.example already has webex_calling`,
+		`Precheck: ❌ failed: nobody@mueller\.example is not a user of MS-001: nothing to remove`,
+		`Precheck: ❌ failed: a location named HQ already exists at MS-001`,
+		`(?m)^✅ R-8 change MS-001 ben@mueller\.example: webex_calling$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+}
