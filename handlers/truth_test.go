@@ -1,0 +1,304 @@
+package handlers
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/onboardbot/onboardbot/provisioning"
+)
+
+// rowsSetup is okSetup with row outcomes.
+type rowsSetup struct {
+	okSetup
+	outcomes map[int]provisioning.RowOutcome
+}
+
+func (s rowsSetup) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
+	return s.outcomes, nil
+}
+
+// partialBatch stores a users batch done with one failed row, for customer
+// R-1 of alice, and returns it.
+func partialBatch(t *testing.T, f *formHarness) *provisioning.Request {
+	t.Helper()
+	specs := sampleSpecs(false, 2)
+	r := sampleRequest(0, provisioning.KindUsers, provisioning.StateDone, specs[provisioning.KindUsers])
+	r.ID = 0
+	r.Result = provisioning.Result{Status: provisioning.ResultPartial, Message: "1/2 provisioned, 1 failed",
+		Failures: []string{`row 2 (user0002@mueller.example): location "Köln" does not exist`}}
+	if err := f.st.Create(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Items 4 and 5 of "What users see is true": a batch done with failed rows
+// is ⚠️ wherever it is shown, is listed with the failures, and says why its
+// rows failed: after the outcome line, in status, and row by row in View
+// rows.
+func TestPartialBatchIsShownAsSuch(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, false)
+	f.h.setup = rowsSetup{outcomes: map[int]provisioning.RowOutcome{
+		1: {Line: 1, Status: provisioning.RowDone, Phone: "+4930555001"},
+		2: {Line: 2, Status: provisioning.RowFailed, Message: `location "Köln" does not exist`},
+	}}
+	f.h.EnableUX(UX{Lister: f.st})
+	f.h.now = func() time.Time { return goldenNow }
+	ctx := context.Background()
+	r := partialBatch(t, f)
+	why := `row 2 (user0002@mueller.example): location "Köln" does not exist`
+
+	summary := f.h.summary(r)
+	if !strings.Contains(strings.Join(textsOf(t, summary), "\n"), "*State:* ⚠️ 1/2 provisioned, 1 failed") {
+		t.Errorf("the summary's state is not ⚠️: %v", textsOf(t, summary))
+	}
+	f.h.expectOutcome(r.ID)
+	f.h.Settled(ctx, r)
+	f.h.Wait()
+	for _, kind := range []string{"thread", "dm"} {
+		sent := f.msg.of(kind)
+		if len(sent) != 1 || !strings.Contains(sent[0].m.Text, "⚠️") || !strings.Contains(plainText(sent[0].m.Text), why) {
+			t.Errorf("%s: %+v, want ⚠️ and why row 2 failed", kind, sent)
+		}
+	}
+	if out := f.msg.of("thread")[0].m.Outcome; !strings.HasPrefix(out, "⚠️ "+r.Ref()+" users MS-001: 1/2 provisioned, 1 failed\n"+why) {
+		t.Errorf("the console's outcome %q is not the line followed by why", out)
+	}
+	status := f.h.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1", Text: "status " + r.Ref()}).Text
+	if !strings.HasPrefix(status, "⚠️ "+r.Ref()) || !strings.Contains(plainText(status), why) {
+		t.Errorf("status %q: not ⚠️, or without why", status)
+	}
+	failed := f.h.Command(ctx, slack.SlashCommand{UserID: "bob", ChannelID: "C1", Text: "list failed"}).Text
+	if !strings.Contains(failed, "⚠️ *"+r.Ref()+"*") {
+		t.Errorf("list failed %q lacks the batch", failed)
+	}
+	home, err := f.h.homeFor(ctx, "alice")
+	if err != nil || len(home.Failures) != 1 || home.Failures[0].ID != r.ID {
+		t.Errorf("App Home's failures %v (%v), want the batch", home, err)
+	} else if s := strings.Join(textsOf(t, homeView(home)), "\n"); !strings.Contains(s, "⚠️ *"+r.Ref()+"*") {
+		t.Errorf("App Home does not show the batch as ⚠️:\n%s", s)
+	}
+	f.h.answer(ctx, caller{id: "bob", channel: "C1"}, f.h.viewRows(ctx, caller{id: "bob", channel: "C1"}, r.Ref()))
+	rows := f.h.viewRows(ctx, caller{id: "bob"}, r.Ref()).Text
+	for _, want := range []string{"→ provisioned (+4930555001)", `→ failed: location "Köln" does not exist`} {
+		if !strings.Contains(plainText(rows), want) {
+			t.Errorf("View rows lacks %q:\n%s", want, rows)
+		}
+	}
+	// Retried, it is no failure any more.
+	if rep := f.h.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1", Text: "retry " + r.Ref()}); !strings.Contains(rep.Text, "queued again") {
+		t.Fatalf("retry: %q", rep.Text)
+	}
+	if failed := f.h.Command(ctx, slack.SlashCommand{UserID: "bob", ChannelID: "C1", Text: "list failed"}).Text; strings.Contains(failed, r.Ref()) {
+		t.Errorf("a retried batch is still listed as failed: %q", failed)
+	}
+}
+
+// The channel digest lists a batch done with failed rows until it is
+// retried.
+func TestPartialBatchInDigest(t *testing.T) {
+	t.Parallel()
+	fx := newDigestFixtureWith(t, []seed{{name: "partial", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "alice", ago: time.Hour}},
+		func(r *provisioning.Request) {
+			r.Result.Status, r.Result.Message = provisioning.ResultPartial, "1/2 provisioned, 1 failed"
+		})
+	h := fx.digestHandler(t)
+	it, ok := shownAt(t, h, occurrence, fx.ids["partial"])
+	if !ok || it.Cat != catFailed || !strings.Contains(it.Line, "⚠️ done 1h ago with failed rows: 1/2 provisioned, 1 failed") {
+		t.Fatalf("digest item %+v (shown %v), want a failed item saying ⚠️", it, ok)
+	}
+}
+
+// Item 10 (b, c, d, f, g, k): small untruths.
+func TestSmallUntruths(t *testing.T) {
+	t.Parallel()
+	h := builderHandler(false)
+	specs := sampleSpecs(false, 3)
+	t.Run("provisioning id once active", func(t *testing.T) {
+		r := sampleRequest(1, provisioning.KindTemplate, provisioning.StateDone, specs[provisioning.KindTemplate])
+		r.Result.ProvisioningID = "PROV-DE-7"
+		if s := strings.Join(textsOf(t, h.summary(r)), "\n"); !strings.Contains(s, "*Provisioning id*\nPROV-DE-7") {
+			t.Errorf("the template's summary lacks its provisioning id:\n%s", s)
+		}
+	})
+	t.Run("no subject said twice", func(t *testing.T) {
+		for kind, spec := range specs {
+			r := sampleRequest(1, kind, provisioning.StateDone, spec)
+			if s := describeStateAt(r, goldenNow); strings.Contains(s, r.Subject) {
+				t.Errorf("%s: the state %q says the subject %q again", kind, s, r.Subject)
+			}
+		}
+	})
+	t.Run("each command once in help", func(t *testing.T) {
+		cmd := regexp.MustCompile("^• `([a-z]+(?: [a-z]+)?)")
+		for i := range 8 {
+			seen := map[string]bool{}
+			for _, line := range strings.Split(helpText(i&1 != 0, i&2 != 0, i&4 != 0), "\n") {
+				m := cmd.FindStringSubmatch(line)
+				if m == nil {
+					continue
+				}
+				if seen[m[1]] {
+					t.Errorf("help for roles %03b lists %q twice", i, m[1])
+				}
+				seen[m[1]] = true
+			}
+		}
+	})
+	t.Run("1 number", func(t *testing.T) {
+		if got := provisioning.Count(1, "number"); got != "1 number" {
+			t.Errorf("Count(1) = %q", got)
+		}
+		if got := provisioning.Count(2, "number"); got != "2 numbers" {
+			t.Errorf("Count(2) = %q", got)
+		}
+	})
+	t.Run("location language as de_DE", func(t *testing.T) {
+		spec := specs[provisioning.KindLocation].(provisioning.LocationSpec)
+		spec.Language = "de_de"
+		r := sampleRequest(1, provisioning.KindLocation, provisioning.StatePendingApproval, spec)
+		if s := strings.Join(textsOf(t, h.summary(r)), "\n"); !strings.Contains(s, "*Language*\nde_DE") {
+			t.Errorf("the location summary does not show de_DE:\n%s", s)
+		}
+	})
+	t.Run("every customer has users, said for the caller's scope", func(t *testing.T) {
+		for _, c := range []struct {
+			approver bool
+			want     string
+		}{{false, "Every customer you provisioned has users."}, {true, "Every provisioned customer has users."}} {
+			s := strings.Join(textsOf(t, homeView(&homeData{User: "alice", Approver: c.approver, Now: goldenNow})), "\n")
+			if !strings.Contains(s, c.want) {
+				t.Errorf("approver %v: App Home lacks %q", c.approver, c.want)
+			}
+		}
+	})
+}
+
+// Item 3: a pending request whose precheck could not answer (the customer
+// not provisioned yet) may be approved and its precheck run again; one that
+// passed is not run again.
+func TestRunThePrecheckAgain(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, false)
+	ctx := context.Background()
+	specs := sampleSpecs(false, 1)
+	pending := func(status provisioning.PrecheckStatus) *provisioning.Request {
+		r := sampleRequest(0, provisioning.KindPSTN, provisioning.StatePendingApproval, provisioning.PSTNSpec{Customer: specs[provisioning.KindUsers].(provisioning.UsersSpec).Customer, Location: "HQ", Connection: "Sandbox CCP"})
+		r.ID, r.Precheck = 0, provisioning.Precheck{Status: status, Message: "runs when R-1 is provisioned"}
+		if err := f.st.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	deferred := pending(provisioning.PrecheckDeferred)
+	if why := approveRefusal(deferred, "bob", true, ""); why != "" {
+		t.Errorf("a deferred precheck refuses approval: %s", why)
+	}
+	if s := strings.Join(textsOf(t, f.h.summary(deferred)), "\n"); !strings.Contains(s, "Run the precheck again") || !strings.Contains(s, "⏸ deferred") {
+		t.Errorf("the summary offers no new precheck, or does not say it is deferred:\n%s", s)
+	}
+	rep := f.h.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1", Text: "retry " + deferred.Ref()})
+	if !strings.Contains(rep.Text, "the precheck runs again") {
+		t.Fatalf("retry of a deferred precheck: %q", rep.Text)
+	}
+	f.h.Wait()
+	if got, _ := f.st.Get(ctx, deferred.ID); got.State != provisioning.StatePendingApproval || got.Precheck.Status == provisioning.PrecheckDeferred && got.Precheck.Message == deferred.Precheck.Message {
+		t.Errorf("after the retry %s is %s with precheck %+v; want pending with a precheck run again", got.Ref(), got.State, got.Precheck)
+	}
+	passed := pending(provisioning.PrecheckOK)
+	rep = f.h.recheckButton(ctx, caller{id: "alice"}, passed.Ref())
+	if !strings.Contains(rep.Text, "passed; nothing to run again") {
+		t.Errorf("a passed precheck run again: %q", rep.Text)
+	}
+}
+
+// Handler.Moving: requests that move on by themselves keep the piped
+// console waiting at the end of its input; waits for people and for a
+// failed request do not.
+func TestMoving(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cases := []struct {
+		name     string
+		kind     provisioning.Kind
+		reason   string
+		customer provisioning.State // of the awaited customer R-1
+		want     bool
+	}{
+		{"compliance review", provisioning.KindCustomer, "compliance review", provisioning.StateDone, true},
+		{"queued behind a customer", provisioning.KindUsers, "waiting for R-1", provisioning.StateCommitting, true},
+		{"consent", provisioning.KindUsers, provisioning.ConsentWaitReason, provisioning.StateDone, false},
+		{"a template's provisioning id", provisioning.KindTemplate, waitingForProvisioningID, provisioning.StateDone, false},
+		{"behind a failed customer", provisioning.KindUsers, "waiting for R-1" + provisioning.FailedSuffix, provisioning.StateFailed, false},
+		{"behind a retried customer", provisioning.KindUsers, "waiting for R-1" + provisioning.FailedSuffix, provisioning.StateApproved, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFormHarness(t, false)
+			f.h.EnableUX(UX{Lister: f.st})
+			for _, r := range []*provisioning.Request{
+				{Kind: provisioning.KindCustomer, State: c.customer, Requester: "alice", Subject: "MS-001"},
+				{Kind: c.kind, State: provisioning.StateWaiting, Requester: "alice", Subject: "x", Result: provisioning.Result{WaitReason: c.reason}},
+			} {
+				if err := f.st.Create(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := f.h.Moving(ctx); got != c.want {
+				t.Fatalf("Moving = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// Item 4 (precheck): rows naming a location the customer lacks wait for an
+// approved location request that creates it, and are refused otherwise.
+func TestLocationWaits(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, false)
+	ctx := context.Background()
+	customer := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "alice", Subject: "MS-001", ExternalID: "MS-001"}
+	if err := f.st.Create(ctx, customer); err != nil {
+		t.Fatal(err)
+	}
+	ref := provisioning.CustomerRef{RequestID: customer.ID, ExternalID: "MS-001", Country: "DE"}
+	location := func(name string, state provisioning.State) *provisioning.Request {
+		r := &provisioning.Request{Kind: provisioning.KindLocation, State: state, Requester: "alice", Subject: "location " + name,
+			Spec: mustMarshal(t, provisioning.LocationSpec{Customer: ref, Name: name})}
+		if err := f.st.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	approved := location("Köln", provisioning.StateApproved)
+	pendingLoc := location("Bonn", provisioning.StatePendingApproval)
+	row := func(n int, loc string) provisioning.UserRow {
+		return provisioning.UserRow{Line: n, Email: "u" + loc + "@x.example", Location: loc}
+	}
+	waitFor, refused, err := f.h.locationWaits(ctx, ref, map[string][]provisioning.UserRow{
+		"köln": {row(1, "köln")}, "Bonn": {row(2, "Bonn")}, "Essen": {row(3, "Essen")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(waitFor) != 1 || waitFor[0] != approved.ID {
+		t.Errorf("waitFor %v, want the approved location request %s", waitFor, approved.Ref())
+	}
+	joined := strings.Join(refused, "\n")
+	for _, want := range []string{"row 2 (uBonn@x.example): location \"Bonn\" does not exist at MS-001 yet; approve " + pendingLoc.Ref(),
+		"row 3 (uEssen@x.example): location \"Essen\" does not exist at MS-001 (request it with `location MS-001 name=Essen …` first)"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("refused rows %q lack %q", refused, want)
+		}
+	}
+	if strings.Contains(joined, "row 1") {
+		t.Errorf("the row waiting for %s was refused: %q", approved.Ref(), refused)
+	}
+}
