@@ -7,8 +7,13 @@ import (
 	"github.com/onboardbot/onboardbot/provisioning"
 )
 
+// The events run after the worker has moved on, in the background: each
+// works on its own copy of the request, as it was when reported (the worker
+// may go on to change the one it holds).
+
 // Progress posts a step of a commit into the summary's thread.
-func (h *Handler) Progress(ctx context.Context, r *provisioning.Request, text string) {
+func (h *Handler) Progress(ctx context.Context, req *provisioning.Request, text string) {
+	r := snapshot(req)
 	if h.batchProgress(ctx, r, text) { // batch counts become the summary's bar
 		return
 	}
@@ -21,13 +26,15 @@ func (h *Handler) Progress(ctx context.Context, r *provisioning.Request, text st
 }
 
 // Refresh re-renders r's summary (a hold's age) without a new message.
-func (h *Handler) Refresh(ctx context.Context, r *provisioning.Request) {
+func (h *Handler) Refresh(ctx context.Context, req *provisioning.Request) {
+	r := snapshot(req)
 	h.background(ctx, "refresh summary", func(ctx context.Context) error { return h.refreshSummary(ctx, r) })
 }
 
 // Settled tells everyone concerned that r ended or parked: the summary shows
 // the new state, the thread gets the outcome line, the requester a DM.
-func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {
+func (h *Handler) Settled(ctx context.Context, req *provisioning.Request) {
+	r := snapshot(req)
 	line := outcomeLine(r, h.now())
 	// The outcome line stays one line (scripts match it); why parts failed
 	// follows it in the same message.
@@ -53,4 +60,10 @@ func (h *Handler) Settled(ctx context.Context, r *provisioning.Request) {
 		}
 		return h.msg.DM(ctx, r.Requester, Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
 	})
+}
+
+// snapshot copies r for work that runs later.
+func snapshot(r *provisioning.Request) *provisioning.Request {
+	c := *r
+	return &c
 }
