@@ -16,7 +16,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers"
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -101,9 +102,9 @@ func shapedPayload(typ, action, value, callbackID, user string) string {
 func fuzzServer(f *testing.F) (*HTTPServer, *handlers.Handler, *lockedLog) {
 	st := store.New(storetest.Miniredis(f), "fuzz:")
 	spec, _ := json.Marshal(map[string]any{"name": "Fuzz", "externalId": "FZ-1"})
-	if err := st.Create(context.Background(), &provisioning.Request{
-		Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "UALICE",
-		Subject: "FZ-1", ExternalID: "FZ-1", Spec: spec, Hash: provisioning.HashSpec(spec),
+	if err := st.Create(context.Background(), &request.Request{
+		Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "UALICE",
+		Subject: "FZ-1", ExternalID: "FZ-1", Spec: spec, Hash: request.HashSpec(spec),
 	}); err != nil {
 		f.Fatal(err)
 	}
@@ -152,43 +153,43 @@ func (nopViews) UpdateView(context.Context, string, string, slack.ModalViewReque
 // nopWebex answers every Webex question the handlers ask with "fine".
 type nopWebex struct{}
 
-func (nopWebex) PrecheckCustomer(context.Context, *provisioning.CustomerSpec) (provisioning.Precheck, error) {
-	return provisioning.Precheck{Status: provisioning.PrecheckOK}, nil
+func (nopWebex) PrecheckCustomer(context.Context, *request.CustomerSpec) (request.Precheck, error) {
+	return request.Precheck{Status: request.PrecheckOK}, nil
 }
-func (nopWebex) FindCustomer(context.Context, string, string) (*provisioning.CustomerState, error) {
+func (nopWebex) FindCustomer(context.Context, string, string) (*request.CustomerState, error) {
 	return nil, nil
 }
-func (nopWebex) PrecheckUsers(context.Context, *provisioning.UsersSpec) (provisioning.UsersPrecheck, error) {
-	return provisioning.UsersPrecheck{Precheck: provisioning.Precheck{Status: provisioning.PrecheckOK}}, nil
+func (nopWebex) PrecheckUsers(context.Context, *request.UsersSpec) (worker.UsersPrecheck, error) {
+	return worker.UsersPrecheck{Precheck: request.Precheck{Status: request.PrecheckOK}}, nil
 }
-func (nopWebex) AvailableNumbers(context.Context, provisioning.CustomerRef, string) ([]string, error) {
+func (nopWebex) AvailableNumbers(context.Context, request.CustomerRef, string) ([]string, error) {
 	return nil, nil
 }
-func (nopWebex) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, string) error {
+func (nopWebex) CheckNumbersAllowed(context.Context, request.CustomerRef, string) error {
 	return nil
 }
 func (nopWebex) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
-func (nopWebex) ReadPSTN(context.Context, provisioning.CustomerRef, string) (*provisioning.PSTNState, string, error) {
-	return nil, "", provisioning.ErrCustomerNotReady
+func (nopWebex) ReadPSTN(context.Context, request.CustomerRef, string) (*worker.PSTNState, string, error) {
+	return nil, "", worker.ErrCustomerNotReady
 }
-func (nopWebex) CheckPSTN(context.Context, *provisioning.PSTNSpec) (string, error) { return "", nil }
-func (nopWebex) CheckChange(context.Context, *provisioning.ChangeSpec) (string, error) {
+func (nopWebex) CheckPSTN(context.Context, *request.PSTNSpec) (string, error) { return "", nil }
+func (nopWebex) CheckChange(context.Context, *request.ChangeSpec) (string, error) {
 	return "", nil
 }
-func (nopWebex) CheckRemove(context.Context, *provisioning.RemoveSpec) (string, error) {
+func (nopWebex) CheckRemove(context.Context, *request.RemoveSpec) (string, error) {
 	return "", nil
 }
-func (nopWebex) CheckLocation(context.Context, *provisioning.LocationSpec) (string, error) {
+func (nopWebex) CheckLocation(context.Context, *request.LocationSpec) (string, error) {
 	return "", nil
 }
-func (nopWebex) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
+func (nopWebex) RowOutcomes(context.Context, int64) (map[int]request.RowOutcome, error) {
 	return nil, nil
 }
 
 // panickyStore fails like a bug would: Get panics.
 type panickyStore struct{ *store.Store }
 
-func (panickyStore) Get(context.Context, int64) (*provisioning.Request, error) {
+func (panickyStore) Get(context.Context, int64) (*request.Request, error) {
 	panic("store exploded")
 }
 

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // CustomerFinder looks customers up at Webex (adopt).
 type CustomerFinder interface {
-	FindCustomer(ctx context.Context, externalID, orgID string) (*provisioning.CustomerState, error)
+	FindCustomer(ctx context.Context, externalID, orgID string) (*request.CustomerState, error)
 }
 
 // adopt brings a customer created elsewhere (Partner Hub) under the bot, so
@@ -26,8 +26,8 @@ func (h *Handler) adopt(ctx context.Context, u caller, c Command) *Reply {
 	}
 	arg := c.Words[1]
 	if id, err := h.store.ByExternalID(ctx, arg); err == nil {
-		return refusal(fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(arg), provisioning.FormatID(id)))
-	} else if !errors.Is(err, provisioning.ErrNotFound) {
+		return refusal(fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(arg), request.FormatID(id)))
+	} else if !errors.Is(err, request.ErrNotFound) {
 		return h.systemFault(u, "look up external id", err)
 	}
 	h.background(ctx, "adopt", func(ctx context.Context) error {
@@ -62,15 +62,15 @@ func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) strin
 	if err != nil {
 		return "⛔ " + esc(err.Error())
 	}
-	r := &provisioning.Request{
-		Kind: provisioning.KindAdopt, State: provisioning.StateDone, Requester: u.id,
-		Subject: cs.ExternalID, ExternalID: cs.ExternalID, Spec: raw, Hash: provisioning.HashSpec(raw),
-		Result: provisioning.Result{CustomerID: cs.ID, OrgID: cs.OrgID, Status: cs.Status},
+	r := &request.Request{
+		Kind: request.KindAdopt, State: request.StateDone, Requester: u.id,
+		Subject: cs.ExternalID, ExternalID: cs.ExternalID, Spec: raw, Hash: request.HashSpec(raw),
+		Result: request.Result{CustomerID: cs.ID, OrgID: cs.OrgID, Status: cs.Status},
 	}
 	if err := h.store.Create(ctx, r); err != nil {
-		var taken *provisioning.ExternalIDTaken
+		var taken *request.ExternalIDTaken
 		if errors.As(err, &taken) {
-			return fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(cs.ExternalID), provisioning.FormatID(taken.Holder))
+			return fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(cs.ExternalID), request.FormatID(taken.Holder))
 		}
 		ref := newRef()
 		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("adopt: create request")

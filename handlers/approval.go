@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 const (
@@ -16,9 +16,9 @@ const (
 
 // approveRefusal is the permission and readiness rule for approving r, as a
 // pure function: "" means u may approve it now.
-func approveRefusal(r *provisioning.Request, user string, approver bool, shownHash string) string {
+func approveRefusal(r *request.Request, user string, approver bool, shownHash string) string {
 	switch {
-	case r.State != provisioning.StatePendingApproval:
+	case r.State != request.StatePendingApproval:
 		return "" // the transition reports what already happened
 	case user == r.Requester:
 		return "you requested this yourself; another approver must approve it (four-eyes)"
@@ -26,9 +26,9 @@ func approveRefusal(r *provisioning.Request, user string, approver bool, shownHa
 		return "only approvers can approve requests"
 	case shownHash != "" && shownHash != r.Hash:
 		return "this summary is out of date; approve the current one"
-	case r.Precheck.Status == provisioning.PrecheckRunning:
+	case r.Precheck.Status == request.PrecheckRunning:
 		return "the Webex precheck is still running; try again in a moment"
-	case r.Precheck.Status == provisioning.PrecheckFailed:
+	case r.Precheck.Status == request.PrecheckFailed:
 		return "the Webex precheck failed (" + esc(r.Precheck.Message) + "); edit the request and submit it again"
 	}
 	return ""
@@ -36,7 +36,7 @@ func approveRefusal(r *provisioning.Request, user string, approver bool, shownHa
 
 func (h *Handler) approveButton(ctx context.Context, u caller, value string) *Reply {
 	ref, hash, _ := strings.Cut(value, ":")
-	id, err := provisioning.ParseID(ref)
+	id, err := request.ParseID(ref)
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
@@ -70,12 +70,12 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	undo := h.expectOutcome(id)
 	// Before the transition: the worker may report as soon as it is saved.
 	release := h.holdReports(id)
-	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
-		From:  []provisioning.State{provisioning.StatePendingApproval},
-		To:    provisioning.StateApproved,
+	approved, err := h.store.Transition(ctx, id, request.Transition{
+		From:  []request.State{request.StatePendingApproval},
+		To:    request.StateApproved,
 		Actor: u.id, Action: "approved", Note: "hash " + r.Hash,
 		Current: r, Enqueue: true,
-		Mutate: func(x *provisioning.Request) error {
+		Mutate: func(x *request.Request) error {
 			// The hash checked above must still be the stored one: an edit
 			// between the read and the write makes this approval stale.
 			if why := approveRefusal(x, u.id, true, r.Hash); why != "" {
@@ -96,7 +96,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		return h.refreshSummary(ctx, approved)
 	})
 	next := "committing to Webex"
-	if approved.Kind == provisioning.KindTemplate {
+	if approved.Kind == request.KindTemplate {
 		next = "recording the template"
 	}
 	return &Reply{Text: fmt.Sprintf("👍 %s approved; %s.", approved.Ref(), next), release: release}
@@ -109,7 +109,7 @@ type ruleRefusal string
 func (r ruleRefusal) Error() string { return string(r) }
 
 func (h *Handler) rejectButton(ctx context.Context, u caller, value string) *Reply {
-	id, err := provisioning.ParseID(value)
+	id, err := request.ParseID(value)
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
@@ -135,13 +135,13 @@ func (h *Handler) rejectCommand(ctx context.Context, u caller, c Command) *Reply
 
 func (h *Handler) reject(ctx context.Context, u caller, id int64, reason string) *Reply {
 	if !h.isApprover(u.id) {
-		return refusal(fmt.Sprintf("⛔ %s: only approvers can reject requests", provisioning.FormatID(id)))
+		return refusal(fmt.Sprintf("⛔ %s: only approvers can reject requests", request.FormatID(id)))
 	}
-	rejected, err := h.store.Transition(ctx, id, provisioning.Transition{
-		From:  []provisioning.State{provisioning.StatePendingApproval},
-		To:    provisioning.StateRejected,
+	rejected, err := h.store.Transition(ctx, id, request.Transition{
+		From:  []request.State{request.StatePendingApproval},
+		To:    request.StateRejected,
 		Actor: u.id, Action: "rejected", Note: reason,
-		Mutate: func(x *provisioning.Request) error {
+		Mutate: func(x *request.Request) error {
 			x.RejectedBy, x.Reason = u.id, reason
 			return nil
 		},
@@ -158,32 +158,32 @@ func (h *Handler) reject(ctx context.Context, u caller, id int64, reason string)
 // transitionRefusal explains a failed transition: what already happened, a
 // refusal from the rule, or a system fault.
 func (h *Handler) transitionRefusal(u caller, id int64, verb string, err error) *Reply {
-	var sc *provisioning.StateConflict
+	var sc *request.StateConflict
 	var rule ruleRefusal
 	switch {
 	case errors.As(err, &sc):
 		return refusal("⛔ " + alreadyHappened(sc))
 	case errors.As(err, &rule):
-		return refusal(fmt.Sprintf("⛔ %s: %s", provisioning.FormatID(id), rule))
-	case errors.Is(err, provisioning.ErrNotFound):
-		return refusal(fmt.Sprintf("⛔ %s: no such request", provisioning.FormatID(id)))
+		return refusal(fmt.Sprintf("⛔ %s: %s", request.FormatID(id), rule))
+	case errors.Is(err, request.ErrNotFound):
+		return refusal(fmt.Sprintf("⛔ %s: no such request", request.FormatID(id)))
 	}
-	return h.systemFault(u, verb+" "+provisioning.FormatID(id), err)
+	return h.systemFault(u, verb+" "+request.FormatID(id), err)
 }
 
 // alreadyHappened renders "R-7: already approved by @bob at 10:42".
-func alreadyHappened(sc *provisioning.StateConflict) string {
+func alreadyHappened(sc *request.StateConflict) string {
 	r := sc.Current
 	last := sc.Last
 	verb := string(r.State)
 	switch r.State {
-	case provisioning.StateApproved, provisioning.StateCommitting, provisioning.StateDone, provisioning.StateWaiting, provisioning.StateFailed:
+	case request.StateApproved, request.StateCommitting, request.StateDone, request.StateWaiting, request.StateFailed:
 		if r.ApprovedBy != "" {
 			return fmt.Sprintf("%s: already approved by %s at %s (now %s)", r.Ref(), mention(r.ApprovedBy), r.ApprovedAt.UTC().Format("15:04"), r.State)
 		}
-	case provisioning.StateRejected:
+	case request.StateRejected:
 		return fmt.Sprintf("%s: already rejected by %s at %s", r.Ref(), mention(r.RejectedBy), last.At.UTC().Format("15:04"))
-	case provisioning.StateCancelled:
+	case request.StateCancelled:
 		verb = "cancelled"
 	}
 	if last.Actor != "" {

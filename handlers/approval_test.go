@@ -4,21 +4,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 func TestApproveRefusal(t *testing.T) {
 	t.Parallel()
-	base := provisioning.Request{ID: 7, State: provisioning.StatePendingApproval, Requester: "alice", Hash: "abc",
-		Precheck: provisioning.Precheck{Status: provisioning.PrecheckOK}}
-	with := func(f func(r *provisioning.Request)) *provisioning.Request {
+	base := request.Request{ID: 7, State: request.StatePendingApproval, Requester: "alice", Hash: "abc",
+		Precheck: request.Precheck{Status: request.PrecheckOK}}
+	with := func(f func(r *request.Request)) *request.Request {
 		r := base
 		f(&r)
 		return &r
 	}
 	cases := []struct {
 		name     string
-		r        *provisioning.Request
+		r        *request.Request
 		user     string
 		approver bool
 		hash     string
@@ -30,12 +30,12 @@ func TestApproveRefusal(t *testing.T) {
 		{"own request, not approver", &base, "alice", false, "abc", "four-eyes"},
 		{"not an approver", &base, "dave", false, "abc", "only approvers"},
 		{"stale summary", &base, "bob", true, "old", "out of date"},
-		{"precheck running", with(func(r *provisioning.Request) { r.Precheck.Status = provisioning.PrecheckRunning }), "bob", true, "abc", "still running"},
-		{"precheck failed", with(func(r *provisioning.Request) {
-			r.Precheck = provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: "address rejected"}
+		{"precheck running", with(func(r *request.Request) { r.Precheck.Status = request.PrecheckRunning }), "bob", true, "abc", "still running"},
+		{"precheck failed", with(func(r *request.Request) {
+			r.Precheck = request.Precheck{Status: request.PrecheckFailed, Message: "address rejected"}
 		}), "bob", true, "abc", "address rejected"},
-		{"precheck unavailable", with(func(r *provisioning.Request) { r.Precheck.Status = provisioning.PrecheckUnavailable }), "bob", true, "abc", ""},
-		{"already approved: the transition reports it", with(func(r *provisioning.Request) { r.State = provisioning.StateApproved }), "alice", false, "x", ""},
+		{"precheck unavailable", with(func(r *request.Request) { r.Precheck.Status = request.PrecheckUnavailable }), "bob", true, "abc", ""},
+		{"already approved: the transition reports it", with(func(r *request.Request) { r.State = request.StateApproved }), "alice", false, "x", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,10 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // GroupMembers lists the members of a Slack user group
@@ -186,7 +185,7 @@ const rejectCallbackID = "reject_reason"
 // non-approvers and for requests that moved on, the click is answered as
 // before: a refusal or what already happened.
 func (h *Handler) rejectWithReason(ctx context.Context, u caller, trigger, value string) *Reply {
-	id, err := provisioning.ParseID(value)
+	id, err := request.ParseID(value)
 	if err != nil || h.views == nil || !h.isApprover(u.id) {
 		return h.rejectButton(ctx, u, value)
 	}
@@ -194,7 +193,7 @@ func (h *Handler) rejectWithReason(ctx context.Context, u caller, trigger, value
 	if err != nil {
 		return h.lookupFault(u, id, err)
 	}
-	if r.State != provisioning.StatePendingApproval {
+	if r.State != request.StatePendingApproval {
 		return h.rejectButton(ctx, u, value)
 	}
 	// The trigger is valid for 3 s, once: open the modal now, not later.
@@ -205,7 +204,7 @@ func (h *Handler) rejectWithReason(ctx context.Context, u caller, trigger, value
 	return nil
 }
 
-func rejectView(r *provisioning.Request, channel string) slack.ModalViewRequest {
+func rejectView(r *request.Request, channel string) slack.ModalViewRequest {
 	input := slack.NewPlainTextInputBlockElement(plain("why, for the requester"), actionValue)
 	input.Multiline = true
 	input.MaxLength = 2000
@@ -227,7 +226,7 @@ func rejectView(r *provisioning.Request, channel string) slack.ModalViewRequest 
 // the modal closes.
 func (h *Handler) rejectSubmission(ctx context.Context, cb *slack.InteractionCallback) *Reply {
 	ref, channel, _ := strings.Cut(cb.View.PrivateMetadata, "|")
-	id, err := provisioning.ParseID(ref)
+	id, err := request.ParseID(ref)
 	if err != nil {
 		return nil
 	}

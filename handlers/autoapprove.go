@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // autoActor is the audit actor of AUTO_APPROVE approvals.
@@ -22,20 +22,20 @@ const autoActor = "auto"
 // (CONTRACT.md §1 speaks of fitting the customer's ordered quantities).
 // A location consumes no quantity: it qualifies when listed and its
 // precheck (no location of that name yet) passed. newRows and provisioned count users per package.
-func autoApproveRefusal(r *provisioning.Request, listed bool, newRows, provisioned, limits map[string]int) string {
+func autoApproveRefusal(r *request.Request, listed bool, newRows, provisioned, limits map[string]int) string {
 	switch {
 	case !listed:
 		return fmt.Sprintf("%s requests are not in AUTO_APPROVE", r.Kind)
-	case r.State != provisioning.StatePendingApproval:
+	case r.State != request.StatePendingApproval:
 		return "not waiting for approval"
-	case r.Kind == provisioning.KindLocation:
-		if r.Precheck.Status != provisioning.PrecheckNone && r.Precheck.Status != provisioning.PrecheckOK {
+	case r.Kind == request.KindLocation:
+		if r.Precheck.Status != request.PrecheckNone && r.Precheck.Status != request.PrecheckOK {
 			return "precheck " + string(r.Precheck.Status)
 		}
 		return ""
-	case r.Kind != provisioning.KindUsers:
+	case r.Kind != request.KindUsers:
 		return fmt.Sprintf("%s requests are never auto-approved", r.Kind)
-	case r.Precheck.Status != provisioning.PrecheckOK:
+	case r.Precheck.Status != request.PrecheckOK:
 		return "precheck not passed (" + orDash(string(r.Precheck.Status)) + ")"
 	}
 	packages := make([]string, 0, len(newRows))
@@ -64,7 +64,7 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 	}
 	r, err := h.store.Get(ctx, id)
 	if err != nil {
-		return fmt.Errorf("auto-approve %s: %w", provisioning.FormatID(id), err)
+		return fmt.Errorf("auto-approve %s: %w", request.FormatID(id), err)
 	}
 	listed := h.ux.autoApprove[r.Kind]
 	if !listed {
@@ -79,11 +79,11 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 		log.WithField("why", why).Info("not auto-approved: waits for an approver")
 		// Audited too: the approver (and `status`) can see why a listed
 		// kind still waits for a person.
-		_, err := h.store.Transition(ctx, id, provisioning.Transition{
-			From:  []provisioning.State{provisioning.StatePendingApproval},
+		_, err := h.store.Transition(ctx, id, request.Transition{
+			From:  []request.State{request.StatePendingApproval},
 			Actor: autoActor, Action: "not auto-approved", Note: why,
 		})
-		var sc *provisioning.StateConflict
+		var sc *request.StateConflict
 		if err != nil && !errors.As(err, &sc) {
 			return fmt.Errorf("audit declined auto-approval of %s: %w", r.Ref(), err)
 		}
@@ -91,15 +91,15 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 	}
 	now := h.now()
 	undo := h.expectOutcome(id)
-	approved, err := h.store.Transition(ctx, id, provisioning.Transition{
-		From:  []provisioning.State{provisioning.StatePendingApproval},
-		To:    provisioning.StateApproved,
+	approved, err := h.store.Transition(ctx, id, request.Transition{
+		From:  []request.State{request.StatePendingApproval},
+		To:    request.StateApproved,
 		Actor: autoActor, Action: "approved", Note: "AUTO_APPROVE: precheck passed, within ordered quantities; hash " + r.Hash,
 		// r is the read checked above; the job goes on the stream with the
 		// index updates (a failed enqueue is reported by the store and made
 		// up by the requeue loop).
 		Current: r, Enqueue: true,
-		Mutate: func(x *provisioning.Request) error {
+		Mutate: func(x *request.Request) error {
 			// Edited, re-prechecked or cancelled since the read: no exemption.
 			if x.Hash != r.Hash || x.Precheck.Status != r.Precheck.Status {
 				return ruleRefusal("changed since the auto-approval check")
@@ -111,7 +111,7 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 	if err != nil {
 		undo()
 	}
-	var sc *provisioning.StateConflict
+	var sc *request.StateConflict
 	var rule ruleRefusal
 	if errors.As(err, &sc) || errors.As(err, &rule) {
 		return nil // a person (or a cancel) was first
@@ -126,11 +126,11 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 // batchQuantities counts a users batch's new rows per package and asks
 // Webex (the precheck's listing) for the users already provisioned. Other
 // kinds need no counts.
-func (h *Handler) batchQuantities(ctx context.Context, r *provisioning.Request) (newRows, provisioned, limits map[string]int, err error) {
-	if r.Kind != provisioning.KindUsers || r.Precheck.Status != provisioning.PrecheckOK {
+func (h *Handler) batchQuantities(ctx context.Context, r *request.Request) (newRows, provisioned, limits map[string]int, err error) {
+	if r.Kind != request.KindUsers || r.Precheck.Status != request.PrecheckOK {
 		return nil, nil, nil, nil
 	}
-	var spec provisioning.UsersSpec
+	var spec request.UsersSpec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return nil, nil, nil, fmt.Errorf("decode users: %w", err)
 	}
@@ -161,7 +161,7 @@ func emailSet(emails []string) map[string]bool {
 
 // newUsers counts spec's rows that are new users (not marked as existing,
 // nor found at Webex), by package.
-func newUsers(spec *provisioning.UsersSpec, existing map[string]bool) map[string]int {
+func newUsers(spec *request.UsersSpec, existing map[string]bool) map[string]int {
 	n := map[string]int{}
 	for _, row := range spec.Rows {
 		if !row.AlreadyExists && !existing[strings.ToLower(row.Email)] {

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // A burst of background work runs on backgroundWorkers goroutines,
@@ -114,11 +113,11 @@ func TestPublishPostsOnceAndRepublishHeals(t *testing.T) {
 	ctx := context.Background()
 
 	// A request saved as a submission saves it, whose task never ran.
-	r := &provisioning.Request{
-		Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "alice",
+	r := &request.Request{
+		Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice",
 		Subject: "MS-001", ExternalID: "MS-001",
 		Spec:     []byte(`{"name":"Müller","email":"it@mueller.example","externalId":"MS-001","country":"DE","packages":["webex_calling"]}`),
-		Precheck: provisioning.Precheck{Status: provisioning.PrecheckRunning},
+		Precheck: request.Precheck{Status: request.PrecheckRunning},
 	}
 	if err := f.st.Create(ctx, r); err != nil {
 		t.Fatal(err)
@@ -148,7 +147,7 @@ func TestPublishPostsOnceAndRepublishHeals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Summary.TS == "" || got.Precheck.Status != provisioning.PrecheckOK {
+	if got.Summary.TS == "" || got.Precheck.Status != request.PrecheckOK {
 		t.Fatalf("after Republish: summary %+v, precheck %q; want posted and ok", got.Summary, got.Precheck.Status)
 	}
 	if Unpublished(got, now.Add(time.Hour)) {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 )
 
 // change, remove and delete are corrections after commit, approved like
@@ -15,12 +17,12 @@ func (h *Handler) change(ctx context.Context, u caller, c Command) *Reply {
 	if rep != nil {
 		return rep
 	}
-	spec, missing, errs := provisioning.ParseChange(c.Args, *ref)
+	spec, missing, errs := input.ParseChange(c.Args, *ref)
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
 	}
-	check := func(*provisioning.Request) precheckFunc { return h.changeCheck(spec) }
-	return h.submitSetup(ctx, u, provisioning.KindChange, fmt.Sprintf("change %s %s: %s", ref.ExternalID, spec.Email, spec.Package), spec, check)
+	check := func(*request.Request) precheckFunc { return h.changeCheck(spec) }
+	return h.submitSetup(ctx, u, request.KindChange, fmt.Sprintf("change %s %s: %s", ref.ExternalID, spec.Email, spec.Package), spec, check)
 }
 
 func (h *Handler) remove(ctx context.Context, u caller, c Command) *Reply {
@@ -28,12 +30,12 @@ func (h *Handler) remove(ctx context.Context, u caller, c Command) *Reply {
 	if rep != nil {
 		return rep
 	}
-	spec, missing, errs := provisioning.ParseRemove(c.Args, *ref)
+	spec, missing, errs := input.ParseRemove(c.Args, *ref)
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
 	}
-	check := func(*provisioning.Request) precheckFunc { return h.removeCheck(spec) }
-	return h.submitSetup(ctx, u, provisioning.KindRemove, fmt.Sprintf("remove %s %s", ref.ExternalID, spec.Email), spec, check)
+	check := func(*request.Request) precheckFunc { return h.removeCheck(spec) }
+	return h.submitSetup(ctx, u, request.KindRemove, fmt.Sprintf("remove %s %s", ref.ExternalID, spec.Email), spec, check)
 }
 
 func (h *Handler) deleteCustomer(ctx context.Context, u caller, c Command) *Reply {
@@ -47,17 +49,17 @@ func (h *Handler) deleteCustomer(ctx context.Context, u caller, c Command) *Repl
 	if ref.CustomerID == "" && ref.RequestID != 0 {
 		// A customer that failed at Webex exists there all the same (its
 		// wholesale id is known): deleting it is how it is started over.
-		if cr, err := h.store.Get(ctx, ref.RequestID); err == nil && cr.State == provisioning.StateFailed {
+		if cr, err := h.store.Get(ctx, ref.RequestID); err == nil && cr.State == request.StateFailed {
 			ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
 		}
 	}
-	return h.submitSetup(ctx, u, provisioning.KindDelete, "delete "+ref.ExternalID, provisioning.DeleteSpec{Customer: *ref}, nil)
+	return h.submitSetup(ctx, u, request.KindDelete, "delete "+ref.ExternalID, request.DeleteSpec{Customer: *ref}, nil)
 }
 
 // changeCheck asks Webex whether a package change can work and would change
 // anything (the user's package now decides whether a number is needed).
-func (h *Handler) changeCheck(spec *provisioning.ChangeSpec) precheckFunc {
-	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref provisioning.CustomerRef) (string, error) {
+func (h *Handler) changeCheck(spec *request.ChangeSpec) precheckFunc {
+	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref request.CustomerRef) (string, error) {
 		resolved := *spec
 		resolved.Customer = ref
 		return h.setup.CheckChange(ctx, &resolved)
@@ -65,8 +67,8 @@ func (h *Handler) changeCheck(spec *provisioning.ChangeSpec) precheckFunc {
 }
 
 // removeCheck asks Webex whether the user to remove is a user.
-func (h *Handler) removeCheck(spec *provisioning.RemoveSpec) precheckFunc {
-	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref provisioning.CustomerRef) (string, error) {
+func (h *Handler) removeCheck(spec *request.RemoveSpec) precheckFunc {
+	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref request.CustomerRef) (string, error) {
 		resolved := *spec
 		resolved.Customer = ref
 		return h.setup.CheckRemove(ctx, &resolved)
@@ -75,8 +77,8 @@ func (h *Handler) removeCheck(spec *provisioning.RemoveSpec) precheckFunc {
 
 // locationCheck asks Webex whether the customer has a location of that
 // name already.
-func (h *Handler) locationCheck(spec *provisioning.LocationSpec) precheckFunc {
-	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref provisioning.CustomerRef) (string, error) {
+func (h *Handler) locationCheck(spec *request.LocationSpec) precheckFunc {
+	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref request.CustomerRef) (string, error) {
 		resolved := *spec
 		resolved.Customer = ref
 		return h.setup.CheckLocation(ctx, &resolved)
@@ -86,21 +88,21 @@ func (h *Handler) locationCheck(spec *provisioning.LocationSpec) precheckFunc {
 // deferredCheck is a precheck that asks Webex about a customer's objects:
 // deferred (approval allowed, the worker checks at commit) while the
 // customer is not provisioned; a refusal fails it; ok says what passed.
-func (h *Handler) deferredCheck(customer provisioning.CustomerRef, check func(context.Context, provisioning.CustomerRef) (string, error), ok string) precheckFunc {
-	return func(ctx context.Context) (provisioning.Precheck, error) {
+func (h *Handler) deferredCheck(customer request.CustomerRef, check func(context.Context, request.CustomerRef) (string, error), ok string) precheckFunc {
+	return func(ctx context.Context) (request.Precheck, error) {
 		ref, pc, err := h.provisionedRef(ctx, customer)
 		if err != nil || pc != nil {
-			return provisioning.Precheck{Status: pc.Status, Message: pc.Message}, err
+			return request.Precheck{Status: pc.Status, Message: pc.Message}, err
 		}
 		refusal, err := check(ctx, ref)
 		switch {
-		case errors.Is(err, provisioning.ErrCustomerNotReady):
-			return provisioning.Precheck{Status: provisioning.PrecheckDeferred, Message: "runs when the customer is provisioned; approval is allowed"}, nil
+		case errors.Is(err, worker.ErrCustomerNotReady):
+			return request.Precheck{Status: request.PrecheckDeferred, Message: "runs when the customer is provisioned; approval is allowed"}, nil
 		case err != nil:
-			return provisioning.Precheck{}, err
+			return request.Precheck{}, err
 		case refusal != "":
-			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: refusal}, nil
+			return request.Precheck{Status: request.PrecheckFailed, Message: refusal}, nil
 		}
-		return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: ok}, nil
+		return request.Precheck{Status: request.PrecheckOK, Message: ok}, nil
 	}
 }

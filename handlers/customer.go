@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // newCustomer validates a `new` command and, when it is complete and valid,
@@ -26,7 +27,7 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 	}
 	s := h.submitCustomer(ctx, u, c.Args)
 	if s.request == nil && len(s.errs) == 0 && len(s.missing) > 0 && h.canOpenForms() && (h.set.Interactive || len(c.Args) == 0) {
-		return h.openForm(ctx, u, u.trigger, provisioning.KindCustomer, c.Args, 0)
+		return h.openForm(ctx, u, u.trigger, request.KindCustomer, c.Args, 0)
 	}
 	return s.reply
 }
@@ -35,20 +36,20 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 // saved; missing and errs say why when the keys were the reason.
 type submission struct {
 	reply   *Reply
-	request *provisioning.Request
+	request *request.Request
 	missing []string
-	errs    provisioning.FieldErrors
+	errs    input.FieldErrors
 }
 
 // customerOptions resolves template= for ParseCustomer.
-func (h *Handler) customerOptions(ctx context.Context, u caller, template string) (provisioning.CustomerOptions, *Reply) {
-	opts := provisioning.CustomerOptions{
+func (h *Handler) customerOptions(ctx context.Context, u caller, template string) (input.CustomerOptions, *Reply) {
+	opts := input.CustomerOptions{
 		SupportedCountries: h.set.SupportedCountries,
 		SubPartnerOrgID:    h.set.SubPartnerOrgID,
 	}
 	if name := strings.TrimSpace(template); name != "" {
 		active, _, err := h.templates.Template(ctx, name)
-		if err != nil && !errors.Is(err, provisioning.ErrNotFound) {
+		if err != nil && !errors.Is(err, request.ErrNotFound) {
 			return opts, h.systemFault(u, "read template", err)
 		}
 		if active != nil {
@@ -67,7 +68,7 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 	if fault != nil {
 		return submission{reply: fault}
 	}
-	spec, missing, errs := provisioning.ParseCustomer(args, opts)
+	spec, missing, errs := input.ParseCustomer(args, opts)
 	if len(errs) > 0 || len(missing) > 0 {
 		return submission{reply: refusal(inputProblems(errs, missing)), missing: missing, errs: errs}
 	}
@@ -75,15 +76,15 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 	if err != nil {
 		return submission{reply: h.systemFault(u, "encode customer spec", err)}
 	}
-	r := &provisioning.Request{
-		Kind:       provisioning.KindCustomer,
-		State:      provisioning.StatePendingApproval,
+	r := &request.Request{
+		Kind:       request.KindCustomer,
+		State:      request.StatePendingApproval,
 		Requester:  u.id,
 		Subject:    spec.ExternalID,
 		ExternalID: spec.ExternalID,
 		Spec:       raw,
-		Hash:       provisioning.HashSpec(raw),
-		Precheck:   provisioning.Precheck{Status: provisioning.PrecheckRunning},
+		Hash:       request.HashSpec(raw),
+		Precheck:   request.Precheck{Status: request.PrecheckRunning},
 	}
 	// A held external id is refused before the submission limit counts it:
 	// only accepted submissions use the budget (one step in the store).
@@ -98,10 +99,10 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 
 // precheckFunc runs a request's Webex precheck in the background. An error
 // means Webex could not be reached: the precheck is "unavailable".
-type precheckFunc func(ctx context.Context) (provisioning.Precheck, error)
+type precheckFunc func(ctx context.Context) (request.Precheck, error)
 
-func (h *Handler) customerCheck(spec *provisioning.CustomerSpec) precheckFunc {
-	return func(ctx context.Context) (provisioning.Precheck, error) { return h.pre.PrecheckCustomer(ctx, spec) }
+func (h *Handler) customerCheck(spec *request.CustomerSpec) precheckFunc {
+	return func(ctx context.Context) (request.Precheck, error) { return h.pre.PrecheckCustomer(ctx, spec) }
 }
 
 // publishLockTTL bounds how long a dead publisher keeps others from a
@@ -115,7 +116,7 @@ const publishLockTTL = 3 * time.Minute
 // A lock per request and a fresh read keep a late queued task, the sweep and
 // a second replica from posting a summary twice.
 func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) error {
-	ref := provisioning.FormatID(id)
+	ref := request.FormatID(id)
 	if h.locks != nil {
 		owner := newRef()
 		ok, err := h.locks.TryLock(ctx, "publish:"+ref, owner, publishLockTTL)
@@ -135,7 +136,7 @@ func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) err
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", ref, err)
 	}
-	if r.State != provisioning.StatePendingApproval {
+	if r.State != request.StatePendingApproval {
 		return nil // approved, rejected or cancelled meanwhile: its flow shows it
 	}
 	if r.Summary.TS == "" {
@@ -143,10 +144,10 @@ func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) err
 		if err != nil {
 			return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
 		}
-		posted, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-			Current: r, From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "summary posted",
-			Mutate: func(x *provisioning.Request) error {
-				x.Summary = provisioning.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
+		posted, err := h.store.Transition(ctx, r.ID, request.Transition{
+			Current: r, From: []request.State{request.StatePendingApproval}, Actor: "bot", Action: "summary posted",
+			Mutate: func(x *request.Request) error {
+				x.Summary = request.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
 				return nil
 			},
 		})
@@ -155,7 +156,7 @@ func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) err
 		}
 		r = posted
 	}
-	if r.Precheck.Status == provisioning.PrecheckRunning {
+	if r.Precheck.Status == request.PrecheckRunning {
 		if r, err = h.recordPrecheck(ctx, r, check); err != nil || r == nil {
 			return err
 		}
@@ -170,20 +171,20 @@ func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) err
 // check (a sweep after a crash cannot rebuild every kind's), the precheck is
 // marked unavailable: Webex is asked again at commit. It returns nil, nil
 // when r left pending_approval meanwhile.
-func (h *Handler) recordPrecheck(ctx context.Context, r *provisioning.Request, check precheckFunc) (*provisioning.Request, error) {
-	pc := provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "the precheck was interrupted; Webex is checked again at commit"}
+func (h *Handler) recordPrecheck(ctx context.Context, r *request.Request, check precheckFunc) (*request.Request, error) {
+	pc := request.Precheck{Status: request.PrecheckUnavailable, Message: "the precheck was interrupted; Webex is checked again at commit"}
 	if check != nil {
 		var err error
 		if pc, err = check(ctx); err != nil {
 			h.log.WithError(err).WithField("request", r.Ref()).Warn("precheck unavailable")
-			pc = provisioning.Precheck{Status: provisioning.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}
+			pc = request.Precheck{Status: request.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}
 		}
 	}
 	pc.At = h.now()
-	checked, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-		Current: r, From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "precheck",
+	checked, err := h.store.Transition(ctx, r.ID, request.Transition{
+		Current: r, From: []request.State{request.StatePendingApproval}, Actor: "bot", Action: "precheck",
 		Note:   string(pc.Status),
-		Mutate: func(x *provisioning.Request) error { x.Precheck = pc; return nil },
+		Mutate: func(x *request.Request) error { x.Precheck = pc; return nil },
 	})
 	if err != nil {
 		return nil, ignoreCancelled(fmt.Errorf("record precheck of %s: %w", r.Ref(), err))
@@ -194,7 +195,7 @@ func (h *Handler) recordPrecheck(ctx context.Context, r *provisioning.Request, c
 // ignoreCancelled drops a state conflict: the request left
 // pending_approval, and whoever moved it shows the new state.
 func ignoreCancelled(err error) error {
-	var sc *provisioning.StateConflict
+	var sc *request.StateConflict
 	if errors.As(err, &sc) {
 		return nil
 	}
@@ -202,7 +203,7 @@ func ignoreCancelled(err error) error {
 }
 
 // refreshSummary re-renders the summary from the stored request.
-func (h *Handler) refreshSummary(ctx context.Context, r *provisioning.Request) error {
+func (h *Handler) refreshSummary(ctx context.Context, r *request.Request) error {
 	if r.Summary.TS == "" {
 		return nil
 	}
@@ -210,7 +211,7 @@ func (h *Handler) refreshSummary(ctx context.Context, r *provisioning.Request) e
 }
 
 // inputProblems lists every bad and missing key in one message.
-func inputProblems(errs provisioning.FieldErrors, missing []string) string {
+func inputProblems(errs input.FieldErrors, missing []string) string {
 	var b strings.Builder
 	b.WriteString("⛔ nothing was submitted:")
 	for _, e := range errs {
@@ -235,8 +236,8 @@ func missingKeys(key string) string {
 	return key
 }
 
-func decodeCustomer(r *provisioning.Request) (*provisioning.CustomerSpec, error) {
-	var spec provisioning.CustomerSpec
+func decodeCustomer(r *request.Request) (*request.CustomerSpec, error) {
+	var spec request.CustomerSpec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
 	}

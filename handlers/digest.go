@@ -11,7 +11,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/webex"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -49,13 +49,13 @@ const (
 
 // DigestStore is what digests read and write in the store.
 type DigestStore interface {
-	DigestRange(ctx context.Context, q store.DigestRange) ([]*provisioning.Request, int64, error)
+	DigestRange(ctx context.Context, q store.DigestRange) ([]*request.Request, int64, error)
 	Owners(ctx context.Context) ([]string, error)
 	AuditHas(ctx context.Context, ids []int64, action string) (map[int64]bool, error)
 	MarkDigestItem(ctx context.Context, kind, item string, until time.Time, ttl time.Duration) error
 	DigestMarks(ctx context.Context, kind string, items []string) (map[string]time.Time, error)
 	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
-	AppendAudit(ctx context.Context, id int64, e provisioning.AuditEntry) error
+	AppendAudit(ctx context.Context, id int64, e request.AuditEntry) error
 }
 
 // IdleDraftFinder finds drafts nobody saved for a while, and who has

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -39,7 +39,7 @@ func (b *builder) toOwner(owner string, it DigestItem) {
 	d.Items = append(d.Items, it)
 }
 
-func (b *builder) requestItem(c category, r *provisioning.Request, since time.Time, what string) DigestItem {
+func (b *builder) requestItem(c category, r *request.Request, since time.Time, what string) DigestItem {
 	return DigestItem{Key: itemKey(c, r.Ref(), r.UpdatedAt), Cat: c, Request: r.ID, since: since,
 		Line: truncateMd(fmt.Sprintf("%s %s: %s", r.Ref(), esc(r.Subject), what), 280)}
 }
@@ -47,7 +47,7 @@ func (b *builder) requestItem(c category, r *provisioning.Request, since time.Ti
 // rangeOf reads one index range; for the channel's categories what lies
 // beyond digestFetch is counted into its "… and N more" (a DM's share of
 // the unread cannot be told: DMs show what was read).
-func (b *builder) rangeOf(ctx context.Context, q store.DigestRange, channel bool) ([]*provisioning.Request, error) {
+func (b *builder) rangeOf(ctx context.Context, q store.DigestRange, channel bool) ([]*request.Request, error) {
 	q.Limit = b.g.fetch
 	rs, total, err := b.g.store.DigestRange(ctx, q)
 	if err != nil {
@@ -61,7 +61,7 @@ func (b *builder) rangeOf(ctx context.Context, q store.DigestRange, channel bool
 
 // stale: pending approvals not touched for STALE_APPROVAL_AFTER.
 func (b *builder) stale(ctx context.Context) error {
-	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StatePendingApproval,
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: request.StatePendingApproval,
 		To: b.at.Add(-b.g.set.StaleApprovalAfter)}, true)
 	if err != nil {
 		return err
@@ -76,7 +76,7 @@ func (b *builder) stale(ctx context.Context) error {
 // failed: every failed request, and every batch done with failed rows (⚠️),
 // until it is retried or dismissed.
 func (b *builder) failed(ctx context.Context) error {
-	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, To: b.at, Newest: true}, true)
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: request.StateFailed, To: b.at, Newest: true}, true)
 	if err != nil {
 		return err
 	}
@@ -103,14 +103,14 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 	stuck := b.at.Add(-b.g.set.StuckAfter)
 	consent := b.at.Add(-b.g.set.ConsentWaitAfter)
 	if b.only == "" {
-		for _, st := range []provisioning.State{provisioning.StateApproved, provisioning.StateCommitting} {
+		for _, st := range []request.State{request.StateApproved, request.StateCommitting} {
 			rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: st, To: stuck}, true)
 			if err != nil {
 				return err
 			}
 			for _, r := range rs {
 				what := "queued"
-				if st == provisioning.StateCommitting {
+				if st == request.StateCommitting {
 					what = "committing"
 				}
 				b.toChannel(b.requestItem(catStuck, r, r.UpdatedAt, fmt.Sprintf("%s for %s", what, age(b.at.Sub(r.UpdatedAt)))))
@@ -125,7 +125,7 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 		since := r.Result.WaitingSince
 		waited := age(b.at.Sub(since))
 		switch {
-		case r.Result.WaitReason == provisioning.ConsentWaitReason:
+		case r.Result.WaitReason == request.ConsentWaitReason:
 			if !since.After(consent) {
 				what := r.Result.Message
 				if what == "" {
@@ -153,7 +153,7 @@ func latest(a, b time.Time) time.Time {
 // rejected: rejections of the last week whose request was not edited and
 // resubmitted.
 func (b *builder) rejected(ctx context.Context) error {
-	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateRejected,
+	rs, err := b.rangeOf(ctx, store.DigestRange{Index: store.ByState, State: request.StateRejected,
 		From: b.at.Add(-rejectedShownFor), To: b.at}, false)
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ func (b *builder) incomplete(ctx context.Context) error {
 
 // hasUsersAtWebex asks Webex; when it cannot say, the item stays: a
 // reminder too many beats a customer forgotten.
-func (b *builder) hasUsersAtWebex(ctx context.Context, r *provisioning.Request) bool {
+func (b *builder) hasUsersAtWebex(ctx context.Context, r *request.Request) bool {
 	if b.g.subs == nil || r.Result.CustomerID == "" {
 		return false
 	}
@@ -276,7 +276,7 @@ func (b *builder) seats(ctx context.Context) error {
 	if b.g.subs == nil {
 		return nil
 	}
-	rs, _, err := b.g.store.DigestRange(ctx, store.DigestRange{Index: store.ByState, State: provisioning.StateDone,
+	rs, _, err := b.g.store.DigestRange(ctx, store.DigestRange{Index: store.ByState, State: request.StateDone,
 		From: b.at.Add(-seatsWindow), To: b.at, Limit: digestFetch, Newest: true})
 	if err != nil {
 		return err
@@ -309,7 +309,7 @@ func (b *builder) seats(ctx context.Context) error {
 		}
 		it := b.requestItem(catSeats, r, r.UpdatedAt, strings.Join(parts, ", "))
 		if ref.RequestID != 0 {
-			it.Line = truncateMd(fmt.Sprintf("%s %s: %s (after %s)", provisioning.FormatID(ref.RequestID), esc(ref.ExternalID), strings.Join(parts, ", "), r.Ref()), 280)
+			it.Line = truncateMd(fmt.Sprintf("%s %s: %s (after %s)", request.FormatID(ref.RequestID), esc(ref.ExternalID), strings.Join(parts, ", "), r.Ref()), 280)
 		}
 		b.toChannel(it)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -84,8 +84,8 @@ func (s subscribers) CountSubscribers(_ context.Context, id string) (map[string]
 // it ("" none, "#approvals" the channel, "@user" a DM).
 type seed struct {
 	name      string
-	kind      provisioning.Kind
-	state     provisioning.State
+	kind      request.Kind
+	state     request.State
 	owner     string
 	ago       time.Duration
 	waitSince time.Duration // waiting: how long before the occurrence the wait began
@@ -99,32 +99,32 @@ type seed struct {
 }
 
 var digestSeeds = []seed{
-	{name: "stale approval", kind: provisioning.KindCustomer, state: provisioning.StatePendingApproval, owner: "alice", ago: 5 * time.Hour, want: "#approvals", line: "waiting for approval for 5h · <@alice>"},
-	{name: "fresh approval", kind: provisioning.KindCustomer, state: provisioning.StatePendingApproval, owner: "alice", ago: 3 * time.Hour},
-	{name: "failed", kind: provisioning.KindCustomer, state: provisioning.StateFailed, owner: "bob", ago: 2 * time.Hour, want: "#approvals"},
-	{name: "committing long", kind: provisioning.KindCustomer, state: provisioning.StateCommitting, owner: "bob", ago: 2 * time.Hour, want: "#approvals"},
-	{name: "committing now", kind: provisioning.KindCustomer, state: provisioning.StateCommitting, owner: "bob", ago: 30 * time.Minute},
-	{name: "queued long", kind: provisioning.KindLocation, state: provisioning.StateApproved, owner: "carol", ago: 3 * time.Hour, want: "#approvals"},
-	{name: "compliance hold", kind: provisioning.KindCustomer, state: provisioning.StateWaiting, owner: "carol", ago: 10 * time.Minute, waitSince: 3 * time.Hour, reason: "compliance review", want: "#approvals", line: "compliance review (3h)"},
-	{name: "provisioning briefly", kind: provisioning.KindCustomer, state: provisioning.StateWaiting, owner: "carol", ago: 30 * time.Minute, waitSince: 30 * time.Minute, reason: "provisioning"},
-	{name: "consent long", kind: provisioning.KindUsers, state: provisioning.StateWaiting, owner: "carol", ago: time.Hour, waitSince: 80 * time.Hour, reason: provisioning.ConsentWaitReason, want: "@carol", line: "waiting for consent (3d)"},
-	{name: "consent recent", kind: provisioning.KindUsers, state: provisioning.StateWaiting, owner: "carol", ago: time.Hour, waitSince: 10 * time.Hour, reason: provisioning.ConsentWaitReason},
-	{name: "no users", kind: provisioning.KindCustomer, state: provisioning.StateDone, owner: "alice", ago: 10 * time.Minute, customer: "cust-a", want: "@alice"},
-	{name: "adopted no users", kind: provisioning.KindAdopt, state: provisioning.StateDone, owner: "dave", ago: 40 * 24 * time.Hour, customer: "cust-d", want: "@dave"},
-	{name: "users in store", kind: provisioning.KindCustomer, state: provisioning.StateDone, owner: "bob", ago: 5 * time.Hour, customer: "cust-b"},
-	{name: "their users", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "bob", ago: 4 * time.Hour, forRef: "users in store"},
-	{name: "batch with limits", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "bob", ago: 3 * time.Hour, forRef: "users in store",
+	{name: "stale approval", kind: request.KindCustomer, state: request.StatePendingApproval, owner: "alice", ago: 5 * time.Hour, want: "#approvals", line: "waiting for approval for 5h · <@alice>"},
+	{name: "fresh approval", kind: request.KindCustomer, state: request.StatePendingApproval, owner: "alice", ago: 3 * time.Hour},
+	{name: "failed", kind: request.KindCustomer, state: request.StateFailed, owner: "bob", ago: 2 * time.Hour, want: "#approvals"},
+	{name: "committing long", kind: request.KindCustomer, state: request.StateCommitting, owner: "bob", ago: 2 * time.Hour, want: "#approvals"},
+	{name: "committing now", kind: request.KindCustomer, state: request.StateCommitting, owner: "bob", ago: 30 * time.Minute},
+	{name: "queued long", kind: request.KindLocation, state: request.StateApproved, owner: "carol", ago: 3 * time.Hour, want: "#approvals"},
+	{name: "compliance hold", kind: request.KindCustomer, state: request.StateWaiting, owner: "carol", ago: 10 * time.Minute, waitSince: 3 * time.Hour, reason: "compliance review", want: "#approvals", line: "compliance review (3h)"},
+	{name: "provisioning briefly", kind: request.KindCustomer, state: request.StateWaiting, owner: "carol", ago: 30 * time.Minute, waitSince: 30 * time.Minute, reason: "provisioning"},
+	{name: "consent long", kind: request.KindUsers, state: request.StateWaiting, owner: "carol", ago: time.Hour, waitSince: 80 * time.Hour, reason: request.ConsentWaitReason, want: "@carol", line: "waiting for consent (3d)"},
+	{name: "consent recent", kind: request.KindUsers, state: request.StateWaiting, owner: "carol", ago: time.Hour, waitSince: 10 * time.Hour, reason: request.ConsentWaitReason},
+	{name: "no users", kind: request.KindCustomer, state: request.StateDone, owner: "alice", ago: 10 * time.Minute, customer: "cust-a", want: "@alice"},
+	{name: "adopted no users", kind: request.KindAdopt, state: request.StateDone, owner: "dave", ago: 40 * 24 * time.Hour, customer: "cust-d", want: "@dave"},
+	{name: "users in store", kind: request.KindCustomer, state: request.StateDone, owner: "bob", ago: 5 * time.Hour, customer: "cust-b"},
+	{name: "their users", kind: request.KindUsers, state: request.StateDone, owner: "bob", ago: 4 * time.Hour, forRef: "users in store"},
+	{name: "batch with limits", kind: request.KindUsers, state: request.StateDone, owner: "bob", ago: 3 * time.Hour, forRef: "users in store",
 		customer: "cust-b", limits: map[string]int{"webex_calling": 10}, want: "#approvals", line: "webex_calling 4/10 (after R-"},
-	{name: "batch of yesterday", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "dave", ago: 25 * time.Hour, forRef: "deleted customer",
+	{name: "batch of yesterday", kind: request.KindUsers, state: request.StateDone, owner: "dave", ago: 25 * time.Hour, forRef: "deleted customer",
 		customer: "cust-x", limits: map[string]int{"webex_calling": 10}},
-	{name: "users at webex", kind: provisioning.KindAdopt, state: provisioning.StateDone, owner: "dave", ago: 5 * time.Hour, customer: "cust-w"},
-	{name: "deleted customer", kind: provisioning.KindCustomer, state: provisioning.StateDone, owner: "dave", ago: 5 * time.Hour, customer: "cust-x"},
-	{name: "its deletion", kind: provisioning.KindDelete, state: provisioning.StateDone, owner: "dave", ago: 4 * time.Hour, forRef: "deleted customer"},
-	{name: "rejected", kind: provisioning.KindCustomer, state: provisioning.StateRejected, owner: "dave", ago: 2 * time.Hour, want: "@dave"},
-	{name: "rejected resubmitted", kind: provisioning.KindCustomer, state: provisioning.StateRejected, owner: "dave", ago: 2 * time.Hour, edited: true},
-	{name: "rejected long ago", kind: provisioning.KindCustomer, state: provisioning.StateRejected, owner: "dave", ago: 8 * 24 * time.Hour},
-	{name: "cancelled", kind: provisioning.KindCustomer, state: provisioning.StateCancelled, owner: "alice", ago: 30 * time.Hour},
-	{name: "location done", kind: provisioning.KindLocation, state: provisioning.StateDone, owner: "alice", ago: 30 * time.Hour},
+	{name: "users at webex", kind: request.KindAdopt, state: request.StateDone, owner: "dave", ago: 5 * time.Hour, customer: "cust-w"},
+	{name: "deleted customer", kind: request.KindCustomer, state: request.StateDone, owner: "dave", ago: 5 * time.Hour, customer: "cust-x"},
+	{name: "its deletion", kind: request.KindDelete, state: request.StateDone, owner: "dave", ago: 4 * time.Hour, forRef: "deleted customer"},
+	{name: "rejected", kind: request.KindCustomer, state: request.StateRejected, owner: "dave", ago: 2 * time.Hour, want: "@dave"},
+	{name: "rejected resubmitted", kind: request.KindCustomer, state: request.StateRejected, owner: "dave", ago: 2 * time.Hour, edited: true},
+	{name: "rejected long ago", kind: request.KindCustomer, state: request.StateRejected, owner: "dave", ago: 8 * 24 * time.Hour},
+	{name: "cancelled", kind: request.KindCustomer, state: request.StateCancelled, owner: "alice", ago: 30 * time.Hour},
+	{name: "location done", kind: request.KindLocation, state: request.StateDone, owner: "alice", ago: 30 * time.Hour},
 }
 
 // digestFixture is a store, clock and Digester with seeds written.
@@ -143,7 +143,7 @@ func newDigestFixture(t *testing.T, seeds []seed) *digestFixture {
 
 // newDigestFixtureWith is newDigestFixture with edit applied to every
 // request before it is written.
-func newDigestFixtureWith(t *testing.T, seeds []seed, edit func(r *provisioning.Request)) *digestFixture {
+func newDigestFixtureWith(t *testing.T, seeds []seed, edit func(r *request.Request)) *digestFixture {
 	t.Helper()
 	clk := &digestClock{t: occurrence}
 	prefix := storetest.Prefix(t)
@@ -155,12 +155,12 @@ func newDigestFixtureWith(t *testing.T, seeds []seed, edit func(r *provisioning.
 	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].ago > ordered[j].ago })
 	for _, sd := range ordered {
 		clk.Set(occurrence.Add(-sd.ago))
-		r := &provisioning.Request{Kind: sd.kind, State: sd.state, Requester: sd.owner, Subject: "S-" + strings.ReplaceAll(sd.name, " ", "-")}
+		r := &request.Request{Kind: sd.kind, State: sd.state, Requester: sd.owner, Subject: "S-" + strings.ReplaceAll(sd.name, " ", "-")}
 		r.Result.CustomerID = sd.customer
-		if sd.state == provisioning.StateWaiting {
+		if sd.state == request.StateWaiting {
 			r.Result.WaitReason, r.Result.WaitingSince = sd.reason, occurrence.Add(-sd.waitSince)
 		}
-		if sd.state == provisioning.StateRejected {
+		if sd.state == request.StateRejected {
 			r.RejectedBy, r.Reason = "bob", "wrong address"
 		}
 		if sd.forRef != "" {
@@ -173,7 +173,7 @@ func newDigestFixtureWith(t *testing.T, seeds []seed, edit func(r *provisioning.
 			t.Fatalf("seed %s: %v", sd.name, err)
 		}
 		if sd.edited {
-			if err := f.st.AppendAudit(ctx, r.ID, provisioning.AuditEntry{Actor: sd.owner, Action: "edited"}); err != nil {
+			if err := f.st.AppendAudit(ctx, r.ID, request.AuditEntry{Actor: sd.owner, Action: "edited"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -194,7 +194,7 @@ func (f *digestFixture) shown(d *Digests) map[string][]string {
 	out := map[string][]string{}
 	add := func(to string, dg *Digest) {
 		for _, it := range dg.Items {
-			name := f.names[provisioning.FormatID(it.Request)]
+			name := f.names[request.FormatID(it.Request)]
 			if it.Draft != 0 {
 				name = "draft"
 			}
@@ -264,7 +264,7 @@ func TestDigestHoldsExactlyTheDueItems(t *testing.T) {
 			f := newDigestFixture(t, tc.seeds)
 			for ago, owner := range tc.drafts {
 				f.clk.Set(occurrence.Add(-ago))
-				if err := f.st.Drafts(time.Hour).CreateDraft(ctx, &store.Draft{Owner: owner, Kind: provisioning.KindCustomer}); err != nil {
+				if err := f.st.Drafts(time.Hour).CreateDraft(ctx, &store.Draft{Owner: owner, Kind: request.KindCustomer}); err != nil {
 					t.Fatal(err)
 				}
 			}

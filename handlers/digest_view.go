@@ -8,7 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -82,7 +82,7 @@ func (g *Digester) render(d *Digest, dismiss bool) Message {
 func (g *Digester) buttons(it DigestItem, dismiss bool) []slack.BlockElement {
 	var out []slack.BlockElement
 	if it.Request != 0 {
-		ref := provisioning.FormatID(it.Request)
+		ref := request.FormatID(it.Request)
 		out = append(out, slack.NewButtonBlockElement(actionOpenRequest, ref, plain("Open")))
 		switch it.Cat {
 		case catFailed:
@@ -181,8 +181,8 @@ func (h *Handler) digestButton(ctx context.Context, u caller, action, key string
 		note = title + ": left out of digests until it changes"
 		answer = fmt.Sprintf("🔕 %s dismissed: digests leave it out until it changes.", ref)
 	}
-	if id, err := provisioning.ParseID(ref); err == nil {
-		if err := h.digest.store.AppendAudit(ctx, id, provisioning.AuditEntry{At: now.UTC(), Actor: u.id, Action: action2, Note: note}); err != nil {
+	if id, err := request.ParseID(ref); err == nil {
+		if err := h.digest.store.AppendAudit(ctx, id, request.AuditEntry{At: now.UTC(), Actor: u.id, Action: action2, Note: note}); err != nil {
 			return h.lookupFault(u, id, err)
 		}
 	} else {

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // digestHandler is a Handler with digests, on the fixture's store and clock.
@@ -109,7 +108,7 @@ func TestDigestDismiss(t *testing.T) {
 	}
 	// Retried and failed again: a new failure, shown again.
 	f.clk.Set(later.Add(-time.Hour))
-	if _, err := f.st.Transition(ctx, id, provisioning.Transition{From: []provisioning.State{provisioning.StateFailed}, Actor: "worker", Action: "failed"}); err != nil {
+	if _, err := f.st.Transition(ctx, id, request.Transition{From: []request.State{request.StateFailed}, Actor: "worker", Action: "failed"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, shown := shownAt(t, h, later, id); !shown {
@@ -221,8 +220,8 @@ func TestDigestCountsWhatItDoesNotRead(t *testing.T) {
 	var seeds []seed
 	for i := range 5 {
 		seeds = append(seeds,
-			seed{name: fmt.Sprintf("failed %d", i), kind: provisioning.KindCustomer, state: provisioning.StateFailed, owner: "bob", ago: time.Hour},
-			seed{name: fmt.Sprintf("rejected %d", i), kind: provisioning.KindCustomer, state: provisioning.StateRejected, owner: "dave", ago: time.Hour})
+			seed{name: fmt.Sprintf("failed %d", i), kind: request.KindCustomer, state: request.StateFailed, owner: "bob", ago: time.Hour},
+			seed{name: fmt.Sprintf("rejected %d", i), kind: request.KindCustomer, state: request.StateRejected, owner: "dave", ago: time.Hour})
 	}
 	f := newDigestFixture(t, seeds)
 	g := f.digester(&digestSent{})

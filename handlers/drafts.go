@@ -8,7 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -80,7 +80,7 @@ func draftLine(d *store.Draft) string {
 		s += fmt.Sprintf(", step %d of %d", min(d.Step+1, len(f.steps(d.Answers))), len(f.steps(d.Answers)))
 	}
 	if d.LinkedFrom != 0 {
-		s += ", edit of " + provisioning.FormatID(d.LinkedFrom)
+		s += ", edit of " + request.FormatID(d.LinkedFrom)
 	}
 	return s + " · saved " + d.UpdatedAt.UTC().Format("2006-01-02 15:04")
 }
@@ -100,7 +100,7 @@ func (h *Handler) reopenDraft(ctx context.Context, u caller, trigger string, id 
 	}
 	d, err := h.drafts.GetDraft(ctx, id)
 	switch {
-	case errors.Is(err, provisioning.ErrNotFound):
+	case errors.Is(err, request.ErrNotFound):
 		return refusal(fmt.Sprintf("⛔ %s: no such draft (drafts expire after DRAFT_TTL, and submitted ones are gone)", store.FormatDraftID(id)))
 	case err != nil:
 		return h.systemFault(u, "read draft", err)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -81,12 +81,12 @@ func poisonValue(v reflect.Value) {
 
 // poisonedRequest is a request of kind in state whose every typed or
 // Webex-given text is poison.
-func poisonedRequest(id int64, kind provisioning.Kind, state provisioning.State, spec any) *provisioning.Request {
+func poisonedRequest(id int64, kind request.Kind, state request.State, spec any) *request.Request {
 	r := sampleRequest(id, kind, state, poisoned(spec))
 	r.Subject, r.ExternalID = poison, poison
 	r.Precheck.Message = poison
 	r.Result.Message, r.Result.WaitReason, r.Result.OrgID, r.Result.TrackingID = poison, poison, poison, poison
-	if state == provisioning.StateRejected {
+	if state == request.StateRejected {
 		r.Reason = poison
 	}
 	return r
@@ -198,8 +198,8 @@ func TestTypedValuesAreData(t *testing.T) {
 	h := New(Deps{Messenger: fm, Log: quietLog(), Now: func() time.Time { return goldenNow },
 		Settings: Settings{ApprovalChannel: "#approvals", Approvers: []string{"bob"}, Admins: []string{"bob"}}})
 	specs := sampleSpecs(false, 3)
-	states := []provisioning.State{provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateCommitting,
-		provisioning.StateWaiting, provisioning.StateDone, provisioning.StateFailed, provisioning.StateRejected, provisioning.StateCancelled}
+	states := []request.State{request.StatePendingApproval, request.StateApproved, request.StateCommitting,
+		request.StateWaiting, request.StateDone, request.StateFailed, request.StateRejected, request.StateCancelled}
 	for kind, spec := range specs {
 		for _, state := range states {
 			r := poisonedRequest(1, kind, state, spec)
@@ -208,14 +208,14 @@ func TestTypedValuesAreData(t *testing.T) {
 			if line := outcomeLine(r, goldenNow); line != "" {
 				built["outcome_"+name] = Message{Text: line, Outcome: plainText(line)}
 			}
-			built["list_"+name] = Message{Text: listText("Requests", []*provisioning.Request{r}, goldenNow)}
+			built["list_"+name] = Message{Text: listText("Requests", []*request.Request{r}, goldenNow)}
 		}
-		r := poisonedRequest(2, kind, provisioning.StateCommitting, spec)
+		r := poisonedRequest(2, kind, request.StateCommitting, spec)
 		h.Progress(context.Background(), r, poison)
-		for _, state := range []provisioning.State{provisioning.StateDone, provisioning.StateFailed, provisioning.StateRejected, provisioning.StateWaiting} {
+		for _, state := range []request.State{request.StateDone, request.StateFailed, request.StateRejected, request.StateWaiting} {
 			r := poisonedRequest(3, kind, state, spec)
 			h.Settled(context.Background(), r)
-			r.Summary = provisioning.MessageRef{}
+			r.Summary = request.MessageRef{}
 			h.Settled(context.Background(), r)
 		}
 	}
@@ -223,13 +223,13 @@ func TestTypedValuesAreData(t *testing.T) {
 	for i, s := range fm.sent {
 		built[fmt.Sprintf("sent_%d_%s", i, s.kind)] = s.m
 	}
-	tmpl := poisoned(specs[provisioning.KindTemplate].(provisioning.TemplateSpec))
-	built["checklist"] = checklistMessage(poisonedRequest(4, provisioning.KindTemplate, provisioning.StateWaiting, tmpl), &tmpl)
-	built["template_line"] = Message{Text: templateLine(poison, &provisioning.TemplateVersion{Version: 1, ProvisioningID: poison, Spec: tmpl}, nil)}
+	tmpl := poisoned(specs[request.KindTemplate].(request.TemplateSpec))
+	built["checklist"] = checklistMessage(poisonedRequest(4, request.KindTemplate, request.StateWaiting, tmpl), &tmpl)
+	built["template_line"] = Message{Text: templateLine(poison, &request.TemplateVersion{Version: 1, ProvisioningID: poison, Spec: tmpl}, nil)}
 	for kind, spec := range specs {
-		built["payload_"+string(kind)] = Message{Text: payloadText(poisonedRequest(5, kind, provisioning.StatePendingApproval, spec))}
+		built["payload_"+string(kind)] = Message{Text: payloadText(poisonedRequest(5, kind, request.StatePendingApproval, spec))}
 	}
-	built["reject_view"] = rejectView(poisonedRequest(7, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer]), "CAPPROVALS")
+	built["reject_view"] = rejectView(poisonedRequest(7, request.KindCustomer, request.StatePendingApproval, specs[request.KindCustomer]), "CAPPROVALS")
 	built["home"] = homeView(poisonedHome())
 	for kind, f := range flows {
 		d := &store.Draft{ID: 9, Owner: "alice", Kind: kind, Answers: map[string]string{}, UpdatedAt: goldenNow}
@@ -260,11 +260,11 @@ func TestTypedValuesAreData(t *testing.T) {
 func poisonedHome() *homeData {
 	specs := sampleSpecs(false, 1)
 	d := &homeData{User: "alice", Approver: true, Admin: true, Now: goldenNow}
-	d.Drafts = []*store.Draft{{ID: 1, Owner: "alice", Kind: provisioning.KindCustomer, Answers: map[string]string{"external-id": poison}, UpdatedAt: goldenNow}}
-	d.Mine = []*provisioning.Request{poisonedRequest(2, provisioning.KindUsers, provisioning.StatePendingApproval, specs[provisioning.KindUsers])}
-	d.ToApprove = []*provisioning.Request{poisonedRequest(3, provisioning.KindLocation, provisioning.StatePendingApproval, specs[provisioning.KindLocation])}
-	d.Incomplete = []*provisioning.Request{poisonedRequest(4, provisioning.KindCustomer, provisioning.StateDone, specs[provisioning.KindCustomer])}
-	d.Failures = []*provisioning.Request{poisonedRequest(5, provisioning.KindUsers, provisioning.StateFailed, specs[provisioning.KindUsers])}
+	d.Drafts = []*store.Draft{{ID: 1, Owner: "alice", Kind: request.KindCustomer, Answers: map[string]string{"external-id": poison}, UpdatedAt: goldenNow}}
+	d.Mine = []*request.Request{poisonedRequest(2, request.KindUsers, request.StatePendingApproval, specs[request.KindUsers])}
+	d.ToApprove = []*request.Request{poisonedRequest(3, request.KindLocation, request.StatePendingApproval, specs[request.KindLocation])}
+	d.Incomplete = []*request.Request{poisonedRequest(4, request.KindCustomer, request.StateDone, specs[request.KindCustomer])}
+	d.Failures = []*request.Request{poisonedRequest(5, request.KindUsers, request.StateFailed, specs[request.KindUsers])}
 	return d
 }
 
@@ -321,7 +321,7 @@ func TestTypedValuesAreDataInReplies(t *testing.T) {
 // poison in every request's subject, reason and Webex message.
 func TestTypedValuesAreDataInDigests(t *testing.T) {
 	t.Parallel()
-	f := newDigestFixtureWith(t, digestSeeds, func(r *provisioning.Request) {
+	f := newDigestFixtureWith(t, digestSeeds, func(r *request.Request) {
 		r.Subject, r.Result.Message, r.Result.OrgID = poison, poison, poison
 		if r.Reason != "" {
 			r.Reason = poison

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // The events run after the worker has moved on, in the background: each
@@ -12,7 +12,7 @@ import (
 // may go on to change the one it holds).
 
 // Progress posts a step of a commit into the summary's thread.
-func (h *Handler) Progress(ctx context.Context, req *provisioning.Request, text string) {
+func (h *Handler) Progress(ctx context.Context, req *request.Request, text string) {
 	r := snapshot(req)
 	if h.batchProgress(ctx, r, text) { // batch counts become the summary's bar
 		return
@@ -26,14 +26,14 @@ func (h *Handler) Progress(ctx context.Context, req *provisioning.Request, text 
 }
 
 // Refresh re-renders r's summary (a hold's age) without a new message.
-func (h *Handler) Refresh(ctx context.Context, req *provisioning.Request) {
+func (h *Handler) Refresh(ctx context.Context, req *request.Request) {
 	r := snapshot(req)
 	h.background(ctx, "refresh summary", func(ctx context.Context) error { return h.refreshSummary(ctx, r) })
 }
 
 // Settled tells everyone concerned that r ended or parked: the summary shows
 // the new state, the thread gets the outcome line, the requester a DM.
-func (h *Handler) Settled(ctx context.Context, req *provisioning.Request) {
+func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 	r := snapshot(req)
 	line := outcomeLine(r, h.now())
 	// The outcome line stays one line (scripts match it); why parts failed
@@ -63,7 +63,7 @@ func (h *Handler) Settled(ctx context.Context, req *provisioning.Request) {
 }
 
 // snapshot copies r for work that runs later.
-func snapshot(r *provisioning.Request) *provisioning.Request {
+func snapshot(r *request.Request) *request.Request {
 	c := *r
 	return &c
 }

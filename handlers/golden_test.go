@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -31,63 +32,63 @@ func long(n int) string { return strings.Repeat("Ü", n) }
 
 // sampleSpecs returns one spec per kind; maximal fills every field to the
 // longest value validation accepts.
-func sampleSpecs(maximal bool, rows int) map[provisioning.Kind]any {
+func sampleSpecs(maximal bool, rows int) map[request.Kind]any {
 	text := func(short string, n int) string {
 		if maximal {
 			return long(n)
 		}
 		return short
 	}
-	ref := provisioning.CustomerRef{RequestID: 1, ExternalID: text("MS-001", provisioning.MaxExternalIDLen),
+	ref := request.CustomerRef{RequestID: 1, ExternalID: text("MS-001", input.MaxExternalIDLen),
 		Packages: []string{"webex_calling", "webex_meetings"}, Limits: map[string]int{"webex_calling": 2500}, Country: "DE"}
-	customer := provisioning.CustomerSpec{
+	customer := request.CustomerSpec{
 		Name: text("Müller & Söhne GmbH", 255), Email: "it@mueller.example", ExternalID: ref.ExternalID, Country: "DE",
 		Packages: []string{"webex_calling", "webex_meetings"}, ProvisioningID: "PROV-DE-1",
-		Address:  provisioning.Address{Line1: text("Hauptstraße 1", 50), Line2: text("", 50), City: text("Berlin", 50), Zip: "10115", Country: "DE"},
+		Address:  request.Address{Line1: text("Hauptstraße 1", 50), Line2: text("", 50), City: text("Berlin", 50), Zip: "10115", Country: "DE"},
 		Timezone: "Europe/Berlin", Language: "de_DE", LocationName: text("HQ", 80), ELIN: text("", 50),
 		Limits: map[string]int{"webex_calling": 2500, "webex_meetings": 100}, Order: text("", 255),
 	}
-	users := provisioning.UsersSpec{Customer: ref}
+	users := request.UsersSpec{Customer: ref}
 	for i := 1; i <= rows; i++ {
-		users.Rows = append(users.Rows, provisioning.UserRow{Line: i, First: text("Anna", 80), Last: text("Alpha", 80),
+		users.Rows = append(users.Rows, request.UserRow{Line: i, First: text("Anna", 80), Last: text("Alpha", 80),
 			Email: fmt.Sprintf("user%04d@mueller.example", i), Package: "webex_calling", Extension: fmt.Sprintf("%04d", 1000+i), Location: text("HQ", 80)})
 	}
-	return map[provisioning.Kind]any{
-		provisioning.KindCustomer: customer,
-		provisioning.KindTemplate: provisioning.TemplateSpec{Name: text("de-standard", 80), Country: "DE", Language: "de_DE",
+	return map[request.Kind]any{
+		request.KindCustomer: customer,
+		request.KindTemplate: request.TemplateSpec{Name: text("de-standard", 80), Country: "DE", Language: "de_DE",
 			Packages: []string{"webex_calling"}, Auth: "webex", SPAdmin: "sp@partner.example", Subscription: text("SUB-1", 80), WebexCalls: true, Version: 1},
-		provisioning.KindUsers: users,
-		provisioning.KindLocation: provisioning.LocationSpec{Customer: ref, Name: text("Köln", 80),
-			Address: provisioning.Address{Line1: text("Domplatz 1", 50), City: text("Köln", 50), State: "NW", Zip: "50667", Country: "DE"}, Timezone: "Europe/Berlin", Language: "de_DE"},
-		provisioning.KindNumbers: provisioning.NumbersSpec{Customer: ref, Location: "HQ", Numbers: []string{"+4930555001", "+4930555002", "+4930555099"}, Main: "+4930555001"},
-		provisioning.KindChange:  provisioning.ChangeSpec{Customer: ref, Email: "anna@mueller.example", Package: "webex_suite"},
-		provisioning.KindRemove:  provisioning.RemoveSpec{Customer: ref, Email: "anna@mueller.example"},
-		provisioning.KindDelete:  provisioning.DeleteSpec{Customer: ref},
+		request.KindUsers: users,
+		request.KindLocation: request.LocationSpec{Customer: ref, Name: text("Köln", 80),
+			Address: request.Address{Line1: text("Domplatz 1", 50), City: text("Köln", 50), State: "NW", Zip: "50667", Country: "DE"}, Timezone: "Europe/Berlin", Language: "de_DE"},
+		request.KindNumbers: request.NumbersSpec{Customer: ref, Location: "HQ", Numbers: []string{"+4930555001", "+4930555002", "+4930555099"}, Main: "+4930555001"},
+		request.KindChange:  request.ChangeSpec{Customer: ref, Email: "anna@mueller.example", Package: "webex_suite"},
+		request.KindRemove:  request.RemoveSpec{Customer: ref, Email: "anna@mueller.example"},
+		request.KindDelete:  request.DeleteSpec{Customer: ref},
 	}
 }
 
 // sampleRequest is a request of kind in state, as the store would hold it.
-func sampleRequest(id int64, kind provisioning.Kind, state provisioning.State, spec any) *provisioning.Request {
+func sampleRequest(id int64, kind request.Kind, state request.State, spec any) *request.Request {
 	raw, _ := json.Marshal(spec)
-	r := &provisioning.Request{ID: id, Kind: kind, State: state, Requester: "alice", Spec: raw, Hash: provisioning.HashSpec(raw),
+	r := &request.Request{ID: id, Kind: kind, State: state, Requester: "alice", Spec: raw, Hash: request.HashSpec(raw),
 		Subject: string(kind) + " MS-001", CreatedAt: goldenNow.Add(-time.Hour), UpdatedAt: goldenNow,
-		Precheck: provisioning.Precheck{Status: provisioning.PrecheckOK}, Summary: provisioning.MessageRef{Channel: "#approvals", TS: "1.1"}}
-	if kind == provisioning.KindCustomer {
+		Precheck: request.Precheck{Status: request.PrecheckOK}, Summary: request.MessageRef{Channel: "#approvals", TS: "1.1"}}
+	if kind == request.KindCustomer {
 		r.Subject, r.ExternalID = "MS-001", "MS-001"
 	}
 	switch state {
-	case provisioning.StateApproved, provisioning.StateCommitting, provisioning.StateDone, provisioning.StateFailed, provisioning.StateWaiting:
+	case request.StateApproved, request.StateCommitting, request.StateDone, request.StateFailed, request.StateWaiting:
 		r.ApprovedBy, r.ApprovedAt, r.ApprovedHash = "bob", goldenNow.Add(-30*time.Minute), r.Hash
-	case provisioning.StateRejected:
+	case request.StateRejected:
 		r.RejectedBy, r.Reason = "bob", "wrong package for this customer"
 	}
 	switch state {
-	case provisioning.StateDone:
-		r.Result = provisioning.Result{CustomerID: "cust-1", OrgID: "org-1", Message: "3/3 provisioned (1 already existed)", Version: 1}
-	case provisioning.StateFailed:
-		r.Result = provisioning.Result{Message: "address rejected by Webex", TrackingID: "ROUTER_1234"}
-	case provisioning.StateWaiting:
-		r.Result = provisioning.Result{WaitReason: "compliance review", WaitingSince: goldenNow.Add(-2 * time.Hour)}
+	case request.StateDone:
+		r.Result = request.Result{CustomerID: "cust-1", OrgID: "org-1", Message: "3/3 provisioned (1 already existed)", Version: 1}
+	case request.StateFailed:
+		r.Result = request.Result{Message: "address rejected by Webex", TrackingID: "ROUTER_1234"}
+	case request.StateWaiting:
+		r.Result = request.Result{WaitReason: "compliance review", WaitingSince: goldenNow.Add(-2 * time.Hour)}
 	}
 	return r
 }
@@ -97,31 +98,31 @@ func goldenMessages() map[string]any {
 	h := builderHandler(false)
 	specs := sampleSpecs(false, 7)
 	out := map[string]any{}
-	for _, state := range []provisioning.State{provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateCommitting,
-		provisioning.StateWaiting, provisioning.StateDone, provisioning.StateFailed, provisioning.StateRejected, provisioning.StateCancelled} {
-		r := sampleRequest(1, provisioning.KindCustomer, state, specs[provisioning.KindCustomer])
+	for _, state := range []request.State{request.StatePendingApproval, request.StateApproved, request.StateCommitting,
+		request.StateWaiting, request.StateDone, request.StateFailed, request.StateRejected, request.StateCancelled} {
+		r := sampleRequest(1, request.KindCustomer, state, specs[request.KindCustomer])
 		out["summary_customer_"+string(state)] = h.summary(r)
 		out["outcome_customer_"+string(state)] = Message{Text: outcomeLine(r, goldenNow), Outcome: plainText(outcomeLine(r, goldenNow))}
 	}
-	for _, pc := range []provisioning.PrecheckStatus{provisioning.PrecheckRunning, provisioning.PrecheckFailed, provisioning.PrecheckUnavailable} {
-		r := sampleRequest(1, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer])
-		r.Precheck = provisioning.Precheck{Status: pc, Message: "Webex says no", TrackingID: "ROUTER_9"}
+	for _, pc := range []request.PrecheckStatus{request.PrecheckRunning, request.PrecheckFailed, request.PrecheckUnavailable} {
+		r := sampleRequest(1, request.KindCustomer, request.StatePendingApproval, specs[request.KindCustomer])
+		r.Precheck = request.Precheck{Status: pc, Message: "Webex says no", TrackingID: "ROUTER_9"}
 		out["summary_customer_precheck_"+string(pc)] = h.summary(r)
 	}
 	for kind, spec := range specs {
-		if kind == provisioning.KindCustomer {
+		if kind == request.KindCustomer {
 			continue
 		}
-		for _, state := range []provisioning.State{provisioning.StatePendingApproval, provisioning.StateDone} {
+		for _, state := range []request.State{request.StatePendingApproval, request.StateDone} {
 			out[fmt.Sprintf("summary_%s_%s", kind, state)] = h.summary(sampleRequest(2, kind, state, spec))
 		}
 	}
-	committing := sampleRequest(3, provisioning.KindUsers, provisioning.StateCommitting, specs[provisioning.KindUsers])
+	committing := sampleRequest(3, request.KindUsers, request.StateCommitting, specs[request.KindUsers])
 	h.ux.progress.set(committing.ID, 3, 7)
 	out["summary_users_committing_progress"] = h.summary(committing)
-	tmpl := specs[provisioning.KindTemplate].(provisioning.TemplateSpec)
-	out["checklist_template"] = checklistMessage(sampleRequest(4, provisioning.KindTemplate, provisioning.StateWaiting, tmpl), &tmpl)
-	out["payload_location"] = payloadText(sampleRequest(5, provisioning.KindLocation, provisioning.StatePendingApproval, specs[provisioning.KindLocation]))
+	tmpl := specs[request.KindTemplate].(request.TemplateSpec)
+	out["checklist_template"] = checklistMessage(sampleRequest(4, request.KindTemplate, request.StateWaiting, tmpl), &tmpl)
+	out["payload_location"] = payloadText(sampleRequest(5, request.KindLocation, request.StatePendingApproval, specs[request.KindLocation]))
 	for _, role := range []struct {
 		name                       string
 		requester, approver, admin bool
@@ -133,7 +134,7 @@ func goldenMessages() map[string]any {
 	out["home_empty"] = homeView(&homeData{User: "dave", Now: goldenNow})
 	out["list_pending"] = listText("Waiting for approval", sampleHome(true, 3).ToApprove, goldenNow)
 	out["list_none"] = listText("Failed requests", nil, goldenNow)
-	out["view_reject"] = rejectView(sampleRequest(7, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer]), "CAPPROVALS")
+	out["view_reject"] = rejectView(sampleRequest(7, request.KindCustomer, request.StatePendingApproval, specs[request.KindCustomer]), "CAPPROVALS")
 	return out
 }
 
@@ -143,16 +144,16 @@ func sampleHome(approver bool, n int) *homeData {
 	d := &homeData{User: "alice", Approver: approver, Admin: approver, Now: goldenNow}
 	for i := range n {
 		id := int64(10 + i)
-		d.Drafts = append(d.Drafts, &store.Draft{ID: id, Owner: "alice", Kind: provisioning.KindCustomer,
+		d.Drafts = append(d.Drafts, &store.Draft{ID: id, Owner: "alice", Kind: request.KindCustomer,
 			Answers: map[string]string{"external-id": "MS-10" + fmt.Sprint(i)}, UpdatedAt: goldenNow})
-		d.Mine = append(d.Mine, sampleRequest(id, provisioning.KindUsers, provisioning.StatePendingApproval, specs[provisioning.KindUsers]))
-		other := sampleRequest(id+100, provisioning.KindLocation, provisioning.StatePendingApproval, specs[provisioning.KindLocation])
+		d.Mine = append(d.Mine, sampleRequest(id, request.KindUsers, request.StatePendingApproval, specs[request.KindUsers]))
+		other := sampleRequest(id+100, request.KindLocation, request.StatePendingApproval, specs[request.KindLocation])
 		other.Requester = "carol"
 		if approver {
 			d.ToApprove = append(d.ToApprove, other)
 		}
-		d.Incomplete = append(d.Incomplete, sampleRequest(id+200, provisioning.KindCustomer, provisioning.StateDone, specs[provisioning.KindCustomer]))
-		d.Failures = append(d.Failures, sampleRequest(id+300, provisioning.KindUsers, provisioning.StateFailed, specs[provisioning.KindUsers]))
+		d.Incomplete = append(d.Incomplete, sampleRequest(id+200, request.KindCustomer, request.StateDone, specs[request.KindCustomer]))
+		d.Failures = append(d.Failures, sampleRequest(id+300, request.KindUsers, request.StateFailed, specs[request.KindUsers]))
 	}
 	return d
 }
@@ -243,18 +244,18 @@ func TestApproverGroupCache(t *testing.T) {
 
 func TestAutoApproveRefusal(t *testing.T) {
 	t.Parallel()
-	users := &provisioning.Request{Kind: provisioning.KindUsers, State: provisioning.StatePendingApproval,
-		Precheck: provisioning.Precheck{Status: provisioning.PrecheckOK}}
-	with := func(f func(r *provisioning.Request)) *provisioning.Request {
+	users := &request.Request{Kind: request.KindUsers, State: request.StatePendingApproval,
+		Precheck: request.Precheck{Status: request.PrecheckOK}}
+	with := func(f func(r *request.Request)) *request.Request {
 		r := *users
 		f(&r)
 		return &r
 	}
-	location := with(func(r *provisioning.Request) { r.Kind, r.Precheck = provisioning.KindLocation, provisioning.Precheck{} })
+	location := with(func(r *request.Request) { r.Kind, r.Precheck = request.KindLocation, request.Precheck{} })
 	limits := map[string]int{"webex_calling": 10}
 	cases := []struct {
 		name              string
-		r                 *provisioning.Request
+		r                 *request.Request
 		listed            bool
 		rows, provisioned map[string]int
 		limits            map[string]int
@@ -264,10 +265,10 @@ func TestAutoApproveRefusal(t *testing.T) {
 		{"one over", users, true, map[string]int{"webex_calling": 4}, map[string]int{"webex_calling": 7}, limits, "exceeds"},
 		{"no ordered quantity", users, true, map[string]int{"webex_calling": 1}, nil, nil, "no ordered quantity"},
 		{"not listed", users, false, map[string]int{"webex_calling": 1}, nil, limits, "not in AUTO_APPROVE"},
-		{"precheck failed", with(func(r *provisioning.Request) { r.Precheck.Status = provisioning.PrecheckFailed }), true, nil, nil, limits, "precheck"},
-		{"precheck unavailable", with(func(r *provisioning.Request) { r.Precheck.Status = provisioning.PrecheckUnavailable }), true, nil, nil, limits, "precheck"},
-		{"already approved", with(func(r *provisioning.Request) { r.State = provisioning.StateApproved }), true, nil, nil, limits, "not waiting"},
-		{"customer never", with(func(r *provisioning.Request) { r.Kind = provisioning.KindCustomer }), true, nil, nil, limits, "never"},
+		{"precheck failed", with(func(r *request.Request) { r.Precheck.Status = request.PrecheckFailed }), true, nil, nil, limits, "precheck"},
+		{"precheck unavailable", with(func(r *request.Request) { r.Precheck.Status = request.PrecheckUnavailable }), true, nil, nil, limits, "precheck"},
+		{"already approved", with(func(r *request.Request) { r.State = request.StateApproved }), true, nil, nil, limits, "not waiting"},
+		{"customer never", with(func(r *request.Request) { r.Kind = request.KindCustomer }), true, nil, nil, limits, "never"},
 		{"location", location, true, nil, nil, nil, ""},
 	}
 	for _, c := range cases {
@@ -316,22 +317,22 @@ func TestBatchProgress(t *testing.T) {
 	specs := sampleSpecs(false, 3)
 	cases := []struct {
 		name       string
-		kind       provisioning.Kind
+		kind       request.Kind
 		text       string
 		wantUpdate string // "" = no summary update
 		wantThread bool
 	}{
-		{"users count", provisioning.KindUsers, "120/200 provisioned", "120/200", false},
-		{"users step", provisioning.KindUsers, "listing subscribers", "", true},
-		{"customer step", provisioning.KindCustomer, "creating the customer at Webex", "", true},
-		{"customer with numbers", provisioning.KindCustomer, "1/2 steps", "", true},
+		{"users count", request.KindUsers, "120/200 provisioned", "120/200", false},
+		{"users step", request.KindUsers, "listing subscribers", "", true},
+		{"customer step", request.KindCustomer, "creating the customer at Webex", "", true},
+		{"customer with numbers", request.KindCustomer, "1/2 steps", "", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			fm := &formMessenger{}
 			h := New(Deps{Messenger: fm, Log: quietLog(), Now: func() time.Time { return goldenNow }})
-			r := sampleRequest(3, c.kind, provisioning.StateCommitting, specs[c.kind])
+			r := sampleRequest(3, c.kind, request.StateCommitting, specs[c.kind])
 			h.Progress(context.Background(), r, c.text)
 			h.Wait()
 			updates, threads := fm.of("update"), fm.of("thread")
@@ -341,7 +342,7 @@ func TestBatchProgress(t *testing.T) {
 			if (len(threads) > 0) != c.wantThread {
 				t.Fatalf("thread messages %+v, want some: %v", threads, c.wantThread)
 			}
-			r.State = provisioning.StateDone
+			r.State = request.StateDone
 			if blocks := h.progressBlocks(r); blocks != nil {
 				t.Fatal("the bar outlived the commit")
 			}

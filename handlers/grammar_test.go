@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -168,7 +168,7 @@ func TestCommandToCustomer(t *testing.T) {
 	if !reflect.DeepEqual(cmd.Words, []string{"new"}) {
 		t.Fatalf("words = %v", cmd.Words)
 	}
-	spec, missing, errs := provisioning.ParseCustomer(cmd.Args, provisioning.CustomerOptions{})
+	spec, missing, errs := input.ParseCustomer(cmd.Args, input.CustomerOptions{})
 	if spec == nil {
 		t.Fatalf("missing %v, errs %v", missing, errs)
 	}
@@ -192,7 +192,7 @@ func TestCommandToCustomer(t *testing.T) {
 			t.Fatalf("%s: %v", tt.change, err)
 		}
 		delete(cmd.Args, "old-"+key)
-		_, _, errs := provisioning.ParseCustomer(cmd.Args, provisioning.CustomerOptions{})
+		_, _, errs := input.ParseCustomer(cmd.Args, input.CustomerOptions{})
 		if !errs.Has(tt.key) || !strings.HasPrefix(errs.Error(), tt.key+": ") {
 			t.Errorf("%s: errors %q do not name %s", tt.change, errs.Error(), tt.key)
 		}

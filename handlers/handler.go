@@ -11,23 +11,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // Store is what handlers need of request storage.
 type Store interface {
-	Create(ctx context.Context, r *provisioning.Request) error
+	Create(ctx context.Context, r *request.Request) error
 	BudgetedCreator // CreateWithin (ratelimit.go)
-	Get(ctx context.Context, id int64) (*provisioning.Request, error)
-	Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error)
-	Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry, error)
+	Get(ctx context.Context, id int64) (*request.Request, error)
+	Transition(ctx context.Context, id int64, t request.Transition) (*request.Request, error)
+	Audit(ctx context.Context, id int64) ([]request.AuditEntry, error)
 	ByExternalID(ctx context.Context, extID string) (int64, error)
 	// CustomerRequests are the setup requests of a customer request,
 	// newest first.
-	CustomerRequests(ctx context.Context, id int64, limit int) ([]*provisioning.Request, int64, error)
+	CustomerRequests(ctx context.Context, id int64, limit int) ([]*request.Request, int64, error)
 }
 
 // Locker takes and releases short named locks shared by every replica
@@ -39,7 +39,7 @@ type Locker interface {
 
 // Prechecker runs Webex's customer precheck.
 type Prechecker interface {
-	PrecheckCustomer(ctx context.Context, c *provisioning.CustomerSpec) (provisioning.Precheck, error)
+	PrecheckCustomer(ctx context.Context, c *request.CustomerSpec) (request.Precheck, error)
 }
 
 // Settings are the parts of the configuration handlers act on.
@@ -123,8 +123,8 @@ type Handler struct {
 }
 
 var _ Router = (*Handler)(nil)
-var _ provisioning.Events = (*Handler)(nil)
-var _ provisioning.Refresher = (*Handler)(nil)
+var _ worker.Events = (*Handler)(nil)
+var _ worker.Refresher = (*Handler)(nil)
 
 // New builds a Handler.
 func New(d Deps) *Handler {

@@ -9,7 +9,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -17,8 +17,8 @@ import (
 // Home): by state, owner or kind, and by the digest's indexes (provisioned
 // customers without users, batches with failed rows).
 type RequestLister interface {
-	List(ctx context.Context, q store.Query) ([]*provisioning.Request, error)
-	DigestRange(ctx context.Context, q store.DigestRange) ([]*provisioning.Request, int64, error)
+	List(ctx context.Context, q store.Query) ([]*request.Request, error)
+	DigestRange(ctx context.Context, q store.DigestRange) ([]*request.Request, int64, error)
 }
 
 // HomePublisher sets a user's App Home tab (views.publish).
@@ -40,7 +40,7 @@ type UX struct {
 // uxState is UX as the handler uses it, plus the batches' progress.
 type uxState struct {
 	approverGroup string
-	autoApprove   map[provisioning.Kind]bool
+	autoApprove   map[request.Kind]bool
 	groups        *groupCache
 	home          HomePublisher
 	lister        RequestLister
@@ -50,9 +50,9 @@ type uxState struct {
 // EnableUX turns on the parts of o that are set. Call it before serving.
 func (h *Handler) EnableUX(o UX) {
 	h.ux.approverGroup = o.ApproverGroup
-	h.ux.autoApprove = map[provisioning.Kind]bool{}
+	h.ux.autoApprove = map[request.Kind]bool{}
 	for _, k := range o.AutoApprove {
-		h.ux.autoApprove[provisioning.Kind(strings.ToLower(strings.TrimSpace(k)))] = true
+		h.ux.autoApprove[request.Kind(strings.ToLower(strings.TrimSpace(k)))] = true
 	}
 	if o.Groups != nil {
 		h.ux.groups = newGroupCache(o.Groups, h.now, h.log.WithField("component", "usergroups"))
@@ -80,15 +80,15 @@ type homeData struct {
 	Approver   bool
 	Admin      bool
 	Sandbox    bool
-	Now        time.Time               // the clock the ages and states are told by
-	Drafts     []*store.Draft          // own drafts (modal flows left half-way)
-	Mine       []*provisioning.Request // own requests not finished yet
-	ToApprove  []*provisioning.Request // others' requests waiting for approval (approvers)
-	Incomplete []*provisioning.Request // provisioned customers without users
-	Failures   []*provisioning.Request // recent failures
+	Now        time.Time          // the clock the ages and states are told by
+	Drafts     []*store.Draft     // own drafts (modal flows left half-way)
+	Mine       []*request.Request // own requests not finished yet
+	ToApprove  []*request.Request // others' requests waiting for approval (approvers)
+	Incomplete []*request.Request // provisioned customers without users
+	Failures   []*request.Request // recent failures
 }
 
-var openStates = []provisioning.State{provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateCommitting, provisioning.StateWaiting}
+var openStates = []request.State{request.StatePendingApproval, request.StateApproved, request.StateCommitting, request.StateWaiting}
 
 // homeFor gathers user's App Home. Requesters see their own requests,
 // setups and failures; approvers and admins see everyone's.
@@ -109,7 +109,7 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 		return nil, err
 	}
 	if d.Approver {
-		pending, err := l.List(ctx, store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: homeFetch})
+		pending, err := l.List(ctx, store.Query{States: []request.State{request.StatePendingApproval}, Limit: homeFetch})
 		if err != nil {
 			return nil, err
 		}
@@ -136,12 +136,12 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 // ("" = anyone) without a done users request: DESIGN.md's "set up" means
 // having users. They come from the index the digest keeps; a lister
 // without it has none to show.
-func (h *Handler) incompleteSetups(ctx context.Context, owner string, limit int) ([]*provisioning.Request, error) {
+func (h *Handler) incompleteSetups(ctx context.Context, owner string, limit int) ([]*request.Request, error) {
 	all, _, err := h.ux.lister.DigestRange(ctx, store.DigestRange{Index: store.Incomplete, Newest: true, Limit: incompleteFetch})
 	if err != nil {
 		return nil, err
 	}
-	var out []*provisioning.Request
+	var out []*request.Request
 	for _, r := range all {
 		if (owner == "" || r.Requester == owner) && len(out) < limit {
 			out = append(out, r)
@@ -193,7 +193,7 @@ func homeRole(d *homeData) string {
 	return "You are a requester."
 }
 
-func homeSection(now time.Time, title, empty string, items []*provisioning.Request, button func(*provisioning.Request) *slack.ButtonBlockElement) []slack.Block {
+func homeSection(now time.Time, title, empty string, items []*request.Request, button func(*request.Request) *slack.ButtonBlockElement) []slack.Block {
 	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*%s* (%d)", title, len(items))), nil, nil)}
 	if len(items) == 0 {
 		return append(blocks, slack.NewContextBlock("", md(empty)))
@@ -225,21 +225,21 @@ func draftSection(drafts []*store.Draft) []slack.Block {
 }
 
 // requestLine is one request in lists: icon, id, subject, state, requester.
-func requestLine(r *provisioning.Request, now time.Time) string {
+func requestLine(r *request.Request, now time.Time) string {
 	return fmt.Sprintf("%s *%s* %s — %s · %s", requestIcon(r), r.Ref(), esc(r.Subject), describeStateAt(r, now), mention(r.Requester))
 }
 
-func homeOpenButton(r *provisioning.Request) *slack.ButtonBlockElement {
+func homeOpenButton(r *request.Request) *slack.ButtonBlockElement {
 	return slack.NewButtonBlockElement(actionOpenRequest, r.Ref(), plain("Open"))
 }
 
-func homeApproveButton(r *provisioning.Request) *slack.ButtonBlockElement {
+func homeApproveButton(r *request.Request) *slack.ButtonBlockElement {
 	b := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
 	b.Style = slack.StylePrimary
 	return b
 }
 
-func homeRetryButton(r *provisioning.Request) *slack.ButtonBlockElement {
+func homeRetryButton(r *request.Request) *slack.ButtonBlockElement {
 	return slack.NewButtonBlockElement(actionRetryRequest, r.Ref(), plain("Retry"))
 }
 

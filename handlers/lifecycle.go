@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -23,25 +23,25 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	if u.id != r.Requester && !h.isApprover(u.id) && !h.isAdmin(u.id) {
 		return refusal(fmt.Sprintf("⛔ %s: only its requester, approvers and admins can retry it", r.Ref()))
 	}
-	if r.State == provisioning.StatePendingApproval {
+	if r.State == request.StatePendingApproval {
 		return h.recheck(ctx, u, r)
 	}
-	if r.Kind == provisioning.KindCustomer && r.State == provisioning.StateFailed && r.Result.Status == provisioning.CustomerError {
+	if r.Kind == request.KindCustomer && r.State == request.StateFailed && r.Result.Status == request.CustomerError {
 		// Webex gave up on it: nothing the bot sends makes it provision.
 		return refusal(fmt.Sprintf("⛔ %s: Webex could not provision %s (status error); a retry cannot change that. Delete it (`/onboard-customer delete %s`) and submit it again, or ask Cisco support about it%s.",
 			r.Ref(), esc(r.Subject), r.Ref(), esc(trackingSuffix(r.Result.TrackingID))))
 	}
 	undo := h.expectOutcome(id)
-	again, err := h.store.Transition(ctx, id, provisioning.Transition{
-		From: []provisioning.State{provisioning.StateFailed, provisioning.StateDone}, To: provisioning.StateApproved,
+	again, err := h.store.Transition(ctx, id, request.Transition{
+		From: []request.State{request.StateFailed, request.StateDone}, To: request.StateApproved,
 		Actor: u.id, Action: "retry",
 		// The job goes on the stream with the index updates; a failed
 		// enqueue is reported by the store and made up by the requeue loop.
 		Current: r, Enqueue: true,
-		Mutate: func(x *provisioning.Request) error {
+		Mutate: func(x *request.Request) error {
 			// A done batch with failed rows (⚠️) may be retried: its
 			// finished rows are kept and only the failed ones run again.
-			if x.State == provisioning.StateDone && x.Result.Status != provisioning.ResultPartial {
+			if x.State == request.StateDone && x.Result.Status != request.ResultPartial {
 				return ruleRefusal("it is done; nothing to retry")
 			}
 			x.Result.Message, x.Result.TrackingID, x.Result.Failures = "", "", nil
@@ -69,9 +69,9 @@ func (h *Handler) cancel(ctx context.Context, u caller, c Command) *Reply {
 	if u.id != r.Requester && !h.isAdmin(u.id) {
 		return refusal(fmt.Sprintf("⛔ %s: only its requester or an admin can cancel it", r.Ref()))
 	}
-	cancelled, err := h.store.Transition(ctx, id, provisioning.Transition{
-		From:  []provisioning.State{provisioning.StateDraft, provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateWaiting},
-		To:    provisioning.StateCancelled,
+	cancelled, err := h.store.Transition(ctx, id, request.Transition{
+		From:  []request.State{request.StateDraft, request.StatePendingApproval, request.StateApproved, request.StateWaiting},
+		To:    request.StateCancelled,
 		Actor: u.id, Action: "cancelled",
 	})
 	if err != nil {
@@ -87,7 +87,7 @@ const actionRecheck = "recheck"
 
 // recheckButton answers "Run the precheck again".
 func (h *Handler) recheckButton(ctx context.Context, u caller, value string) *Reply {
-	id, err := provisioning.ParseID(value)
+	id, err := request.ParseID(value)
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
@@ -104,19 +104,19 @@ func (h *Handler) recheckButton(ctx context.Context, u caller, value string) *Re
 // recheck runs the precheck of a pending request again when it could not
 // say yes or no for a passing reason (Webex unreachable, the customer not
 // provisioned yet); a precheck that passed or was refused stands.
-func (h *Handler) recheck(ctx context.Context, u caller, r *provisioning.Request) *Reply {
+func (h *Handler) recheck(ctx context.Context, u caller, r *request.Request) *Reply {
 	check := h.checkFor(r)
 	if check == nil {
 		return refusal(fmt.Sprintf("⛔ %s: %s requests have no precheck to run again", r.Ref(), r.Kind))
 	}
-	again, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-		From: []provisioning.State{provisioning.StatePendingApproval}, Actor: u.id, Action: "precheck again",
+	again, err := h.store.Transition(ctx, r.ID, request.Transition{
+		From: []request.State{request.StatePendingApproval}, Actor: u.id, Action: "precheck again",
 		Current: r,
-		Mutate: func(x *provisioning.Request) error {
+		Mutate: func(x *request.Request) error {
 			if !x.Precheck.Status.Passing() {
 				return ruleRefusal(fmt.Sprintf("its precheck %s; nothing to run again (an edit is submitted as a new request)", precheckVerdict(x.Precheck.Status)))
 			}
-			x.Precheck = provisioning.Precheck{Status: provisioning.PrecheckRunning}
+			x.Precheck = request.Precheck{Status: request.PrecheckRunning}
 			return nil
 		},
 	})
@@ -127,13 +127,13 @@ func (h *Handler) recheck(ctx context.Context, u caller, r *provisioning.Request
 	return &Reply{Text: fmt.Sprintf("🔁 %s: the precheck runs again; the summary shows its result.", again.Ref())}
 }
 
-func precheckVerdict(s provisioning.PrecheckStatus) string {
+func precheckVerdict(s request.PrecheckStatus) string {
 	switch s {
-	case provisioning.PrecheckOK:
+	case request.PrecheckOK:
 		return "passed"
-	case provisioning.PrecheckFailed:
+	case request.PrecheckFailed:
 		return "was refused by Webex"
-	case provisioning.PrecheckRunning:
+	case request.PrecheckRunning:
 		return "is running"
 	}
 	return "is not run for this request"
@@ -151,18 +151,18 @@ func (h *Handler) Moving(ctx context.Context) bool {
 	if h.ux.lister == nil {
 		return false
 	}
-	waiting, err := h.ux.lister.List(ctx, store.Query{States: []provisioning.State{provisioning.StateWaiting}, Limit: movingFetch})
+	waiting, err := h.ux.lister.List(ctx, store.Query{States: []request.State{request.StateWaiting}, Limit: movingFetch})
 	if err != nil {
 		return false
 	}
 	for _, r := range waiting {
 		reason := r.Result.WaitReason
 		switch {
-		case r.Kind == provisioning.KindTemplate, reason == provisioning.ConsentWaitReason:
-		case strings.HasSuffix(reason, provisioning.FailedSuffix):
+		case r.Kind == request.KindTemplate, reason == request.ConsentWaitReason:
+		case strings.HasSuffix(reason, request.FailedSuffix):
 			// It moves once the request it waits for is retried.
-			if id, ok := provisioning.AwaitedRequest(reason); ok {
-				if awaited, err := h.store.Get(ctx, id); err == nil && awaited.State != provisioning.StateFailed {
+			if id, ok := request.AwaitedRequest(reason); ok {
+				if awaited, err := h.store.Get(ctx, id); err == nil && awaited.State != request.StateFailed {
 					return true
 				}
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -143,14 +143,14 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 	const rows = 2000
 	h := builderHandler(true)
 	specs := sampleSpecs(true, rows)
-	states := append([]provisioning.State{}, provisioning.AllStates...)
+	states := append([]request.State{}, request.AllStates...)
 	for kind, spec := range specs {
 		for _, state := range states {
 			r := sampleRequest(9, kind, state, spec)
 			r.Subject = long(300) // subjects embed the longest external ids and names
 			r.Result.Message, r.Reason = long(2000), long(2000)
 			// Row errors of a 2,000-row batch land in the precheck message.
-			r.Precheck = provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: long(20000), TrackingID: long(100)}
+			r.Precheck = request.Precheck{Status: request.PrecheckFailed, Message: long(20000), TrackingID: long(100)}
 			r.Result.WaitReason = long(2000)
 			name := fmt.Sprintf("summary %s %s", kind, state)
 			checkMessage(t, name, h.summary(r))
@@ -160,7 +160,7 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 			checkMessage(t, "payload "+name, Message{Text: payloadText(r)})
 		}
 	}
-	batch := sampleRequest(9, provisioning.KindUsers, provisioning.StateCommitting, specs[provisioning.KindUsers])
+	batch := sampleRequest(9, request.KindUsers, request.StateCommitting, specs[request.KindUsers])
 	h.ux.progress.set(batch.ID, rows/2, rows)
 	summary := h.summary(batch)
 	checkMessage(t, "2,000-row summary", summary)
@@ -170,13 +170,13 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 	}
 	wantSomeMore(t, "2,000-row payload", Message{Text: payloadText(batch)})
 
-	tmpl := specs[provisioning.KindTemplate].(provisioning.TemplateSpec)
-	checkMessage(t, "checklist", checklistMessage(sampleRequest(9, provisioning.KindTemplate, provisioning.StateWaiting, tmpl), &tmpl))
+	tmpl := specs[request.KindTemplate].(request.TemplateSpec)
+	checkMessage(t, "checklist", checklistMessage(sampleRequest(9, request.KindTemplate, request.StateWaiting, tmpl), &tmpl))
 	for _, roles := range [][3]bool{{true, true, true}, {true, false, false}, {false, true, false}} {
 		checkMessage(t, "help", Message{Text: helpText(roles[0], roles[1], roles[2])})
 	}
 
-	longest := sampleRequest(1<<40, provisioning.KindCustomer, provisioning.StatePendingApproval, specs[provisioning.KindCustomer])
+	longest := sampleRequest(1<<40, request.KindCustomer, request.StatePendingApproval, specs[request.KindCustomer])
 	longest.Subject = long(300)
 	reject := rejectView(longest, "C0123456789ABCDEF")
 	if n := utf8.RuneCountInString(reject.Title.Text); n > limitTitleChars {
@@ -188,7 +188,7 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 	checkBlocks(t, "reject view", reject.Blocks.BlockSet)
 
 	crowded := sampleHome(true, 300)
-	for _, list := range [][]*provisioning.Request{crowded.Mine, crowded.ToApprove, crowded.Incomplete, crowded.Failures} {
+	for _, list := range [][]*request.Request{crowded.Mine, crowded.ToApprove, crowded.Incomplete, crowded.Failures} {
 		for _, r := range list {
 			r.Subject = long(300)
 		}
@@ -197,9 +197,9 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 	checkHome(t, "crowded App Home", home)
 	wantMore(t, "crowded App Home", home, 300-homeShown)
 
-	many := make([]*provisioning.Request, listFetch)
+	many := make([]*request.Request, listFetch)
 	for i := range many {
-		many[i] = sampleRequest(int64(i+1), provisioning.KindUsers, provisioning.StateFailed, specs[provisioning.KindDelete])
+		many[i] = sampleRequest(int64(i+1), request.KindUsers, request.StateFailed, specs[request.KindDelete])
 		many[i].Subject = long(300)
 	}
 	list := Message{Text: listText("Failed requests", many, goldenNow)}
@@ -213,9 +213,9 @@ func TestViewRowsOf2000(t *testing.T) {
 	t.Parallel()
 	st := store.New(storetest.Miniredis(t), "test:")
 	h := New(Deps{Store: st, Log: quietLog(), Settings: Settings{Approvers: []string{"bob"}}})
-	spec := sampleSpecs(true, 2000)[provisioning.KindUsers]
+	spec := sampleSpecs(true, 2000)[request.KindUsers]
 	raw, _ := json.Marshal(spec)
-	r := &provisioning.Request{Kind: provisioning.KindUsers, State: provisioning.StatePendingApproval, Requester: "alice", Subject: "users MS-001", Spec: raw, Hash: provisioning.HashSpec(raw)}
+	r := &request.Request{Kind: request.KindUsers, State: request.StatePendingApproval, Requester: "alice", Subject: "users MS-001", Spec: raw, Hash: request.HashSpec(raw)}
 	if err := st.Create(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
@@ -248,10 +248,10 @@ func TestListCommand(t *testing.T) {
 	h := New(Deps{Store: st, Log: quietLog(), Settings: Settings{Approvers: []string{"bob"}}})
 	h.EnableUX(UX{Lister: st})
 	specs := sampleSpecs(false, 1)
-	add := func(kind provisioning.Kind, state provisioning.State, owner string, spec any) *provisioning.Request {
+	add := func(kind request.Kind, state request.State, owner string, spec any) *request.Request {
 		r := sampleRequest(0, kind, state, spec)
 		r.ID, r.Requester, r.Subject = 0, owner, fmt.Sprintf("%s-%s-%s", kind, state, owner)
-		if kind == provisioning.KindCustomer {
+		if kind == request.KindCustomer {
 			r.ExternalID = r.Subject
 		}
 		if err := st.Create(ctx, r); err != nil {
@@ -259,13 +259,13 @@ func TestListCommand(t *testing.T) {
 		}
 		return r
 	}
-	withUsers := add(provisioning.KindCustomer, provisioning.StateDone, "alice", specs[provisioning.KindCustomer])
-	add(provisioning.KindCustomer, provisioning.StateDone, "carol", specs[provisioning.KindCustomer]) // no users: incomplete
-	users := specs[provisioning.KindUsers].(provisioning.UsersSpec)
+	withUsers := add(request.KindCustomer, request.StateDone, "alice", specs[request.KindCustomer])
+	add(request.KindCustomer, request.StateDone, "carol", specs[request.KindCustomer]) // no users: incomplete
+	users := specs[request.KindUsers].(request.UsersSpec)
 	users.Customer.RequestID, users.Customer.ExternalID = withUsers.ID, withUsers.ExternalID
-	add(provisioning.KindUsers, provisioning.StateDone, "alice", users)
-	add(provisioning.KindLocation, provisioning.StatePendingApproval, "alice", specs[provisioning.KindLocation])
-	add(provisioning.KindDelete, provisioning.StateFailed, "carol", specs[provisioning.KindDelete])
+	add(request.KindUsers, request.StateDone, "alice", users)
+	add(request.KindLocation, request.StatePendingApproval, "alice", specs[request.KindLocation])
+	add(request.KindDelete, request.StateFailed, "carol", specs[request.KindDelete])
 
 	cases := []struct {
 		args          string
@@ -305,15 +305,15 @@ func TestViewPayload(t *testing.T) {
 	st := store.New(storetest.Miniredis(t), "test:")
 	h := New(Deps{Store: st, Log: quietLog(), Settings: Settings{Approvers: []string{"bob"}}})
 	specs := sampleSpecs(false, 2)
-	for _, kind := range []provisioning.Kind{provisioning.KindUsers, provisioning.KindLocation} {
-		r := sampleRequest(0, kind, provisioning.StatePendingApproval, specs[kind])
+	for _, kind := range []request.Kind{request.KindUsers, request.KindLocation} {
+		r := sampleRequest(0, kind, request.StatePendingApproval, specs[kind])
 		if err := st.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []struct {
 			user string
 			ok   bool
-		}{{"alice", true}, {"bob", true}, {"dave", kind != provisioning.KindUsers}} {
+		}{{"alice", true}, {"bob", true}, {"dave", kind != request.KindUsers}} {
 			text := h.uxAction(ctx, caller{id: c.user}, actionViewPayload, r.Ref()).Text
 			shown := strings.Contains(text, r.Hash) && strings.Contains(text, `"customer"`)
 			if shown != c.ok {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -33,7 +33,7 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ list is not available in this setup")
 	}
 	var (
-		items []*provisioning.Request
+		items []*request.Request
 		title string
 		err   error
 	)
@@ -43,7 +43,7 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 		items, err = h.ux.lister.List(ctx, store.Query{Owner: u.id, Newest: true, Limit: listFetch})
 	case "pending":
 		title = "Waiting for approval"
-		items, err = h.ux.lister.List(ctx, store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: listFetch})
+		items, err = h.ux.lister.List(ctx, store.Query{States: []request.State{request.StatePendingApproval}, Limit: listFetch})
 	case "incomplete":
 		title = "Provisioned customers without users"
 		items, err = h.incompleteSetups(ctx, "", listFetch)
@@ -63,7 +63,7 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 
 // listText renders a list within one message's limits, cut with
 // "… and N more".
-func listText(title string, items []*provisioning.Request, now time.Time) string {
+func listText(title string, items []*request.Request, now time.Time) string {
 	var b strings.Builder
 	if len(items) == 0 {
 		return fmt.Sprintf("*%s:* none.", title)
@@ -85,23 +85,23 @@ func listText(title string, items []*provisioning.Request, now time.Time) string
 }
 
 // batchCustomer is the customer a users request is for.
-func batchCustomer(r *provisioning.Request) (provisioning.CustomerRef, bool) {
+func batchCustomer(r *request.Request) (request.CustomerRef, bool) {
 	var spec struct {
-		Customer provisioning.CustomerRef `json:"customer"`
+		Customer request.CustomerRef `json:"customer"`
 	}
-	if r.Kind != provisioning.KindUsers || json.Unmarshal(r.Spec, &spec) != nil {
-		return provisioning.CustomerRef{}, false
+	if r.Kind != request.KindUsers || json.Unmarshal(r.Spec, &spec) != nil {
+		return request.CustomerRef{}, false
 	}
 	return spec.Customer, true
 }
 
 // uxAction answers the buttons of App Home and the summary's View payload.
 func (h *Handler) uxAction(ctx context.Context, u caller, actionID, value string) *Reply {
-	id, err := provisioning.ParseID(value)
+	id, err := request.ParseID(value)
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
-	cmd := Command{Words: []string{"", provisioning.FormatID(id)}}
+	cmd := Command{Words: []string{"", request.FormatID(id)}}
 	switch actionID {
 	case actionOpenRequest:
 		return h.status(ctx, u, cmd)
@@ -116,8 +116,8 @@ func (h *Handler) uxAction(ctx context.Context, u caller, actionID, value string
 // failures are owner's ("" = anyone's) failed requests and done batches
 // with failed rows (⚠️), newest first: both need someone to retry or
 // dismiss them.
-func (h *Handler) failures(ctx context.Context, owner string, limit int) ([]*provisioning.Request, error) {
-	failed, err := h.ux.lister.List(ctx, store.Query{Owner: owner, States: []provisioning.State{provisioning.StateFailed}, Newest: true, Limit: limit})
+func (h *Handler) failures(ctx context.Context, owner string, limit int) ([]*request.Request, error) {
+	failed, err := h.ux.lister.List(ctx, store.Query{Owner: owner, States: []request.State{request.StateFailed}, Newest: true, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +130,6 @@ func (h *Handler) failures(ctx context.Context, owner string, limit int) ([]*pro
 			failed = append(failed, r)
 		}
 	}
-	slices.SortStableFunc(failed, func(a, b *provisioning.Request) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	slices.SortStableFunc(failed, func(a, b *request.Request) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 	return failed[:min(len(failed), limit)], nil
 }

@@ -10,7 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -79,14 +80,14 @@ type formStep struct {
 // flow is a modal form for one kind of request. Its answers are command
 // keys, so submitting it runs the same code as the command.
 type flow struct {
-	kind  provisioning.Kind
+	kind  request.Kind
 	title string // ≤ 17 code points, so " (n/m)" fits Slack's 24
 	steps func(answers map[string]string) []formStep
 	// normalize folds modal-only keys into command keys and drops answers
 	// that no longer apply (quantities of a package taken out).
 	normalize func(answers map[string]string)
 	// check validates every answer with the command's own parser.
-	check func(ctx context.Context, h *Handler, u caller, answers map[string]string) (missing []string, errs provisioning.FieldErrors, fault *Reply)
+	check func(ctx context.Context, h *Handler, u caller, answers map[string]string) (missing []string, errs input.FieldErrors, fault *Reply)
 	// review renders the review step (nil: the flow has none).
 	review func(ctx context.Context, h *Handler, u caller, answers map[string]string) []slack.Block
 	// submit creates the request exactly as the command does.
@@ -97,7 +98,7 @@ type flow struct {
 // They are registered in init: the flows' functions open forms themselves
 // (a command short of keys), which a package-level map literal would turn
 // into an initialization cycle.
-var flows = map[provisioning.Kind]*flow{}
+var flows = map[request.Kind]*flow{}
 
 func init() {
 	for _, f := range []*flow{customerFlow, templateFlow, usersFlow, locationFlow, numbersFlow, pstnFlow} {
@@ -105,7 +106,7 @@ func init() {
 	}
 }
 
-func flowFor(k provisioning.Kind) *flow { return flows[k] }
+func flowFor(k request.Kind) *flow { return flows[k] }
 
 // Drafts is what the modal flows need of draft storage (store.Drafts).
 type Drafts interface {
@@ -122,7 +123,7 @@ func (h *Handler) canOpenForms() bool { return h.views != nil && h.drafts != nil
 // openForm saves answers as a new draft and opens its first step with the
 // caller's trigger. It runs on the ack path: the trigger is valid for 3 s,
 // once, so nothing may queue in front of views.open.
-func (h *Handler) openForm(ctx context.Context, u caller, trigger string, kind provisioning.Kind, answers map[string]string, linkedFrom int64) *Reply {
+func (h *Handler) openForm(ctx context.Context, u caller, trigger string, kind request.Kind, answers map[string]string, linkedFrom int64) *Reply {
 	f := flowFor(kind)
 	if f == nil || !h.canOpenForms() {
 		return refusal("⛔ there is no form for " + string(kind) + " here")
@@ -160,7 +161,7 @@ func (h *Handler) viewSubmission(ctx context.Context, cb *slack.InteractionCallb
 	}
 	d, err := h.drafts.GetDraft(ctx, id)
 	switch {
-	case errors.Is(err, provisioning.ErrNotFound):
+	case errors.Is(err, request.ErrNotFound):
 		return updateWith(messageView(f, nil, fmt.Sprintf("⌛ Draft %s has expired or was submitted already. Start again with /onboard-customer.", store.FormatDraftID(id))))
 	case err != nil:
 		return updateWith(messageView(f, nil, h.systemFault(u, "read draft", err).Text))
@@ -227,7 +228,7 @@ func (h *Handler) saveStep(ctx context.Context, u caller, f *flow, d *store.Draf
 			return h.showStep(ctx, u, f, cur)
 		}
 		return updateWith(messageView(f, d, "⛔ This form was changed in another window meanwhile; close this one."))
-	case errors.Is(err, provisioning.ErrNotFound):
+	case errors.Is(err, request.ErrNotFound):
 		return updateWith(messageView(f, nil, "⌛ This draft has expired. Start again with /onboard-customer."))
 	}
 	return updateWith(messageView(f, d, h.systemFault(u, "save draft", err).Text))
@@ -292,7 +293,7 @@ func submittedID(r *Reply) (int64, bool) {
 		return 0, false
 	}
 	ref, _, _ := strings.Cut(strings.TrimPrefix(r.Text, "📨 "), " ")
-	id, err := provisioning.ParseID(ref)
+	id, err := request.ParseID(ref)
 	return id, err == nil
 }
 
@@ -301,7 +302,7 @@ func updateWith(v *slack.ModalViewRequest) *Reply {
 }
 
 // parseCallback reads "form:<kind>:<step>".
-func parseCallback(id string) (provisioning.Kind, int, bool) {
+func parseCallback(id string) (request.Kind, int, bool) {
 	rest, ok := strings.CutPrefix(id, callbackPrefix)
 	if !ok {
 		return "", 0, false
@@ -311,13 +312,13 @@ func parseCallback(id string) (provisioning.Kind, int, bool) {
 		return "", 0, false
 	}
 	if step == stepDone {
-		return provisioning.Kind(kind), -1, true
+		return request.Kind(kind), -1, true
 	}
 	n, err := strconv.Atoi(step)
 	if err != nil || n < 0 || n > 20 {
 		return "", 0, false
 	}
-	return provisioning.Kind(kind), n, true
+	return request.Kind(kind), n, true
 }
 
 // stateValue reads one input's value from a submitted view, whatever its
@@ -348,7 +349,7 @@ func stateValue(st *slack.ViewState, fl field) string {
 // stepErrors maps a parser's verdict onto the step's input blocks. Problems
 // of keys on later steps wait for those steps; on the last step they go to
 // its first input, named, so nothing is hidden.
-func stepErrors(st formStep, missing []string, errs provisioning.FieldErrors, last bool) map[string]string {
+func stepErrors(st formStep, missing []string, errs input.FieldErrors, last bool) map[string]string {
 	out := map[string]string{}
 	onStep := func(k string) bool {
 		return slices.ContainsFunc(st.fields, func(f field) bool { return f.key == k })
@@ -405,7 +406,7 @@ func (h *Handler) formsAllowed(args map[string]string, words int) bool {
 // setupForm opens kind's form pre-filled from a setup command that lacks its
 // CUSTOMER word or one of required; handled is false when the command
 // should run as typed.
-func (h *Handler) setupForm(ctx context.Context, u caller, kind provisioning.Kind, c Command, required ...string) (rep *Reply, handled bool) {
+func (h *Handler) setupForm(ctx context.Context, u caller, kind request.Kind, c Command, required ...string) (rep *Reply, handled bool) {
 	if len(c.Words) > 2 || !h.formsAllowed(c.Args, len(c.Words)) {
 		return nil, false
 	}

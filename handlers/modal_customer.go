@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // primaryKey is the customer form's "primary package" select. It is not a
@@ -15,16 +15,16 @@ import (
 const primaryKey = "primary"
 
 var customerFlow = &flow{
-	kind:      provisioning.KindCustomer,
+	kind:      request.KindCustomer,
 	title:     "New customer",
 	steps:     customerSteps,
 	normalize: normalizeCustomer,
-	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, provisioning.FieldErrors, *Reply) {
+	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, input.FieldErrors, *Reply) {
 		opts, fault := h.customerOptions(ctx, u, a["template"])
 		if fault != nil {
 			return nil, nil, fault
 		}
-		_, missing, errs := provisioning.ParseCustomer(a, opts)
+		_, missing, errs := input.ParseCustomer(a, opts)
 		return missing, errs, nil
 	},
 	review: customerReview,
@@ -39,7 +39,7 @@ var customerFlow = &flow{
 func customerSteps(a map[string]string) []formStep {
 	var limits []field
 	for _, p := range splitList(a["package"]) {
-		limits = append(limits, field{key: provisioning.LimitKeyPrefix + p, label: "Ordered " + p, kind: fieldNumber, optional: true,
+		limits = append(limits, field{key: input.LimitKeyPrefix + p, label: "Ordered " + p, kind: fieldNumber, optional: true,
 			hint: "Seats ordered; user batches above it are refused. Empty: no cap."})
 	}
 	quantities := "Ordered quantities per package (`limit.&lt;package&gt;`)."
@@ -59,9 +59,9 @@ func customerSteps(a map[string]string) []formStep {
 		{title: "Packages", intro: "The *primary* package is what the customer's admin gets; it must be one a user can have. " +
 			"Add-ons (cisco_calling_plan, attendant_console) need a calling package next to them.",
 			fields: []field{
-				{key: primaryKey, label: "Primary package", kind: fieldSelect, optional: true, options: packageOptions(provisioning.SubscriberPackages),
+				{key: primaryKey, label: "Primary package", kind: fieldSelect, optional: true, options: packageOptions(request.SubscriberPackages),
 					hint: "Empty: the first package below."},
-				{key: "package", label: "Packages", kind: fieldMultiSelect, optional: true, options: packageOptions(provisioning.CustomerPackages),
+				{key: "package", label: "Packages", kind: fieldMultiSelect, optional: true, options: packageOptions(request.CustomerPackages),
 					hint: "Empty: the template's packages."},
 			}},
 		{title: "Quantities", intro: quantities, fields: limits},
@@ -104,7 +104,7 @@ func normalizeCustomer(a map[string]string) {
 	}
 	pkgs := splitList(a["package"])
 	for k := range a {
-		if p, ok := strings.CutPrefix(k, provisioning.LimitKeyPrefix); ok && len(pkgs) > 0 && !slices.Contains(pkgs, p) {
+		if p, ok := strings.CutPrefix(k, input.LimitKeyPrefix); ok && len(pkgs) > 0 && !slices.Contains(pkgs, p) {
 			delete(a, k)
 		}
 	}
@@ -116,7 +116,7 @@ func customerReview(ctx context.Context, h *Handler, u caller, a map[string]stri
 	if fault != nil {
 		return []slack.Block{slack.NewSectionBlock(md(fault.Text), nil, nil)}
 	}
-	spec, missing, errs := provisioning.ParseCustomer(a, opts)
+	spec, missing, errs := input.ParseCustomer(a, opts)
 	if spec == nil {
 		return []slack.Block{slack.NewSectionBlock(md(truncateMd(inputProblems(errs, missing), maxSectionChars)), nil, nil)}
 	}

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // FuzzViewSubmission feeds arbitrary view_submission payloads, decoded the
@@ -30,7 +29,7 @@ func FuzzViewSubmission(f *testing.F) {
 	fh := newFormHarness(f, true)
 	ctx := context.Background()
 	for _, kind := range []string{"customer", "users"} {
-		d := sampleDrafts()[provisioning.Kind(kind)]
+		d := sampleDrafts()[request.Kind(kind)]
 		d.Owner = "alice"
 		if err := fh.drafts.CreateDraft(ctx, d); err != nil {
 			f.Fatal(err)

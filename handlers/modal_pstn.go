@@ -4,7 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -13,7 +14,7 @@ import (
 // external select answered from the draft's customer and location), and
 // the route a premises-based connection needs.
 var pstnFlow = &flow{
-	kind:  provisioning.KindPSTN,
+	kind:  request.KindPSTN,
 	title: "Set up PSTN",
 	steps: func(map[string]string) []formStep {
 		return []formStep{
@@ -22,7 +23,7 @@ var pstnFlow = &flow{
 				{key: "location", label: "Location", optional: true, maxLen: 80, hint: "Empty: HQ."},
 			}},
 			{title: "Connection", intro: "The options are those Webex offers at this location. " +
-				"`" + provisioning.PremisesOption + "` (a Local Gateway) needs the trunk or route group its calls leave by.",
+				"`" + request.PremisesOption + "` (a Local Gateway) needs the trunk or route group its calls leave by.",
 				fields: []field{
 					{key: "connection", label: "PSTN connection", kind: fieldExternal},
 					{key: "route-type", label: "Route type", kind: fieldSelect, optional: true,
@@ -32,11 +33,11 @@ var pstnFlow = &flow{
 		}
 	},
 	normalize: noNormalize,
-	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, provisioning.FieldErrors, *Reply) {
+	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, input.FieldErrors, *Reply) {
 		ref, errs, fault := h.setupCheck(ctx, u, a)
 		missing := missingOf(a, customerKey, "connection")
 		if ref != nil && a["connection"] != "" {
-			_, _, perrs := provisioning.ParsePSTN(withoutKey(a, customerKey), *ref)
+			_, _, perrs := input.ParsePSTN(withoutKey(a, customerKey), *ref)
 			errs = append(errs, perrs...)
 		}
 		return missing, errs, fault
@@ -71,7 +72,7 @@ func (h *Handler) pstnOptions(ctx context.Context, user, metadata string) []opti
 	}
 	location := strings.TrimSpace(d.Answers["location"])
 	if location == "" {
-		location = provisioning.DefaultLocationName
+		location = request.DefaultLocationName
 	}
 	st, refusal, err := h.setup.ReadPSTN(ctx, ref, location)
 	if err != nil || refusal != "" {

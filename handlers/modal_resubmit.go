@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // Edit & resubmit: a rejected or failed request offers a button that opens
@@ -24,14 +24,14 @@ const actionEditResubmit = "edit_resubmit"
 
 // canResubmit reports whether r ended in a way a corrected copy can fix, or
 // still waits for approval (its edit replaces it), and has a form.
-func canResubmit(r *provisioning.Request) bool {
+func canResubmit(r *request.Request) bool {
 	switch r.State {
-	case provisioning.StateRejected, provisioning.StateFailed, provisioning.StatePendingApproval:
+	case request.StateRejected, request.StateFailed, request.StatePendingApproval:
 	default:
 		return false
 	}
 	switch r.Kind {
-	case provisioning.KindCustomer, provisioning.KindTemplate, provisioning.KindUsers, provisioning.KindLocation, provisioning.KindNumbers:
+	case request.KindCustomer, request.KindTemplate, request.KindUsers, request.KindLocation, request.KindNumbers:
 		return true // the kinds with a form (flowFor, which cannot be called here: the flows refer to summaries)
 	}
 	return false
@@ -39,7 +39,7 @@ func canResubmit(r *provisioning.Request) bool {
 
 // resubmitButtons is the summary's Edit & resubmit button (none when r
 // cannot be resubmitted).
-func resubmitButtons(r *provisioning.Request) []slack.BlockElement {
+func resubmitButtons(r *request.Request) []slack.BlockElement {
 	if !canResubmit(r) {
 		return nil
 	}
@@ -48,7 +48,7 @@ func resubmitButtons(r *provisioning.Request) []slack.BlockElement {
 
 // resubmitDMBlocks renders an outcome DM with the Edit & resubmit button
 // when r offers one; nil keeps the DM plain text.
-func resubmitDMBlocks(r *provisioning.Request, text string) []slack.Block {
+func resubmitDMBlocks(r *request.Request, text string) []slack.Block {
 	buttons := resubmitButtons(r)
 	if len(buttons) == 0 {
 		return nil
@@ -62,7 +62,7 @@ func resubmitDMBlocks(r *provisioning.Request, text string) []slack.Block {
 // editResubmit opens the old request's form pre-filled. Only its requester
 // may: the new request is theirs.
 func (h *Handler) editResubmit(ctx context.Context, u caller, trigger, value string) *Reply {
-	id, err := provisioning.ParseID(value)
+	id, err := request.ParseID(value)
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
@@ -87,7 +87,7 @@ func (h *Handler) editResubmit(ctx context.Context, u caller, trigger, value str
 // its edit takes over its external id (0 otherwise).
 func (h *Handler) pendingEdit(ctx context.Context, u caller, oldID int64) int64 {
 	old, err := h.store.Get(ctx, oldID)
-	if err != nil || old.State != provisioning.StatePendingApproval || old.Requester != u.id {
+	if err != nil || old.State != request.StatePendingApproval || old.Requester != u.id {
 		return 0
 	}
 	return oldID
@@ -101,23 +101,23 @@ func (h *Handler) linkResubmission(ctx context.Context, u caller, newID, oldID i
 	if u.replaces == oldID && h.cancelReplaced(ctx, u, newID, oldID) {
 		return
 	}
-	stay := func(from ...provisioning.State) []provisioning.State { return from }
-	if _, err := h.store.Transition(ctx, newID, provisioning.Transition{
-		From: stay(provisioning.StatePendingApproval, provisioning.StateApproved), Actor: u.id,
-		Action: "resubmitted", Note: "edit of " + provisioning.FormatID(oldID),
+	stay := func(from ...request.State) []request.State { return from }
+	if _, err := h.store.Transition(ctx, newID, request.Transition{
+		From: stay(request.StatePendingApproval, request.StateApproved), Actor: u.id,
+		Action: "resubmitted", Note: "edit of " + request.FormatID(oldID),
 	}); err != nil {
-		h.log.WithError(err).WithField("request", provisioning.FormatID(newID)).Warn("audit resubmission")
+		h.log.WithError(err).WithField("request", request.FormatID(newID)).Warn("audit resubmission")
 	}
-	if _, err := h.store.Transition(ctx, oldID, provisioning.Transition{
-		From: stay(provisioning.StateRejected, provisioning.StateFailed), Actor: u.id,
-		Action: "edited", Note: "resubmitted as " + provisioning.FormatID(newID),
+	if _, err := h.store.Transition(ctx, oldID, request.Transition{
+		From: stay(request.StateRejected, request.StateFailed), Actor: u.id,
+		Action: "edited", Note: "resubmitted as " + request.FormatID(newID),
 	}); err != nil {
-		h.log.WithError(err).WithField("request", provisioning.FormatID(oldID)).Warn("audit resubmission")
+		h.log.WithError(err).WithField("request", request.FormatID(oldID)).Warn("audit resubmission")
 	}
 }
 
 // answersFromRequest turns a stored spec back into command keys.
-func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
+func answersFromRequest(r *request.Request) (map[string]string, error) {
 	a := map[string]string{}
 	set := func(k, v string) {
 		if v != "" {
@@ -125,8 +125,8 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		}
 	}
 	switch r.Kind {
-	case provisioning.KindCustomer:
-		c, err := decodeSpec[provisioning.CustomerSpec](r)
+	case request.KindCustomer:
+		c, err := decodeSpec[request.CustomerSpec](r)
 		if err != nil {
 			return nil, err
 		}
@@ -144,17 +144,17 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		setAddress(set, c.Address)
 		set("timezone", c.Timezone)
 		set("language", c.Language)
-		if c.LocationName != provisioning.DefaultLocationName {
+		if c.LocationName != request.DefaultLocationName {
 			set("location-name", c.LocationName)
 		}
 		set("elin", c.ELIN)
 		for p, n := range c.Limits {
-			set(provisioning.LimitKeyPrefix+p, strconv.Itoa(n))
+			set(input.LimitKeyPrefix+p, strconv.Itoa(n))
 		}
 		set("org-id", c.OrgID)
 		set("order", c.Order)
-	case provisioning.KindTemplate:
-		t, err := decodeSpec[provisioning.TemplateSpec](r)
+	case request.KindTemplate:
+		t, err := decodeSpec[request.TemplateSpec](r)
 		if err != nil {
 			return nil, err
 		}
@@ -174,15 +174,15 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		set("pstn-provider", t.PSTNProvider)
 		set("timezone", t.Timezone)
 		set("provisioning-id", t.ProvisioningID)
-	case provisioning.KindUsers:
-		s, err := decodeSpec[provisioning.UsersSpec](r)
+	case request.KindUsers:
+		s, err := decodeSpec[request.UsersSpec](r)
 		if err != nil {
 			return nil, err
 		}
 		set(customerKey, s.Customer.ExternalID)
 		set("rows", rowsCSV(s.Rows))
-	case provisioning.KindLocation:
-		l, err := decodeSpec[provisioning.LocationSpec](r)
+	case request.KindLocation:
+		l, err := decodeSpec[request.LocationSpec](r)
 		if err != nil {
 			return nil, err
 		}
@@ -193,8 +193,8 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 		set("timezone", l.Timezone)
 		set("language", l.Language)
 		set("elin", l.ELIN)
-	case provisioning.KindNumbers:
-		n, err := decodeSpec[provisioning.NumbersSpec](r)
+	case request.KindNumbers:
+		n, err := decodeSpec[request.NumbersSpec](r)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +213,7 @@ func answersFromRequest(r *provisioning.Request) (map[string]string, error) {
 }
 
 // setAddress sets the address keys the customer and location commands share.
-func setAddress(set func(k, v string), a provisioning.Address) {
+func setAddress(set func(k, v string), a request.Address) {
 	set("address", a.Line1)
 	set("address2", a.Line2)
 	set("city", a.City)
@@ -222,7 +222,7 @@ func setAddress(set func(k, v string), a provisioning.Address) {
 }
 
 // decodeSpec reads a request's spec as T.
-func decodeSpec[T any](r *provisioning.Request) (*T, error) {
+func decodeSpec[T any](r *request.Request) (*T, error) {
 	var v T
 	if err := json.Unmarshal(r.Spec, &v); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
@@ -231,7 +231,7 @@ func decodeSpec[T any](r *provisioning.Request) (*T, error) {
 }
 
 // rowsCSV writes rows back in the header-less column order of the grammar.
-func rowsCSV(rows []provisioning.UserRow) string {
+func rowsCSV(rows []request.UserRow) string {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	for _, r := range rows {
@@ -247,18 +247,18 @@ func rowsCSV(rows []provisioning.UserRow) string {
 // — it is cancelled too, so that nothing is committed twice, and the
 // requester is told.
 func (h *Handler) cancelReplaced(ctx context.Context, u caller, newID, oldID int64) bool {
-	newRef, oldRef := provisioning.FormatID(newID), provisioning.FormatID(oldID)
-	cancelled, err := h.store.Transition(ctx, oldID, provisioning.Transition{
-		From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateCancelled,
+	newRef, oldRef := request.FormatID(newID), request.FormatID(oldID)
+	cancelled, err := h.store.Transition(ctx, oldID, request.Transition{
+		From: []request.State{request.StatePendingApproval}, To: request.StateCancelled,
 		Actor: u.id, Action: "cancelled", Note: "replaced by its edit " + newRef,
 	})
-	var sc *provisioning.StateConflict
+	var sc *request.StateConflict
 	switch {
 	case err == nil:
 		h.expectOutcome(oldID)
 		h.Settled(ctx, cancelled)
-		if _, err := h.store.Transition(ctx, newID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval, provisioning.StateApproved}, Actor: u.id,
+		if _, err := h.store.Transition(ctx, newID, request.Transition{
+			From: []request.State{request.StatePendingApproval, request.StateApproved}, Actor: u.id,
 			Action: "resubmitted", Note: "edit of " + oldRef + ", which it replaces",
 		}); err != nil {
 			h.log.WithError(err).WithField("request", newRef).Warn("audit resubmission")
@@ -269,8 +269,8 @@ func (h *Handler) cancelReplaced(ctx context.Context, u caller, newID, oldID int
 		// cancellation frees the external id the edit took over; the sweep
 		// gives it back to the old one, which needs it for nothing but
 		// refusing duplicates.)
-		if _, err := h.store.Transition(ctx, newID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateCancelled,
+		if _, err := h.store.Transition(ctx, newID, request.Transition{
+			From: []request.State{request.StatePendingApproval}, To: request.StateCancelled,
 			Actor: "bot", Action: "cancelled", Note: oldRef + " was approved before its edit replaced it",
 		}); err != nil {
 			h.log.WithError(err).WithField("request", newRef).Warn("cancel an edit of an approved request")

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 const msCommandText = `new name="Müller & Söhne GmbH" email=it@mueller.example external-id=MS-001 country=DE package=webex_calling provisioning-id=PROV-DE-1 supported-location=yes address="Hauptstraße 1" city=Berlin zip=10115 limit.webex_calling=25`
@@ -123,12 +123,12 @@ func TestRejectThenEditAndResubmit(t *testing.T) {
 		t.Fatalf("R-1's audit does not name R-2: %+v", old)
 	}
 	r2, _ := f.st.Get(ctx, 2)
-	if !strings.Contains(string(r2.Spec), "Potsdam") || r2.State != provisioning.StatePendingApproval {
+	if !strings.Contains(string(r2.Spec), "Potsdam") || r2.State != request.StatePendingApproval {
 		t.Fatalf("R-2: %s %s", r2.State, r2.Spec)
 	}
 }
 
-func hasAudit(es []provisioning.AuditEntry, action, note string) bool {
+func hasAudit(es []request.AuditEntry, action, note string) bool {
 	for _, e := range es {
 		if e.Action == action && e.Note == note {
 			return true
@@ -140,25 +140,25 @@ func hasAudit(es []provisioning.AuditEntry, action, note string) bool {
 // Every kind with a form turns its spec back into answers its parser takes.
 func TestAnswersFromRequestRoundTrip(t *testing.T) {
 	t.Parallel()
-	ref := provisioning.CustomerRef{RequestID: 1, ExternalID: "MS-001", Packages: []string{"webex_calling", "webex_meetings"}, Country: "DE"}
+	ref := request.CustomerRef{RequestID: 1, ExternalID: "MS-001", Packages: []string{"webex_calling", "webex_meetings"}, Country: "DE"}
 	cases := []struct {
-		kind  provisioning.Kind
+		kind  request.Kind
 		spec  any
 		check func(a map[string]string) error
 	}{
-		{provisioning.KindUsers, provisioning.UsersSpec{Customer: ref, Rows: []provisioning.UserRow{
+		{request.KindUsers, request.UsersSpec{Customer: ref, Rows: []request.UserRow{
 			{Line: 1, First: "Anna", Last: "van Dijk, Jr.", Email: "anna@x.example", Package: "webex_calling", Phone: "auto", Location: "HQ"}}},
 			func(a map[string]string) error {
-				rows, errs := provisioning.ParseRows(a["rows"], rowsOptions(&ref))
+				rows, errs := input.ParseRows(a["rows"], rowsOptions(&ref))
 				if len(errs) > 0 || len(rows) != 1 || rows[0].Last != "van Dijk, Jr." {
 					return errs.Err()
 				}
 				return nil
 			}},
-		{provisioning.KindLocation, provisioning.LocationSpec{Customer: ref, Name: "Köln", Address: provisioning.Address{Line1: "Domplatz 1", City: "Köln", State: "NRW", Zip: "50667", Country: "DE"},
+		{request.KindLocation, request.LocationSpec{Customer: ref, Name: "Köln", Address: request.Address{Line1: "Domplatz 1", City: "Köln", State: "NRW", Zip: "50667", Country: "DE"},
 			Timezone: "Europe/Berlin", Language: "de_de"},
 			func(a map[string]string) error {
-				_, missing, errs := provisioning.ParseLocation(withoutKey(a, customerKey), ref, nil)
+				_, missing, errs := input.ParseLocation(withoutKey(a, customerKey), ref, nil)
 				if len(missing) > 0 {
 					errs.Addf("missing", "%v", missing)
 				}
@@ -166,7 +166,7 @@ func TestAnswersFromRequestRoundTrip(t *testing.T) {
 			}},
 	}
 	for _, c := range cases {
-		r := &provisioning.Request{ID: 5, Kind: c.kind, Spec: mustMarshal(t, c.spec)}
+		r := &request.Request{ID: 5, Kind: c.kind, Spec: mustMarshal(t, c.spec)}
 		a, err := answersFromRequest(r)
 		if err != nil {
 			t.Fatalf("%s: %v", c.kind, err)
@@ -218,7 +218,7 @@ func TestEditAndResubmitPending(t *testing.T) {
 	}
 	f.h.Wait()
 	old, err := f.st.Get(ctx, 1)
-	if err != nil || old.State != provisioning.StateCancelled {
+	if err != nil || old.State != request.StateCancelled {
 		t.Fatalf("R-1 is %v (%v), want cancelled", old.State, err)
 	}
 	audit, _ := f.st.Audit(ctx, 1)

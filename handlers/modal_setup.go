@@ -4,7 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // The template, users, location and numbers forms. Each collects the keys
@@ -32,7 +33,7 @@ func withoutKey(a map[string]string, key string) map[string]string {
 }
 
 var templateFlow = &flow{
-	kind:  provisioning.KindTemplate,
+	kind:  request.KindTemplate,
 	title: "New template",
 	steps: func(map[string]string) []formStep {
 		return []formStep{
@@ -40,7 +41,7 @@ var templateFlow = &flow{
 				{key: "name", label: "Template name", maxLen: 40, hint: "Lower-case letters, digits and -, e.g. de-standard."},
 				{key: "country", label: "Country", kind: fieldExternal},
 				{key: "language", label: "Language", hint: "de, de_DE or de-DE."},
-				{key: "package", label: "Packages", kind: fieldMultiSelect, options: packageOptions(provisioning.CustomerPackages),
+				{key: "package", label: "Packages", kind: fieldMultiSelect, options: packageOptions(request.CustomerPackages),
 					hint: "The first is the primary package, which the admin gets."},
 				{key: "sp-admin", label: "Service provider admin", hint: "Email of the partner admin."},
 				{key: "subscription", label: "Subscription id"},
@@ -60,8 +61,8 @@ var templateFlow = &flow{
 		}
 	},
 	normalize: noNormalize,
-	check: func(_ context.Context, h *Handler, _ caller, a map[string]string) ([]string, provisioning.FieldErrors, *Reply) {
-		_, missing, errs := provisioning.ParseTemplate(a, provisioning.TemplateOptions{SupportedCountries: h.set.SupportedCountries})
+	check: func(_ context.Context, h *Handler, _ caller, a map[string]string) ([]string, input.FieldErrors, *Reply) {
+		_, missing, errs := input.ParseTemplate(a, input.TemplateOptions{SupportedCountries: h.set.SupportedCountries})
 		return missing, errs, nil
 	},
 	submit: func(ctx context.Context, h *Handler, u caller, a map[string]string) *Reply {
@@ -73,7 +74,7 @@ var onOffOptions = []option{{"on", "on"}, {"off", "off"}}
 
 // setupCheck resolves the customer of a setup form; a refusal becomes the
 // customer input's error.
-func (h *Handler) setupCheck(ctx context.Context, u caller, a map[string]string) (*provisioning.CustomerRef, provisioning.FieldErrors, *Reply) {
+func (h *Handler) setupCheck(ctx context.Context, u caller, a map[string]string) (*request.CustomerRef, input.FieldErrors, *Reply) {
 	arg := strings.TrimSpace(a[customerKey])
 	if arg == "" {
 		return nil, nil, nil
@@ -85,13 +86,13 @@ func (h *Handler) setupCheck(ctx context.Context, u caller, a map[string]string)
 	if strings.Contains(rep.Text, "(ref ") {
 		return nil, nil, rep // a system fault, not the user's input
 	}
-	var errs provisioning.FieldErrors
+	var errs input.FieldErrors
 	errs.Add(customerKey, strings.TrimPrefix(strings.TrimPrefix(rep.Text, "⛔ "), "CUSTOMER: "))
 	return nil, errs, nil
 }
 
 var usersFlow = &flow{
-	kind:  provisioning.KindUsers,
+	kind:  request.KindUsers,
 	title: "Add users",
 	steps: func(map[string]string) []formStep {
 		return []formStep{{title: "Users", fields: []field{
@@ -103,11 +104,11 @@ var usersFlow = &flow{
 		}}}
 	},
 	normalize: noNormalize,
-	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, provisioning.FieldErrors, *Reply) {
+	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, input.FieldErrors, *Reply) {
 		ref, errs, fault := h.setupCheck(ctx, u, a)
 		missing := missingOf(a, customerKey, "rows")
 		if ref != nil && a["rows"] != "" {
-			_, rowErrs := provisioning.ParseRows(a["rows"], rowsOptions(ref))
+			_, rowErrs := input.ParseRows(a["rows"], rowsOptions(ref))
 			errs = append(errs, rowErrs...)
 		}
 		return missing, errs, fault
@@ -118,7 +119,7 @@ var usersFlow = &flow{
 }
 
 var locationFlow = &flow{
-	kind:  provisioning.KindLocation,
+	kind:  request.KindLocation,
 	title: "New location",
 	steps: func(map[string]string) []formStep {
 		return []formStep{{title: "Location", fields: []field{
@@ -136,11 +137,11 @@ var locationFlow = &flow{
 		}}}
 	},
 	normalize: noNormalize,
-	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, provisioning.FieldErrors, *Reply) {
+	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, input.FieldErrors, *Reply) {
 		ref, errs, fault := h.setupCheck(ctx, u, a)
 		missing := missingOf(a, customerKey)
 		if ref != nil {
-			_, m, e := provisioning.ParseLocation(withoutKey(a, customerKey), *ref, h.set.SupportedCountries)
+			_, m, e := input.ParseLocation(withoutKey(a, customerKey), *ref, h.set.SupportedCountries)
 			missing, errs = append(missing, m...), append(errs, e...)
 		}
 		return missing, errs, fault
@@ -151,7 +152,7 @@ var locationFlow = &flow{
 }
 
 var numbersFlow = &flow{
-	kind:  provisioning.KindNumbers,
+	kind:  request.KindNumbers,
 	title: "Add numbers",
 	steps: func(map[string]string) []formStep {
 		return []formStep{{title: "Numbers", fields: []field{
@@ -162,16 +163,16 @@ var numbersFlow = &flow{
 		}}}
 	},
 	normalize: noNormalize,
-	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, provisioning.FieldErrors, *Reply) {
+	check: func(ctx context.Context, h *Handler, u caller, a map[string]string) ([]string, input.FieldErrors, *Reply) {
 		ref, errs, fault := h.setupCheck(ctx, u, a)
 		missing := missingOf(a, customerKey, "add")
 		if ref != nil {
 			if v := a["add"]; v != "" {
-				_, err := provisioning.ParseNumberBlock("add", v, ref.Country)
+				_, err := input.ParseNumberBlock("add", v, ref.Country)
 				errs.Append("add", err)
 			}
 			if v := a["main"]; v != "" {
-				_, err := provisioning.NormalizePhone("main", v, ref.Country)
+				_, err := input.NormalizePhone("main", v, ref.Country)
 				errs.Append("main", err)
 			}
 		}

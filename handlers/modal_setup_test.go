@@ -6,34 +6,34 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // okSetup answers the setup prechecks without Webex.
 type okSetup struct{}
 
-func (okSetup) PrecheckUsers(context.Context, *provisioning.UsersSpec) (provisioning.UsersPrecheck, error) {
-	return provisioning.UsersPrecheck{Precheck: provisioning.Precheck{Status: provisioning.PrecheckOK}}, nil
+func (okSetup) PrecheckUsers(context.Context, *request.UsersSpec) (worker.UsersPrecheck, error) {
+	return worker.UsersPrecheck{Precheck: request.Precheck{Status: request.PrecheckOK}}, nil
 }
-func (okSetup) AvailableNumbers(context.Context, provisioning.CustomerRef, string) ([]string, error) {
+func (okSetup) AvailableNumbers(context.Context, request.CustomerRef, string) ([]string, error) {
 	return nil, nil
 }
-func (okSetup) CheckNumbersAllowed(context.Context, provisioning.CustomerRef, string) error {
+func (okSetup) CheckNumbersAllowed(context.Context, request.CustomerRef, string) error {
 	return nil
 }
 func (okSetup) ResendConsent(context.Context, int64) (int, error) { return 0, nil }
-func (okSetup) ReadPSTN(context.Context, provisioning.CustomerRef, string) (*provisioning.PSTNState, string, error) {
-	return nil, "", provisioning.ErrCustomerNotReady
+func (okSetup) ReadPSTN(context.Context, request.CustomerRef, string) (*worker.PSTNState, string, error) {
+	return nil, "", worker.ErrCustomerNotReady
 }
-func (okSetup) CheckPSTN(context.Context, *provisioning.PSTNSpec) (string, error)     { return "", nil }
-func (okSetup) CheckChange(context.Context, *provisioning.ChangeSpec) (string, error) { return "", nil }
-func (okSetup) CheckRemove(context.Context, *provisioning.RemoveSpec) (string, error) { return "", nil }
-func (okSetup) CheckLocation(context.Context, *provisioning.LocationSpec) (string, error) {
+func (okSetup) CheckPSTN(context.Context, *request.PSTNSpec) (string, error)     { return "", nil }
+func (okSetup) CheckChange(context.Context, *request.ChangeSpec) (string, error) { return "", nil }
+func (okSetup) CheckRemove(context.Context, *request.RemoveSpec) (string, error) { return "", nil }
+func (okSetup) CheckLocation(context.Context, *request.LocationSpec) (string, error) {
 	return "", nil
 }
-func (okSetup) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
+func (okSetup) RowOutcomes(context.Context, int64) (map[int]request.RowOutcome, error) {
 	return nil, nil
 }
 
@@ -74,8 +74,8 @@ func TestSetupForms(t *testing.T) {
 			f := newFormHarness(t, true)
 			f.h.setup = okSetup{}
 			ctx := context.Background()
-			spec, _ := json.Marshal(provisioning.CustomerSpec{Name: "Müller", Email: "it@mueller.example", ExternalID: "MS-001", Country: "DE", Packages: []string{"webex_calling"}})
-			if err := f.st.Create(ctx, &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "alice",
+			spec, _ := json.Marshal(request.CustomerSpec{Name: "Müller", Email: "it@mueller.example", ExternalID: "MS-001", Country: "DE", Packages: []string{"webex_calling"}})
+			if err := f.st.Create(ctx, &request.Request{Kind: request.KindCustomer, State: request.StateDone, Requester: "alice",
 				Subject: "MS-001", ExternalID: "MS-001", Spec: spec}); err != nil {
 				t.Fatal(err)
 			}

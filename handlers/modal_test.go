@@ -12,7 +12,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -101,8 +102,8 @@ func quietLog() *logrus.Entry {
 
 type okPrecheck struct{}
 
-func (okPrecheck) PrecheckCustomer(context.Context, *provisioning.CustomerSpec) (provisioning.Precheck, error) {
-	return provisioning.Precheck{Status: provisioning.PrecheckOK}, nil
+func (okPrecheck) PrecheckCustomer(context.Context, *request.CustomerSpec) (request.Precheck, error) {
+	return request.Precheck{Status: request.PrecheckOK}, nil
 }
 
 type formHarness struct {
@@ -243,7 +244,7 @@ func TestCustomerFormSteps(t *testing.T) {
 		t.Fatal("the submitted draft still exists")
 	}
 	req, err := f.st.Get(ctx, 1)
-	if err != nil || req.State != provisioning.StatePendingApproval || req.Requester != "alice" {
+	if err != nil || req.State != request.StatePendingApproval || req.Requester != "alice" {
 		t.Fatalf("request: %+v %v", req, err)
 	}
 }
@@ -313,7 +314,7 @@ func TestViewSubmissionRefusals(t *testing.T) {
 func TestStepErrors(t *testing.T) {
 	t.Parallel()
 	st := formStep{fields: []field{{key: "customer"}, {key: "rows"}}}
-	var errs provisioning.FieldErrors
+	var errs input.FieldErrors
 	errs.Add("row 2: email", `"x" is not an email address`)
 	errs.Add("row 3: phone", "not a number")
 	errs.Add("name", "too long")

@@ -9,7 +9,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -25,7 +26,7 @@ func formView(f *flow, d *store.Draft, steps []formStep, review []slack.Block) s
 		title, ctxText = f.title, "Draft "+d.Ref()
 	}
 	if d.LinkedFrom != 0 {
-		ctxText += " · edit of " + provisioning.FormatID(d.LinkedFrom)
+		ctxText += " · edit of " + request.FormatID(d.LinkedFrom)
 	}
 	blocks := []slack.Block{slack.NewContextBlock("", md(ctxText))}
 	if st.intro != "" {
@@ -126,7 +127,7 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 	case fieldFile:
 		el = slack.NewFileInputBlockElement(actionValue).WithFileTypes("csv", "txt").WithMaxFiles(1)
 	case fieldNumber:
-		n := slack.NewNumberInputBlockElement(plain("e.g. 50"), actionValue, false).WithMinValue("1").WithMaxValue(strconv.Itoa(provisioning.MaxLimit))
+		n := slack.NewNumberInputBlockElement(plain("e.g. 50"), actionValue, false).WithMinValue("1").WithMaxValue(strconv.Itoa(input.MaxLimit))
 		if value != "" {
 			n.InitialValue = value
 		}
@@ -168,7 +169,7 @@ func optionLabel(fl field, value string) string {
 		}
 	}
 	if fl.key == "country" {
-		if name := provisioning.CountryName(value); name != "" {
+		if name := request.CountryName(value); name != "" {
 			return value + " · " + name
 		}
 	}

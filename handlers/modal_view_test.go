@@ -14,7 +14,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -60,9 +61,9 @@ func checkGolden(t *testing.T, name string, v any) {
 }
 
 // sampleDrafts are pre-filled drafts of every form, as golden input.
-func sampleDrafts() map[provisioning.Kind]*store.Draft {
+func sampleDrafts() map[request.Kind]*store.Draft {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	d := func(kind provisioning.Kind, linked int64, a map[string]string) *store.Draft {
+	d := func(kind request.Kind, linked int64, a map[string]string) *store.Draft {
 		return &store.Draft{ID: 7, Owner: "alice", Kind: kind, Answers: a, LinkedFrom: linked, Version: 1, CreatedAt: at, UpdatedAt: at}
 	}
 	customer := map[string]string{}
@@ -70,18 +71,18 @@ func sampleDrafts() map[provisioning.Kind]*store.Draft {
 		customer[k] = v
 	}
 	customer["limit.webex_calling"] = "25"
-	return map[provisioning.Kind]*store.Draft{
-		provisioning.KindCustomer: d(provisioning.KindCustomer, 0, customer),
-		provisioning.KindTemplate: d(provisioning.KindTemplate, 3, map[string]string{"name": "de-standard", "country": "DE", "language": "de_DE",
+	return map[request.Kind]*store.Draft{
+		request.KindCustomer: d(request.KindCustomer, 0, customer),
+		request.KindTemplate: d(request.KindTemplate, 3, map[string]string{"name": "de-standard", "country": "DE", "language": "de_DE",
 			"package": "webex_calling,webex_meetings", "sp-admin": "ops@partner.example", "subscription": "SUB-1", "admin-invites": "on"}),
-		provisioning.KindUsers: d(provisioning.KindUsers, 0, map[string]string{customerKey: "MS-001",
+		request.KindUsers: d(request.KindUsers, 0, map[string]string{customerKey: "MS-001",
 			"rows": "Anna,Muster,anna@mueller.example,webex_calling,auto,,HQ\nBen,Berg,ben@mueller.example,webex_meetings,,,"}),
-		provisioning.KindLocation: d(provisioning.KindLocation, 0, map[string]string{customerKey: "MS-001", "name": "Köln",
+		request.KindLocation: d(request.KindLocation, 0, map[string]string{customerKey: "MS-001", "name": "Köln",
 			"address": "Domplatz 1", "city": "Köln", "state": "NRW", "zip": "50667", "timezone": "Europe/Berlin", "language": "de_de"}),
-		provisioning.KindNumbers: d(provisioning.KindNumbers, 0, map[string]string{customerKey: "MS-001", "location": "HQ",
+		request.KindNumbers: d(request.KindNumbers, 0, map[string]string{customerKey: "MS-001", "location": "HQ",
 			"add": "+4930555001-+4930555099"}),
-		provisioning.KindPSTN: d(provisioning.KindPSTN, 0, map[string]string{customerKey: "MS-001", "location": "HQ",
-			"connection": provisioning.PremisesOption, "route-type": "TRUNK", "route": "TRUNK-1"}),
+		request.KindPSTN: d(request.KindPSTN, 0, map[string]string{customerKey: "MS-001", "location": "HQ",
+			"connection": request.PremisesOption, "route-type": "TRUNK", "route": "TRUNK-1"}),
 	}
 }
 
@@ -96,7 +97,7 @@ func TestFormViewsGolden(t *testing.T) {
 				dd.Step = i
 				var review []slack.Block
 				if st.review {
-					spec, missing, errs := provisioning.ParseCustomer(d.Answers, provisioning.CustomerOptions{})
+					spec, missing, errs := input.ParseCustomer(d.Answers, input.CustomerOptions{})
 					if spec == nil {
 						t.Fatalf("sample customer does not parse: %v %v", missing, errs)
 					}
@@ -107,7 +108,7 @@ func TestFormViewsGolden(t *testing.T) {
 		}
 	}
 	t.Run("message", func(t *testing.T) {
-		checkGolden(t, "modal_message", messageView(customerFlow, sampleDrafts()[provisioning.KindCustomer],
+		checkGolden(t, "modal_message", messageView(customerFlow, sampleDrafts()[request.KindCustomer],
 			"📨 R-1 submitted: customer Müller & Söhne GmbH (MS-001) waits for approval in #approvals."))
 	})
 }
@@ -124,20 +125,20 @@ func TestFormViewsWithinLimits(t *testing.T) {
 	}
 	answers := map[string]string{
 		"name": long, "email": long, "external-id": long, "country": "DE", "template": long, "provisioning-id": long, "order": long,
-		"package": strings.Join(provisioning.CustomerPackages, ","), "supported-location": "yes", "address": long, "address2": long,
+		"package": strings.Join(request.CustomerPackages, ","), "supported-location": "yes", "address": long, "address2": long,
 		"city": long, "state": long, "zip": long, "timezone": "America/Argentina/ComodRivadavia", "language": "de_DE",
 		"location-name": long, "elin": long, customerKey: long, "rows": rows.String(), "add": long, "main": long, "location": long,
 		"sp-admin": long, "subscription": long, "idp-entity-id": long, "brand": long, "pstn-provider": long,
 	}
-	for _, p := range provisioning.CustomerPackages {
-		answers[provisioning.LimitKeyPrefix+p] = "100000"
+	for _, p := range request.CustomerPackages {
+		answers[input.LimitKeyPrefix+p] = "100000"
 	}
 	huge := strings.Repeat("x", 5000)
 	var reviewFields [][2]string
 	for i := range 150 {
 		reviewFields = append(reviewFields, [2]string{fmt.Sprintf("Field %d", i), huge})
 	}
-	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindTemplate, provisioning.KindUsers, provisioning.KindLocation, provisioning.KindNumbers, provisioning.KindPSTN} {
+	for _, kind := range []request.Kind{request.KindCustomer, request.KindTemplate, request.KindUsers, request.KindLocation, request.KindNumbers, request.KindPSTN} {
 		f := flowFor(kind)
 		// Each input gets the longest value it allows.
 		a := map[string]string{}
@@ -186,7 +187,7 @@ func TestFormViewsWithinLimits(t *testing.T) {
 func TestCheckView(t *testing.T) {
 	t.Parallel()
 	ok := func() slack.ModalViewRequest {
-		return formView(customerFlow, sampleDrafts()[provisioning.KindCustomer], customerFlow.steps(msAnswers), nil)
+		return formView(customerFlow, sampleDrafts()[request.KindCustomer], customerFlow.steps(msAnswers), nil)
 	}
 	long := slack.NewPlainTextInputBlockElement(nil, actionValue)
 	long.MaxLength, long.InitialValue = 5, "123456"

@@ -7,14 +7,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/slack-go/slack"
 )
 
 // numbers lists a location's available numbers, or requests a block:
 // `numbers CUSTOMER [location=NAME]` · `numbers CUSTOMER add=FROM-TO [location=NAME] [main=+…]`.
 func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
-	if rep, ok := h.setupForm(ctx, u, provisioning.KindNumbers, c, "add"); ok && len(c.Words) < 2 {
+	if rep, ok := h.setupForm(ctx, u, request.KindNumbers, c, "add"); ok && len(c.Words) < 2 {
 		return rep // only a bare `numbers`: with a CUSTOMER and no add= it lists numbers
 	}
 	if len(c.Words) != 2 {
@@ -27,7 +29,7 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 	}
 	location := strings.TrimSpace(c.Args["location"])
 	if location == "" {
-		location = provisioning.DefaultLocationName
+		location = request.DefaultLocationName
 	}
 	if _, adding := c.Args["add"]; !adding {
 		if _, ok := c.Args["main"]; ok {
@@ -50,12 +52,12 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 	if rep != nil {
 		return rep
 	}
-	var errs provisioning.FieldErrors
-	block, err := provisioning.ParseNumberBlock("add", c.Args["add"], ref.Country)
+	var errs input.FieldErrors
+	block, err := input.ParseNumberBlock("add", c.Args["add"], ref.Country)
 	errs.Append("add", err)
-	spec := &provisioning.NumbersSpec{Customer: *ref, Location: location, Numbers: block}
+	spec := &request.NumbersSpec{Customer: *ref, Location: location, Numbers: block}
 	if v := strings.TrimSpace(c.Args["main"]); v != "" {
-		main, err := provisioning.NormalizePhone("main", v, ref.Country)
+		main, err := input.NormalizePhone("main", v, ref.Country)
 		errs.Append("main", err)
 		spec.Main = main
 	}
@@ -63,8 +65,8 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 		return refusal(inputProblems(errs, nil))
 	}
 	subject := fmt.Sprintf("numbers %s %s", ref.ExternalID, location)
-	check := func(*provisioning.Request) precheckFunc { return h.numbersCheck(spec) }
-	return h.submitSetup(ctx, u, provisioning.KindNumbers, subject, spec, check)
+	check := func(*request.Request) precheckFunc { return h.numbersCheck(spec) }
+	return h.submitSetup(ctx, u, request.KindNumbers, subject, spec, check)
 }
 
 // numbersPage is how many numbers one page of `numbers CUSTOMER` lists.
@@ -85,7 +87,7 @@ func (h *Handler) showNumbers(ctx context.Context, u caller, customer, location 
 }
 
 // queueNumbers sends page of the listing to u from the background.
-func (h *Handler) queueNumbers(ctx context.Context, u caller, ref provisioning.CustomerRef, location string, page int) {
+func (h *Handler) queueNumbers(ctx context.Context, u caller, ref request.CustomerRef, location string, page int) {
 	h.background(ctx, "list numbers", func(ctx context.Context) error {
 		m := h.listNumbers(ctx, ref, location, page)
 		if u.channel == "" {
@@ -114,14 +116,14 @@ func (h *Handler) numbersPageButton(ctx context.Context, u caller, value string)
 
 // listNumbers is one page of a location's available numbers, with the way
 // to the next page: `page=N`, and a More button.
-func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef, location string, page int) Message {
+func (h *Handler) listNumbers(ctx context.Context, ref request.CustomerRef, location string, page int) Message {
 	text := func(s string) Message { return Message{Text: s} }
 	if ref.OrgID == "" {
 		return text(esc(fmt.Sprintf("⛔ %s is not provisioned yet: it has no numbers", ref.ExternalID)))
 	}
 	nums, err := h.setup.AvailableNumbers(ctx, ref, location)
 	if err != nil {
-		msg, _ := provisioning.DescribeFailure(err)
+		msg, _ := worker.DescribeFailure(err)
 		return text(esc(fmt.Sprintf("⛔ could not list the numbers of %s at %s: %s", ref.ExternalID, location, msg)))
 	}
 	if len(nums) == 0 {
@@ -131,10 +133,10 @@ func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef,
 	pages := (len(nums) + numbersPage - 1) / numbersPage
 	if page > pages {
 		return text(fmt.Sprintf("⛔ page %d: %s at %s has %s available, on %s.", page, esc(ref.ExternalID), esc(location),
-			provisioning.Count(len(nums), "number"), provisioning.Count(pages, "page")))
+			request.Count(len(nums), "number"), request.Count(pages, "page")))
 	}
 	shown := nums[(page-1)*numbersPage : min(len(nums), page*numbersPage)]
-	s := fmt.Sprintf("%s available at %s %s", provisioning.Count(len(nums), "number"), esc(ref.ExternalID), esc(location))
+	s := fmt.Sprintf("%s available at %s %s", request.Count(len(nums), "number"), esc(ref.ExternalID), esc(location))
 	if pages > 1 {
 		s += fmt.Sprintf(" (page %d of %d)", page, pages)
 	}
@@ -153,20 +155,20 @@ func (h *Handler) listNumbers(ctx context.Context, ref provisioning.CustomerRef,
 
 // numbersCheck asks Webex whether spec's numbers may be added at its
 // location (the location's PSTN type).
-func (h *Handler) numbersCheck(spec *provisioning.NumbersSpec) precheckFunc {
+func (h *Handler) numbersCheck(spec *request.NumbersSpec) precheckFunc {
 	ref, location, n := spec.Customer, spec.Location, len(spec.Numbers)
-	return func(ctx context.Context) (provisioning.Precheck, error) {
+	return func(ctx context.Context) (request.Precheck, error) {
 		if ref.OrgID == "" {
-			return provisioning.Precheck{Status: provisioning.PrecheckUnavailable,
+			return request.Precheck{Status: request.PrecheckUnavailable,
 				Message: "the customer is not provisioned yet: the location's PSTN type is checked at commit"}, nil
 		}
 		if err := h.setup.CheckNumbersAllowed(ctx, ref, location); err != nil {
-			var we *provisioning.WebexError
+			var we *worker.WebexError
 			if errors.As(err, &we) && we.Retryable {
-				return provisioning.Precheck{}, err
+				return request.Precheck{}, err
 			}
-			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: err.Error()}, nil
+			return request.Precheck{Status: request.PrecheckFailed, Message: err.Error()}, nil
 		}
-		return provisioning.Precheck{Status: provisioning.PrecheckOK, Message: fmt.Sprintf("%s may be added at %s", provisioning.Count(n, "number"), location)}, nil
+		return request.Precheck{Status: request.PrecheckOK, Message: fmt.Sprintf("%s may be added at %s", request.Count(n, "number"), location)}, nil
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -86,7 +86,7 @@ func (h *Handler) templateOptions(ctx context.Context, user string) []option {
 // requestLister is the part of *store.Store the customer menu reads; the
 // handler's Store is asserted to it, so test stores without it list none.
 type requestLister interface {
-	List(ctx context.Context, q store.Query) ([]*provisioning.Request, error)
+	List(ctx context.Context, q store.Query) ([]*request.Request, error)
 }
 
 // customerMenuScan bounds how many customer requests one menu answer reads.
@@ -102,7 +102,7 @@ func (h *Handler) customerOptionsList(ctx context.Context, user string) []option
 	}
 	var out []option
 	seen := map[string]bool{}
-	for _, kind := range []provisioning.Kind{provisioning.KindCustomer, provisioning.KindAdopt} {
+	for _, kind := range []request.Kind{request.KindCustomer, request.KindAdopt} {
 		rs, err := l.List(ctx, store.Query{Kind: kind, Newest: true, Limit: customerMenuScan})
 		if err != nil {
 			h.log.WithError(err).WithField("user", user).Warn("options: list customers")
@@ -110,7 +110,7 @@ func (h *Handler) customerOptionsList(ctx context.Context, user string) []option
 		}
 		for _, r := range rs {
 			switch r.State {
-			case provisioning.StateRejected, provisioning.StateCancelled, provisioning.StateExpired, provisioning.StateDraft:
+			case request.StateRejected, request.StateCancelled, request.StateExpired, request.StateDraft:
 				continue
 			}
 			if r.ExternalID == "" || seen[r.ExternalID] {
@@ -129,7 +129,7 @@ var allCountryCodes = sync.OnceValue(func() []string {
 	var codes []string
 	for a := 'A'; a <= 'Z'; a++ {
 		for b := 'A'; b <= 'Z'; b++ {
-			if code := string([]rune{a, b}); provisioning.CountryName(code) != "" {
+			if code := string([]rune{a, b}); request.CountryName(code) != "" {
 				codes = append(codes, code)
 			}
 		}
@@ -144,7 +144,7 @@ func countryOptions(supported []string) []option {
 		if len(supported) > 0 && !slices.ContainsFunc(supported, func(s string) bool { return strings.EqualFold(strings.TrimSpace(s), code) }) {
 			continue
 		}
-		out = append(out, option{code, code + " · " + provisioning.CountryName(code)})
+		out = append(out, option{code, code + " · " + request.CountryName(code)})
 	}
 	return out
 }

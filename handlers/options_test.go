@@ -8,8 +8,10 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/webex"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -28,9 +30,9 @@ func TestOptions(t *testing.T) {
 	t.Parallel()
 	f := newFormHarness(t, true)
 	ctx := context.Background()
-	for _, tv := range []provisioning.TemplateVersion{
-		{Name: "de-standard", RequestID: 1, Status: provisioning.TemplateActive, ProvisioningID: "PROV-DE-1", Spec: provisioning.TemplateSpec{Country: "DE", Packages: []string{"webex_calling"}}},
-		{Name: "at-pending", RequestID: 2, Status: provisioning.TemplatePending, Spec: provisioning.TemplateSpec{Country: "AT"}},
+	for _, tv := range []request.TemplateVersion{
+		{Name: "de-standard", RequestID: 1, Status: request.TemplateActive, ProvisioningID: "PROV-DE-1", Spec: request.TemplateSpec{Country: "DE", Packages: []string{"webex_calling"}}},
+		{Name: "at-pending", RequestID: 2, Status: request.TemplatePending, Spec: request.TemplateSpec{Country: "AT"}},
 	} {
 		if _, err := f.st.AddTemplateVersion(ctx, tv); err != nil {
 			t.Fatal(err)
@@ -38,14 +40,14 @@ func TestOptions(t *testing.T) {
 	}
 	for _, c := range []struct {
 		ext   string
-		kind  provisioning.Kind
-		state provisioning.State
+		kind  request.Kind
+		state request.State
 	}{
-		{"MS-001", provisioning.KindCustomer, provisioning.StatePendingApproval},
-		{"MS-002", provisioning.KindCustomer, provisioning.StateRejected},
-		{"MS-003", provisioning.KindAdopt, provisioning.StateDone},
+		{"MS-001", request.KindCustomer, request.StatePendingApproval},
+		{"MS-002", request.KindCustomer, request.StateRejected},
+		{"MS-003", request.KindAdopt, request.StateDone},
 	} {
-		r := &provisioning.Request{Kind: c.kind, State: c.state, Requester: "alice", Subject: c.ext, ExternalID: c.ext}
+		r := &request.Request{Kind: c.kind, State: c.state, Requester: "alice", Subject: c.ext, ExternalID: c.ext}
 		if err := f.st.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +114,7 @@ func TestCountryOptionsSupported(t *testing.T) {
 func TestTimezoneNamesLoad(t *testing.T) {
 	t.Parallel()
 	for _, tz := range timezoneNames {
-		if _, err := provisioning.ValidateTimezone("timezone", tz); err != nil {
+		if _, err := input.ValidateTimezone("timezone", tz); err != nil {
 			t.Errorf("%s: %v", tz, err)
 		}
 		if _, err := time.LoadLocation(tz); err != nil {
@@ -127,9 +129,9 @@ type pstnSetup struct {
 	asked []string // "<orgId> <location>"
 }
 
-func (p *pstnSetup) ReadPSTN(_ context.Context, ref provisioning.CustomerRef, location string) (*provisioning.PSTNState, string, error) {
+func (p *pstnSetup) ReadPSTN(_ context.Context, ref request.CustomerRef, location string) (*worker.PSTNState, string, error) {
 	p.asked = append(p.asked, ref.OrgID+" "+location)
-	return &provisioning.PSTNState{Options: []webex.PSTNConnectionOption{{ID: "1", DisplayName: provisioning.PremisesOption}, {ID: "2", DisplayName: "Sandbox CCP"}}}, "", nil
+	return &worker.PSTNState{Options: []webex.PSTNConnectionOption{{ID: "1", DisplayName: request.PremisesOption}, {ID: "2", DisplayName: "Sandbox CCP"}}}, "", nil
 }
 
 // TestPSTNOptions: the PSTN form's connection menu lists what Webex offers
@@ -141,17 +143,17 @@ func TestPSTNOptions(t *testing.T) {
 	setup := &pstnSetup{}
 	f.h.setup = setup
 	ctx := context.Background()
-	done := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "alice", Subject: "MS-001", ExternalID: "MS-001",
-		Result: provisioning.Result{CustomerID: "cust-1", OrgID: "org-1"}}
-	waiting := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateWaiting, Requester: "alice", Subject: "MS-002", ExternalID: "MS-002"}
-	for _, r := range []*provisioning.Request{done, waiting} {
-		r.Spec = mustMarshal(t, provisioning.CustomerSpec{ExternalID: r.ExternalID, Country: "DE", Packages: []string{"webex_calling"}})
+	done := &request.Request{Kind: request.KindCustomer, State: request.StateDone, Requester: "alice", Subject: "MS-001", ExternalID: "MS-001",
+		Result: request.Result{CustomerID: "cust-1", OrgID: "org-1"}}
+	waiting := &request.Request{Kind: request.KindCustomer, State: request.StateWaiting, Requester: "alice", Subject: "MS-002", ExternalID: "MS-002"}
+	for _, r := range []*request.Request{done, waiting} {
+		r.Spec = mustMarshal(t, request.CustomerSpec{ExternalID: r.ExternalID, Country: "DE", Packages: []string{"webex_calling"}})
 		if err := f.st.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	draft := func(owner, customer string) string {
-		d := &store.Draft{Owner: owner, Kind: provisioning.KindPSTN, Answers: map[string]string{customerKey: customer, "location": "Köln"}}
+		d := &store.Draft{Owner: owner, Kind: request.KindPSTN, Answers: map[string]string{customerKey: customer, "location": "Köln"}}
 		if err := f.drafts.CreateDraft(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +168,7 @@ func TestPSTNOptions(t *testing.T) {
 		}
 		return out
 	}
-	if got := ask(draft("alice", "MS-001")); strings.Join(got, "|") != provisioning.PremisesOption+"|Sandbox CCP" {
+	if got := ask(draft("alice", "MS-001")); strings.Join(got, "|") != request.PremisesOption+"|Sandbox CCP" {
 		t.Errorf("options %q, want Webex's two", got)
 	}
 	if len(setup.asked) != 1 || setup.asked[0] != "org-1 Köln" {

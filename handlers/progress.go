@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 const (
@@ -46,14 +45,14 @@ func (p *progressBook) set(id int64, done, total int) {
 
 // get returns r's count while r is being committed, and forgets it once r
 // has moved on (the bar would be stale).
-func (p *progressBook) get(r *provisioning.Request) (done, total int, ok bool) {
+func (p *progressBook) get(r *request.Request) (done, total int, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c, ok := p.byID[r.ID]
 	if !ok {
 		return 0, 0, false
 	}
-	if r.State != provisioning.StateCommitting {
+	if r.State != request.StateCommitting {
 		delete(p.byID, r.ID)
 		return 0, 0, false
 	}
@@ -65,9 +64,9 @@ func (p *progressBook) get(r *provisioning.Request) (done, total int, ok bool) {
 // count. It reports whether text was such a count. The update runs on the
 // caller's goroutine so that it cannot overtake the final summary of
 // Settled; the Slack client throttles it to one chat.update per 2 s.
-func (h *Handler) batchProgress(ctx context.Context, r *provisioning.Request, text string) bool {
+func (h *Handler) batchProgress(ctx context.Context, r *request.Request, text string) bool {
 	m := progressRE.FindStringSubmatch(text)
-	if r.Kind != provisioning.KindUsers || m == nil {
+	if r.Kind != request.KindUsers || m == nil {
 		return false
 	}
 	done, err1 := strconv.Atoi(m[1])
@@ -97,7 +96,7 @@ func progressBar(done, total int) string {
 }
 
 // progressBlocks is the summary's bar while a batch commits.
-func (h *Handler) progressBlocks(r *provisioning.Request) []slack.Block {
+func (h *Handler) progressBlocks(r *request.Request) []slack.Block {
 	done, total, ok := h.ux.progress.get(r)
 	if !ok {
 		return nil
@@ -113,7 +112,7 @@ func (h *Handler) viewPayload(ctx context.Context, u caller, id int64) *Reply {
 	if err != nil {
 		return h.lookupFault(u, id, err)
 	}
-	if r.Kind == provisioning.KindUsers && u.id != r.Requester && !h.isApprover(u.id) {
+	if r.Kind == request.KindUsers && u.id != r.Requester && !h.isApprover(u.id) {
 		return refusal(fmt.Sprintf("⛔ %s: only approvers and its requester can see a batch's payload (personal data)", r.Ref()))
 	}
 	return &Reply{Text: payloadText(r)}
@@ -121,7 +120,7 @@ func (h *Handler) viewPayload(ctx context.Context, u caller, id int64) *Reply {
 
 // payloadText renders a request's spec as indented JSON in a code block,
 // cut to one message with "… and N more characters".
-func payloadText(r *provisioning.Request) string {
+func payloadText(r *request.Request) string {
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, r.Spec, "", "  "); err != nil {
 		pretty.Reset()

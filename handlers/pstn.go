@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 )
 
 // pstn shows a location's PSTN connection and the options Webex offers for
@@ -16,7 +18,7 @@ import (
 // added before one is set up.
 func (h *Handler) pstn(ctx context.Context, u caller, c Command) *Reply {
 	const usage = `pstn CUSTOMER [location=NAME] · pstn CUSTOMER [location=NAME] connection="…" [route-type=TRUNK|ROUTE_GROUP route=ID]`
-	if rep, ok := h.setupForm(ctx, u, provisioning.KindPSTN, c, "connection"); ok && len(c.Words) < 2 {
+	if rep, ok := h.setupForm(ctx, u, request.KindPSTN, c, "connection"); ok && len(c.Words) < 2 {
 		return rep // a bare `pstn` opens the form; with a CUSTOMER and no connection= it shows the PSTN
 	}
 	if len(c.Words) != 2 {
@@ -29,12 +31,12 @@ func (h *Handler) pstn(ctx context.Context, u caller, c Command) *Reply {
 	if rep != nil {
 		return rep
 	}
-	spec, missing, errs := provisioning.ParsePSTN(c.Args, *ref)
+	spec, missing, errs := input.ParsePSTN(c.Args, *ref)
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
 	}
-	check := func(*provisioning.Request) precheckFunc { return h.pstnCheck(spec) }
-	return h.submitSetup(ctx, u, provisioning.KindPSTN, fmt.Sprintf("pstn %s %s", ref.ExternalID, spec.Location), spec, check)
+	check := func(*request.Request) precheckFunc { return h.pstnCheck(spec) }
+	return h.submitSetup(ctx, u, request.KindPSTN, fmt.Sprintf("pstn %s %s", ref.ExternalID, spec.Location), spec, check)
 }
 
 // showPSTN answers `pstn CUSTOMER [location=NAME]` in the background: it
@@ -51,7 +53,7 @@ func (h *Handler) showPSTN(ctx context.Context, u caller, c Command) *Reply {
 	}
 	location := strings.TrimSpace(c.Args["location"])
 	if location == "" {
-		location = provisioning.DefaultLocationName
+		location = request.DefaultLocationName
 	}
 	h.background(ctx, "show pstn", func(ctx context.Context) error {
 		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: h.pstnText(ctx, *ref, location)})
@@ -60,13 +62,13 @@ func (h *Handler) showPSTN(ctx context.Context, u caller, c Command) *Reply {
 }
 
 // pstnText says what a location's PSTN connection is and how to set one up.
-func (h *Handler) pstnText(ctx context.Context, ref provisioning.CustomerRef, location string) string {
+func (h *Handler) pstnText(ctx context.Context, ref request.CustomerRef, location string) string {
 	st, refusal, err := h.setup.ReadPSTN(ctx, ref, location)
 	switch {
-	case errors.Is(err, provisioning.ErrCustomerNotReady):
+	case errors.Is(err, worker.ErrCustomerNotReady):
 		return esc(fmt.Sprintf("⛔ %s is not provisioned yet: its locations have no PSTN connection to show", ref.ExternalID))
 	case err != nil:
-		msg, _ := provisioning.DescribeFailure(err)
+		msg, _ := worker.DescribeFailure(err)
 		return esc(fmt.Sprintf("⛔ could not read the PSTN connection of %s at %s: %s", ref.ExternalID, location, msg))
 	case refusal != "":
 		return "⛔ " + esc(refusal)
@@ -84,7 +86,7 @@ func (h *Handler) pstnText(ctx context.Context, ref provisioning.CustomerRef, lo
 	b.WriteString("\nOptions Webex offers there:")
 	for _, o := range st.Options {
 		line := "\n• " + esc(o.DisplayName)
-		if provisioning.Premises(o.DisplayName) {
+		if request.Premises(o.DisplayName) {
 			line += " (needs route-type=TRUNK|ROUTE_GROUP route=ID)"
 		}
 		b.WriteString(line)
@@ -100,8 +102,8 @@ func (h *Handler) pstnText(ctx context.Context, ref provisioning.CustomerRef, lo
 // pstnCheck is a PSTN request's precheck: the connection must be an option
 // Webex offers at the location. Until the customer is provisioned it is
 // deferred to the commit.
-func (h *Handler) pstnCheck(spec *provisioning.PSTNSpec) precheckFunc {
-	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref provisioning.CustomerRef) (string, error) {
+func (h *Handler) pstnCheck(spec *request.PSTNSpec) precheckFunc {
+	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref request.CustomerRef) (string, error) {
 		resolved := *spec
 		resolved.Customer = ref
 		return h.setup.CheckPSTN(ctx, &resolved)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -24,7 +24,7 @@ type Limiter interface {
 // (store.Store.CreateWithin): a refused submission saves nothing, takes no
 // id and uses no budget.
 type BudgetedCreator interface {
-	CreateWithin(ctx context.Context, r *provisioning.Request, b store.Budget) error
+	CreateWithin(ctx context.Context, r *request.Request, b store.Budget) error
 }
 
 // submissionWindow is the window of NEW_REQUESTS_PER_MINUTE.
@@ -59,7 +59,7 @@ func submissionRefusal(perMinute int) string {
 // that another request holds before the budget is looked at, all in the
 // store's first step. It returns the reply to send when nothing was saved,
 // nil when r is saved.
-func (h *Handler) createSubmission(ctx context.Context, u caller, r *provisioning.Request) *Reply {
+func (h *Handler) createSubmission(ctx context.Context, u caller, r *request.Request) *Reply {
 	r.Replaces = u.replaces
 	var err error
 	if b, ok := h.budget(u.id); ok {
@@ -70,7 +70,7 @@ func (h *Handler) createSubmission(ctx context.Context, u caller, r *provisionin
 	if err == nil {
 		return nil
 	}
-	var taken *provisioning.ExternalIDTaken
+	var taken *request.ExternalIDTaken
 	if errors.As(err, &taken) {
 		return refusal("⛔ external-id: " + taken.Error())
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -15,7 +15,7 @@ import (
 // submission flow does; "" when saved, else the refusal.
 func submitAs(h *Handler, user string, n int) string {
 	ext := fmt.Sprintf("EXT-%s-%d", user, n)
-	r := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval,
+	r := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval,
 		Requester: user, Subject: ext, ExternalID: ext, Spec: []byte(`{}`)}
 	if rep := h.createSubmission(context.Background(), caller{id: user}, r); rep != nil {
 		return rep.Text

@@ -8,7 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -20,12 +20,12 @@ type gatedStore struct {
 	gate chan struct{}
 }
 
-func (g gatedStore) Get(ctx context.Context, id int64) (*provisioning.Request, error) {
+func (g gatedStore) Get(ctx context.Context, id int64) (*request.Request, error) {
 	<-g.gate
 	return g.Store.Get(ctx, id)
 }
 
-func (g gatedStore) Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error) {
+func (g gatedStore) Transition(ctx context.Context, id int64, t request.Transition) (*request.Request, error) {
 	<-g.gate
 	return g.Store.Transition(ctx, id, t)
 }
@@ -48,7 +48,7 @@ func TestAckRoundTrips(t *testing.T) {
 		Settings: Settings{ApprovalChannel: "#approvals", Approvers: []string{"bob"}},
 		Log:      quietLog(), Limiter: NewSubmissionLimiter(5)})
 	// Loads the scripts.
-	if err := st.CreateWithin(ctx, &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, ExternalID: "WARM"},
+	if err := st.CreateWithin(ctx, &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, ExternalID: "WARM"},
 		store.Budget{Key: "warm", Limit: 1, Window: submissionWindow}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestAckRoundTrips(t *testing.T) {
 
 	// The precheck passed in the background; approve the request.
 	r, err := st.Get(ctx, 2)
-	if err != nil || r.Precheck.Status != provisioning.PrecheckOK {
+	if err != nil || r.Precheck.Status != request.PrecheckOK {
 		t.Fatalf("R-2 = %+v, %v; want its precheck passed", r, err)
 	}
 	if n := trips.Count(func() {
@@ -79,7 +79,7 @@ func TestAckRoundTrips(t *testing.T) {
 		t.Errorf("Approve click: %d round trips on the ack path, want 3", n)
 	}
 	h.Wait()
-	if got, _ := st.Get(ctx, 2); got.State != provisioning.StateApproved {
+	if got, _ := st.Get(ctx, 2); got.State != request.StateApproved {
 		t.Fatalf("after the click R-2 is %s", got.State)
 	}
 	job, err := st.NextJob(ctx, "w1", 0)
@@ -117,7 +117,7 @@ func TestSubmissionRefusals(t *testing.T) {
 			t.Fatalf("step %d (%s): %q, want %q", i+1, s.ext, got, s.want)
 		}
 	}
-	if _, err := st.ByExternalID(ctx, "MS-003"); !errors.Is(err, provisioning.ErrNotFound) {
+	if _, err := st.ByExternalID(ctx, "MS-003"); !errors.Is(err, request.ErrNotFound) {
 		t.Errorf("a refused submission reserved its external id: %v", err)
 	}
 	// Another user has a budget of their own, and no id was skipped.

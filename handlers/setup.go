@@ -6,36 +6,38 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 )
 
 // SetupChecker is what the setup flows ask Webex outside the job stream.
 type SetupChecker interface {
-	PrecheckUsers(ctx context.Context, spec *provisioning.UsersSpec) (provisioning.UsersPrecheck, error)
-	AvailableNumbers(ctx context.Context, ref provisioning.CustomerRef, location string) ([]string, error)
-	CheckNumbersAllowed(ctx context.Context, ref provisioning.CustomerRef, location string) error
+	PrecheckUsers(ctx context.Context, spec *request.UsersSpec) (worker.UsersPrecheck, error)
+	AvailableNumbers(ctx context.Context, ref request.CustomerRef, location string) ([]string, error)
+	CheckNumbersAllowed(ctx context.Context, ref request.CustomerRef, location string) error
 	ResendConsent(ctx context.Context, requestID int64) (int, error)
 	// ReadPSTN is a location's PSTN connection and options; CheckPSTN the
 	// precheck of a PSTN request (a refusal, or ErrCustomerNotReady).
-	ReadPSTN(ctx context.Context, ref provisioning.CustomerRef, location string) (*provisioning.PSTNState, string, error)
-	CheckPSTN(ctx context.Context, spec *provisioning.PSTNSpec) (string, error)
+	ReadPSTN(ctx context.Context, ref request.CustomerRef, location string) (*worker.PSTNState, string, error)
+	CheckPSTN(ctx context.Context, spec *request.PSTNSpec) (string, error)
 	// CheckChange, CheckRemove and CheckLocation are the prechecks of the
 	// corrections and of a new location: a refusal, or ErrCustomerNotReady.
-	CheckChange(ctx context.Context, spec *provisioning.ChangeSpec) (string, error)
-	CheckRemove(ctx context.Context, spec *provisioning.RemoveSpec) (string, error)
-	CheckLocation(ctx context.Context, spec *provisioning.LocationSpec) (string, error)
+	CheckChange(ctx context.Context, spec *request.ChangeSpec) (string, error)
+	CheckRemove(ctx context.Context, spec *request.RemoveSpec) (string, error)
+	CheckLocation(ctx context.Context, spec *request.LocationSpec) (string, error)
 	// RowOutcomes is what happened to each row of a batch, by row number.
-	RowOutcomes(ctx context.Context, requestID int64) (map[int]provisioning.RowOutcome, error)
+	RowOutcomes(ctx context.Context, requestID int64) (map[int]request.RowOutcome, error)
 }
 
 // resolveCustomer turns a CUSTOMER argument (request id or external id) into
 // the customer a setup request is for. Customers not created through the bot
 // must be adopted first.
-func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*provisioning.CustomerRef, *Reply) {
-	id, err := provisioning.ParseID(arg)
+func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*request.CustomerRef, *Reply) {
+	id, err := request.ParseID(arg)
 	if err != nil {
 		id, err = h.store.ByExternalID(ctx, arg)
-		if errors.Is(err, provisioning.ErrNotFound) {
+		if errors.Is(err, request.ErrNotFound) {
 			return nil, refusal(esc(fmt.Sprintf("⛔ CUSTOMER: %q is not a customer the bot knows (give its request id or external id; adopt customers created in Partner Hub first)", arg)))
 		}
 		if err != nil {
@@ -46,16 +48,16 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*p
 	if err != nil {
 		return nil, h.lookupFault(u, id, err)
 	}
-	ref := &provisioning.CustomerRef{RequestID: r.ID, ExternalID: r.ExternalID, CustomerID: r.Result.CustomerID, OrgID: r.Result.OrgID}
+	ref := &request.CustomerRef{RequestID: r.ID, ExternalID: r.ExternalID, CustomerID: r.Result.CustomerID, OrgID: r.Result.OrgID}
 	switch r.Kind {
-	case provisioning.KindCustomer:
+	case request.KindCustomer:
 		spec, err := decodeCustomer(r)
 		if err != nil {
 			return nil, h.systemFault(u, "decode customer", err)
 		}
 		ref.Packages, ref.Limits, ref.AdminEmail, ref.Country = spec.Packages, spec.Limits, spec.Email, spec.Country
-	case provisioning.KindAdopt:
-		var cs provisioning.CustomerState
+	case request.KindAdopt:
+		var cs request.CustomerState
 		if err := json.Unmarshal(r.Spec, &cs); err != nil {
 			return nil, h.systemFault(u, "decode adopted customer", err)
 		}
@@ -64,11 +66,11 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*p
 		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s is a %s request, not a customer", r.Ref(), r.Kind))
 	}
 	switch {
-	case r.State == provisioning.StateDone && r.Result.Status == provisioning.CustomerDeleted:
+	case r.State == request.StateDone && r.Result.Status == request.CustomerDeleted:
 		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) was deleted; nothing can be set up for it", r.Ref(), esc(r.Subject)))
-	case r.State == provisioning.StateRejected, r.State == provisioning.StateCancelled, r.State == provisioning.StateExpired, r.State == provisioning.StateDraft:
+	case r.State == request.StateRejected, r.State == request.StateCancelled, r.State == request.StateExpired, r.State == request.StateDraft:
 		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) is %s; nothing can be set up for it", r.Ref(), esc(r.Subject), r.State))
-	case r.State != provisioning.StateDone:
+	case r.State != request.StateDone:
 		// Not provisioned yet (pending, provisioning, on hold, or failed and
 		// to be retried): the request waits for it, and its Webex ids are
 		// resolved at commit, so the precheck waits too.
@@ -79,19 +81,19 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*p
 
 // submitSetup saves a setup request for approval and, in the background,
 // posts its summary and runs its precheck (none when check is nil).
-func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.Kind, subject string, spec any, check func(*provisioning.Request) precheckFunc) *Reply {
+func (h *Handler) submitSetup(ctx context.Context, u caller, kind request.Kind, subject string, spec any, check func(*request.Request) precheckFunc) *Reply {
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return h.systemFault(u, "encode request", err)
 	}
-	r := &provisioning.Request{
-		Kind: kind, State: provisioning.StatePendingApproval, Requester: u.id,
-		Subject: subject, Spec: raw, Hash: provisioning.HashSpec(raw),
+	r := &request.Request{
+		Kind: kind, State: request.StatePendingApproval, Requester: u.id,
+		Subject: subject, Spec: raw, Hash: request.HashSpec(raw),
 	}
 	var run precheckFunc
 	if check != nil {
 		run = check(r)
-		r.Precheck.Status = provisioning.PrecheckRunning
+		r.Precheck.Status = request.PrecheckRunning
 	}
 	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return rep
@@ -103,23 +105,23 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind provisioning.K
 
 // location requests `location CUSTOMER name=… …`.
 func (h *Handler) location(ctx context.Context, u caller, c Command) *Reply {
-	if rep, ok := h.setupForm(ctx, u, provisioning.KindLocation, c, provisioning.RequiredLocationKeys...); ok {
+	if rep, ok := h.setupForm(ctx, u, request.KindLocation, c, input.RequiredLocationKeys...); ok {
 		return rep
 	}
 	ref, rep := h.setupTarget(ctx, u, c, "location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…")
 	if rep != nil {
 		return rep
 	}
-	spec, missing, errs := provisioning.ParseLocation(c.Args, *ref, h.set.SupportedCountries)
+	spec, missing, errs := input.ParseLocation(c.Args, *ref, h.set.SupportedCountries)
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
 	}
-	check := func(*provisioning.Request) precheckFunc { return h.locationCheck(spec) }
-	return h.submitSetup(ctx, u, provisioning.KindLocation, fmt.Sprintf("location %s %s", spec.Name, ref.ExternalID), spec, check)
+	check := func(*request.Request) precheckFunc { return h.locationCheck(spec) }
+	return h.submitSetup(ctx, u, request.KindLocation, fmt.Sprintf("location %s %s", spec.Name, ref.ExternalID), spec, check)
 }
 
 // setupTarget checks the caller may submit and reads the CUSTOMER word.
-func (h *Handler) setupTarget(ctx context.Context, u caller, c Command, usage string) (*provisioning.CustomerRef, *Reply) {
+func (h *Handler) setupTarget(ctx context.Context, u caller, c Command, usage string) (*request.CustomerRef, *Reply) {
 	if !h.isRequester(u.id) {
 		return nil, refusal("⛔ you are not allowed to submit requests")
 	}

@@ -5,32 +5,31 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // setupFields renders the step-3 requests' fields on their summary.
-func setupFields(r *provisioning.Request) []slack.Block {
+func setupFields(r *request.Request) []slack.Block {
 	switch r.Kind {
-	case provisioning.KindUsers:
-		var spec provisioning.UsersSpec
+	case request.KindUsers:
+		var spec request.UsersSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
 			return usersFields(&spec)
 		}
-	case provisioning.KindLocation:
-		var spec provisioning.LocationSpec
+	case request.KindLocation:
+		var spec request.LocationSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
 			a := spec.Address
 			addr := strings.Join(nonEmpty(a.Line1, a.Line2, strings.TrimSpace(a.Zip+" "+a.City), a.State, a.Country), ", ")
 			return fieldSections([][2]string{
 				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Name}, {"Address", addr},
-				{"Time zone", spec.Timezone}, {"Language", provisioning.DisplayLanguage(spec.Language)}, {"Emergency location id", orDash(spec.ELIN)},
+				{"Time zone", spec.Timezone}, {"Language", request.DisplayLanguage(spec.Language)}, {"Emergency location id", orDash(spec.ELIN)},
 				{"Steps", "create the location, enable it for Webex Calling"},
 			})
 		}
-	case provisioning.KindNumbers:
-		var spec provisioning.NumbersSpec
+	case request.KindNumbers:
+		var spec request.NumbersSpec
 		if json.Unmarshal(r.Spec, &spec) == nil && len(spec.Numbers) > 0 {
 			block := spec.Numbers[0]
 			if n := len(spec.Numbers); n > 1 {
@@ -41,8 +40,8 @@ func setupFields(r *provisioning.Request) []slack.Block {
 				{"Numbers", block + " (" + itoa(len(spec.Numbers)) + ", added and activated)"}, {"Main number", orDash(spec.Main)},
 			})
 		}
-	case provisioning.KindPSTN:
-		var spec provisioning.PSTNSpec
+	case request.KindPSTN:
+		var spec request.PSTNSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
 			route := "–"
 			if spec.RouteID != "" {
@@ -53,18 +52,18 @@ func setupFields(r *provisioning.Request) []slack.Block {
 				{"PSTN connection", spec.Connection}, {"Route", route},
 			})
 		}
-	case provisioning.KindChange:
-		var spec provisioning.ChangeSpec
+	case request.KindChange:
+		var spec request.ChangeSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
 			return fieldSections([][2]string{{"Customer", customerLabel(spec.Customer)}, {"User", spec.Email}, {"New package", spec.Package}})
 		}
-	case provisioning.KindRemove:
-		var spec provisioning.RemoveSpec
+	case request.KindRemove:
+		var spec request.RemoveSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
 			return fieldSections([][2]string{{"Customer", customerLabel(spec.Customer)}, {"Remove user", spec.Email}})
 		}
-	case provisioning.KindDelete:
-		var spec provisioning.DeleteSpec
+	case request.KindDelete:
+		var spec request.DeleteSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
 			return fieldSections([][2]string{{"Delete customer", customerLabel(spec.Customer)}, {"Effect", "the customer is unlinked from the partner at Webex"}})
 		}

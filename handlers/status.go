@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // requestArg reads the request id that follows a sub-command.
@@ -17,7 +17,7 @@ func (h *Handler) requestArg(c Command, usage string) (int64, *Reply) {
 	if len(c.Words) > 2 {
 		return 0, refusal(esc(fmt.Sprintf("⛔ unexpected %q (usage: %s)", c.Words[2], usage)))
 	}
-	id, err := provisioning.ParseID(c.Words[1])
+	id, err := request.ParseID(c.Words[1])
 	if err != nil {
 		return 0, refusal("⛔ " + esc(err.Error()))
 	}
@@ -27,12 +27,12 @@ func (h *Handler) requestArg(c Command, usage string) (int64, *Reply) {
 // lookupFault answers a failed Get: an unknown id is the user's mistake, the
 // rest is ours.
 func (h *Handler) lookupFault(u caller, id int64, err error) *Reply {
-	if errors.Is(err, provisioning.ErrNotFound) {
-		return refusal(fmt.Sprintf("⛔ %s: no such request", provisioning.FormatID(id)))
+	if errors.Is(err, request.ErrNotFound) {
+		return refusal(fmt.Sprintf("⛔ %s: no such request", request.FormatID(id)))
 	}
 	ref := newRef()
 	h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("read request")
-	return refusal(fmt.Sprintf("⛔ could not read %s right now (ref %s)", provisioning.FormatID(id), ref))
+	return refusal(fmt.Sprintf("⛔ could not read %s right now (ref %s)", request.FormatID(id), ref))
 }
 
 // status shows one request (by request id or external id) with its audit.
@@ -45,10 +45,10 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ usage: status [ID|EXTERNAL-ID]")
 	}
 	arg := c.Words[1]
-	id, err := provisioning.ParseID(arg)
+	id, err := request.ParseID(arg)
 	if err != nil {
 		id, err = h.store.ByExternalID(ctx, arg)
-		if errors.Is(err, provisioning.ErrNotFound) {
+		if errors.Is(err, request.ErrNotFound) {
 			return refusal(esc(fmt.Sprintf("⛔ %q is neither a request id nor a known external id", arg)))
 		}
 		if err != nil {
@@ -73,7 +73,7 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 			b.WriteString(": " + esc(e.Note))
 		}
 	}
-	if r.Kind == provisioning.KindCustomer || r.Kind == provisioning.KindAdopt {
+	if r.Kind == request.KindCustomer || r.Kind == request.KindAdopt {
 		if rep := h.customerRequests(ctx, u, r, &b); rep != nil {
 			return rep
 		}
@@ -87,7 +87,7 @@ const statusRequestsShown = 30
 // customerRequests adds the requests on customer r (users, locations, PSTN,
 // numbers, corrections), newest first, with their states: following a
 // customer is one command.
-func (h *Handler) customerRequests(ctx context.Context, u caller, r *provisioning.Request, b *strings.Builder) *Reply {
+func (h *Handler) customerRequests(ctx context.Context, u caller, r *request.Request, b *strings.Builder) *Reply {
 	rs, total, err := h.store.CustomerRequests(ctx, r.ID, statusRequestsShown)
 	if err != nil {
 		return h.lookupFault(u, r.ID, err)
@@ -108,11 +108,11 @@ func (h *Handler) customerRequests(ctx context.Context, u caller, r *provisionin
 
 // autoNumbers are the numbers the rows of a users batch given phone=auto
 // got, one line each; "" for other requests and before the batch ran.
-func (h *Handler) autoNumbers(ctx context.Context, r *provisioning.Request) string {
-	if r.Kind != provisioning.KindUsers || h.setup == nil {
+func (h *Handler) autoNumbers(ctx context.Context, r *request.Request) string {
+	if r.Kind != request.KindUsers || h.setup == nil {
 		return ""
 	}
-	spec, err := decodeSpec[provisioning.UsersSpec](r)
+	spec, err := decodeSpec[request.UsersSpec](r)
 	if err != nil {
 		return ""
 	}
@@ -122,7 +122,7 @@ func (h *Handler) autoNumbers(ctx context.Context, r *provisioning.Request) stri
 	}
 	var b strings.Builder
 	for _, row := range spec.Rows {
-		if o := outcomes[row.Line]; row.Phone == provisioning.PhoneAuto && o.Phone != "" && o.Status != provisioning.RowFailed {
+		if o := outcomes[row.Line]; row.Phone == request.PhoneAuto && o.Phone != "" && o.Status != request.RowFailed {
 			b.WriteString("\n" + esc(fmt.Sprintf("row %d (%s): phone=auto got %s", row.Line, row.Email, o.Phone)))
 		}
 	}

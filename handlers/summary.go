@@ -6,26 +6,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // summary renders a request's approval message from its stored state: every
 // value the approver approves, the precheck, the hash, and the buttons while
 // it waits for approval.
-func (h *Handler) summary(r *provisioning.Request) Message {
+func (h *Handler) summary(r *request.Request) Message {
 	// The header is plain_text (shown literally); the fallback text is not.
 	title := fmt.Sprintf("%s request %s · %s", kindTitle(r.Kind), r.Ref(), r.Subject)
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain(truncate(title, 150))),
 	}
 	switch r.Kind {
-	case provisioning.KindCustomer:
+	case request.KindCustomer:
 		if spec, err := decodeCustomer(r); err == nil {
 			blocks = append(blocks, customerFields(spec)...)
 		}
-	case provisioning.KindTemplate:
+	case request.KindTemplate:
 		if spec, err := decodeTemplate(r); err == nil {
 			blocks = append(blocks, fieldSections(templatePairs(spec, r.Result.ProvisioningID))...)
 			for _, w := range spec.Warnings() {
@@ -48,7 +47,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	}
 	blocks = append(blocks, h.progressBlocks(r)...)
 	var buttons []slack.BlockElement
-	if r.State == provisioning.StatePendingApproval {
+	if r.State == request.StatePendingApproval {
 		approve := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
 		approve.Style = slack.StylePrimary
 		reject := slack.NewButtonBlockElement(actionReject, r.Ref(), plain("Reject"))
@@ -60,9 +59,9 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	}
 	buttons = append(buttons, slack.NewButtonBlockElement(actionViewPayload, r.Ref(), plain("View payload")))
 	buttons = append(buttons, resubmitButtons(r)...)
-	if r.Kind == provisioning.KindUsers {
+	if r.Kind == request.KindUsers {
 		buttons = append(buttons, slack.NewButtonBlockElement(actionViewRows, r.Ref(), plain("View rows")))
-		if r.State == provisioning.StateWaiting && strings.Contains(r.Result.WaitReason, "consent") {
+		if r.State == request.StateWaiting && strings.Contains(r.Result.WaitReason, "consent") {
 			buttons = append(buttons, slack.NewButtonBlockElement(actionResendConsent, r.Ref(), plain("Resend consent email")))
 		}
 	}
@@ -72,7 +71,7 @@ func (h *Handler) summary(r *provisioning.Request) Message {
 	return Message{Text: truncateMd(esc(title)+": "+describeStateAt(r, h.now()), maxSectionText), Blocks: blocks}
 }
 
-func customerFields(c *provisioning.CustomerSpec) []slack.Block {
+func customerFields(c *request.CustomerSpec) []slack.Block {
 	source := "provisioning id `" + c.ProvisioningID + "`"
 	if c.Template != "" {
 		source = fmt.Sprintf("template %s v%d (`%s`)", c.Template, c.TemplateVersion, c.ProvisioningID)
@@ -144,44 +143,44 @@ func formatLimits(l map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-func precheckLine(p provisioning.Precheck) string {
+func precheckLine(p request.Precheck) string {
 	switch p.Status {
-	case provisioning.PrecheckRunning:
+	case request.PrecheckRunning:
 		return "*Precheck:* ⏳ running…"
-	case provisioning.PrecheckOK:
+	case request.PrecheckOK:
 		if p.Message != "" && p.Message != "success" {
 			return "*Precheck:* ✅ passed — " + esc(p.Message) // e.g. users who must consent
 		}
 		return "*Precheck:* ✅ passed"
-	case provisioning.PrecheckFailed:
+	case request.PrecheckFailed:
 		return "*Precheck:* ❌ failed: " + esc(p.Message+trackingSuffix(p.TrackingID)) + " — approval is refused until the request is edited"
-	case provisioning.PrecheckUnavailable:
+	case request.PrecheckUnavailable:
 		return "*Precheck:* ⚠️ unavailable: " + esc(p.Message) + " — approval is allowed; the worker prechecks again before it commits"
-	case provisioning.PrecheckDeferred:
+	case request.PrecheckDeferred:
 		return "*Precheck:* ⏸ deferred: " + esc(p.Message)
 	}
 	return "*Precheck:* –"
 }
 
-func stateLine(r *provisioning.Request, now time.Time) string {
+func stateLine(r *request.Request, now time.Time) string {
 	return "*State:* " + requestIcon(r) + " " + describeStateAt(r, now)
 }
 
-func describeStateAt(r *provisioning.Request, now time.Time) string {
+func describeStateAt(r *request.Request, now time.Time) string {
 	switch r.State {
-	case provisioning.StatePendingApproval:
+	case request.StatePendingApproval:
 		return "waiting for approval"
-	case provisioning.StateApproved:
+	case request.StateApproved:
 		return "approved by " + actorName(r.ApprovedBy) + "; queued"
-	case provisioning.StateCommitting:
+	case request.StateCommitting:
 		return "approved by " + actorName(r.ApprovedBy) + "; committing to Webex"
-	case provisioning.StateWaiting:
+	case request.StateWaiting:
 		return waitingText(r, now)
-	case provisioning.StateDone:
+	case request.StateDone:
 		return esc(doneState(r))
-	case provisioning.StateFailed:
+	case request.StateFailed:
 		return "failed: " + esc(r.Result.Message+trackingSuffix(r.Result.TrackingID))
-	case provisioning.StateRejected:
+	case request.StateRejected:
 		return "rejected by " + mention(r.RejectedBy) + ": " + esc(r.Reason)
 	}
 	return string(r.State)
@@ -189,26 +188,26 @@ func describeStateAt(r *provisioning.Request, now time.Time) string {
 
 // requestIcon is r's icon wherever it is shown: a batch done with failed
 // rows is ⚠️, not ✅.
-func requestIcon(r *provisioning.Request) string {
-	if r.State == provisioning.StateDone && r.Result.Status == provisioning.ResultPartial {
+func requestIcon(r *request.Request) string {
+	if r.State == request.StateDone && r.Result.Status == request.ResultPartial {
 		return "⚠️"
 	}
 	return stateIcon(r.State)
 }
 
-func stateIcon(s provisioning.State) string {
+func stateIcon(s request.State) string {
 	switch s {
-	case provisioning.StateDone:
+	case request.StateDone:
 		return "✅"
-	case provisioning.StateFailed:
+	case request.StateFailed:
 		return "❌"
-	case provisioning.StateWaiting, provisioning.StatePendingApproval, provisioning.StateApproved, provisioning.StateCommitting:
+	case request.StateWaiting, request.StatePendingApproval, request.StateApproved, request.StateCommitting:
 		return "⏳"
-	case provisioning.StateRejected:
+	case request.StateRejected:
 		return "🚫"
-	case provisioning.StateCancelled:
+	case request.StateCancelled:
 		return "🗑"
-	case provisioning.StateExpired:
+	case request.StateExpired:
 		return "⌛"
 	}
 	return "•"
@@ -218,20 +217,20 @@ func stateIcon(s provisioning.State) string {
 // line scripts match (`✅ R-7 MS-001 provisioned (org …)`), as mrkdwn:
 // values escaped, the rejecter mentioned. "" for states that are neither.
 // plainText turns it into the console's plain outcome line.
-func outcomeLine(r *provisioning.Request, now time.Time) string {
+func outcomeLine(r *request.Request, now time.Time) string {
 	subject := esc(r.Subject)
 	switch r.State {
-	case provisioning.StateDone:
+	case request.StateDone:
 		return fmt.Sprintf("%s %s %s", requestIcon(r), r.Ref(), doneText(r))
-	case provisioning.StateFailed:
+	case request.StateFailed:
 		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, esc(r.Result.Message+trackingSuffix(r.Result.TrackingID)))
-	case provisioning.StateWaiting:
+	case request.StateWaiting:
 		return fmt.Sprintf("⏳ %s %s: %s", r.Ref(), subject, waitingText(r, now))
-	case provisioning.StateRejected:
+	case request.StateRejected:
 		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, mention(r.RejectedBy), esc(r.Reason))
-	case provisioning.StateCancelled:
+	case request.StateCancelled:
 		return fmt.Sprintf("🗑 %s %s: cancelled", r.Ref(), subject)
-	case provisioning.StateExpired:
+	case request.StateExpired:
 		return fmt.Sprintf("⌛ %s %s: expired", r.Ref(), subject)
 	}
 	return ""
@@ -239,28 +238,28 @@ func outcomeLine(r *provisioning.Request, now time.Time) string {
 
 // doneText is what a done request achieved, as outcome lines say it,
 // without the icon and the request id; mrkdwn, values escaped.
-func doneText(r *provisioning.Request) string {
+func doneText(r *request.Request) string {
 	return esc(donePlain(r))
 }
 
 // doneState is doneText where the subject is already said (the summary's
 // state line, status, lists, the DM): "provisioned (org …)", not
 // "MS-001 provisioned (org …)" after "R-7 MS-001:".
-func doneState(r *provisioning.Request) string {
+func doneState(r *request.Request) string {
 	switch r.Kind {
-	case provisioning.KindCustomer, provisioning.KindAdopt:
-		if r.Result.Status == provisioning.CustomerDeleted {
+	case request.KindCustomer, request.KindAdopt:
+		if r.Result.Status == request.CustomerDeleted {
 			return fmt.Sprintf("deleted (was org %s)", r.Result.OrgID)
 		}
-		if r.Kind == provisioning.KindAdopt {
+		if r.Kind == request.KindAdopt {
 			return fmt.Sprintf("adopted (org %s)", r.Result.OrgID)
 		}
 		return fmt.Sprintf("provisioned (org %s)", r.Result.OrgID)
-	case provisioning.KindTemplate:
+	case request.KindTemplate:
 		return fmt.Sprintf("v%d active", r.Result.Version)
-	case provisioning.KindLocation:
+	case request.KindLocation:
 		return "ready"
-	case provisioning.KindUsers, provisioning.KindNumbers, provisioning.KindPSTN:
+	case request.KindUsers, request.KindNumbers, request.KindPSTN:
 		if r.Result.Message != "" {
 			return r.Result.Message
 		}
@@ -268,17 +267,17 @@ func doneState(r *provisioning.Request) string {
 	return "done"
 }
 
-func donePlain(r *provisioning.Request) string {
+func donePlain(r *request.Request) string {
 	switch r.Kind {
-	case provisioning.KindCustomer:
+	case request.KindCustomer:
 		return fmt.Sprintf("%s provisioned (org %s)", r.Subject, r.Result.OrgID)
-	case provisioning.KindTemplate:
+	case request.KindTemplate:
 		return fmt.Sprintf("%s v%d active", r.Subject, r.Result.Version)
-	case provisioning.KindAdopt:
+	case request.KindAdopt:
 		return fmt.Sprintf("adopted %s (org %s)", r.Subject, r.Result.OrgID)
-	case provisioning.KindLocation:
+	case request.KindLocation:
 		return r.Subject + " ready"
-	case provisioning.KindUsers, provisioning.KindNumbers, provisioning.KindPSTN:
+	case request.KindUsers, request.KindNumbers, request.KindPSTN:
 		if r.Result.Message != "" {
 			return r.Subject + ": " + r.Result.Message
 		}
@@ -289,15 +288,15 @@ func donePlain(r *provisioning.Request) string {
 // waitingText says what a waiting request waits for; holds at Webex carry
 // their age ("compliance review (2h)"), a wait for a person does not.
 // mrkdwn, values escaped.
-func waitingText(r *provisioning.Request, now time.Time) string {
+func waitingText(r *request.Request, now time.Time) string {
 	return esc(waitingPlain(r, now))
 }
 
-func waitingPlain(r *provisioning.Request, now time.Time) string {
-	if r.Result.WaitReason == provisioning.ConsentWaitReason && r.Result.Message != "" {
+func waitingPlain(r *request.Request, now time.Time) string {
+	if r.Result.WaitReason == request.ConsentWaitReason && r.Result.Message != "" {
 		return r.Result.Message // "2/3 provisioned, 1 waiting for consent"
 	}
-	if r.Kind != provisioning.KindCustomer {
+	if r.Kind != request.KindCustomer {
 		return r.Result.WaitReason
 	}
 	return fmt.Sprintf("%s (%s)", r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
@@ -305,7 +304,7 @@ func waitingPlain(r *provisioning.Request, now time.Time) string {
 
 // failureLines are r's Result.Failures as mrkdwn lines, each after a
 // newline ("" when nothing failed).
-func failureLines(r *provisioning.Request) string {
+func failureLines(r *request.Request) string {
 	var b strings.Builder
 	for _, f := range r.Result.Failures {
 		b.WriteString("\n" + esc(f))
@@ -333,7 +332,7 @@ func age(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
 
-func kindTitle(k provisioning.Kind) string {
+func kindTitle(k request.Kind) string {
 	s := string(k)
 	if s == "" {
 		return "Request"

@@ -8,17 +8,17 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // Templates is the onboarding-template registry: approved versions per name.
 type Templates interface {
-	AddTemplateVersion(ctx context.Context, tv provisioning.TemplateVersion) (int, error)
+	AddTemplateVersion(ctx context.Context, tv request.TemplateVersion) (int, error)
 	ActivateTemplate(ctx context.Context, name string, version int, provisioningID, actor string) error
 	RetireTemplate(ctx context.Context, name, actor string) (int, error)
-	Template(ctx context.Context, name string) (*provisioning.TemplateVersion, []provisioning.TemplateVersion, error)
+	Template(ctx context.Context, name string) (*request.TemplateVersion, []request.TemplateVersion, error)
 	Templates(ctx context.Context) ([]string, error)
 }
 
@@ -54,16 +54,16 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 	next := 1
 	if name := c.Args["name"]; name != "" {
 		_, versions, err := h.templates.Template(ctx, name)
-		if err != nil && !errors.Is(err, provisioning.ErrNotFound) {
+		if err != nil && !errors.Is(err, request.ErrNotFound) {
 			return h.systemFault(u, "read template", err)
 		}
 		next = len(versions) + 1
 	}
-	spec, missing, errs := provisioning.ParseTemplate(c.Args, provisioning.TemplateOptions{
+	spec, missing, errs := input.ParseTemplate(c.Args, input.TemplateOptions{
 		SupportedCountries: h.set.SupportedCountries, Version: next,
 	})
 	if len(errs) == 0 && len(missing) > 0 && h.formsAllowed(c.Args, len(c.Words)-1) {
-		return h.openForm(ctx, u, u.trigger, provisioning.KindTemplate, c.Args, 0)
+		return h.openForm(ctx, u, u.trigger, request.KindTemplate, c.Args, 0)
 	}
 	if len(errs) > 0 || len(missing) > 0 {
 		return refusal(inputProblems(errs, missing))
@@ -72,12 +72,12 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 	if err != nil {
 		return h.systemFault(u, "encode template spec", err)
 	}
-	r := &provisioning.Request{
-		Kind: provisioning.KindTemplate, State: provisioning.StatePendingApproval,
-		Requester: u.id, Subject: "template " + spec.Name, Spec: raw, Hash: provisioning.HashSpec(raw),
+	r := &request.Request{
+		Kind: request.KindTemplate, State: request.StatePendingApproval,
+		Requester: u.id, Subject: "template " + spec.Name, Spec: raw, Hash: request.HashSpec(raw),
 	}
 	if spec.ProvisioningID != "" {
-		r.Precheck.Status = provisioning.PrecheckRunning
+		r.Precheck.Status = request.PrecheckRunning
 	}
 	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return rep
@@ -89,18 +89,18 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 // templateCheckSpec is the customer a template's provisioning id is verified
 // with: Webex has no template API, so a customer precheck with the id and
 // the template's country and packages stands in.
-func templateCheckSpec(t *provisioning.TemplateSpec, provisioningID string) *provisioning.CustomerSpec {
+func templateCheckSpec(t *request.TemplateSpec, provisioningID string) *request.CustomerSpec {
 	tz := t.Timezone
 	if tz == "" {
-		tz = provisioning.DefaultTimezone(t.Country)
+		tz = request.DefaultTimezone(t.Country)
 	}
 	if tz == "" {
 		tz = "UTC"
 	}
-	return &provisioning.CustomerSpec{
+	return &request.CustomerSpec{
 		Name: "Template " + t.Name + " check", Email: t.SPAdmin, ExternalID: "template-check-" + t.Name,
 		Country: t.Country, Packages: t.Packages, ProvisioningID: provisioningID,
-		Address:  provisioning.Address{Line1: "Template check", City: "Template check", Country: t.Country},
+		Address:  request.Address{Line1: "Template check", City: "Template check", Country: t.Country},
 		Timezone: tz, Language: t.Language, LocationName: "HQ",
 	}
 }
@@ -109,42 +109,42 @@ func templateCheckSpec(t *provisioning.TemplateSpec, provisioningID string) *pro
 // active at once when it came with a provisioning id, else waiting for one.
 // The worker calls it (provisioning.Worker.CommitTemplate); it is idempotent:
 // the registry gives a retried commit the same version.
-func (h *Handler) CommitTemplate(ctx context.Context, r *provisioning.Request) error {
-	var spec provisioning.TemplateSpec
+func (h *Handler) CommitTemplate(ctx context.Context, r *request.Request) error {
+	var spec request.TemplateSpec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return fmt.Errorf("decode %s: %w", r.Ref(), err)
 	}
-	tv := provisioning.TemplateVersion{Name: spec.Name, RequestID: r.ID, Status: provisioning.TemplatePending, Spec: spec}
-	to, action := provisioning.StateWaiting, "waiting"
+	tv := request.TemplateVersion{Name: spec.Name, RequestID: r.ID, Status: request.TemplatePending, Spec: spec}
+	to, action := request.StateWaiting, "waiting"
 	if spec.ProvisioningID != "" {
-		tv.Status, tv.ProvisioningID, tv.ActivatedBy, tv.ActivatedAt = provisioning.TemplateActive, spec.ProvisioningID, r.ApprovedBy, h.now()
-		to, action = provisioning.StateDone, "activated"
+		tv.Status, tv.ProvisioningID, tv.ActivatedBy, tv.ActivatedAt = request.TemplateActive, spec.ProvisioningID, r.ApprovedBy, h.now()
+		to, action = request.StateDone, "activated"
 	}
 	n, err := h.templates.AddTemplateVersion(ctx, tv)
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	settled, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-		From: []provisioning.State{provisioning.StateCommitting}, To: to, Actor: "worker", Action: action,
+	settled, err := h.store.Transition(ctx, r.ID, request.Transition{
+		From: []request.State{request.StateCommitting}, To: to, Actor: "worker", Action: action,
 		Note: fmt.Sprintf("v%d", n),
-		Mutate: func(x *provisioning.Request) error {
+		Mutate: func(x *request.Request) error {
 			x.Result.Version, x.Result.ProvisioningID = n, tv.ProvisioningID
-			if to == provisioning.StateWaiting {
+			if to == request.StateWaiting {
 				x.Result.WaitReason, x.Result.WaitingSince = waitingForProvisioningID, now
 			}
 			return nil
 		},
 	})
 	if err != nil {
-		var sc *provisioning.StateConflict
+		var sc *request.StateConflict
 		if errors.As(err, &sc) {
 			return nil // settled by an earlier delivery of the job
 		}
 		return err
 	}
 	h.Settled(ctx, settled)
-	if to == provisioning.StateWaiting {
+	if to == request.StateWaiting {
 		h.report(ctx, settled.ID, "post checklist", func(ctx context.Context) error {
 			m := checklistMessage(settled, &spec)
 			if settled.Summary.TS != "" {
@@ -158,8 +158,8 @@ func (h *Handler) CommitTemplate(ctx context.Context, r *provisioning.Request) e
 	return nil
 }
 
-func decodeTemplate(r *provisioning.Request) (*provisioning.TemplateSpec, error) {
-	var spec provisioning.TemplateSpec
+func decodeTemplate(r *request.Request) (*request.TemplateSpec, error) {
+	var spec request.TemplateSpec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
 	}
@@ -169,7 +169,7 @@ func decodeTemplate(r *provisioning.Request) (*provisioning.TemplateSpec, error)
 // checklistMessage is the Partner Hub checklist for a template that waits
 // for its provisioning id: Partner Hub's clicks, in order, with this
 // template's values (Checklist); each step is escaped whole.
-func checklistMessage(r *provisioning.Request, spec *provisioning.TemplateSpec) Message {
+func checklistMessage(r *request.Request, spec *request.TemplateSpec) Message {
 	lines := []string{fmt.Sprintf("*Partner Hub checklist for template %s v%d* (%s)", esc(spec.Name), r.Result.Version, r.Ref())}
 	for i, step := range spec.Checklist() {
 		lines = append(lines, fmt.Sprintf("%d. %s", i+1, esc(step)))
@@ -193,13 +193,13 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 		return refusal("⛔ provisioning-id: missing (copy it from Partner Hub → Onboarding templates)")
 	}
 	_, versions, err := h.templates.Template(ctx, name)
-	if errors.Is(err, provisioning.ErrNotFound) {
+	if errors.Is(err, request.ErrNotFound) {
 		return refusal(esc(fmt.Sprintf("⛔ there is no approved template %q (template list shows them)", name)))
 	}
 	if err != nil {
 		return h.systemFault(u, "read template", err)
 	}
-	i := slices.IndexFunc(versions, func(tv provisioning.TemplateVersion) bool { return tv.Status == provisioning.TemplatePending })
+	i := slices.IndexFunc(versions, func(tv request.TemplateVersion) bool { return tv.Status == request.TemplatePending })
 	if i < 0 {
 		return refusal(fmt.Sprintf("⛔ template %s has no version waiting for a provisioning id", esc(name)))
 	}
@@ -219,7 +219,7 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 	return &Reply{Text: fmt.Sprintf("🔎 %s: checking provisioning id %s for template %s v%d with a Webex precheck…", r.Ref(), esc(pid), esc(name), tv.Version)}
 }
 
-func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *provisioning.Request, tv provisioning.TemplateVersion, pid string) error {
+func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *request.Request, tv request.TemplateVersion, pid string) error {
 	pc, err := h.pre.PrecheckCustomer(ctx, templateCheckSpec(&tv.Spec, pid))
 	refuse := func(why string) error {
 		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: fmt.Sprintf("⛔ %s: %s", r.Ref(), why)})
@@ -227,16 +227,16 @@ func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *provisioni
 	switch {
 	case err != nil:
 		return refuse("Webex could not be reached to check the provisioning id; try again later")
-	case pc.Status == provisioning.PrecheckFailed:
+	case pc.Status == request.PrecheckFailed:
 		return refuse(esc(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, trackingSuffix(pc.TrackingID))))
 	}
 	if err := h.templates.ActivateTemplate(ctx, tv.Name, tv.Version, pid, u.id); err != nil {
 		return fmt.Errorf("activate template %s v%d: %w", tv.Name, tv.Version, err)
 	}
-	done, err := h.store.Transition(ctx, r.ID, provisioning.Transition{
-		From: []provisioning.State{provisioning.StateWaiting}, To: provisioning.StateDone,
+	done, err := h.store.Transition(ctx, r.ID, request.Transition{
+		From: []request.State{request.StateWaiting}, To: request.StateDone,
 		Actor: u.id, Action: "activated", Note: "provisioning id " + pid,
-		Mutate: func(x *provisioning.Request) error { x.Result.ProvisioningID = pid; return nil },
+		Mutate: func(x *request.Request) error { x.Result.ProvisioningID = pid; return nil },
 	})
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ func (h *Handler) templateList(ctx context.Context, u caller) *Reply {
 	return &Reply{Text: strings.Join(lines, "\n")}
 }
 
-func templateLine(name string, active *provisioning.TemplateVersion, versions []provisioning.TemplateVersion) string {
+func templateLine(name string, active *request.TemplateVersion, versions []request.TemplateVersion) string {
 	s := esc(name) + ": "
 	if active != nil {
 		s += esc(fmt.Sprintf("v%d active (%s, %s, %s)", active.Version, active.ProvisioningID, active.Spec.Country, strings.Join(active.Spec.Packages, ", ")))
@@ -272,7 +272,7 @@ func templateLine(name string, active *provisioning.TemplateVersion, versions []
 		s += "no active version"
 	}
 	for _, v := range versions {
-		if v.Status == provisioning.TemplatePending {
+		if v.Status == request.TemplatePending {
 			s += fmt.Sprintf("; v%d waiting for its provisioning id", v.Version)
 		}
 	}
@@ -284,7 +284,7 @@ func (h *Handler) templateShow(ctx context.Context, u caller, c Command) *Reply 
 		return refusal("⛔ usage: template show NAME")
 	}
 	active, versions, err := h.templates.Template(ctx, c.Words[2])
-	if errors.Is(err, provisioning.ErrNotFound) {
+	if errors.Is(err, request.ErrNotFound) {
 		return refusal(esc(fmt.Sprintf("⛔ there is no approved template %q", c.Words[2])))
 	}
 	if err != nil {
@@ -309,7 +309,7 @@ func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Repl
 		return refusal("⛔ usage: template retire NAME")
 	}
 	n, err := h.templates.RetireTemplate(ctx, c.Words[2], u.id)
-	if errors.Is(err, provisioning.ErrNotFound) {
+	if errors.Is(err, request.ErrNotFound) {
 		return refusal(fmt.Sprintf("⛔ template %s has no active version to retire", esc(c.Words[2])))
 	}
 	if err != nil {
@@ -322,7 +322,7 @@ func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Repl
 // templatePairs are a template's settings as label/value pairs;
 // provisioningID is the id it was activated with, when it was given later
 // than the request.
-func templatePairs(t *provisioning.TemplateSpec, provisioningID string) [][2]string {
+func templatePairs(t *request.TemplateSpec, provisioningID string) [][2]string {
 	if provisioningID == "" {
 		provisioningID = t.ProvisioningID
 	}

@@ -7,29 +7,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // rowsSetup is okSetup with row outcomes.
 type rowsSetup struct {
 	okSetup
-	outcomes map[int]provisioning.RowOutcome
+	outcomes map[int]request.RowOutcome
 }
 
-func (s rowsSetup) RowOutcomes(context.Context, int64) (map[int]provisioning.RowOutcome, error) {
+func (s rowsSetup) RowOutcomes(context.Context, int64) (map[int]request.RowOutcome, error) {
 	return s.outcomes, nil
 }
 
 // partialBatch stores a users batch done with one failed row, for customer
 // R-1 of alice, and returns it.
-func partialBatch(t *testing.T, f *formHarness) *provisioning.Request {
+func partialBatch(t *testing.T, f *formHarness) *request.Request {
 	t.Helper()
 	specs := sampleSpecs(false, 2)
-	r := sampleRequest(0, provisioning.KindUsers, provisioning.StateDone, specs[provisioning.KindUsers])
+	r := sampleRequest(0, request.KindUsers, request.StateDone, specs[request.KindUsers])
 	r.ID = 0
-	r.Result = provisioning.Result{Status: provisioning.ResultPartial, Message: "1/2 provisioned, 1 failed",
+	r.Result = request.Result{Status: request.ResultPartial, Message: "1/2 provisioned, 1 failed",
 		Failures: []string{`row 2 (user0002@mueller.example): location "Köln" does not exist`}}
 	if err := f.st.Create(context.Background(), r); err != nil {
 		t.Fatal(err)
@@ -44,9 +43,9 @@ func partialBatch(t *testing.T, f *formHarness) *provisioning.Request {
 func TestPartialBatchIsShownAsSuch(t *testing.T) {
 	t.Parallel()
 	f := newFormHarness(t, false)
-	f.h.setup = rowsSetup{outcomes: map[int]provisioning.RowOutcome{
-		1: {Line: 1, Status: provisioning.RowDone, Phone: "+4930555001"},
-		2: {Line: 2, Status: provisioning.RowFailed, Message: `location "Köln" does not exist`},
+	f.h.setup = rowsSetup{outcomes: map[int]request.RowOutcome{
+		1: {Line: 1, Status: request.RowDone, Phone: "+4930555001"},
+		2: {Line: 2, Status: request.RowFailed, Message: `location "Köln" does not exist`},
 	}}
 	f.h.EnableUX(UX{Lister: f.st})
 	f.h.now = func() time.Time { return goldenNow }
@@ -104,9 +103,9 @@ func TestPartialBatchIsShownAsSuch(t *testing.T) {
 // retried.
 func TestPartialBatchInDigest(t *testing.T) {
 	t.Parallel()
-	fx := newDigestFixtureWith(t, []seed{{name: "partial", kind: provisioning.KindUsers, state: provisioning.StateDone, owner: "alice", ago: time.Hour}},
-		func(r *provisioning.Request) {
-			r.Result.Status, r.Result.Message = provisioning.ResultPartial, "1/2 provisioned, 1 failed"
+	fx := newDigestFixtureWith(t, []seed{{name: "partial", kind: request.KindUsers, state: request.StateDone, owner: "alice", ago: time.Hour}},
+		func(r *request.Request) {
+			r.Result.Status, r.Result.Message = request.ResultPartial, "1/2 provisioned, 1 failed"
 		})
 	h := fx.digestHandler(t)
 	it, ok := shownAt(t, h, occurrence, fx.ids["partial"])
@@ -121,7 +120,7 @@ func TestSmallUntruths(t *testing.T) {
 	h := builderHandler(false)
 	specs := sampleSpecs(false, 3)
 	t.Run("provisioning id once active", func(t *testing.T) {
-		r := sampleRequest(1, provisioning.KindTemplate, provisioning.StateDone, specs[provisioning.KindTemplate])
+		r := sampleRequest(1, request.KindTemplate, request.StateDone, specs[request.KindTemplate])
 		r.Result.ProvisioningID = "PROV-DE-7"
 		if s := strings.Join(textsOf(t, h.summary(r)), "\n"); !strings.Contains(s, "*Provisioning id*\nPROV-DE-7") {
 			t.Errorf("the template's summary lacks its provisioning id:\n%s", s)
@@ -129,7 +128,7 @@ func TestSmallUntruths(t *testing.T) {
 	})
 	t.Run("no subject said twice", func(t *testing.T) {
 		for kind, spec := range specs {
-			r := sampleRequest(1, kind, provisioning.StateDone, spec)
+			r := sampleRequest(1, kind, request.StateDone, spec)
 			if s := describeStateAt(r, goldenNow); strings.Contains(s, r.Subject) {
 				t.Errorf("%s: the state %q says the subject %q again", kind, s, r.Subject)
 			}
@@ -152,17 +151,17 @@ func TestSmallUntruths(t *testing.T) {
 		}
 	})
 	t.Run("1 number", func(t *testing.T) {
-		if got := provisioning.Count(1, "number"); got != "1 number" {
+		if got := request.Count(1, "number"); got != "1 number" {
 			t.Errorf("Count(1) = %q", got)
 		}
-		if got := provisioning.Count(2, "number"); got != "2 numbers" {
+		if got := request.Count(2, "number"); got != "2 numbers" {
 			t.Errorf("Count(2) = %q", got)
 		}
 	})
 	t.Run("location language as de_DE", func(t *testing.T) {
-		spec := specs[provisioning.KindLocation].(provisioning.LocationSpec)
+		spec := specs[request.KindLocation].(request.LocationSpec)
 		spec.Language = "de_de"
-		r := sampleRequest(1, provisioning.KindLocation, provisioning.StatePendingApproval, spec)
+		r := sampleRequest(1, request.KindLocation, request.StatePendingApproval, spec)
 		if s := strings.Join(textsOf(t, h.summary(r)), "\n"); !strings.Contains(s, "*Language*\nde_DE") {
 			t.Errorf("the location summary does not show de_DE:\n%s", s)
 		}
@@ -188,15 +187,15 @@ func TestRunThePrecheckAgain(t *testing.T) {
 	f := newFormHarness(t, false)
 	ctx := context.Background()
 	specs := sampleSpecs(false, 1)
-	pending := func(status provisioning.PrecheckStatus) *provisioning.Request {
-		r := sampleRequest(0, provisioning.KindPSTN, provisioning.StatePendingApproval, provisioning.PSTNSpec{Customer: specs[provisioning.KindUsers].(provisioning.UsersSpec).Customer, Location: "HQ", Connection: "Sandbox CCP"})
-		r.ID, r.Precheck = 0, provisioning.Precheck{Status: status, Message: "runs when R-1 is provisioned"}
+	pending := func(status request.PrecheckStatus) *request.Request {
+		r := sampleRequest(0, request.KindPSTN, request.StatePendingApproval, request.PSTNSpec{Customer: specs[request.KindUsers].(request.UsersSpec).Customer, Location: "HQ", Connection: "Sandbox CCP"})
+		r.ID, r.Precheck = 0, request.Precheck{Status: status, Message: "runs when R-1 is provisioned"}
 		if err := f.st.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	deferred := pending(provisioning.PrecheckDeferred)
+	deferred := pending(request.PrecheckDeferred)
 	if why := approveRefusal(deferred, "bob", true, ""); why != "" {
 		t.Errorf("a deferred precheck refuses approval: %s", why)
 	}
@@ -208,10 +207,10 @@ func TestRunThePrecheckAgain(t *testing.T) {
 		t.Fatalf("retry of a deferred precheck: %q", rep.Text)
 	}
 	f.h.Wait()
-	if got, _ := f.st.Get(ctx, deferred.ID); got.State != provisioning.StatePendingApproval || got.Precheck.Status == provisioning.PrecheckDeferred && got.Precheck.Message == deferred.Precheck.Message {
+	if got, _ := f.st.Get(ctx, deferred.ID); got.State != request.StatePendingApproval || got.Precheck.Status == request.PrecheckDeferred && got.Precheck.Message == deferred.Precheck.Message {
 		t.Errorf("after the retry %s is %s with precheck %+v; want pending with a precheck run again", got.Ref(), got.State, got.Precheck)
 	}
-	passed := pending(provisioning.PrecheckOK)
+	passed := pending(request.PrecheckOK)
 	rep = f.h.recheckButton(ctx, caller{id: "alice"}, passed.Ref())
 	if !strings.Contains(rep.Text, "passed; nothing to run again") {
 		t.Errorf("a passed precheck run again: %q", rep.Text)
@@ -226,26 +225,26 @@ func TestMoving(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name     string
-		kind     provisioning.Kind
+		kind     request.Kind
 		reason   string
-		customer provisioning.State // of the awaited customer R-1
+		customer request.State // of the awaited customer R-1
 		want     bool
 	}{
-		{"compliance review", provisioning.KindCustomer, "compliance review", provisioning.StateDone, true},
-		{"queued behind a customer", provisioning.KindUsers, "waiting for R-1", provisioning.StateCommitting, true},
-		{"consent", provisioning.KindUsers, provisioning.ConsentWaitReason, provisioning.StateDone, false},
-		{"a template's provisioning id", provisioning.KindTemplate, waitingForProvisioningID, provisioning.StateDone, false},
-		{"behind a failed customer", provisioning.KindUsers, "waiting for R-1" + provisioning.FailedSuffix, provisioning.StateFailed, false},
-		{"behind a retried customer", provisioning.KindUsers, "waiting for R-1" + provisioning.FailedSuffix, provisioning.StateApproved, true},
+		{"compliance review", request.KindCustomer, "compliance review", request.StateDone, true},
+		{"queued behind a customer", request.KindUsers, "waiting for R-1", request.StateCommitting, true},
+		{"consent", request.KindUsers, request.ConsentWaitReason, request.StateDone, false},
+		{"a template's provisioning id", request.KindTemplate, waitingForProvisioningID, request.StateDone, false},
+		{"behind a failed customer", request.KindUsers, "waiting for R-1" + request.FailedSuffix, request.StateFailed, false},
+		{"behind a retried customer", request.KindUsers, "waiting for R-1" + request.FailedSuffix, request.StateApproved, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFormHarness(t, false)
 			f.h.EnableUX(UX{Lister: f.st})
-			for _, r := range []*provisioning.Request{
-				{Kind: provisioning.KindCustomer, State: c.customer, Requester: "alice", Subject: "MS-001"},
-				{Kind: c.kind, State: provisioning.StateWaiting, Requester: "alice", Subject: "x", Result: provisioning.Result{WaitReason: c.reason}},
+			for _, r := range []*request.Request{
+				{Kind: request.KindCustomer, State: c.customer, Requester: "alice", Subject: "MS-001"},
+				{Kind: c.kind, State: request.StateWaiting, Requester: "alice", Subject: "x", Result: request.Result{WaitReason: c.reason}},
 			} {
 				if err := f.st.Create(ctx, r); err != nil {
 					t.Fatal(err)
@@ -264,25 +263,25 @@ func TestLocationWaits(t *testing.T) {
 	t.Parallel()
 	f := newFormHarness(t, false)
 	ctx := context.Background()
-	customer := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "alice", Subject: "MS-001", ExternalID: "MS-001"}
+	customer := &request.Request{Kind: request.KindCustomer, State: request.StateDone, Requester: "alice", Subject: "MS-001", ExternalID: "MS-001"}
 	if err := f.st.Create(ctx, customer); err != nil {
 		t.Fatal(err)
 	}
-	ref := provisioning.CustomerRef{RequestID: customer.ID, ExternalID: "MS-001", Country: "DE"}
-	location := func(name string, state provisioning.State) *provisioning.Request {
-		r := &provisioning.Request{Kind: provisioning.KindLocation, State: state, Requester: "alice", Subject: "location " + name,
-			Spec: mustMarshal(t, provisioning.LocationSpec{Customer: ref, Name: name})}
+	ref := request.CustomerRef{RequestID: customer.ID, ExternalID: "MS-001", Country: "DE"}
+	location := func(name string, state request.State) *request.Request {
+		r := &request.Request{Kind: request.KindLocation, State: state, Requester: "alice", Subject: "location " + name,
+			Spec: mustMarshal(t, request.LocationSpec{Customer: ref, Name: name})}
 		if err := f.st.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	approved := location("Köln", provisioning.StateApproved)
-	pendingLoc := location("Bonn", provisioning.StatePendingApproval)
-	row := func(n int, loc string) provisioning.UserRow {
-		return provisioning.UserRow{Line: n, Email: "u" + loc + "@x.example", Location: loc}
+	approved := location("Köln", request.StateApproved)
+	pendingLoc := location("Bonn", request.StatePendingApproval)
+	row := func(n int, loc string) request.UserRow {
+		return request.UserRow{Line: n, Email: "u" + loc + "@x.example", Location: loc}
 	}
-	waitFor, refused, err := f.h.locationWaits(ctx, ref, map[string][]provisioning.UserRow{
+	waitFor, refused, err := f.h.locationWaits(ctx, ref, map[string][]request.UserRow{
 		"köln": {row(1, "köln")}, "Bonn": {row(2, "Bonn")}, "Essen": {row(3, "Essen")},
 	})
 	if err != nil {

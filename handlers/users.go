@@ -7,9 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 const (
@@ -23,7 +23,7 @@ const (
 // users requests a batch: `users CUSTOMER rows=…` (CSV, rows separated by
 // newlines or ';').
 func (h *Handler) users(ctx context.Context, u caller, c Command) *Reply {
-	if rep, ok := h.setupForm(ctx, u, provisioning.KindUsers, c, "rows"); ok {
+	if rep, ok := h.setupForm(ctx, u, request.KindUsers, c, "rows"); ok {
 		return rep
 	}
 	ref, rep := h.setupTarget(ctx, u, c, "users CUSTOMER rows=…")
@@ -40,24 +40,24 @@ func (h *Handler) users(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ nothing was submitted:\n• missing: rows")
 	}
 	opts := rowsOptions(ref)
-	rows, errs := provisioning.ParseRows(text, opts)
+	rows, errs := input.ParseRows(text, opts)
 	if len(errs) > 0 {
 		return refusal(inputProblems(errs, nil))
 	}
-	spec := &provisioning.UsersSpec{Customer: *ref, Rows: rows}
-	check := func(*provisioning.Request) precheckFunc { return h.usersCheck(spec) }
-	return h.submitSetup(ctx, u, provisioning.KindUsers, "users "+ref.ExternalID, spec, check)
+	spec := &request.UsersSpec{Customer: *ref, Rows: rows}
+	check := func(*request.Request) precheckFunc { return h.usersCheck(spec) }
+	return h.submitSetup(ctx, u, request.KindUsers, "users "+ref.ExternalID, spec, check)
 }
 
 // usersCheck is a batch's precheck. Until its customer is provisioned it
 // is deferred (the worker prechecks just before it commits); once it is, it
 // asks Webex with the customer's ids, which the request's own spec lacks
 // when it was submitted earlier, so it can be run again later.
-func (h *Handler) usersCheck(spec *provisioning.UsersSpec) precheckFunc {
-	return func(ctx context.Context) (provisioning.Precheck, error) {
+func (h *Handler) usersCheck(spec *request.UsersSpec) precheckFunc {
+	return func(ctx context.Context) (request.Precheck, error) {
 		ref, pc, err := h.provisionedRef(ctx, spec.Customer)
 		if err != nil || pc != nil {
-			return provisioning.Precheck{Status: pc.Status, Message: pc.Message}, err
+			return request.Precheck{Status: pc.Status, Message: pc.Message}, err
 		}
 		resolved := *spec
 		resolved.Customer = ref
@@ -69,47 +69,47 @@ func (h *Handler) usersCheck(spec *provisioning.UsersSpec) precheckFunc {
 // provisionedRef is ref with the Webex ids of its customer. pc is the
 // deferred precheck to record instead while the customer is not
 // provisioned.
-func (h *Handler) provisionedRef(ctx context.Context, ref provisioning.CustomerRef) (provisioning.CustomerRef, *provisioning.Precheck, error) {
+func (h *Handler) provisionedRef(ctx context.Context, ref request.CustomerRef) (request.CustomerRef, *request.Precheck, error) {
 	if ref.CustomerID != "" || ref.RequestID == 0 {
 		return ref, nil, nil
 	}
 	cr, err := h.store.Get(ctx, ref.RequestID)
 	if err != nil {
-		return ref, &provisioning.Precheck{}, fmt.Errorf("read customer request %s: %w", provisioning.FormatID(ref.RequestID), err)
+		return ref, &request.Precheck{}, fmt.Errorf("read customer request %s: %w", request.FormatID(ref.RequestID), err)
 	}
-	if cr.State != provisioning.StateDone || cr.Result.CustomerID == "" {
-		return ref, &provisioning.Precheck{Status: provisioning.PrecheckDeferred,
+	if cr.State != request.StateDone || cr.Result.CustomerID == "" {
+		return ref, &request.Precheck{Status: request.PrecheckDeferred,
 			Message: fmt.Sprintf("runs when %s (%s) is provisioned; approval is allowed", cr.Ref(), cr.Subject)}, nil
 	}
 	ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
 	return ref, nil, nil
 }
 
-func rowsOptions(ref *provisioning.CustomerRef) provisioning.RowsOptions {
-	return provisioning.RowsOptions{Packages: ref.Packages, AdminEmail: ref.AdminEmail, Limits: ref.Limits, DefaultCountry: ref.Country}
+func rowsOptions(ref *request.CustomerRef) input.RowsOptions {
+	return input.RowsOptions{Packages: ref.Packages, AdminEmail: ref.AdminEmail, Limits: ref.Limits, DefaultCountry: ref.Country}
 }
 
 // precheckUsers asks Webex about every row, then checks the batch again with
 // the seats in use and the users that already exist.
-func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpec, text string, opts provisioning.RowsOptions) (provisioning.Precheck, error) {
+func (h *Handler) precheckUsers(ctx context.Context, spec *request.UsersSpec, text string, opts input.RowsOptions) (request.Precheck, error) {
 	up, err := h.setup.PrecheckUsers(ctx, spec)
 	if err != nil {
-		return provisioning.Precheck{}, err
+		return request.Precheck{}, err
 	}
 	waitFor, missing, err := h.locationWaits(ctx, spec.Customer, up.UnknownLocations)
 	if err != nil {
-		return provisioning.Precheck{}, err
+		return request.Precheck{}, err
 	}
 	up.RowErrors = append(up.RowErrors, missing...)
 	pc := up.Precheck
 	pc.WaitFor = waitFor
 	existing := emailSet(up.Existing)
 	pc.Seats, pc.NewUsers = up.Provisioned, newUsers(spec, existing)
-	if pc.Status == provisioning.PrecheckOK || pc.Status == provisioning.PrecheckNone {
+	if pc.Status == request.PrecheckOK || pc.Status == request.PrecheckNone {
 		opts.Provisioned = up.Provisioned
 		opts.Existing = existing
-		if _, errs := provisioning.ParseRows(text, opts); len(errs) > 0 {
-			return provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: errs.Error()}, nil
+		if _, errs := input.ParseRows(text, opts); len(errs) > 0 {
+			return request.Precheck{Status: request.PrecheckFailed, Message: errs.Error()}, nil
 		}
 	}
 	var notes []string
@@ -117,18 +117,18 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 		notes = append(notes, pc.Message)
 	}
 	if n := len(up.Existing); n > 0 {
-		notes = append(notes, provisioning.Count(n, "user")+" already "+pick(n, "exists and counts", "exist and count")+" as provisioned")
+		notes = append(notes, request.Count(n, "user")+" already "+pick(n, "exists and counts", "exist and count")+" as provisioned")
 	}
 	if n := len(up.Consent); n > 0 {
-		notes = append(notes, provisioning.Count(n, "user")+" already "+pick(n, "has a Webex account", "have a Webex account")+": consent needed")
+		notes = append(notes, request.Count(n, "user")+" already "+pick(n, "has a Webex account", "have a Webex account")+": consent needed")
 	}
 	if len(up.RowErrors) > 0 {
-		pc.Status = provisioning.PrecheckFailed
+		pc.Status = request.PrecheckFailed
 		notes = append(notes, strings.Join(up.RowErrors, "; "))
 	}
 	pc.Message = strings.Join(notes, "; ")
 	if pc.Status == "" {
-		pc.Status = provisioning.PrecheckOK
+		pc.Status = request.PrecheckOK
 	}
 	return pc, nil
 }
@@ -137,11 +137,11 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *provisioning.UsersSpe
 // does not have: one an approved location request of the customer is
 // creating is waited for (the batch commits after it); any other is a
 // refused row that says how to get the location.
-func (h *Handler) locationWaits(ctx context.Context, ref provisioning.CustomerRef, unknown map[string][]provisioning.UserRow) (waitFor []int64, refused []string, err error) {
+func (h *Handler) locationWaits(ctx context.Context, ref request.CustomerRef, unknown map[string][]request.UserRow) (waitFor []int64, refused []string, err error) {
 	if len(unknown) == 0 {
 		return nil, nil, nil
 	}
-	var requests []*provisioning.Request
+	var requests []*request.Request
 	if ref.RequestID != 0 {
 		if requests, _, err = h.store.CustomerRequests(ctx, ref.RequestID, customerRequestsFetch); err != nil {
 			return nil, nil, err
@@ -154,7 +154,7 @@ func (h *Handler) locationWaits(ctx context.Context, ref provisioning.CustomerRe
 	sort.Strings(names)
 	for _, name := range names {
 		lr := locationRequest(requests, name)
-		if lr != nil && lr.State != provisioning.StatePendingApproval {
+		if lr != nil && lr.State != request.StatePendingApproval {
 			waitFor = append(waitFor, lr.ID)
 			continue
 		}
@@ -176,12 +176,12 @@ const customerRequestsFetch = 500
 // locationRequest is the newest location request among requests that
 // creates a location called name and may still do so (not failed or
 // ended); nil when there is none.
-func locationRequest(requests []*provisioning.Request, name string) *provisioning.Request {
+func locationRequest(requests []*request.Request, name string) *request.Request {
 	for _, r := range requests {
-		if r.Kind != provisioning.KindLocation || (r.State.Final() && r.State != provisioning.StateDone) {
+		if r.Kind != request.KindLocation || (r.State.Final() && r.State != request.StateDone) {
 			continue
 		}
-		spec, err := decodeSpec[provisioning.LocationSpec](r)
+		spec, err := decodeSpec[request.LocationSpec](r)
 		if err == nil && strings.EqualFold(spec.Name, name) {
 			return r
 		}
@@ -191,7 +191,7 @@ func locationRequest(requests []*provisioning.Request, name string) *provisionin
 
 // usersFields summarises a batch for the channel: counts by package and
 // location and at most summaryRows rows.
-func usersFields(spec *provisioning.UsersSpec) []slack.Block {
+func usersFields(spec *request.UsersSpec) []slack.Block {
 	byPackage, byLocation := map[string]int{}, map[string]int{}
 	for _, r := range spec.Rows {
 		byPackage[r.Package]++
@@ -215,7 +215,7 @@ func usersFields(spec *provisioning.UsersSpec) []slack.Block {
 	return append(blocks, slack.NewSectionBlock(md(strings.Join(lines, "\n")), nil, nil))
 }
 
-func rowLine(r provisioning.UserRow) string {
+func rowLine(r request.UserRow) string {
 	number := r.Phone
 	if r.Extension != "" {
 		number = strings.TrimSpace(number + " ext " + r.Extension)
@@ -225,36 +225,36 @@ func rowLine(r provisioning.UserRow) string {
 
 // rowOutcome says what happened to a row, after its line: " → provisioned
 // (+4930555001)", " → failed: <why>"; "" before the batch ran.
-func rowOutcome(outcomes map[int]provisioning.RowOutcome, line int) string {
+func rowOutcome(outcomes map[int]request.RowOutcome, line int) string {
 	o, ok := outcomes[line]
 	if !ok {
 		return ""
 	}
 	var s string
 	switch o.Status {
-	case provisioning.RowDone:
+	case request.RowDone:
 		s = "provisioned"
-	case provisioning.RowExisted:
+	case request.RowExisted:
 		s = "already existed"
-	case provisioning.RowConsent:
+	case request.RowConsent:
 		s = "waiting for consent"
-	case provisioning.RowFailed:
+	case request.RowFailed:
 		s = "failed: " + o.Message
-	case provisioning.RowRetrying:
+	case request.RowRetrying:
 		s = "to be tried again: " + o.Message
 	default:
 		return ""
 	}
-	if o.Phone != "" && o.Status != provisioning.RowFailed {
+	if o.Phone != "" && o.Status != request.RowFailed {
 		s += " (" + o.Phone + ")"
 	}
 	return " → " + s
 }
 
-func customerLabel(ref provisioning.CustomerRef) string {
+func customerLabel(ref request.CustomerRef) string {
 	s := ref.ExternalID
 	if ref.RequestID != 0 {
-		s += " (" + provisioning.FormatID(ref.RequestID) + ")"
+		s += " (" + request.FormatID(ref.RequestID) + ")"
 	}
 	if ref.OrgID == "" {
 		s += " · Webex ids resolved at commit"
@@ -277,31 +277,31 @@ func countList(m map[string]int) string {
 
 // viewRows shows an approver every row of a batch, only to them.
 func (h *Handler) viewRows(ctx context.Context, u caller, value string) *Reply {
-	id, err := provisioning.ParseID(value)
+	id, err := request.ParseID(value)
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
 	if !h.isApprover(u.id) {
-		return refusal(fmt.Sprintf("⛔ %s: only approvers can see every row (personal data)", provisioning.FormatID(id)))
+		return refusal(fmt.Sprintf("⛔ %s: only approvers can see every row (personal data)", request.FormatID(id)))
 	}
 	r, err := h.store.Get(ctx, id)
 	if err != nil {
 		return h.lookupFault(u, id, err)
 	}
-	var spec provisioning.UsersSpec
+	var spec request.UsersSpec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil {
 		return h.systemFault(u, "decode users", err)
 	}
 	// What happened to each row, once the batch has run; a batch not run
 	// yet (or a store that cannot say) lists the rows alone.
-	var outcomes map[int]provisioning.RowOutcome
+	var outcomes map[int]request.RowOutcome
 	if h.setup != nil {
 		if outcomes, err = h.setup.RowOutcomes(ctx, r.ID); err != nil {
 			h.log.WithError(err).WithField("request", r.Ref()).Warn("read row outcomes")
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s\n", r.Ref(), provisioning.Count(len(spec.Rows), "row"))
+	fmt.Fprintf(&b, "%s: %s\n", r.Ref(), request.Count(len(spec.Rows), "row"))
 	for i, row := range spec.Rows {
 		line := esc(rowLine(row)+rowOutcome(outcomes, row.Line)) + "\n"
 		if b.Len()+len(line) > maxMessageChars-100 {
@@ -316,17 +316,17 @@ func (h *Handler) viewRows(ctx context.Context, u caller, value string) *Reply {
 // resendConsent sends the consent email again to every user of a batch who
 // has not consented yet.
 func (h *Handler) resendConsent(ctx context.Context, u caller, value string) *Reply {
-	id, err := provisioning.ParseID(value)
+	id, err := request.ParseID(value)
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
 	h.background(ctx, "resend consent", func(ctx context.Context) error {
 		n, err := h.setup.ResendConsent(ctx, id)
-		text := fmt.Sprintf("📧 %s: consent email sent again to %s.", provisioning.FormatID(id), provisioning.Count(n, "user"))
+		text := fmt.Sprintf("📧 %s: consent email sent again to %s.", request.FormatID(id), request.Count(n, "user"))
 		if err != nil {
 			ref := newRef()
 			h.log.WithError(err).WithField("ref", ref).Warn("resend consent")
-			text = fmt.Sprintf("⛔ %s: could not resend the consent emails (ref %s)", provisioning.FormatID(id), ref)
+			text = fmt.Sprintf("⛔ %s: could not resend the consent emails (ref %s)", request.FormatID(id), ref)
 		}
 		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: text})
 	})

@@ -7,17 +7,17 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // A request document is a hash with one field per JSON field of
-// provisioning.Request, each holding that field's JSON encoding: the
+// request.Request, each holding that field's JSON encoding: the
 // document is never one blob, a single field can be read with HGET, and new
 // fields of Request need no change here. The Lua compare-and-set compares the
 // "version" and "state" fields in this same encoding.
 
 // encodeDoc returns the hash fields of r.
-func encodeDoc(r *provisioning.Request) (map[string]string, error) {
+func encodeDoc(r *request.Request) (map[string]string, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", r.Ref(), err)
@@ -93,7 +93,7 @@ func endOfValue(b []byte, i int) int {
 
 // decodeDoc rebuilds a request from its hash fields. A field that is not
 // valid JSON (a hand-edited or damaged document) is an error, not a panic.
-func decodeDoc(id int64, fields map[string]string) (*provisioning.Request, error) {
+func decodeDoc(id int64, fields map[string]string) (*request.Request, error) {
 	n := 2
 	for k, v := range fields {
 		n += len(k) + len(v) + 4
@@ -102,7 +102,7 @@ func decodeDoc(id int64, fields map[string]string) (*provisioning.Request, error
 	b = append(b, '{')
 	for k, v := range fields {
 		if !json.Valid([]byte(v)) {
-			return nil, fmt.Errorf("decode %s: field %q is not valid JSON", provisioning.FormatID(id), k)
+			return nil, fmt.Errorf("decode %s: field %q is not valid JSON", request.FormatID(id), k)
 		}
 		if len(b) > 1 {
 			b = append(b, ',')
@@ -112,12 +112,12 @@ func decodeDoc(id int64, fields map[string]string) (*provisioning.Request, error
 		b = append(b, v...)
 	}
 	b = append(b, '}')
-	var r provisioning.Request
+	var r request.Request
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", provisioning.FormatID(id), err)
+		return nil, fmt.Errorf("decode %s: %w", request.FormatID(id), err)
 	}
 	if r.ID != id {
-		return nil, fmt.Errorf("decode %s: document says id %d", provisioning.FormatID(id), r.ID)
+		return nil, fmt.Errorf("decode %s: document says id %d", request.FormatID(id), r.ID)
 	}
 	return &r, nil
 }
@@ -137,7 +137,7 @@ func pairs(fields map[string]string) []any {
 }
 
 // storedState is how the "state" field of a document holds st.
-func storedState(st provisioning.State) string {
+func storedState(st request.State) string {
 	b, _ := json.Marshal(string(st)) // marshalling a string cannot fail
 	return string(b)
 }
@@ -145,7 +145,7 @@ func storedState(st provisioning.State) string {
 // storedVersion is how the "version" field of a document holds v.
 func storedVersion(v int64) string { return strconv.FormatInt(v, 10) }
 
-func encodeAudit(e provisioning.AuditEntry) (string, error) {
+func encodeAudit(e request.AuditEntry) (string, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", fmt.Errorf("encode audit entry: %w", err)
@@ -153,8 +153,8 @@ func encodeAudit(e provisioning.AuditEntry) (string, error) {
 	return string(b), nil
 }
 
-func decodeAudit(s string) (provisioning.AuditEntry, error) {
-	var e provisioning.AuditEntry
+func decodeAudit(s string) (request.AuditEntry, error) {
+	var e request.AuditEntry
 	if err := json.Unmarshal([]byte(s), &e); err != nil {
 		return e, fmt.Errorf("decode audit entry: %w", err)
 	}

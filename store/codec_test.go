@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // referenceFields is what encodeDoc must return: each top-level member of
 // r's JSON by name, as encoding/json itself splits it.
-func referenceFields(t *testing.T, r *provisioning.Request) map[string]string {
+func referenceFields(t *testing.T, r *request.Request) map[string]string {
 	t.Helper()
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -33,15 +33,15 @@ func TestDocumentCodec(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 25, 10, 42, 0, 123456789, time.UTC)
 	tricky := `quote " backslash \ brace } bracket ] comma , colon : unicode Müller – 🚀 <&>`
-	for _, r := range []*provisioning.Request{
-		{ID: 1, Kind: provisioning.KindCustomer, State: provisioning.StateDraft, CreatedAt: at, UpdatedAt: at},
+	for _, r := range []*request.Request{
+		{ID: 1, Kind: request.KindCustomer, State: request.StateDraft, CreatedAt: at, UpdatedAt: at},
 		{
-			ID: 42, Kind: provisioning.KindUsers, State: provisioning.StateFailed, Version: 7, Requester: "U1",
+			ID: 42, Kind: request.KindUsers, State: request.StateFailed, Version: 7, Requester: "U1",
 			Subject: tricky, ExternalID: "MS-001", CreatedAt: at, UpdatedAt: at.Add(time.Hour),
 			Spec: json.RawMessage(`{"rows":[{"email":"a@b.example","note":"} ] , \" {"}],"n":[1,2,[3,{"x":null}]],"ok":true}`),
-			Hash: "abc123", Precheck: provisioning.Precheck{Status: provisioning.PrecheckFailed, Message: tricky, At: at},
+			Hash: "abc123", Precheck: request.Precheck{Status: request.PrecheckFailed, Message: tricky, At: at},
 			ApprovedBy: "U2", ApprovedAt: at, ApprovedHash: "abc123", Reason: tricky,
-			Summary: provisioning.MessageRef{Channel: "C1", TS: "1700000000.000100"},
+			Summary: request.MessageRef{Channel: "C1", TS: "1700000000.000100"},
 		},
 	} {
 		got, err := encodeDoc(r)
@@ -64,7 +64,7 @@ func TestDocumentCodec(t *testing.T) {
 
 func TestDecodeDocRefusesDamage(t *testing.T) {
 	t.Parallel()
-	good, err := encodeDoc(&provisioning.Request{ID: 3, Kind: provisioning.KindCustomer, State: provisioning.StateDraft})
+	good, err := encodeDoc(&request.Request{ID: 3, Kind: request.KindCustomer, State: request.StateDraft})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func FuzzSplitObject(f *testing.F) {
 	f.Add(`x`, `{"a":[1,{"b":"}"}]}`)
 	f.Add(`"\\`, `}`)
 	f.Fuzz(func(t *testing.T, subject, spec string) {
-		r := &provisioning.Request{ID: 1, Kind: provisioning.KindCustomer, Subject: subject, Reason: spec}
+		r := &request.Request{ID: 1, Kind: request.KindCustomer, Subject: subject, Reason: spec}
 		if json.Valid([]byte(spec)) {
 			r.Spec = json.RawMessage(spec)
 		}

@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // What the reminder digests read (DESIGN.md "Reminder digests"). Every item
@@ -62,7 +61,7 @@ const (
 // ByState, of State's index) scored From..To inclusive, at most Limit.
 type DigestRange struct {
 	Index    DigestIndex
-	State    provisioning.State
+	State    request.State
 	From, To time.Time // zero: open end
 	Limit    int       // <= 0: 1000
 	Newest   bool      // highest scores first
@@ -72,7 +71,7 @@ type DigestRange struct {
 // with the index (a stale entry, healed by the next sweep, never yields a
 // wrong item), and how many entries the range holds in all, so a digest can
 // say "… and N more" without reading them.
-func (s *Store) DigestRange(ctx context.Context, q DigestRange) ([]*provisioning.Request, int64, error) {
+func (s *Store) DigestRange(ctx context.Context, q DigestRange) ([]*request.Request, int64, error) {
 	key := s.incompleteKey()
 	switch q.Index {
 	case ByState:
@@ -120,7 +119,7 @@ func (s *Store) DigestRange(ctx context.Context, q DigestRange) ([]*provisioning
 	if err != nil {
 		return nil, 0, fmt.Errorf("digest range %s: %w", key, err)
 	}
-	out := make([]*provisioning.Request, 0, len(docs))
+	out := make([]*request.Request, 0, len(docs))
 	for _, r := range docs {
 		if r != nil && q.agrees(r) {
 			out = append(out, r)
@@ -129,25 +128,25 @@ func (s *Store) DigestRange(ctx context.Context, q DigestRange) ([]*provisioning
 	return out, total.Val(), nil
 }
 
-func (q DigestRange) agrees(r *provisioning.Request) bool {
+func (q DigestRange) agrees(r *request.Request) bool {
 	switch q.Index {
 	case ByState:
 		return r.State == q.State
 	case ByWaitingSince:
-		return r.State == provisioning.StateWaiting
+		return r.State == request.StateWaiting
 	case Partial:
 		return isPartial(r)
 	}
-	return r.State == provisioning.StateDone && isCustomer(r.Kind)
+	return r.State == request.StateDone && isCustomer(r.Kind)
 }
 
 // isPartial: a done batch some of whose rows failed (⚠️).
-func isPartial(r *provisioning.Request) bool {
-	return r.State == provisioning.StateDone && r.Result.Status == provisioning.ResultPartial
+func isPartial(r *request.Request) bool {
+	return r.State == request.StateDone && r.Result.Status == request.ResultPartial
 }
 
-func isCustomer(k provisioning.Kind) bool {
-	return k == provisioning.KindCustomer || k == provisioning.KindAdopt
+func isCustomer(k request.Kind) bool {
+	return k == request.KindCustomer || k == request.KindAdopt
 }
 
 // Owners returns everyone who ever submitted a request (the owner index
@@ -284,9 +283,9 @@ func (d *Drafts) IdleDrafts(ctx context.Context, owners []string, before time.Ti
 
 // digestIndexes queues the digest index updates for r (inside indexCmds'
 // pipeline, so they are as idempotent as the others).
-func (s *Store) digestIndexes(ctx context.Context, p redis.Pipeliner, r, prev *provisioning.Request) {
+func (s *Store) digestIndexes(ctx context.Context, p redis.Pipeliner, r, prev *request.Request) {
 	member := strconv.FormatInt(r.ID, 10)
-	if r.State == provisioning.StateWaiting && !r.Result.WaitingSince.IsZero() {
+	if r.State == request.StateWaiting && !r.Result.WaitingSince.IsZero() {
 		p.ZAdd(ctx, s.waitSinceKey(), redis.Z{Score: unixMS(r.Result.WaitingSince), Member: member})
 	} else {
 		p.ZRem(ctx, s.waitSinceKey(), member)
@@ -300,15 +299,15 @@ func (s *Store) digestIndexes(ctx context.Context, p redis.Pipeliner, r, prev *p
 		p.ZAdd(ctx, s.customerKey(c), redis.Z{Score: unixMS(r.UpdatedAt), Member: member})
 	}
 	switch {
-	case isCustomer(r.Kind) && r.State == provisioning.StateDone:
+	case isCustomer(r.Kind) && r.State == request.StateDone:
 		// Only on the way into done: a later update of a done customer
 		// must not bring back one that has users since.
-		if prev == nil || prev.State != provisioning.StateDone {
+		if prev == nil || prev.State != request.StateDone {
 			p.ZAdd(ctx, s.incompleteKey(), redis.Z{Score: unixMS(r.UpdatedAt), Member: member})
 		}
 	case isCustomer(r.Kind):
 		p.ZRem(ctx, s.incompleteKey(), member)
-	case r.State == provisioning.StateDone && (r.Kind == provisioning.KindUsers || r.Kind == provisioning.KindDelete):
+	case r.State == request.StateDone && (r.Kind == request.KindUsers || r.Kind == request.KindDelete):
 		// Users arrived, or the customer is gone: nothing to remind of.
 		if c := customerOf(r); c != 0 {
 			p.ZRem(ctx, s.incompleteKey(), strconv.FormatInt(c, 10))
@@ -317,7 +316,7 @@ func (s *Store) digestIndexes(ctx context.Context, p redis.Pipeliner, r, prev *p
 }
 
 // customerOf is the customer request a setup request is for (0: none).
-func customerOf(r *provisioning.Request) int64 {
+func customerOf(r *request.Request) int64 {
 	var spec struct {
 		Customer struct {
 			RequestID int64 `json:"requestId"`
@@ -345,9 +344,9 @@ func newDigestSweep() *digestSweep {
 		partial: map[string]float64{}, customers: map[int64]map[string]float64{}}
 }
 
-func (d *digestSweep) see(r *provisioning.Request) {
+func (d *digestSweep) see(r *request.Request) {
 	member := strconv.FormatInt(r.ID, 10)
-	if r.State == provisioning.StateWaiting && !r.Result.WaitingSince.IsZero() {
+	if r.State == request.StateWaiting && !r.Result.WaitingSince.IsZero() {
 		d.waiting[member] = unixMS(r.Result.WaitingSince)
 	}
 	if isPartial(r) {
@@ -360,9 +359,9 @@ func (d *digestSweep) see(r *provisioning.Request) {
 		d.customers[c][member] = unixMS(r.UpdatedAt)
 	}
 	switch {
-	case isCustomer(r.Kind) && r.State == provisioning.StateDone:
+	case isCustomer(r.Kind) && r.State == request.StateDone:
 		d.done[r.ID] = unixMS(r.UpdatedAt)
-	case r.State == provisioning.StateDone && (r.Kind == provisioning.KindUsers || r.Kind == provisioning.KindDelete):
+	case r.State == request.StateDone && (r.Kind == request.KindUsers || r.Kind == request.KindDelete):
 		if c := customerOf(r); c != 0 {
 			d.covered[c] = true
 		}
@@ -387,7 +386,7 @@ func (d *digestSweep) want(s *Store, want map[string]map[string]float64) {
 
 // CustomerRequests returns the setup requests (users, locations, numbers,
 // corrections) of customer request id, newest first, at most limit.
-func (s *Store) CustomerRequests(ctx context.Context, id int64, limit int) ([]*provisioning.Request, int64, error) {
+func (s *Store) CustomerRequests(ctx context.Context, id int64, limit int) ([]*request.Request, int64, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -399,7 +398,7 @@ func (s *Store) CustomerRequests(ctx context.Context, id int64, limit int) ([]*p
 		total = p.ZCard(ctx, key)
 		return nil
 	}); err != nil {
-		return nil, 0, fmt.Errorf("requests of %s: %w", provisioning.FormatID(id), err)
+		return nil, 0, fmt.Errorf("requests of %s: %w", request.FormatID(id), err)
 	}
 	ids := make([]int64, 0, len(members.Val()))
 	for _, m := range members.Val() {
@@ -409,9 +408,9 @@ func (s *Store) CustomerRequests(ctx context.Context, id int64, limit int) ([]*p
 	}
 	docs, _, err := s.readDocs(ctx, ids)
 	if err != nil {
-		return nil, 0, fmt.Errorf("requests of %s: %w", provisioning.FormatID(id), err)
+		return nil, 0, fmt.Errorf("requests of %s: %w", request.FormatID(id), err)
 	}
-	out := make([]*provisioning.Request, 0, len(docs))
+	out := make([]*request.Request, 0, len(docs))
 	for _, r := range docs {
 		if r != nil && customerOf(r) == id {
 			out = append(out, r)

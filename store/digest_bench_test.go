@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/handlers"
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -75,46 +75,46 @@ func countItems(d *handlers.Digests) int {
 // benchRequests are n requests of 1,000 owners: the first benchDue are due
 // in every category of the digest, the rest sit in the same indexes
 // without being due (fresh, too old, or in states digests leave alone).
-func benchRequests(n int, at time.Time) []*provisioning.Request {
-	out := make([]*provisioning.Request, 0, n)
+func benchRequests(n int, at time.Time) []*request.Request {
+	out := make([]*request.Request, 0, n)
 	for i := range n {
-		r := &provisioning.Request{ID: int64(i + 1), Requester: fmt.Sprintf("owner-%d", i%1000), Kind: provisioning.KindCustomer,
+		r := &request.Request{ID: int64(i + 1), Requester: fmt.Sprintf("owner-%d", i%1000), Kind: request.KindCustomer,
 			Subject: fmt.Sprintf("EXT-%d", i+1)}
 		ago := func(d time.Duration) time.Time { return at.Add(-d - time.Duration(i)*time.Millisecond) }
-		wait := func(reason string, since time.Duration, kind provisioning.Kind) {
-			r.Kind, r.State, r.UpdatedAt = kind, provisioning.StateWaiting, ago(10*time.Minute)
+		wait := func(reason string, since time.Duration, kind request.Kind) {
+			r.Kind, r.State, r.UpdatedAt = kind, request.StateWaiting, ago(10*time.Minute)
 			r.Result.WaitReason, r.Result.WaitingSince = reason, ago(since)
 		}
 		switch {
 		case i < 250:
-			r.State, r.UpdatedAt = provisioning.StatePendingApproval, ago(5*time.Hour)
+			r.State, r.UpdatedAt = request.StatePendingApproval, ago(5*time.Hour)
 		case i < 400:
-			r.State, r.UpdatedAt = provisioning.StateFailed, ago(2*time.Hour)
+			r.State, r.UpdatedAt = request.StateFailed, ago(2*time.Hour)
 			r.Result.Message = "Webex refused the address"
 		case i < 500:
-			r.State, r.UpdatedAt = provisioning.StateCommitting, ago(2*time.Hour)
+			r.State, r.UpdatedAt = request.StateCommitting, ago(2*time.Hour)
 		case i < 600:
-			wait("compliance review", 3*time.Hour, provisioning.KindCustomer)
+			wait("compliance review", 3*time.Hour, request.KindCustomer)
 		case i < 750:
-			wait(provisioning.ConsentWaitReason, 80*time.Hour, provisioning.KindUsers)
+			wait(request.ConsentWaitReason, 80*time.Hour, request.KindUsers)
 			r.Result.Message = "1/2 provisioned, 1 waiting for consent"
 		case i < 900:
-			r.State, r.UpdatedAt = provisioning.StateRejected, ago(2*time.Hour)
+			r.State, r.UpdatedAt = request.StateRejected, ago(2*time.Hour)
 		case i < benchDue:
-			r.State, r.UpdatedAt = provisioning.StateDone, ago(time.Hour)
+			r.State, r.UpdatedAt = request.StateDone, ago(time.Hour)
 			r.Result.CustomerID = fmt.Sprintf("cust-%d", i)
 		default:
 			switch i % 10 {
 			case 6:
-				r.State, r.UpdatedAt = provisioning.StatePendingApproval, ago(time.Hour)
+				r.State, r.UpdatedAt = request.StatePendingApproval, ago(time.Hour)
 			case 7:
-				r.State, r.UpdatedAt = provisioning.StateRejected, ago(10*24*time.Hour)
+				r.State, r.UpdatedAt = request.StateRejected, ago(10*24*time.Hour)
 			case 8:
-				r.State, r.UpdatedAt = provisioning.StateCancelled, ago(time.Hour)
+				r.State, r.UpdatedAt = request.StateCancelled, ago(time.Hour)
 			case 9:
-				wait("provisioning", 10*time.Minute, provisioning.KindCustomer)
+				wait("provisioning", 10*time.Minute, request.KindCustomer)
 			default:
-				r.Kind, r.State, r.UpdatedAt = provisioning.KindLocation, provisioning.StateDone, ago(30*24*time.Hour)
+				r.Kind, r.State, r.UpdatedAt = request.KindLocation, request.StateDone, ago(30*24*time.Hour)
 			}
 		}
 		r.CreatedAt = r.UpdatedAt

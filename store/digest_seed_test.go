@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // seedBatch is how many documents one pipeline of SeedRequests carries.
@@ -20,7 +19,7 @@ const seedBatch = 5000
 // carry their ids, with pipelines and nothing else (no Create: no scripts,
 // audit or reservations), so a benchmark can store a million requests in
 // seconds. Documents hold the fields digests read.
-func (s *Store) SeedRequests(ctx context.Context, reqs []*provisioning.Request) error {
+func (s *Store) SeedRequests(ctx context.Context, reqs []*request.Request) error {
 	idx := map[string][]redis.Z{}
 	owners, kinds := map[string]bool{}, map[string]bool{}
 	var last int64
@@ -45,10 +44,10 @@ func (s *Store) SeedRequests(ctx context.Context, reqs []*provisioning.Request) 
 		idx[s.stateKey(r.State)] = append(idx[s.stateKey(r.State)], z)
 		idx[s.ownerKey(r.Requester)] = append(idx[s.ownerKey(r.Requester)], z)
 		idx[s.kindKey(r.Kind)] = append(idx[s.kindKey(r.Kind)], z)
-		if r.State == provisioning.StateWaiting && !r.Result.WaitingSince.IsZero() {
+		if r.State == request.StateWaiting && !r.Result.WaitingSince.IsZero() {
 			idx[s.waitSinceKey()] = append(idx[s.waitSinceKey()], redis.Z{Score: unixMS(r.Result.WaitingSince), Member: m})
 		}
-		if isCustomer(r.Kind) && r.State == provisioning.StateDone {
+		if isCustomer(r.Kind) && r.State == request.StateDone {
 			idx[s.incompleteKey()] = append(idx[s.incompleteKey()], z)
 		}
 		owners[r.Requester], kinds[string(r.Kind)] = true, true
@@ -91,7 +90,7 @@ func (s *Store) SeedRequests(ctx context.Context, reqs []*provisioning.Request) 
 func (s *Store) DropSeeded(ctx context.Context, last int64) error {
 	p := s.rdb.Pipeline()
 	keys := []string{s.counterKey(), s.ownersKey(), s.kindsKey(), s.waitSinceKey(), s.incompleteKey()}
-	for _, st := range provisioning.AllStates {
+	for _, st := range request.AllStates {
 		keys = append(keys, s.stateKey(st))
 	}
 	owners, err := s.rdb.SMembers(ctx, s.ownersKey()).Result()
@@ -106,7 +105,7 @@ func (s *Store) DropSeeded(ctx context.Context, last int64) error {
 		return err
 	}
 	for _, k := range kinds {
-		keys = append(keys, s.kindKey(provisioning.Kind(k)))
+		keys = append(keys, s.kindKey(request.Kind(k)))
 	}
 	for _, k := range keys {
 		p.Unlink(ctx, k) // one key per command: they may be in different cluster slots

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -30,8 +30,8 @@ func setupFor(t *testing.T, customer int64) json.RawMessage {
 	return b
 }
 
-func to(st provisioning.State, mutate func(*provisioning.Request) error) provisioning.Transition {
-	return provisioning.Transition{From: provisioning.AllStates, To: st, Actor: "worker", Action: string(st), Mutate: mutate}
+func to(st request.State, mutate func(*request.Request) error) request.Transition {
+	return request.Transition{From: request.AllStates, To: st, Actor: "worker", Action: string(st), Mutate: mutate}
 }
 
 // The digest's indexes follow every transition and agree with what the
@@ -41,33 +41,33 @@ func TestDigestIndexesFollowTransitions(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
 		incomplete := func() []int64 { got, _ := rangeIDs(t, s, store.DigestRange{Index: store.Incomplete}); return got }
-		move := func(id int64, tr provisioning.Transition) {
+		move := func(id int64, tr request.Transition) {
 			t.Helper()
 			clk.Advance(time.Minute)
 			if _, err := s.Transition(ctx, id, tr); err != nil {
 				t.Fatal(err)
 			}
 		}
-		customer := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateCommitting, Requester: "alice"}
+		customer := &request.Request{Kind: request.KindCustomer, State: request.StateCommitting, Requester: "alice"}
 		mustCreate(t, s, customer)
-		adopted := &provisioning.Request{Kind: provisioning.KindAdopt, State: provisioning.StateDone, Requester: "bob"}
+		adopted := &request.Request{Kind: request.KindAdopt, State: request.StateDone, Requester: "bob"}
 		mustCreate(t, s, adopted)
 		if got := incomplete(); !equalIDs(got, []int64{adopted.ID}) {
 			t.Fatalf("incomplete = %v, want the adopted customer alone", got)
 		}
-		move(customer.ID, to(provisioning.StateDone, nil))
+		move(customer.ID, to(request.StateDone, nil))
 		if got := incomplete(); !equalIDs(got, []int64{adopted.ID, customer.ID}) {
 			t.Fatalf("incomplete = %v after the customer is done", got)
 		}
 		// A later write to a done customer does not bring it back once it has users.
-		batch := &provisioning.Request{Kind: provisioning.KindUsers, State: provisioning.StatePendingApproval, Requester: "alice", Spec: setupFor(t, customer.ID)}
+		batch := &request.Request{Kind: request.KindUsers, State: request.StatePendingApproval, Requester: "alice", Spec: setupFor(t, customer.ID)}
 		mustCreate(t, s, batch)
 		if got := incomplete(); len(got) != 2 {
 			t.Fatalf("a users request not done yet counted: %v", got)
 		}
-		move(batch.ID, to(provisioning.StateDone, nil))
-		move(customer.ID, provisioning.Transition{From: []provisioning.State{provisioning.StateDone}, Actor: "alice", Action: "noted"})
-		deletion := &provisioning.Request{Kind: provisioning.KindDelete, State: provisioning.StateDone, Requester: "bob", Spec: setupFor(t, adopted.ID)}
+		move(batch.ID, to(request.StateDone, nil))
+		move(customer.ID, request.Transition{From: []request.State{request.StateDone}, Actor: "alice", Action: "noted"})
+		deletion := &request.Request{Kind: request.KindDelete, State: request.StateDone, Requester: "bob", Spec: setupFor(t, adopted.ID)}
 		mustCreate(t, s, deletion)
 		if got := incomplete(); len(got) != 0 {
 			t.Fatalf("incomplete = %v after users and a deletion", got)
@@ -75,27 +75,27 @@ func TestDigestIndexesFollowTransitions(t *testing.T) {
 
 		// Waiting since: a consent count update moves UpdatedAt, not the wait.
 		since := clk.Now()
-		consent := &provisioning.Request{Kind: provisioning.KindUsers, State: provisioning.StateCommitting, Requester: "carol", Spec: setupFor(t, customer.ID)}
+		consent := &request.Request{Kind: request.KindUsers, State: request.StateCommitting, Requester: "carol", Spec: setupFor(t, customer.ID)}
 		mustCreate(t, s, consent)
-		move(consent.ID, to(provisioning.StateWaiting, func(r *provisioning.Request) error {
-			r.Result.WaitReason, r.Result.WaitingSince = provisioning.ConsentWaitReason, since
+		move(consent.ID, to(request.StateWaiting, func(r *request.Request) error {
+			r.Result.WaitReason, r.Result.WaitingSince = request.ConsentWaitReason, since
 			return nil
 		}))
-		move(consent.ID, provisioning.Transition{From: []provisioning.State{provisioning.StateWaiting}, Actor: "worker", Action: "waiting",
-			Mutate: func(r *provisioning.Request) error {
+		move(consent.ID, request.Transition{From: []request.State{request.StateWaiting}, Actor: "worker", Action: "waiting",
+			Mutate: func(r *request.Request) error {
 				r.Result.Message = "2/3 provisioned, 1 waiting for consent"
 				return nil
 			}})
 		if got, _ := rangeIDs(t, s, store.DigestRange{Index: store.ByWaitingSince, To: since}); !equalIDs(got, []int64{consent.ID}) {
 			t.Fatalf("waiting since %s = %v", since, got)
 		}
-		if got, _ := rangeIDs(t, s, store.DigestRange{Index: store.ByState, State: provisioning.StateWaiting, To: since}); len(got) != 0 {
+		if got, _ := rangeIDs(t, s, store.DigestRange{Index: store.ByState, State: request.StateWaiting, To: since}); len(got) != 0 {
 			t.Fatalf("the state index (by UpdatedAt) should not find it: %v", got)
 		}
 		if rep, err := s.Sweep(ctx); err != nil || rep.Repaired() {
 			t.Fatalf("sweep repaired %+v, %v: the transitions left the digest indexes wrong", rep, err)
 		}
-		move(consent.ID, to(provisioning.StateDone, nil))
+		move(consent.ID, to(request.StateDone, nil))
 		if got, _ := rangeIDs(t, s, store.DigestRange{Index: store.ByWaitingSince}); len(got) != 0 {
 			t.Fatalf("a done request is still waiting: %v", got)
 		}
@@ -111,13 +111,13 @@ func TestDigestRange(t *testing.T) {
 		start := clk.Now()
 		var created []int64
 		for range 5 {
-			r := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateFailed, Requester: "alice"}
+			r := &request.Request{Kind: request.KindCustomer, State: request.StateFailed, Requester: "alice"}
 			mustCreate(t, s, r)
 			created = append(created, r.ID)
 			clk.Advance(time.Hour)
 		}
 		// A stale entry: the document is pending, the failed index says otherwise.
-		other := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "bob"}
+		other := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "bob"}
 		mustCreate(t, s, other)
 		if err := s.Client().ZAdd(ctx, storePrefix(t, s)+"idx:state:failed", redis.Z{Score: float64(start.UnixMilli()), Member: other.ID}).Err(); err != nil {
 			t.Fatal(err)
@@ -128,10 +128,10 @@ func TestDigestRange(t *testing.T) {
 			want      []int64
 			wantTotal int64
 		}{
-			{"all", store.DigestRange{Index: store.ByState, State: provisioning.StateFailed}, created, 6},
-			{"older than 3h", store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, To: start.Add(90 * time.Minute)}, created[:2], 3},
-			{"window", store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, From: start.Add(time.Hour), To: start.Add(3 * time.Hour)}, created[1:4], 3},
-			{"newest two", store.DigestRange{Index: store.ByState, State: provisioning.StateFailed, Limit: 2, Newest: true}, []int64{created[4], created[3]}, 6},
+			{"all", store.DigestRange{Index: store.ByState, State: request.StateFailed}, created, 6},
+			{"older than 3h", store.DigestRange{Index: store.ByState, State: request.StateFailed, To: start.Add(90 * time.Minute)}, created[:2], 3},
+			{"window", store.DigestRange{Index: store.ByState, State: request.StateFailed, From: start.Add(time.Hour), To: start.Add(3 * time.Hour)}, created[1:4], 3},
+			{"newest two", store.DigestRange{Index: store.ByState, State: request.StateFailed, Limit: 2, Newest: true}, []int64{created[4], created[3]}, 6},
 		}
 		for _, tc := range cases {
 			got, total := rangeIDs(t, s, tc.q)
@@ -161,11 +161,11 @@ func TestDigestMarksAuditAndDrafts(t *testing.T) {
 			t.Fatal("an empty kind was accepted")
 		}
 
-		a := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateRejected, Requester: "alice"}
-		b := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateRejected, Requester: "alice"}
+		a := &request.Request{Kind: request.KindCustomer, State: request.StateRejected, Requester: "alice"}
+		b := &request.Request{Kind: request.KindCustomer, State: request.StateRejected, Requester: "alice"}
 		mustCreate(t, s, a)
 		mustCreate(t, s, b)
-		if err := s.AppendAudit(ctx, b.ID, provisioning.AuditEntry{Actor: "alice", Action: "edited"}); err != nil {
+		if err := s.AppendAudit(ctx, b.ID, request.AuditEntry{Actor: "alice", Action: "edited"}); err != nil {
 			t.Fatal(err)
 		}
 		has, err := s.AuditHas(ctx, []int64{a.ID, b.ID}, "edited")
@@ -174,13 +174,13 @@ func TestDigestMarksAuditAndDrafts(t *testing.T) {
 		}
 
 		drafts := s.Drafts(time.Hour)
-		old := &store.Draft{Owner: "alice", Kind: provisioning.KindCustomer}
+		old := &store.Draft{Owner: "alice", Kind: request.KindCustomer}
 		if err := drafts.CreateDraft(ctx, old); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(2 * time.Hour)
 		for _, owner := range []string{"alice", "bob"} {
-			if err := drafts.CreateDraft(ctx, &store.Draft{Owner: owner, Kind: provisioning.KindUsers}); err != nil {
+			if err := drafts.CreateDraft(ctx, &store.Draft{Owner: owner, Kind: request.KindUsers}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // Drafts are modal flows in progress (DESIGN.md "Conversation state"). A
@@ -37,7 +36,7 @@ import (
 type Draft struct {
 	ID      int64             `json:"id"`
 	Owner   string            `json:"owner"`
-	Kind    provisioning.Kind `json:"kind"`
+	Kind    request.Kind      `json:"kind"`
 	Step    int               `json:"step"`
 	Answers map[string]string `json:"answers"`
 	// Channel is where the flow was started, for ephemeral answers.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -18,7 +18,7 @@ func TestDraftLifecycle(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
 		ds := s.Drafts(time.Hour)
-		d := &store.Draft{Owner: "alice", Kind: provisioning.KindCustomer, Answers: map[string]string{"name": "Müller"}, Channel: "C1", LinkedFrom: 7}
+		d := &store.Draft{Owner: "alice", Kind: request.KindCustomer, Answers: map[string]string{"name": "Müller"}, Channel: "C1", LinkedFrom: 7}
 		if err := ds.CreateDraft(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -54,10 +54,10 @@ func TestDraftLifecycle(t *testing.T) {
 		if err := ds.DeleteDraft(ctx, again); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ds.GetDraft(ctx, d.ID); !errors.Is(err, provisioning.ErrNotFound) {
+		if _, err := ds.GetDraft(ctx, d.ID); !errors.Is(err, request.ErrNotFound) {
 			t.Fatalf("deleted draft: %v", err)
 		}
-		if err := ds.SaveDraft(ctx, again); !errors.Is(err, provisioning.ErrNotFound) {
+		if err := ds.SaveDraft(ctx, again); !errors.Is(err, request.ErrNotFound) {
 			t.Fatalf("save of a deleted draft: %v", err)
 		}
 		list, err := ds.DraftsOf(ctx, "alice", 0)
@@ -75,7 +75,7 @@ func TestDraftsOfOwnerNewestFirst(t *testing.T) {
 		var ids []int64
 		for _, owner := range []string{"alice", "bob", "alice", "alice"} {
 			clk.Advance(time.Second)
-			d := &store.Draft{Owner: owner, Kind: provisioning.KindUsers}
+			d := &store.Draft{Owner: owner, Kind: request.KindUsers}
 			if err := ds.CreateDraft(ctx, d); err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestDraftExpires(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
 		ctx := context.Background()
 		ds := s.Drafts(50 * time.Millisecond)
-		d := &store.Draft{Owner: "dave", Kind: provisioning.KindLocation}
+		d := &store.Draft{Owner: "dave", Kind: request.KindLocation}
 		if err := ds.CreateDraft(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestDraftExpires(t *testing.T) {
 		}
 		waitFor(t, "the draft to expire", func() bool {
 			_, err := ds.GetDraft(ctx, d.ID)
-			return errors.Is(err, provisioning.ErrNotFound)
+			return errors.Is(err, request.ErrNotFound)
 		})
 		list, err := ds.DraftsOf(ctx, "dave", 0)
 		if err != nil || len(list) != 0 {
@@ -147,7 +147,7 @@ func TestDraftConcurrentSaves(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
 		ctx := context.Background()
 		ds := s.Drafts(time.Hour)
-		d := &store.Draft{Owner: "alice", Kind: provisioning.KindCustomer}
+		d := &store.Draft{Owner: "alice", Kind: request.KindCustomer}
 		if err := ds.CreateDraft(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +206,7 @@ func TestDraftOwners(t *testing.T) {
 		ctx := context.Background()
 		ds := s.Drafts(time.Hour)
 		for _, owner := range []string{"erin", "frank", "erin"} {
-			if err := ds.CreateDraft(ctx, &store.Draft{Owner: owner, Kind: provisioning.KindCustomer}); err != nil {
+			if err := ds.CreateDraft(ctx, &store.Draft{Owner: owner, Kind: request.KindCustomer}); err != nil {
 				t.Fatal(err)
 			}
 			clk.Advance(20 * time.Minute)

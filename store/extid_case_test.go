@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -17,10 +17,10 @@ func TestExternalIDsIgnoreCase(t *testing.T) {
 	t.Parallel()
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
-		first := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "alice", ExternalID: "MS-001", Subject: "MS-001"}
+		first := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice", ExternalID: "MS-001", Subject: "MS-001"}
 		mustCreate(t, s, first)
-		err := s.Create(ctx, &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "bob", ExternalID: "ms-001", Subject: "ms-001"})
-		var taken *provisioning.ExternalIDTaken
+		err := s.Create(ctx, &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "bob", ExternalID: "ms-001", Subject: "ms-001"})
+		var taken *request.ExternalIDTaken
 		if !errors.As(err, &taken) || taken.Holder != first.ID || taken.ExternalID != "ms-001" {
 			t.Fatalf("second create: %v, want ms-001 taken by %s", err, first.Ref())
 		}
@@ -31,7 +31,7 @@ func TestExternalIDsIgnoreCase(t *testing.T) {
 		}
 
 		// A reservation of before: the key holds the id as it was typed.
-		legacy := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "carol", ExternalID: "AB-002", Subject: "ab-002"}
+		legacy := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "carol", ExternalID: "AB-002", Subject: "ab-002"}
 		mustCreate(t, s, legacy)
 		prefix := storePrefix(t, s)
 		if err := s.Client().Rename(ctx, prefix+"{ids}:extid:AB-002", prefix+"{ids}:extid:ab-002").Err(); err != nil {

@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // Query selects requests through the indexes. Empty fields do not filter.
 type Query struct {
-	States []provisioning.State
+	States []request.State
 	Owner  string // requester
-	Kind   provisioning.Kind
+	Kind   request.Kind
 	Limit  int  // 0: no limit
 	Newest bool // newest UpdatedAt first; else oldest first
 }
@@ -27,14 +26,14 @@ type Query struct {
 // for the same reason. prev, when not nil, is the request before the change:
 // a Mutate that moved it to another owner or kind takes it out of the old
 // indexes.
-func (s *Store) indexCmds(ctx context.Context, p redis.Pipeliner, r, prev *provisioning.Request, created bool) {
+func (s *Store) indexCmds(ctx context.Context, p redis.Pipeliner, r, prev *request.Request, created bool) {
 	member := strconv.FormatInt(r.ID, 10)
 	score := unixMS(r.UpdatedAt)
 	// Every other state, not just the previous one: an index left stale by
 	// an earlier crash is cleaned by the next transition too. A request
 	// just created (its document written by this create, under a fresh id)
 	// is in no index yet.
-	for _, st := range provisioning.AllStates {
+	for _, st := range request.AllStates {
 		if st != r.State && !created {
 			p.ZRem(ctx, s.stateKey(st), member)
 		}
@@ -57,9 +56,9 @@ func (s *Store) indexCmds(ctx context.Context, p redis.Pipeliner, r, prev *provi
 
 // Count returns how many requests the state indexes hold in states (in every
 // state when none is given).
-func (s *Store) Count(ctx context.Context, states ...provisioning.State) (int64, error) {
+func (s *Store) Count(ctx context.Context, states ...request.State) (int64, error) {
 	if len(states) == 0 {
-		states = provisioning.AllStates
+		states = request.AllStates
 	}
 	cmds := make([]*redis.IntCmd, len(states))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -86,7 +85,7 @@ const defaultListPage = 200
 // sorted-set indexes page by page (merging several state indexes), loads the
 // documents with pipelined reads and checks each against q, so an index that
 // is stale until the next sweep never yields a wrong request.
-func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, error) {
+func (s *Store) List(ctx context.Context, q Query) ([]*request.Request, error) {
 	var sources []string
 	switch {
 	case len(q.States) > 0:
@@ -98,7 +97,7 @@ func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, err
 	case q.Kind != "":
 		sources = []string{s.kindKey(q.Kind)}
 	default:
-		for _, st := range provisioning.AllStates {
+		for _, st := range request.AllStates {
 			sources = append(sources, s.stateKey(st))
 		}
 	}
@@ -111,7 +110,7 @@ func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, err
 	for i, key := range sources {
 		m.heads[i].key = key
 	}
-	var out []*provisioning.Request
+	var out []*request.Request
 	seen := map[int64]bool{}
 	for q.Limit <= 0 || len(out) < q.Limit {
 		ids, err := m.next(ctx, page)
@@ -139,7 +138,7 @@ func (s *Store) List(ctx context.Context, q Query) ([]*provisioning.Request, err
 	return out, nil
 }
 
-func (q Query) matches(r *provisioning.Request) bool {
+func (q Query) matches(r *request.Request) bool {
 	if len(q.States) > 0 && !inStates(r.State, q.States) {
 		return false
 	}

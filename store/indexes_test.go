@@ -8,11 +8,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
-func ids(rs []*provisioning.Request) []int64 {
+func ids(rs []*request.Request) []int64 {
 	out := make([]int64, len(rs))
 	for i, r := range rs {
 		out[i] = r.ID
@@ -45,24 +45,24 @@ func seed(t *testing.T, s *store.Store, clk *clock) {
 	ctx := context.Background()
 	for _, r := range []struct {
 		owner string
-		kind  provisioning.Kind
+		kind  request.Kind
 	}{
-		{"alice", provisioning.KindCustomer}, {"bob", provisioning.KindUsers}, {"alice", provisioning.KindUsers},
-		{"carol", provisioning.KindLocation}, {"alice", provisioning.KindCustomer}, {"bob", provisioning.KindCustomer},
+		{"alice", request.KindCustomer}, {"bob", request.KindUsers}, {"alice", request.KindUsers},
+		{"carol", request.KindLocation}, {"alice", request.KindCustomer}, {"bob", request.KindCustomer},
 	} {
-		mustCreate(t, s, &provisioning.Request{Kind: r.kind, State: provisioning.StatePendingApproval, Requester: r.owner})
+		mustCreate(t, s, &request.Request{Kind: r.kind, State: request.StatePendingApproval, Requester: r.owner})
 		clk.Advance(time.Minute)
 	}
-	pending := provisioning.StatePendingApproval
+	pending := request.StatePendingApproval
 	for _, m := range []struct {
 		id int64
-		tr []provisioning.Transition
+		tr []request.Transition
 	}{
-		{1, []provisioning.Transition{approve}},
-		{3, []provisioning.Transition{move(pending, provisioning.StateRejected, "carol")}},
-		{6, []provisioning.Transition{approve,
-			move(provisioning.StateApproved, provisioning.StateCommitting, "worker"),
-			move(provisioning.StateCommitting, provisioning.StateDone, "worker")}},
+		{1, []request.Transition{approve}},
+		{3, []request.Transition{move(pending, request.StateRejected, "carol")}},
+		{6, []request.Transition{approve,
+			move(request.StateApproved, request.StateCommitting, "worker"),
+			move(request.StateCommitting, request.StateDone, "worker")}},
 	} {
 		for _, tr := range m.tr {
 			clk.Advance(time.Minute)
@@ -79,14 +79,14 @@ var listCases = []struct {
 	want []int64
 }{
 	{"all", store.Query{}, []int64{2, 4, 5, 1, 3, 6}},
-	{"pending", store.Query{States: []provisioning.State{provisioning.StatePendingApproval}}, []int64{2, 4, 5}},
-	{"pending newest", store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Newest: true}, []int64{5, 4, 2}},
-	{"two states", store.Query{States: []provisioning.State{provisioning.StateDone, provisioning.StateApproved}}, []int64{1, 6}},
-	{"limit", store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: 2}, []int64{2, 4}},
+	{"pending", store.Query{States: []request.State{request.StatePendingApproval}}, []int64{2, 4, 5}},
+	{"pending newest", store.Query{States: []request.State{request.StatePendingApproval}, Newest: true}, []int64{5, 4, 2}},
+	{"two states", store.Query{States: []request.State{request.StateDone, request.StateApproved}}, []int64{1, 6}},
+	{"limit", store.Query{States: []request.State{request.StatePendingApproval}, Limit: 2}, []int64{2, 4}},
 	{"owner", store.Query{Owner: "alice"}, []int64{5, 1, 3}},
-	{"owner and state", store.Query{Owner: "alice", States: []provisioning.State{provisioning.StatePendingApproval}}, []int64{5}},
-	{"kind", store.Query{Kind: provisioning.KindCustomer, Newest: true}, []int64{6, 1, 5}},
-	{"kind and owner", store.Query{Kind: provisioning.KindUsers, Owner: "bob"}, []int64{2}},
+	{"owner and state", store.Query{Owner: "alice", States: []request.State{request.StatePendingApproval}}, []int64{5}},
+	{"kind", store.Query{Kind: request.KindCustomer, Newest: true}, []int64{6, 1, 5}},
+	{"kind and owner", store.Query{Kind: request.KindUsers, Owner: "bob"}, []int64{2}},
 	{"nobody", store.Query{Owner: "dave"}, nil},
 }
 
@@ -103,13 +103,13 @@ func checkIndexes(t *testing.T, s *store.Store) {
 		}
 	}
 	for _, c := range []struct {
-		states []provisioning.State
+		states []request.State
 		want   int64
 	}{
 		{nil, 6},
-		{[]provisioning.State{provisioning.StatePendingApproval}, 3},
-		{[]provisioning.State{provisioning.StateRejected, provisioning.StateDone}, 2},
-		{[]provisioning.State{provisioning.StateFailed}, 0},
+		{[]request.State{request.StatePendingApproval}, 3},
+		{[]request.State{request.StateRejected, request.StateDone}, 2},
+		{[]request.State{request.StateFailed}, 0},
 	} {
 		if n, err := s.Count(ctx, c.states...); err != nil || n != c.want {
 			t.Errorf("Count(%v) = %d, %v; want %d", c.states, n, err, c.want)
@@ -125,10 +125,10 @@ func TestIndexesFollowTransitions(t *testing.T) {
 
 		// A change of owner or kind moves the request between indexes.
 		ctx := context.Background()
-		_, err := s.Transition(ctx, 2, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "admin", Action: "reassigned",
-			Mutate: func(r *provisioning.Request) error {
-				r.Requester, r.Kind = "dave", provisioning.KindLocation
+		_, err := s.Transition(ctx, 2, request.Transition{
+			From: []request.State{request.StatePendingApproval}, Actor: "admin", Action: "reassigned",
+			Mutate: func(r *request.Request) error {
+				r.Requester, r.Kind = "dave", request.KindLocation
 				return nil
 			},
 		})
@@ -141,8 +141,8 @@ func TestIndexesFollowTransitions(t *testing.T) {
 		}{
 			{store.Query{Owner: "bob"}, []int64{6}},
 			{store.Query{Owner: "dave"}, []int64{2}},
-			{store.Query{Kind: provisioning.KindUsers}, []int64{3}},
-			{store.Query{Kind: provisioning.KindLocation}, []int64{4, 2}},
+			{store.Query{Kind: request.KindUsers}, []int64{3}},
+			{store.Query{Kind: request.KindLocation}, []int64{4, 2}},
 		} {
 			got, err := s.List(ctx, c.q)
 			if err != nil || !equalIDs(ids(got), c.want) {
@@ -164,14 +164,14 @@ func TestListPagesThroughLargeIndexes(t *testing.T) {
 		s = s.WithListPage(10)
 		const n = 45
 		for i := range n {
-			st := provisioning.StateDraft
+			st := request.StateDraft
 			if i%2 == 1 {
-				st = provisioning.StateFailed
+				st = request.StateFailed
 			}
-			mustCreate(t, s, &provisioning.Request{Kind: provisioning.KindUsers, State: st, Requester: "alice"})
+			mustCreate(t, s, &request.Request{Kind: request.KindUsers, State: st, Requester: "alice"})
 			clk.Advance(time.Second)
 		}
-		got, err := s.List(ctx, store.Query{States: []provisioning.State{provisioning.StateFailed, provisioning.StateDraft}})
+		got, err := s.List(ctx, store.Query{States: []request.State{request.StateFailed, request.StateDraft}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestListPagesThroughLargeIndexes(t *testing.T) {
 			t.Fatalf("newest 25: %d items, %v", len(got), err)
 		}
 		// A limit that needs more than one page of one index.
-		got, err = s.List(ctx, store.Query{States: []provisioning.State{provisioning.StateFailed}, Owner: "alice", Limit: 15})
+		got, err = s.List(ctx, store.Query{States: []request.State{request.StateFailed}, Owner: "alice", Limit: 15})
 		if err != nil || len(got) != 15 || got[14].ID != 30 {
 			t.Fatalf("failed, limit 15: %v, %v", ids(got), err)
 		}
@@ -239,7 +239,7 @@ func TestSweepRepairsReservations(t *testing.T) {
 		rdb, p := s.Client(), storePrefix(t, s)
 		// A crash after the rejection of A, before its release (put back by hand
 		// below); B lost its reservation altogether.
-		if _, err := s.Transition(ctx, a.ID, move(provisioning.StatePendingApproval, provisioning.StateRejected, "bob")); err != nil {
+		if _, err := s.Transition(ctx, a.ID, move(request.StatePendingApproval, request.StateRejected, "bob")); err != nil {
 			t.Fatal(err)
 		}
 		mustDo(t, rdb.Set(ctx, p+"{ids}:extid:MS-A", a.ID, 0))
@@ -285,7 +285,7 @@ func TestSweepFreesOrphanReservations(t *testing.T) {
 		held := func(ext string) bool {
 			t.Helper()
 			_, err := s.ByExternalID(ctx, ext)
-			if err != nil && !errors.Is(err, provisioning.ErrNotFound) {
+			if err != nil && !errors.Is(err, request.ErrNotFound) {
 				t.Fatal(err)
 			}
 			return err == nil

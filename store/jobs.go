@@ -9,9 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // JobGroup is the consumer group every worker reads the job stream with.
@@ -20,7 +19,7 @@ const JobGroup = "workers"
 // ErrJobLost is returned by RefreshJob when the consumer no longer holds the
 // job: it was acked, or another consumer took it over after the claim
 // timeout. The worker must stop working on it. It wraps ErrNotFound.
-var ErrJobLost = fmt.Errorf("job is no longer held by this consumer: %w", provisioning.ErrNotFound)
+var ErrJobLost = fmt.Errorf("job is no longer held by this consumer: %w", request.ErrNotFound)
 
 // groupFlag remembers that the consumer group exists, shared by the copies
 // that the With* methods make.
@@ -66,11 +65,11 @@ func (s *Store) isNoGroup(err error) bool {
 // deleted, so the cap only counts jobs not yet done.
 func (s *Store) EnqueueJob(ctx context.Context, requestID int64) error {
 	if err := s.ensureGroup(ctx); err != nil {
-		return fmt.Errorf("enqueue %s: %w", provisioning.FormatID(requestID), err)
+		return fmt.Errorf("enqueue %s: %w", request.FormatID(requestID), err)
 	}
 	err := s.rdb.XAdd(ctx, s.jobArgs(requestID)).Err()
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", provisioning.FormatID(requestID), err)
+		return fmt.Errorf("enqueue %s: %w", request.FormatID(requestID), err)
 	}
 	return nil
 }
@@ -89,7 +88,7 @@ func (s *Store) jobArgs(requestID int64) *redis.XAddArgs {
 // NextJob hands consumer a job: first one that another consumer left idle for
 // longer than the claim timeout (it died), else a new one, waiting up to block
 // (block <= 0: do not wait). It returns (nil, nil) when there is none.
-func (s *Store) NextJob(ctx context.Context, consumer string, block time.Duration) (*provisioning.Job, error) {
+func (s *Store) NextJob(ctx context.Context, consumer string, block time.Duration) (*request.Job, error) {
 	for attempt := 0; ; attempt++ {
 		job, err := s.nextJob(ctx, consumer, block)
 		if s.isNoGroup(err) && attempt == 0 {
@@ -99,7 +98,7 @@ func (s *Store) NextJob(ctx context.Context, consumer string, block time.Duratio
 	}
 }
 
-func (s *Store) nextJob(ctx context.Context, consumer string, block time.Duration) (*provisioning.Job, error) {
+func (s *Store) nextJob(ctx context.Context, consumer string, block time.Duration) (*request.Job, error) {
 	if err := s.ensureGroup(ctx); err != nil {
 		return nil, fmt.Errorf("next job: %w", err)
 	}
@@ -136,7 +135,7 @@ func (s *Store) nextJob(ctx context.Context, consumer string, block time.Duratio
 // claimAbandoned takes over the oldest entry idle for longer than the claim
 // timeout. XAUTOCLAIM scans a bounded part of the pending list per call, so
 // it is repeated along its cursor until the whole list has been seen.
-func (s *Store) claimAbandoned(ctx context.Context, consumer string) (*provisioning.Job, error) {
+func (s *Store) claimAbandoned(ctx context.Context, consumer string) (*request.Job, error) {
 	start := "0-0"
 	for range 100 {
 		msgs, next, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
@@ -173,22 +172,22 @@ func (s *Store) claimAbandoned(ctx context.Context, consumer string) (*provision
 
 // toJob decodes an entry. An entry without a valid request id can never be
 // worked on: it is acked and deleted, and reported as an error.
-func (s *Store) toJob(ctx context.Context, msg redis.XMessage, deliveries int64) (*provisioning.Job, error) {
+func (s *Store) toJob(ctx context.Context, msg redis.XMessage, deliveries int64) (*request.Job, error) {
 	raw, _ := msg.Values["request"].(string)
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		job := &provisioning.Job{ID: msg.ID}
+		job := &request.Job{ID: msg.ID}
 		if aerr := s.AckJob(ctx, job); aerr != nil {
 			return nil, fmt.Errorf("job %s has no request id; dropping it: %w", msg.ID, aerr)
 		}
 		return nil, fmt.Errorf("job %s has no request id (%q); dropped", msg.ID, raw)
 	}
-	return &provisioning.Job{ID: msg.ID, RequestID: id, Deliveries: deliveries}, nil
+	return &request.Job{ID: msg.ID, RequestID: id, Deliveries: deliveries}, nil
 }
 
 // RefreshJob resets the idle time of consumer's claim on job, so NextJob of
 // other consumers leaves it alone. ErrJobLost when consumer no longer has it.
-func (s *Store) RefreshJob(ctx context.Context, consumer string, job *provisioning.Job) error {
+func (s *Store) RefreshJob(ctx context.Context, consumer string, job *request.Job) error {
 	if job == nil {
 		return errors.New("refresh job: nil job")
 	}
@@ -204,7 +203,7 @@ func (s *Store) RefreshJob(ctx context.Context, consumer string, job *provisioni
 }
 
 // AckJob marks job done and deletes it from the stream.
-func (s *Store) AckJob(ctx context.Context, job *provisioning.Job) error {
+func (s *Store) AckJob(ctx context.Context, job *request.Job) error {
 	if job == nil {
 		return errors.New("ack job: nil job")
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -35,7 +35,7 @@ func TestJobsEnqueueNextAck(t *testing.T) {
 		if job, err := s.NextJob(ctx, "w3", 10*time.Millisecond); job != nil || err != nil {
 			t.Fatalf("third job = %+v, %v; want none", job, err)
 		}
-		for _, j := range []*provisioning.Job{a, b} {
+		for _, j := range []*request.Job{a, b} {
 			if err := s.AckJob(ctx, j); err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,7 @@ func TestJobOfDeadConsumerIsClaimed(t *testing.T) {
 		if err != nil || dead == nil {
 			t.Fatalf("NextJob = %+v, %v", dead, err)
 		}
-		var taken *provisioning.Job
+		var taken *request.Job
 		waitFor(t, "the abandoned job to be claimed", func() bool {
 			taken, err = s.NextJob(ctx, "alive", 0)
 			if err != nil {

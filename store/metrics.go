@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // JobStream reports how many jobs are not yet acknowledged (acked jobs are
@@ -31,8 +31,8 @@ func (s *Store) WatchListSize(ctx context.Context) (int64, error) {
 
 // KindStateCount is one cell of RequestCounts.
 type KindStateCount struct {
-	Kind  provisioning.Kind
-	State provisioning.State
+	Kind  request.Kind
+	State request.State
 	Count int64
 }
 
@@ -45,7 +45,7 @@ func (s *Store) RequestCounts(ctx context.Context) ([]KindStateCount, error) {
 		return nil, err
 	}
 	var out []KindStateCount
-	for _, st := range provisioning.AllStates {
+	for _, st := range request.AllStates {
 		ids, err := s.rdb.ZRange(ctx, s.stateKey(st), 0, -1).Result()
 		if err != nil {
 			return nil, err
@@ -54,7 +54,7 @@ func (s *Store) RequestCounts(ctx context.Context) ([]KindStateCount, error) {
 			continue
 		}
 		for _, k := range kinds {
-			scores, err := s.rdb.ZMScore(ctx, s.kindKey(provisioning.Kind(k)), ids...).Result()
+			scores, err := s.rdb.ZMScore(ctx, s.kindKey(request.Kind(k)), ids...).Result()
 			if err != nil {
 				return nil, err
 			}
@@ -65,7 +65,7 @@ func (s *Store) RequestCounts(ctx context.Context) ([]KindStateCount, error) {
 				}
 			}
 			if n > 0 {
-				out = append(out, KindStateCount{Kind: provisioning.Kind(k), State: st, Count: n})
+				out = append(out, KindStateCount{Kind: request.Kind(k), State: st, Count: n})
 			}
 		}
 	}

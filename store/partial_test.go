@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -18,7 +18,7 @@ func TestPartialAndCustomerIndexes(t *testing.T) {
 	t.Parallel()
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
-		move := func(id int64, tr provisioning.Transition) {
+		move := func(id int64, tr request.Transition) {
 			t.Helper()
 			clk.Advance(time.Minute)
 			if _, err := s.Transition(ctx, id, tr); err != nil {
@@ -26,18 +26,18 @@ func TestPartialAndCustomerIndexes(t *testing.T) {
 			}
 		}
 		partial := func() []int64 { got, _ := rangeIDs(t, s, store.DigestRange{Index: store.Partial}); return got }
-		customer := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "alice"}
+		customer := &request.Request{Kind: request.KindCustomer, State: request.StateDone, Requester: "alice"}
 		mustCreate(t, s, customer)
-		other := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "alice"}
+		other := &request.Request{Kind: request.KindCustomer, State: request.StateDone, Requester: "alice"}
 		mustCreate(t, s, other)
-		batch := &provisioning.Request{Kind: provisioning.KindUsers, State: provisioning.StateCommitting, Requester: "alice", Spec: setupFor(t, customer.ID)}
+		batch := &request.Request{Kind: request.KindUsers, State: request.StateCommitting, Requester: "alice", Spec: setupFor(t, customer.ID)}
 		mustCreate(t, s, batch)
-		location := &provisioning.Request{Kind: provisioning.KindLocation, State: provisioning.StatePendingApproval, Requester: "bob", Spec: setupFor(t, customer.ID)}
+		location := &request.Request{Kind: request.KindLocation, State: request.StatePendingApproval, Requester: "bob", Spec: setupFor(t, customer.ID)}
 		mustCreate(t, s, location)
-		elsewhere := &provisioning.Request{Kind: provisioning.KindUsers, State: provisioning.StatePendingApproval, Requester: "bob", Spec: setupFor(t, other.ID)}
+		elsewhere := &request.Request{Kind: request.KindUsers, State: request.StatePendingApproval, Requester: "bob", Spec: setupFor(t, other.ID)}
 		mustCreate(t, s, elsewhere)
 
-		move(batch.ID, to(provisioning.StateDone, func(r *provisioning.Request) error { r.Result.Status = provisioning.ResultPartial; return nil }))
+		move(batch.ID, to(request.StateDone, func(r *request.Request) error { r.Result.Status = request.ResultPartial; return nil }))
 		if got := partial(); !equalIDs(got, []int64{batch.ID}) {
 			t.Fatalf("partial = %v, want the batch with failed rows", got)
 		}
@@ -63,7 +63,7 @@ func TestPartialAndCustomerIndexes(t *testing.T) {
 			t.Fatalf("after the sweep: customer %v, partial %v", ids(rs), partial())
 		}
 		// Retried: not partial any more.
-		move(batch.ID, provisioning.Transition{From: []provisioning.State{provisioning.StateDone}, To: provisioning.StateApproved, Actor: "alice", Action: "retry"})
+		move(batch.ID, request.Transition{From: []request.State{request.StateDone}, To: request.StateApproved, Actor: "alice", Action: "retry"})
 		if got := partial(); len(got) != 0 {
 			t.Fatalf("partial = %v after a retry", got)
 		}

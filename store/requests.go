@@ -10,9 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // provisionalReservation is how long an external id reservation lives before
@@ -52,7 +51,7 @@ func (e *OverBudget) Error() string {
 // the next id and reserves the external id provisionally; one pipeline
 // writes the document, confirms the reservation and updates the indexes.
 // A refusal takes no id, so refusals leave no gaps in the request ids.
-func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
+func (s *Store) Create(ctx context.Context, r *request.Request) error {
 	return s.create(ctx, r, nil)
 }
 
@@ -60,7 +59,7 @@ func (s *Store) Create(ctx context.Context, r *provisioning.Request) error {
 // *OverBudget and takes neither an id nor budget. Only a request that is
 // saved uses budget; a held external id is refused first
 // (*provisioning.ExternalIDTaken) and uses none. Still two round trips.
-func (s *Store) CreateWithin(ctx context.Context, r *provisioning.Request, b Budget) error {
+func (s *Store) CreateWithin(ctx context.Context, r *request.Request, b Budget) error {
 	if b.Key == "" {
 		return errors.New("create request: budget without a key")
 	}
@@ -70,7 +69,7 @@ func (s *Store) CreateWithin(ctx context.Context, r *provisioning.Request, b Bud
 	return s.create(ctx, r, &b)
 }
 
-func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget) error {
+func (s *Store) create(ctx context.Context, r *request.Request, b *Budget) error {
 	if r == nil {
 		return errors.New("create request: nil request")
 	}
@@ -78,7 +77,7 @@ func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget) 
 		return errors.New("create request: kind is empty")
 	}
 	if r.State == "" {
-		r.State = provisioning.StateDraft
+		r.State = request.StateDraft
 	}
 	if !r.State.Valid() {
 		return fmt.Errorf("create request: unknown state %q", r.State)
@@ -119,7 +118,7 @@ func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget) 
 		if err != nil {
 			return fmt.Errorf("create request: external-id %q: reservation holds %q, not a request id", r.ExternalID, held)
 		}
-		return &provisioning.ExternalIDTaken{ExternalID: r.ExternalID, Holder: holder}
+		return &request.ExternalIDTaken{ExternalID: r.ExternalID, Holder: holder}
 	case -1:
 		return &OverBudget{Budget: *b}
 	case 1:
@@ -151,12 +150,12 @@ func (s *Store) create(ctx context.Context, r *provisioning.Request, b *Budget) 
 // reported to the error handler (the sweeper repairs them). The indexes are
 // written even when the document write fails: the entries then point at
 // nothing or at the wrong document, which List skips and the sweeper removes.
-func (s *Store) writeNew(ctx context.Context, r *provisioning.Request, reserve bool) error {
+func (s *Store) writeNew(ctx context.Context, r *request.Request, reserve bool) error {
 	fields, err := encodeDoc(r)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", r.Ref(), err)
 	}
-	entry, err := encodeAudit(provisioning.AuditEntry{
+	entry, err := encodeAudit(request.AuditEntry{
 		At: r.CreatedAt, Actor: r.Requester, Action: "created", To: r.State,
 	})
 	if err != nil {
@@ -213,7 +212,7 @@ func isNoScript(err error) bool { return err != nil && redis.HasErrorPrefix(err,
 // document could not be written: the external id reservation and the budget
 // (the id stays taken). Best effort, one round trip: a reservation left
 // behind expires on its own unless its confirmation went through.
-func (s *Store) undoCreate(ctx context.Context, r *provisioning.Request, reserve bool, b *Budget, member string) {
+func (s *Store) undoCreate(ctx context.Context, r *request.Request, reserve bool, b *Budget, member string) {
 	if !reserve && b == nil {
 		return
 	}
@@ -249,17 +248,17 @@ func firstErr(cmds []redis.Cmder, skip ...redis.Cmder) error {
 }
 
 // Get returns request id, or an error wrapping provisioning.ErrNotFound.
-func (s *Store) Get(ctx context.Context, id int64) (*provisioning.Request, error) {
+func (s *Store) Get(ctx context.Context, id int64) (*request.Request, error) {
 	r, _, err := s.load(ctx, id)
 	return r, err
 }
 
 // load reads a document together with its newest audit entry in one MULTI,
 // so a conflict reports the entry that belongs to the state it shows.
-func (s *Store) load(ctx context.Context, id int64) (*provisioning.Request, provisioning.AuditEntry, error) {
-	var last provisioning.AuditEntry
+func (s *Store) load(ctx context.Context, id int64) (*request.Request, request.AuditEntry, error) {
+	var last request.AuditEntry
 	if id <= 0 {
-		return nil, last, notFound(provisioning.FormatID(id))
+		return nil, last, notFound(request.FormatID(id))
 	}
 	var doc *redis.MapStringStringCmd
 	var tail *redis.StringCmd
@@ -269,11 +268,11 @@ func (s *Store) load(ctx context.Context, id int64) (*provisioning.Request, prov
 		return nil
 	})
 	if err != nil && !isNil(err) {
-		return nil, last, fmt.Errorf("get %s: %w", provisioning.FormatID(id), err)
+		return nil, last, fmt.Errorf("get %s: %w", request.FormatID(id), err)
 	}
 	fields := doc.Val()
 	if len(fields) == 0 {
-		return nil, last, notFound(provisioning.FormatID(id))
+		return nil, last, notFound(request.FormatID(id))
 	}
 	r, err := decodeDoc(id, fields)
 	if err != nil {
@@ -296,8 +295,8 @@ func (s *Store) load(ctx context.Context, id int64) (*provisioning.Request, prov
 // round trips. A stale t.Current loses the compare-and-set and the request
 // is read again, as after any lost race; a t.Current not in t.From is read
 // again too, so a conflict always reports the stored request.
-func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transition) (*provisioning.Request, error) {
-	ref := provisioning.FormatID(id)
+func (s *Store) Transition(ctx context.Context, id int64, t request.Transition) (*request.Request, error) {
+	ref := request.FormatID(id)
 	if len(t.From) == 0 {
 		return nil, fmt.Errorf("transition %s: no allowed source states", ref)
 	}
@@ -308,7 +307,7 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 		return nil, fmt.Errorf("transition %s: the current request given is %s", ref, t.Current.Ref())
 	}
 	for attempt := range maxTransitionAttempts {
-		var cur *provisioning.Request
+		var cur *request.Request
 		var before map[string]string
 		var err error
 		if attempt == 0 && t.Current != nil && inStates(t.Current.State, t.From) {
@@ -321,13 +320,13 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 				return nil, fmt.Errorf("transition %s: %w", ref, err)
 			}
 		} else {
-			var last provisioning.AuditEntry
+			var last request.AuditEntry
 			cur, last, err = s.load(ctx, id)
 			if err != nil {
 				return nil, fmt.Errorf("transition %s: %w", ref, err)
 			}
 			if !inStates(cur.State, t.From) {
-				return nil, &provisioning.StateConflict{Current: cur, Last: last}
+				return nil, &request.StateConflict{Current: cur, Last: last}
 			}
 			if before, err = encodeDoc(cur); err != nil {
 				return nil, fmt.Errorf("transition %s: %w", ref, err)
@@ -352,7 +351,7 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 			next.State = t.To
 		}
 		next.UpdatedAt = s.clock()
-		ok, err := s.compareAndSet(ctx, next, before, oldVersion, from, provisioning.AuditEntry{
+		ok, err := s.compareAndSet(ctx, next, before, oldVersion, from, request.AuditEntry{
 			At: next.UpdatedAt, Actor: t.Actor, Action: t.Action, From: from, To: next.State, Note: t.Note,
 		})
 		if err != nil {
@@ -373,7 +372,7 @@ func (s *Store) Transition(ctx context.Context, id int64, t provisioning.Transit
 // a failure does not undo the transition: it is reported to the error
 // handler, the sweeper repairs indexes and reservations, and cmd's requeue
 // loop queues approved requests whose job was lost.
-func (s *Store) afterTransition(ctx context.Context, next, prev *provisioning.Request, enqueue bool) {
+func (s *Store) afterTransition(ctx context.Context, next, prev *request.Request, enqueue bool) {
 	release := next.ExternalID != "" && next.State.ReleasesExternalID()
 	createGroup := enqueue && !s.groupReady.ready.Load()
 	var free, group, job redis.Cmder
@@ -408,8 +407,8 @@ func (s *Store) afterTransition(ctx context.Context, next, prev *provisioning.Re
 
 // compareAndSet writes next over the document read as before, if it still has
 // version and state. It reports false when another writer got there first.
-func (s *Store) compareAndSet(ctx context.Context, next *provisioning.Request, before map[string]string,
-	version int64, state provisioning.State, e provisioning.AuditEntry) (bool, error) {
+func (s *Store) compareAndSet(ctx context.Context, next *request.Request, before map[string]string,
+	version int64, state request.State, e request.AuditEntry) (bool, error) {
 	after, err := encodeDoc(next)
 	if err != nil {
 		return false, err
@@ -449,7 +448,7 @@ func (s *Store) compareAndSet(ctx context.Context, next *provisioning.Request, b
 	}
 }
 
-func inStates(st provisioning.State, set []provisioning.State) bool {
+func inStates(st request.State, set []request.State) bool {
 	for _, v := range set {
 		if v == st {
 			return true
@@ -459,8 +458,8 @@ func inStates(st provisioning.State, set []provisioning.State) bool {
 }
 
 // Audit returns the audit trail of request id, oldest first.
-func (s *Store) Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry, error) {
-	ref := provisioning.FormatID(id)
+func (s *Store) Audit(ctx context.Context, id int64) ([]request.AuditEntry, error) {
+	ref := request.FormatID(id)
 	var exists *redis.IntCmd
 	var list *redis.StringSliceCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -474,7 +473,7 @@ func (s *Store) Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry,
 	if exists.Val() == 0 {
 		return nil, notFound(ref)
 	}
-	out := make([]provisioning.AuditEntry, 0, len(list.Val()))
+	out := make([]request.AuditEntry, 0, len(list.Val()))
 	for i, raw := range list.Val() {
 		e, err := decodeAudit(raw)
 		if err != nil {
@@ -488,8 +487,8 @@ func (s *Store) Audit(ctx context.Context, id int64) ([]provisioning.AuditEntry,
 // AppendAudit records something that happened to request id without
 // changing it (a snooze, a reminder, an auto-approval note). A zero e.At is
 // set to now.
-func (s *Store) AppendAudit(ctx context.Context, id int64, e provisioning.AuditEntry) error {
-	ref := provisioning.FormatID(id)
+func (s *Store) AppendAudit(ctx context.Context, id int64, e request.AuditEntry) error {
+	ref := request.FormatID(id)
 	if e.At.IsZero() {
 		e.At = s.clock()
 	}

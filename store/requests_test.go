@@ -9,15 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
 
-func newRequest(owner, ext string) *provisioning.Request {
-	return &provisioning.Request{
-		Kind:       provisioning.KindCustomer,
-		State:      provisioning.StatePendingApproval,
+func newRequest(owner, ext string) *request.Request {
+	return &request.Request{
+		Kind:       request.KindCustomer,
+		State:      request.StatePendingApproval,
 		Requester:  owner,
 		Subject:    ext,
 		ExternalID: ext,
@@ -26,7 +26,7 @@ func newRequest(owner, ext string) *provisioning.Request {
 	}
 }
 
-func mustCreate(t *testing.T, s *store.Store, r *provisioning.Request) *provisioning.Request {
+func mustCreate(t *testing.T, s *store.Store, r *request.Request) *request.Request {
 	t.Helper()
 	if err := s.Create(context.Background(), r); err != nil {
 		t.Fatalf("create: %v", err)
@@ -34,13 +34,13 @@ func mustCreate(t *testing.T, s *store.Store, r *provisioning.Request) *provisio
 	return r
 }
 
-var approve = provisioning.Transition{
-	From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateApproved,
+var approve = request.Transition{
+	From: []request.State{request.StatePendingApproval}, To: request.StateApproved,
 	Actor: "bob", Action: "approved",
 }
 
-func move(from, to provisioning.State, actor string) provisioning.Transition {
-	return provisioning.Transition{From: []provisioning.State{from}, To: to, Actor: actor, Action: string(to)}
+func move(from, to request.State, actor string) request.Transition {
+	return request.Transition{From: []request.State{from}, To: to, Actor: actor, Action: string(to)}
 }
 
 func TestCreateGet(t *testing.T) {
@@ -61,7 +61,7 @@ func TestCreateGet(t *testing.T) {
 			t.Errorf("Get =\n%s\nwant\n%s", have, want)
 		}
 		for _, id := range []int64{0, -1, 99} {
-			if _, err := s.Get(ctx, id); !errors.Is(err, provisioning.ErrNotFound) {
+			if _, err := s.Get(ctx, id); !errors.Is(err, request.ErrNotFound) {
 				t.Errorf("Get(%d) = %v, want ErrNotFound", id, err)
 			}
 		}
@@ -72,7 +72,7 @@ func TestCreateGet(t *testing.T) {
 		if len(audit) != 1 || audit[0].Action != "created" || audit[0].Actor != "alice" || audit[0].To != r.State {
 			t.Errorf("audit = %+v", audit)
 		}
-		if _, err := s.Audit(ctx, 99); !errors.Is(err, provisioning.ErrNotFound) {
+		if _, err := s.Audit(ctx, 99); !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("Audit(99) = %v, want ErrNotFound", err)
 		}
 	})
@@ -81,10 +81,10 @@ func TestCreateGet(t *testing.T) {
 func TestCreateRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
-		for name, r := range map[string]*provisioning.Request{
+		for name, r := range map[string]*request.Request{
 			"nil":     nil,
-			"no kind": {State: provisioning.StateDraft},
-			"state":   {Kind: provisioning.KindUsers, State: "bogus"},
+			"no kind": {State: request.StateDraft},
+			"state":   {Kind: request.KindUsers, State: "bogus"},
 		} {
 			if err := s.Create(context.Background(), r); err == nil {
 				t.Errorf("%s: Create succeeded", name)
@@ -97,8 +97,8 @@ func TestIDsAreSequential(t *testing.T) {
 	t.Parallel()
 	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
 		for want := int64(1); want <= 5; want++ {
-			r := mustCreate(t, s, &provisioning.Request{Kind: provisioning.KindUsers, Requester: "alice"})
-			if r.ID != want || r.State != provisioning.StateDraft {
+			r := mustCreate(t, s, &request.Request{Kind: request.KindUsers, Requester: "alice"})
+			if r.ID != want || r.State != request.StateDraft {
 				t.Fatalf("id = %d state %s, want %d draft", r.ID, r.State, want)
 			}
 		}
@@ -113,7 +113,7 @@ func TestExternalIDReservation(t *testing.T) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var won []int64
-		var taken []*provisioning.ExternalIDTaken
+		var taken []*request.ExternalIDTaken
 		for i := range n {
 			wg.Add(1)
 			go func() {
@@ -122,7 +122,7 @@ func TestExternalIDReservation(t *testing.T) {
 				err := s.Create(ctx, r)
 				mu.Lock()
 				defer mu.Unlock()
-				var et *provisioning.ExternalIDTaken
+				var et *request.ExternalIDTaken
 				switch {
 				case err == nil:
 					won = append(won, r.ID)
@@ -145,7 +145,7 @@ func TestExternalIDReservation(t *testing.T) {
 		if h, err := s.ByExternalID(ctx, "MS-RACE"); err != nil || h != won[0] {
 			t.Errorf("ByExternalID = %d, %v; want %d", h, err, won[0])
 		}
-		if _, err := s.ByExternalID(ctx, "MS-NONE"); !errors.Is(err, provisioning.ErrNotFound) {
+		if _, err := s.ByExternalID(ctx, "MS-NONE"); !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("ByExternalID(unknown) = %v, want ErrNotFound", err)
 		}
 	})
@@ -153,19 +153,19 @@ func TestExternalIDReservation(t *testing.T) {
 
 func TestExternalIDReleasedOnlyWhenNothingWasCreated(t *testing.T) {
 	t.Parallel()
-	cancel := move(provisioning.StatePendingApproval, provisioning.StateCancelled, "alice")
-	reject := move(provisioning.StatePendingApproval, provisioning.StateRejected, "bob")
+	cancel := move(request.StatePendingApproval, request.StateCancelled, "alice")
+	reject := move(request.StatePendingApproval, request.StateRejected, "bob")
 	cases := []struct {
 		name     string
-		steps    []provisioning.Transition
+		steps    []request.Transition
 		released bool
 	}{
-		{"rejected", []provisioning.Transition{reject}, true},
-		{"cancelled", []provisioning.Transition{cancel}, true},
-		{"approved", []provisioning.Transition{approve}, false},
-		{"done", []provisioning.Transition{approve,
-			move(provisioning.StateApproved, provisioning.StateCommitting, "worker"),
-			move(provisioning.StateCommitting, provisioning.StateDone, "worker")}, false},
+		{"rejected", []request.Transition{reject}, true},
+		{"cancelled", []request.Transition{cancel}, true},
+		{"approved", []request.Transition{approve}, false},
+		{"done", []request.Transition{approve,
+			move(request.StateApproved, request.StateCommitting, "worker"),
+			move(request.StateCommitting, request.StateDone, "worker")}, false},
 	}
 	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
 		ctx := context.Background()
@@ -179,7 +179,7 @@ func TestExternalIDReleasedOnlyWhenNothingWasCreated(t *testing.T) {
 			}
 			again := newRequest("carol", ext)
 			err := s.Create(ctx, again)
-			var et *provisioning.ExternalIDTaken
+			var et *request.ExternalIDTaken
 			switch {
 			case tc.released && err != nil:
 				t.Errorf("%s: create after release: %v", tc.name, err)
@@ -199,21 +199,21 @@ func TestConcurrentApprovalsHaveOneWinner(t *testing.T) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var winners []string
-		var conflicts []*provisioning.StateConflict
+		var conflicts []*request.StateConflict
 		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				tr := approve
 				tr.Actor = fmt.Sprintf("approver%d", i)
-				tr.Mutate = func(r *provisioning.Request) error {
+				tr.Mutate = func(r *request.Request) error {
 					r.ApprovedBy, r.ApprovedHash = tr.Actor, r.Hash
 					return nil
 				}
 				_, err := s.Transition(ctx, r.ID, tr)
 				mu.Lock()
 				defer mu.Unlock()
-				var sc *provisioning.StateConflict
+				var sc *request.StateConflict
 				switch {
 				case err == nil:
 					winners = append(winners, tr.Actor)
@@ -229,7 +229,7 @@ func TestConcurrentApprovalsHaveOneWinner(t *testing.T) {
 			t.Fatalf("%d winners, %d conflicts", len(winners), len(conflicts))
 		}
 		for _, c := range conflicts {
-			if c.Last.Actor != winners[0] || c.Last.Action != "approved" || c.Current.State != provisioning.StateApproved {
+			if c.Last.Actor != winners[0] || c.Last.Action != "approved" || c.Current.State != request.StateApproved {
 				t.Errorf("conflict says %+v / %s, want approved by %s", c.Last, c.Current.State, winners[0])
 			}
 		}
@@ -241,8 +241,8 @@ func TestConcurrentApprovalsHaveOneWinner(t *testing.T) {
 			t.Errorf("after approval: v%d by %q hash %q", got.Version, got.ApprovedBy, got.ApprovedHash)
 		}
 		audit, _ := s.Audit(ctx, r.ID)
-		if len(audit) != 2 || audit[1].Actor != winners[0] || audit[1].From != provisioning.StatePendingApproval ||
-			audit[1].To != provisioning.StateApproved {
+		if len(audit) != 2 || audit[1].Actor != winners[0] || audit[1].From != request.StatePendingApproval ||
+			audit[1].To != request.StateApproved {
 			t.Errorf("audit = %+v", audit)
 		}
 	})
@@ -261,8 +261,8 @@ func TestConcurrentUpdatesAllLand(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := s.Transition(ctx, r.ID, provisioning.Transition{
-					From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "worker",
+				_, err := s.Transition(ctx, r.ID, request.Transition{
+					From: []request.State{request.StatePendingApproval}, Actor: "worker",
 					Action: "progress", Note: fmt.Sprint(i),
 				})
 				if err != nil {
@@ -273,7 +273,7 @@ func TestConcurrentUpdatesAllLand(t *testing.T) {
 		wg.Wait()
 		got, _ := s.Get(ctx, r.ID)
 		audit, _ := s.Audit(ctx, r.ID)
-		if got.Version != n+1 || len(audit) != n+1 || got.State != provisioning.StatePendingApproval {
+		if got.Version != n+1 || len(audit) != n+1 || got.State != request.StatePendingApproval {
 			t.Errorf("version %d, %d audit entries, state %s; want %d, %d, pending", got.Version, len(audit), got.State, n+1, n+1)
 		}
 	})
@@ -287,10 +287,10 @@ func TestTransitionWritesDocAndAuditTogether(t *testing.T) {
 		clk.Advance(time.Minute)
 
 		boom := errors.New("boom")
-		_, err := s.Transition(ctx, r.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateApproved,
+		_, err := s.Transition(ctx, r.ID, request.Transition{
+			From: []request.State{request.StatePendingApproval}, To: request.StateApproved,
 			Actor: "bob", Action: "approved",
-			Mutate: func(r *provisioning.Request) error { r.ApprovedBy = "bob"; return boom },
+			Mutate: func(r *request.Request) error { r.ApprovedBy = "bob"; return boom },
 		})
 		if !errors.Is(err, boom) {
 			t.Fatalf("mutate error = %v, want boom", err)
@@ -302,10 +302,10 @@ func TestTransitionWritesDocAndAuditTogether(t *testing.T) {
 			t.Errorf("failed mutate appended audit: %+v", audit)
 		}
 
-		reject := provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateRejected,
+		reject := request.Transition{
+			From: []request.State{request.StatePendingApproval}, To: request.StateRejected,
 			Actor: "bob", Action: "rejected", Note: "wrong country",
-			Mutate: func(r *provisioning.Request) error {
+			Mutate: func(r *request.Request) error {
 				r.RejectedBy, r.Reason = "bob", "wrong country"
 				r.ID, r.Version = 42, 42 // ignored: identity is the store's
 				return nil
@@ -315,14 +315,14 @@ func TestTransitionWritesDocAndAuditTogether(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.ID != r.ID || got.Version != 2 || got.State != provisioning.StateRejected || !got.UpdatedAt.Equal(clk.Now()) ||
+		if got.ID != r.ID || got.Version != 2 || got.State != request.StateRejected || !got.UpdatedAt.Equal(clk.Now()) ||
 			!got.CreatedAt.Equal(r.CreatedAt) {
 			t.Errorf("after reject: %+v", got)
 		}
 		// Clearing a field removes it from the document.
-		got, err = s.Transition(ctx, r.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StateRejected}, Actor: "bob", Action: "edited",
-			Mutate: func(r *provisioning.Request) error { r.Reason = ""; return nil },
+		got, err = s.Transition(ctx, r.ID, request.Transition{
+			From: []request.State{request.StateRejected}, Actor: "bob", Action: "edited",
+			Mutate: func(r *request.Request) error { r.Reason = ""; return nil },
 		})
 		if err != nil || got.Reason != "" {
 			t.Fatalf("clear reason: %v %+v", err, got)
@@ -331,24 +331,24 @@ func TestTransitionWritesDocAndAuditTogether(t *testing.T) {
 			t.Errorf("stored after clear: %+v", stored)
 		}
 		audit, _ := s.Audit(ctx, r.ID)
-		want := []provisioning.AuditEntry{
-			{At: r.CreatedAt, Actor: "alice", Action: "created", To: provisioning.StatePendingApproval},
-			{At: clk.Now(), Actor: "bob", Action: "rejected", From: provisioning.StatePendingApproval,
-				To: provisioning.StateRejected, Note: "wrong country"},
-			{At: clk.Now(), Actor: "bob", Action: "edited", From: provisioning.StateRejected, To: provisioning.StateRejected},
+		want := []request.AuditEntry{
+			{At: r.CreatedAt, Actor: "alice", Action: "created", To: request.StatePendingApproval},
+			{At: clk.Now(), Actor: "bob", Action: "rejected", From: request.StatePendingApproval,
+				To: request.StateRejected, Note: "wrong country"},
+			{At: clk.Now(), Actor: "bob", Action: "edited", From: request.StateRejected, To: request.StateRejected},
 		}
 		if fmt.Sprint(audit) != fmt.Sprint(want) {
 			t.Errorf("audit =\n%+v\nwant\n%+v", audit, want)
 		}
 
-		var sc *provisioning.StateConflict
+		var sc *request.StateConflict
 		if _, err := s.Transition(ctx, r.ID, approve); !errors.As(err, &sc) || sc.Last.Action != "edited" {
 			t.Errorf("approve rejected = %v, want StateConflict", err)
 		}
-		if _, err := s.Transition(ctx, 99, approve); !errors.Is(err, provisioning.ErrNotFound) {
+		if _, err := s.Transition(ctx, 99, approve); !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("transition of unknown = %v, want ErrNotFound", err)
 		}
-		if _, err := s.Transition(ctx, r.ID, provisioning.Transition{To: provisioning.StateDone}); err == nil {
+		if _, err := s.Transition(ctx, r.ID, request.Transition{To: request.StateDone}); err == nil {
 			t.Error("transition without From succeeded")
 		}
 	})
@@ -359,7 +359,7 @@ func TestAppendAudit(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
 		r := mustCreate(t, s, newRequest("alice", ""))
-		if err := s.AppendAudit(ctx, r.ID, provisioning.AuditEntry{Actor: "alice", Action: "snoozed", Note: "23h"}); err != nil {
+		if err := s.AppendAudit(ctx, r.ID, request.AuditEntry{Actor: "alice", Action: "snoozed", Note: "23h"}); err != nil {
 			t.Fatal(err)
 		}
 		audit, _ := s.Audit(ctx, r.ID)
@@ -369,8 +369,8 @@ func TestAppendAudit(t *testing.T) {
 		if got, _ := s.Get(ctx, r.ID); got.Version != 1 {
 			t.Errorf("AppendAudit changed the version to %d", got.Version)
 		}
-		err := s.AppendAudit(ctx, 77, provisioning.AuditEntry{Actor: "x", Action: "snoozed"})
-		if !errors.Is(err, provisioning.ErrNotFound) {
+		err := s.AppendAudit(ctx, 77, request.AuditEntry{Actor: "x", Action: "snoozed"})
+		if !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("AppendAudit(unknown) = %v, want ErrNotFound", err)
 		}
 	})
@@ -387,7 +387,7 @@ func TestFailedCreateReleasesReservation(t *testing.T) {
 		if err := s.Create(ctx, newRequest("alice", "MS-FAIL")); err == nil {
 			t.Fatal("Create over an existing document succeeded")
 		}
-		if h, err := s.ByExternalID(ctx, "MS-FAIL"); !errors.Is(err, provisioning.ErrNotFound) {
+		if h, err := s.ByExternalID(ctx, "MS-FAIL"); !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("reservation kept by %d (%v) after a failed create", h, err)
 		}
 		r := mustCreate(t, s, newRequest("alice", "MS-FAIL"))
@@ -413,7 +413,7 @@ func TestCreateAfterScriptFlush(t *testing.T) {
 		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
-		r := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval,
+		r := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval,
 			Requester: "UA", Subject: ext, ExternalID: ext, Spec: []byte(`{}`)}
 		if err := s.Create(ctx, r); err != nil {
 			t.Fatalf("create %d: %v", i+1, err)

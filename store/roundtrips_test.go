@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -56,7 +56,7 @@ func TestRoundTrips(t *testing.T) {
 		if err := s.CreateWithin(ctx, newRequest("alice", "MS-WARM"), budget); err != nil {
 			t.Fatal(err)
 		}
-		var r *provisioning.Request
+		var r *request.Request
 		if n := rt.Count(func() {
 			r = newRequest("alice", "MS-001")
 			if err := s.CreateWithin(ctx, r, budget); err != nil {
@@ -68,7 +68,7 @@ func TestRoundTrips(t *testing.T) {
 		if n := rt.Count(func() { mustCreate(t, s, newRequest("alice", "")) }); n != 2 {
 			t.Errorf("create without external id or budget: %d round trips, want 2", n)
 		}
-		var taken *provisioning.ExternalIDTaken
+		var taken *request.ExternalIDTaken
 		if n := rt.Count(func() {
 			if err := s.CreateWithin(ctx, newRequest("bob", "MS-001"), budget); !errors.As(err, &taken) {
 				t.Fatalf("create of a held external id = %v", err)
@@ -101,7 +101,7 @@ func TestRoundTrips(t *testing.T) {
 		}
 		// Without Current the transition reads for itself.
 		if n := rt.Count(func() {
-			if _, err := s.Transition(ctx, r.ID, move(provisioning.StateApproved, provisioning.StateCommitting, "worker")); err != nil {
+			if _, err := s.Transition(ctx, r.ID, move(request.StateApproved, request.StateCommitting, "worker")); err != nil {
 				t.Fatal(err)
 			}
 		}); n != 3 {
@@ -115,7 +115,7 @@ func TestCreateWithinBudget(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
 		budget := store.Budget{Key: "submit:alice", Limit: 2, Window: time.Minute}
-		create := func(ext string) (*provisioning.Request, error) {
+		create := func(ext string) (*request.Request, error) {
 			r := newRequest("alice", ext)
 			return r, s.CreateWithin(ctx, r, budget)
 		}
@@ -124,7 +124,7 @@ func TestCreateWithinBudget(t *testing.T) {
 			t.Fatalf("first create: id %d, %v", a.ID, err)
 		}
 		// A held external id is refused and uses no budget.
-		var taken *provisioning.ExternalIDTaken
+		var taken *request.ExternalIDTaken
 		if _, err := create("MS-A"); !errors.As(err, &taken) || taken.Holder != a.ID {
 			t.Fatalf("create of a held external id = %v, want ExternalIDTaken by %d", err, a.ID)
 		}
@@ -143,7 +143,7 @@ func TestCreateWithinBudget(t *testing.T) {
 		if _, err := create(""); !errors.As(err, &over) {
 			t.Fatalf("third create without external id = %v, want OverBudget", err)
 		}
-		if _, err := s.ByExternalID(ctx, "MS-C"); !errors.Is(err, provisioning.ErrNotFound) {
+		if _, err := s.ByExternalID(ctx, "MS-C"); !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("a refused create reserved its external id: %v", err)
 		}
 		// Other keys have budgets of their own; Create has none.
@@ -213,9 +213,9 @@ func TestTransitionWithCurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Second)
-		if _, err := s.Transition(ctx, r.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, Actor: "bot", Action: "edited",
-			Mutate: func(x *provisioning.Request) error { x.Subject = "edited"; return nil },
+		if _, err := s.Transition(ctx, r.ID, request.Transition{
+			From: []request.State{request.StatePendingApproval}, Actor: "bot", Action: "edited",
+			Mutate: func(x *request.Request) error { x.Subject = "edited"; return nil },
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func TestTransitionWithCurrent(t *testing.T) {
 		calls := 0
 		tr := approve
 		tr.Current, tr.Enqueue = stale, true
-		tr.Mutate = func(x *provisioning.Request) error {
+		tr.Mutate = func(x *request.Request) error {
 			calls++
 			x.ApprovedBy = "bob"
 			return nil
@@ -234,11 +234,11 @@ func TestTransitionWithCurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Version != 3 || got.State != provisioning.StateApproved || got.Subject != "edited" || got.ApprovedBy != "bob" || calls != 2 {
+		if got.Version != 3 || got.State != request.StateApproved || got.Subject != "edited" || got.ApprovedBy != "bob" || calls != 2 {
 			t.Errorf("approved = v%d %s %q by %q after %d Mutate calls; want v3 approved \"edited\" by bob after 2",
 				got.Version, got.State, got.Subject, got.ApprovedBy, calls)
 		}
-		if stale.Version != 1 || stale.State != provisioning.StatePendingApproval || stale.ApprovedBy != "" || stale.Subject != "MS-001" {
+		if stale.Version != 1 || stale.State != request.StatePendingApproval || stale.ApprovedBy != "" || stale.Subject != "MS-001" {
 			t.Errorf("the caller's Current was changed: %+v", stale)
 		}
 		audit, _ := s.Audit(ctx, r.ID)
@@ -255,14 +255,14 @@ func TestTransitionWithCurrent(t *testing.T) {
 
 		// A second click with the same stale read: refused with what is
 		// stored now, and nothing enqueued.
-		var sc *provisioning.StateConflict
-		if _, err := s.Transition(ctx, r.ID, tr); !errors.As(err, &sc) || sc.Current.State != provisioning.StateApproved || sc.Last.Action != "approved" {
+		var sc *request.StateConflict
+		if _, err := s.Transition(ctx, r.ID, tr); !errors.As(err, &sc) || sc.Current.State != request.StateApproved || sc.Last.Action != "approved" {
 			t.Errorf("second approve = %v, want StateConflict showing approved", err)
 		}
 		// A Current that is not in From is read again too.
 		cur, _ := s.Get(ctx, r.ID)
-		if _, err := s.Transition(ctx, r.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateRejected, Actor: "bob", Action: "rejected",
+		if _, err := s.Transition(ctx, r.ID, request.Transition{
+			From: []request.State{request.StatePendingApproval}, To: request.StateRejected, Actor: "bob", Action: "rejected",
 			Current: cur, Enqueue: true,
 		}); !errors.As(err, &sc) || sc.Current.Version != 3 {
 			t.Errorf("reject of approved = %v, want StateConflict", err)
@@ -270,9 +270,9 @@ func TestTransitionWithCurrent(t *testing.T) {
 		// A Mutate refusal enqueues nothing.
 		r2 := mustCreate(t, s, newRequest("alice", "MS-002"))
 		refused := errors.New("four-eyes")
-		if _, err := s.Transition(ctx, r2.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateApproved, Actor: "alice", Action: "approved",
-			Current: r2, Enqueue: true, Mutate: func(*provisioning.Request) error { return refused },
+		if _, err := s.Transition(ctx, r2.ID, request.Transition{
+			From: []request.State{request.StatePendingApproval}, To: request.StateApproved, Actor: "alice", Action: "approved",
+			Current: r2, Enqueue: true, Mutate: func(*request.Request) error { return refused },
 		}); !errors.Is(err, refused) {
 			t.Errorf("refused approve = %v", err)
 		}
@@ -281,8 +281,8 @@ func TestTransitionWithCurrent(t *testing.T) {
 		}
 		// A fresh Current: applied without a read.
 		fresh, _ := s.Get(ctx, r2.ID)
-		if got, err := s.Transition(ctx, r2.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateApproved, Actor: "bob", Action: "approved",
+		if got, err := s.Transition(ctx, r2.ID, request.Transition{
+			From: []request.State{request.StatePendingApproval}, To: request.StateApproved, Actor: "bob", Action: "approved",
 			Current: fresh, Enqueue: true,
 		}); err != nil || got.Version != 2 {
 			t.Fatalf("approve with a fresh Current = %+v, %v", got, err)
@@ -290,7 +290,7 @@ func TestTransitionWithCurrent(t *testing.T) {
 		if n := jobs(); n != 2 {
 			t.Errorf("%d jobs, want 2", n)
 		}
-		if _, err := s.Transition(ctx, r.ID, provisioning.Transition{From: []provisioning.State{provisioning.StateApproved}, Current: fresh}); err == nil {
+		if _, err := s.Transition(ctx, r.ID, request.Transition{From: []request.State{request.StateApproved}, Current: fresh}); err == nil {
 			t.Error("a Current of another request was accepted")
 		}
 	})
@@ -316,15 +316,15 @@ func TestTransitionEnqueueCreatesGroup(t *testing.T) {
 		// Another replica's store, whose group flag is unset, enqueues too.
 		other := store.New(s.Client(), storePrefix(t, s)).WithErrorHandler(func(op string, err error) { t.Errorf("%s: %v", op, err) })
 		r2 := mustCreate(t, other, newRequest("bob", ""))
-		if _, err := other.Transition(ctx, r2.ID, provisioning.Transition{
-			From: []provisioning.State{provisioning.StatePendingApproval}, To: provisioning.StateApproved, Actor: "carol", Action: "approved", Enqueue: true,
+		if _, err := other.Transition(ctx, r2.ID, request.Transition{
+			From: []request.State{request.StatePendingApproval}, To: request.StateApproved, Actor: "carol", Action: "approved", Enqueue: true,
 		}); err != nil {
 			t.Fatal(err)
 		}
 		for _, want := range []int64{r.ID, r2.ID} {
 			job, err := s.NextJob(ctx, "w1", 0)
 			if err != nil || job == nil || job.RequestID != want {
-				t.Fatalf("NextJob = %+v, %v; want the job of %s", job, err, provisioning.FormatID(want))
+				t.Fatalf("NextJob = %+v, %v; want the job of %s", job, err, request.FormatID(want))
 			}
 		}
 	})

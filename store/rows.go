@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
-
-var _ provisioning.RowStore = (*Store)(nil)
 
 // rowsPerCommand bounds the fields of one HSET, so a 2,000-row save is a few
 // moderate commands in one round trip rather than one huge argument list.
@@ -24,7 +22,7 @@ func (s *Store) rowsKey(id int64) string { return s.reqTag(id) + ":rows" }
 // SaveRowOutcomes records (or overwrites) the outcomes of rows of request
 // requestID. Rows are written in HSETs of at most rowsPerCommand fields,
 // pipelined; each row is written whole, so a reader never sees half a row.
-func (s *Store) SaveRowOutcomes(ctx context.Context, requestID int64, rows []provisioning.RowOutcome) error {
+func (s *Store) SaveRowOutcomes(ctx context.Context, requestID int64, rows []request.RowOutcome) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -36,14 +34,14 @@ func (s *Store) SaveRowOutcomes(ctx context.Context, requestID int64, rows []pro
 		for _, r := range chunk {
 			b, err := json.Marshal(r)
 			if err != nil {
-				return fmt.Errorf("save rows of %s: row %d: %w", provisioning.FormatID(requestID), r.Line, err)
+				return fmt.Errorf("save rows of %s: row %d: %w", request.FormatID(requestID), r.Line, err)
 			}
 			args = append(args, strconv.Itoa(r.Line), string(b))
 		}
 		p.HSet(ctx, key, args...)
 	}
 	if _, err := p.Exec(ctx); err != nil {
-		return fmt.Errorf("save rows of %s: %w", provisioning.FormatID(requestID), err)
+		return fmt.Errorf("save rows of %s: %w", request.FormatID(requestID), err)
 	}
 	return nil
 }
@@ -52,20 +50,20 @@ func (s *Store) SaveRowOutcomes(ctx context.Context, requestID int64, rows []pro
 // empty map when none were saved. A damaged entry is reported through the
 // error handler and left out: the row then counts as not tried, and the
 // commit's lookup by email keeps it from being created twice.
-func (s *Store) RowOutcomes(ctx context.Context, requestID int64) (map[int]provisioning.RowOutcome, error) {
+func (s *Store) RowOutcomes(ctx context.Context, requestID int64) (map[int]request.RowOutcome, error) {
 	fields, err := s.rdb.HGetAll(ctx, s.rowsKey(requestID)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("read rows of %s: %w", provisioning.FormatID(requestID), err)
+		return nil, fmt.Errorf("read rows of %s: %w", request.FormatID(requestID), err)
 	}
-	out := make(map[int]provisioning.RowOutcome, len(fields))
+	out := make(map[int]request.RowOutcome, len(fields))
 	for k, v := range fields {
 		line, err := strconv.Atoi(k)
-		var o provisioning.RowOutcome
+		var o request.RowOutcome
 		if err == nil {
 			err = json.Unmarshal([]byte(v), &o)
 		}
 		if err != nil {
-			s.onError("read rows of "+provisioning.FormatID(requestID)+": field "+strconv.Quote(k), err)
+			s.onError("read rows of "+request.FormatID(requestID)+": field "+strconv.Quote(k), err)
 			continue
 		}
 		o.Line = line

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -21,18 +21,18 @@ func TestRowOutcomes(t *testing.T) {
 			t.Fatalf("saving no rows: %v", err)
 		}
 		// More rows than one HSET takes, so the chunking is exercised.
-		var rows []provisioning.RowOutcome
+		var rows []request.RowOutcome
 		for i := 1; i <= 450; i++ {
-			rows = append(rows, provisioning.RowOutcome{Line: i, Email: fmt.Sprintf("u%d@x.example", i), Status: provisioning.RowDone,
+			rows = append(rows, request.RowOutcome{Line: i, Email: fmt.Sprintf("u%d@x.example", i), Status: request.RowDone,
 				SubscriberID: fmt.Sprintf("S%d", i), At: clk.Now()})
 		}
 		if err := s.SaveRowOutcomes(ctx, 7, rows); err != nil {
 			t.Fatal(err)
 		}
 		// A later save overwrites only the rows it names.
-		update := []provisioning.RowOutcome{
-			{Line: 3, Email: "u3@x.example", Status: provisioning.RowFailed, Message: "Conflict", TrackingID: "T-3", At: clk.Now().Add(time.Second)},
-			{Line: 451, Email: "u451@x.example", Status: provisioning.RowConsent, SubscriberID: "S451", Phone: "+4930555001"},
+		update := []request.RowOutcome{
+			{Line: 3, Email: "u3@x.example", Status: request.RowFailed, Message: "Conflict", TrackingID: "T-3", At: clk.Now().Add(time.Second)},
+			{Line: 451, Email: "u451@x.example", Status: request.RowConsent, SubscriberID: "S451", Phone: "+4930555001"},
 		}
 		if err := s.SaveRowOutcomes(ctx, 7, update); err != nil {
 			t.Fatal(err)
@@ -47,7 +47,7 @@ func TestRowOutcomes(t *testing.T) {
 		if len(got) != 451 {
 			t.Fatalf("%d rows stored, want 451", len(got))
 		}
-		for _, c := range []provisioning.RowOutcome{rows[0], rows[449], update[0], update[1]} {
+		for _, c := range []request.RowOutcome{rows[0], rows[449], update[0], update[1]} {
 			g := got[c.Line]
 			if g.Email != c.Email || g.Status != c.Status || g.SubscriberID != c.SubscriberID || g.Message != c.Message ||
 				g.TrackingID != c.TrackingID || g.Phone != c.Phone || !g.At.Equal(c.At) {
@@ -66,7 +66,7 @@ func TestRowOutcomesSkipsDamagedEntries(t *testing.T) {
 		ctx := context.Background()
 		var reported []string
 		s = s.WithErrorHandler(func(op string, err error) { reported = append(reported, op) })
-		if err := s.SaveRowOutcomes(ctx, 3, []provisioning.RowOutcome{{Line: 1, Email: "a@x.example", Status: provisioning.RowDone}}); err != nil {
+		if err := s.SaveRowOutcomes(ctx, 3, []request.RowOutcome{{Line: 1, Email: "a@x.example", Status: request.RowDone}}); err != nil {
 			t.Fatal(err)
 		}
 		key := storePrefix(t, s) + "{req:3}:rows"
@@ -77,7 +77,7 @@ func TestRowOutcomesSkipsDamagedEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[1].Status != provisioning.RowDone {
+		if len(got) != 1 || got[1].Status != request.RowDone {
 			t.Errorf("outcomes %+v; want only row 1", got)
 		}
 		if len(reported) != 2 {

@@ -40,16 +40,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
-)
-
-// Compile-time checks that the Store serves the worker's ports.
-var (
-	_ provisioning.RequestStore = (*Store)(nil)
-	_ provisioning.JobQueue     = (*Store)(nil)
-	_ provisioning.WatchList    = (*Store)(nil)
 )
 
 // DefaultClaimTimeout is how long a job may sit unrefreshed with a consumer
@@ -153,24 +145,24 @@ func (s *Store) extIDPrefix() string { return s.idsTag() + ":extid:" }
 func (s *Store) legacyCounterKey() string         { return s.prefix + "counter:req" }
 func (s *Store) legacyExtIDKey(ext string) string { return s.prefix + "extid:" + ext }
 
-func (s *Store) stateKey(st provisioning.State) string { return s.prefix + "idx:state:" + string(st) }
-func (s *Store) ownerKey(owner string) string          { return s.prefix + "idx:owner:" + owner }
-func (s *Store) kindKey(k provisioning.Kind) string    { return s.prefix + "idx:kind:" + string(k) }
-func (s *Store) ownersKey() string                     { return s.prefix + "idx:owners" }
-func (s *Store) kindsKey() string                      { return s.prefix + "idx:kinds" }
-func (s *Store) jobsKey() string                       { return s.prefix + "jobs" }
-func (s *Store) watchKey() string                      { return s.prefix + "watch" }
-func (s *Store) lockKey(name string) string            { return s.prefix + "lock:" + name }
-func (s *Store) locksKey() string                      { return s.prefix + "locks" }
-func (s *Store) onceKey(key string) string             { return s.prefix + "once:" + key }
-func (s *Store) rateKey(key string) string             { return s.idsTag() + ":rate:" + key }
+func (s *Store) stateKey(st request.State) string { return s.prefix + "idx:state:" + string(st) }
+func (s *Store) ownerKey(owner string) string     { return s.prefix + "idx:owner:" + owner }
+func (s *Store) kindKey(k request.Kind) string    { return s.prefix + "idx:kind:" + string(k) }
+func (s *Store) ownersKey() string                { return s.prefix + "idx:owners" }
+func (s *Store) kindsKey() string                 { return s.prefix + "idx:kinds" }
+func (s *Store) jobsKey() string                  { return s.prefix + "jobs" }
+func (s *Store) watchKey() string                 { return s.prefix + "watch" }
+func (s *Store) lockKey(name string) string       { return s.prefix + "lock:" + name }
+func (s *Store) locksKey() string                 { return s.prefix + "locks" }
+func (s *Store) onceKey(key string) string        { return s.prefix + "once:" + key }
+func (s *Store) rateKey(key string) string        { return s.idsTag() + ":rate:" + key }
 
 // notFound wraps provisioning.ErrNotFound with what was looked for.
-func notFound(what string) error { return fmt.Errorf("%s: %w", what, provisioning.ErrNotFound) }
+func notFound(what string) error { return fmt.Errorf("%s: %w", what, request.ErrNotFound) }
 
 // isNil reports whether err is Redis's "no such key".
 func isNil(err error) bool { return errors.Is(err, redis.Nil) }
 
 func unixMS(t time.Time) float64 { return float64(t.UnixMilli()) }
 
-func isNotFound(err error) bool { return errors.Is(err, provisioning.ErrNotFound) }
+func isNotFound(err error) bool { return errors.Is(err, request.ErrNotFound) }

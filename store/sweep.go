@@ -8,9 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // SweepReport says what a Sweep found and repaired.
@@ -43,7 +42,7 @@ type registry struct {
 func (s *Store) registries() []registry {
 	return []registry{
 		{s.ownersKey(), s.ownerKey},
-		{s.kindsKey(), func(k string) string { return s.kindKey(provisioning.Kind(k)) }},
+		{s.kindsKey(), func(k string) string { return s.kindKey(request.Kind(k)) }},
 	}
 }
 
@@ -67,11 +66,11 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	}
 	// want maps an index key to the members it should hold.
 	want := map[string]map[string]float64{}
-	for _, st := range provisioning.AllStates {
+	for _, st := range request.AllStates {
 		want[s.stateKey(st)] = map[string]float64{}
 	}
 	versions := map[int64]int64{}
-	extIDs := map[string][]*provisioning.Request{}
+	extIDs := map[string][]*request.Request{}
 	add := func(key, member string, score float64) {
 		if want[key] == nil {
 			want[key] = map[string]float64{}
@@ -179,7 +178,7 @@ func (s *Store) adoptLegacyCounter(ctx context.Context) (bool, error) {
 // readDocs loads documents with one pipeline. The result is aligned with
 // ids; an absent document (an index pointing at nothing) or a damaged one is
 // nil there, and damaged ones are counted and reported.
-func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*provisioning.Request, int, error) {
+func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*request.Request, int, error) {
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
@@ -190,7 +189,7 @@ func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*provisioning.Requ
 	if err != nil {
 		return nil, 0, fmt.Errorf("read documents: %w", err)
 	}
-	out := make([]*provisioning.Request, len(ids))
+	out := make([]*request.Request, len(ids))
 	damaged := 0
 	for i, c := range cmds {
 		if len(c.Val()) == 0 {
@@ -327,20 +326,20 @@ func (s *Store) repairRegistries(ctx context.Context, want map[string]map[string
 // repairReservations frees reservations held by requests that ended (or by
 // a request that does not name that external id any more) and restores the
 // reservation of the active request that names it, when it is free.
-func (s *Store) repairReservations(ctx context.Context, byExt map[string][]*provisioning.Request, rep *SweepReport) error {
+func (s *Store) repairReservations(ctx context.Context, byExt map[string][]*request.Request, rep *SweepReport) error {
 	for ext, reqs := range byExt {
 		holder, err := s.ByExternalID(ctx, ext)
 		if err != nil && !isNotFound(err) {
 			return err
 		}
-		var active *provisioning.Request
+		var active *request.Request
 		for _, r := range reqs {
 			if !r.State.ReleasesExternalID() && (active == nil || r.ID < active.ID) {
 				active = r
 			}
 		}
 		if holder != 0 {
-			var held *provisioning.Request
+			var held *request.Request
 			for _, r := range reqs {
 				if r.ID == holder {
 					held = r
@@ -467,7 +466,7 @@ func (s *Store) freeOrphansAmong(ctx context.Context, keys []string, cut int64, 
 		}
 		n, err := deleteIfValueScript.Run(ctx, s.rdb, []string{c.key}, strconv.FormatInt(c.holder, 10)).Int()
 		if err != nil {
-			return fmt.Errorf("free the reservation of %s, never written: %w", provisioning.FormatID(c.holder), err)
+			return fmt.Errorf("free the reservation of %s, never written: %w", request.FormatID(c.holder), err)
 		}
 		rep.Orphans += n
 	}

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // Each template is one hash "<prefix>template:<name>": field "next" counts
@@ -39,7 +38,7 @@ return n
 
 // AddTemplateVersion stores an approved template as the next version of its
 // name and returns the version number.
-func (s *Store) AddTemplateVersion(ctx context.Context, tv provisioning.TemplateVersion) (int, error) {
+func (s *Store) AddTemplateVersion(ctx context.Context, tv request.TemplateVersion) (int, error) {
 	tv.Version = 0
 	raw, err := json.Marshal(tv)
 	if err != nil {
@@ -82,7 +81,7 @@ var ErrTemplateStatus = errors.New("template version is not in the expected stat
 
 // ActivateTemplate makes a pending version active with its provisioning id.
 func (s *Store) ActivateTemplate(ctx context.Context, name string, version int, provisioningID, actor string) error {
-	return s.setTemplateStatus(ctx, name, version, provisioning.TemplateActive, provisioningID, actor, provisioning.TemplatePending)
+	return s.setTemplateStatus(ctx, name, version, request.TemplateActive, provisioningID, actor, request.TemplatePending)
 }
 
 // RetireTemplate retires the active version of name; customers can no longer
@@ -93,9 +92,9 @@ func (s *Store) RetireTemplate(ctx context.Context, name, actor string) (int, er
 		return 0, err
 	}
 	if active == nil {
-		return 0, fmt.Errorf("template %q has no active version: %w", name, provisioning.ErrNotFound)
+		return 0, fmt.Errorf("template %q has no active version: %w", name, request.ErrNotFound)
 	}
-	return active.Version, s.setTemplateStatus(ctx, name, active.Version, provisioning.TemplateRetired, "", actor, provisioning.TemplateActive)
+	return active.Version, s.setTemplateStatus(ctx, name, active.Version, request.TemplateRetired, "", actor, request.TemplateActive)
 }
 
 func (s *Store) setTemplateStatus(ctx context.Context, name string, version int, status, provisioningID, actor, expect string) error {
@@ -105,7 +104,7 @@ func (s *Store) setTemplateStatus(ctx context.Context, name string, version int,
 	case err == nil:
 		return nil
 	case err.Error() == "NOTFOUND":
-		return fmt.Errorf("template %s v%d: %w", name, version, provisioning.ErrNotFound)
+		return fmt.Errorf("template %s v%d: %w", name, version, request.ErrNotFound)
 	case len(err.Error()) > 7 && err.Error()[:7] == "STATUS ":
 		return fmt.Errorf("template %s v%d is %s: %w", name, version, err.Error()[7:], ErrTemplateStatus)
 	}
@@ -114,22 +113,22 @@ func (s *Store) setTemplateStatus(ctx context.Context, name string, version int,
 
 // Template returns the active version of name (nil when none) and every
 // version, oldest first. ErrNotFound when the name was never approved.
-func (s *Store) Template(ctx context.Context, name string) (*provisioning.TemplateVersion, []provisioning.TemplateVersion, error) {
+func (s *Store) Template(ctx context.Context, name string) (*request.TemplateVersion, []request.TemplateVersion, error) {
 	fields, err := s.rdb.HGetAll(ctx, s.templateKey(name)).Result()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read template %q: %w", name, err)
 	}
 	if len(fields) == 0 {
-		return nil, nil, fmt.Errorf("template %q: %w", name, provisioning.ErrNotFound)
+		return nil, nil, fmt.Errorf("template %q: %w", name, request.ErrNotFound)
 	}
 	activeN, _ := strconv.Atoi(fields["active"])
-	var versions []provisioning.TemplateVersion
-	var active *provisioning.TemplateVersion
+	var versions []request.TemplateVersion
+	var active *request.TemplateVersion
 	for k, v := range fields {
 		if _, err := strconv.Atoi(strings.TrimPrefix(k, "v")); err != nil || k[0] != 'v' {
 			continue
 		}
-		var tv provisioning.TemplateVersion
+		var tv request.TemplateVersion
 		if err := json.Unmarshal([]byte(v), &tv); err != nil {
 			return nil, nil, fmt.Errorf("decode template %q %s: %w", name, k, err)
 		}
@@ -137,7 +136,7 @@ func (s *Store) Template(ctx context.Context, name string) (*provisioning.Templa
 	}
 	sort.Slice(versions, func(i, j int) bool { return versions[i].Version < versions[j].Version })
 	for i := range versions {
-		if versions[i].Version == activeN && versions[i].Status == provisioning.TemplateActive {
+		if versions[i].Version == activeN && versions[i].Status == request.TemplateActive {
 			active = &versions[i]
 		}
 	}

@@ -6,9 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/onboardbot/onboardbot/provisioning"
 )
 
 // Watch puts request id on the watch list, due at next (replacing an earlier
@@ -16,7 +15,7 @@ import (
 func (s *Store) Watch(ctx context.Context, requestID int64, next time.Time) error {
 	err := s.rdb.ZAdd(ctx, s.watchKey(), redis.Z{Score: unixMS(next), Member: strconv.FormatInt(requestID, 10)}).Err()
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", provisioning.FormatID(requestID), err)
+		return fmt.Errorf("watch %s: %w", request.FormatID(requestID), err)
 	}
 	return nil
 }
@@ -24,7 +23,7 @@ func (s *Store) Watch(ctx context.Context, requestID int64, next time.Time) erro
 // Unwatch takes request id off the watch list; absent is fine.
 func (s *Store) Unwatch(ctx context.Context, requestID int64) error {
 	if err := s.rdb.ZRem(ctx, s.watchKey(), strconv.FormatInt(requestID, 10)).Err(); err != nil {
-		return fmt.Errorf("unwatch %s: %w", provisioning.FormatID(requestID), err)
+		return fmt.Errorf("unwatch %s: %w", request.FormatID(requestID), err)
 	}
 	return nil
 }
@@ -62,7 +61,7 @@ func (s *Store) WatchDue(ctx context.Context, requestID int64) (time.Time, bool,
 		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("watch of %s: %w", provisioning.FormatID(requestID), err)
+		return time.Time{}, false, fmt.Errorf("watch of %s: %w", request.FormatID(requestID), err)
 	}
 	return time.UnixMilli(int64(score)).UTC(), true, nil
 }

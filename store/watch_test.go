@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -104,7 +104,7 @@ func TestLocks(t *testing.T) {
 		if err := s.ForceUnlock(ctx, "watch:7"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ForceUnlock(ctx, "watch:7"); !errors.Is(err, provisioning.ErrNotFound) {
+		if err := s.ForceUnlock(ctx, "watch:7"); !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("ForceUnlock of a free lock = %v, want ErrNotFound", err)
 		}
 		if locks, _ := s.Locks(ctx); len(locks) != 1 || locks[0].Name != "digest:alice" {

@@ -9,8 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -90,13 +91,13 @@ func (b *bench) runHelpNew(ctx context.Context) error {
 	st := store.New(b.rdb, b.prefix("ab"))
 	var peak int64
 	for _, c := range b.o.clients {
-		before, _ := st.Count(ctx, provisioning.AllStates...)
+		before, _ := st.Count(ctx, request.AllStates...)
 		stopRSS := rssSampler(pid, 100*time.Millisecond)
 		res := b.load(ctx, bot.URL+"/slack/commands", c, func(seq int64) string {
 			return commandBody(requester(seq), customerText(fmt.Sprintf("BN-%d-%d", c, seq)))
 		})
 		peak = max(peak, stopRSS())
-		after, _ := st.Count(ctx, provisioning.AllStates...)
+		after, _ := st.Count(ctx, request.AllStates...)
 		// A 200 may carry a refusal; only saved requests count as done work.
 		figure := fmt.Sprintf("%d saved", after-before)
 		if e := errorsFigure(res); e != "" {
@@ -141,11 +142,11 @@ func (b *bench) poolSize(runs int) int {
 // summary posted, straight in the store: the state `new` leaves behind once
 // its background work is done. It returns the Approve buttons' values.
 func pendingPool(ctx context.Context, st *store.Store, scenario string, n int) ([]string, error) {
-	spec, missing, errs := provisioning.ParseCustomer(map[string]string{
+	spec, missing, errs := input.ParseCustomer(map[string]string{
 		"name": "Bench Pool GmbH", "email": "it@pool.example", "external-id": "POOL", "country": "DE",
 		"package": "webex_calling", "provisioning-id": "PROV-DE-1", "supported-location": "yes",
 		"address": "Hauptstraße 1", "city": "Berlin", "zip": "10115", "timezone": "Europe/Berlin", "language": "de_DE",
-	}, provisioning.CustomerOptions{})
+	}, input.CustomerOptions{})
 	if len(missing) > 0 || len(errs) > 0 {
 		return nil, fmt.Errorf("pool customer: missing %v, %v", missing, errs)
 	}
@@ -168,12 +169,12 @@ func pendingPool(ctx context.Context, st *store.Store, scenario string, n int) (
 					once.Do(func() { firstErr = err })
 					return
 				}
-				r := &provisioning.Request{
-					Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval,
+				r := &request.Request{
+					Kind: request.KindCustomer, State: request.StatePendingApproval,
 					Requester: requester(i), Subject: s.ExternalID, ExternalID: s.ExternalID, Spec: raw,
-					Hash:     provisioning.HashSpec(raw),
-					Precheck: provisioning.Precheck{Status: provisioning.PrecheckOK, At: time.Now()},
-					Summary:  provisioning.MessageRef{Channel: "CAPPROVALS", TS: fmt.Sprintf("1700000000.%06d", i)},
+					Hash:     request.HashSpec(raw),
+					Precheck: request.Precheck{Status: request.PrecheckOK, At: time.Now()},
+					Summary:  request.MessageRef{Channel: "CAPPROVALS", TS: fmt.Sprintf("1700000000.%06d", i)},
 				}
 				if err := st.Create(ctx, r); err != nil {
 					once.Do(func() { firstErr = err })
@@ -313,7 +314,7 @@ func (b *bench) runReplicas(ctx context.Context) error {
 			twice++
 		}
 	}
-	pending, err := st.Count(ctx, provisioning.StatePendingApproval)
+	pending, err := st.Count(ctx, request.StatePendingApproval)
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -73,7 +73,7 @@ func (b *bench) runUsers(ctx context.Context) error {
 	}
 	done := 0
 	for _, o := range outcomes {
-		if o.Status == provisioning.RowDone || o.Status == provisioning.RowExisted {
+		if o.Status == request.RowDone || o.Status == request.RowExisted {
 			done++
 		}
 	}
@@ -104,14 +104,14 @@ func (b *bench) submitAndWait(ctx context.Context, bot *botProc, st *store.Store
 		return 0, fmt.Errorf("not submitted: %.300s", reply)
 	}
 	id, _ := strconv.ParseInt(m[1], 10, 64)
-	var r *provisioning.Request
+	var r *request.Request
 	if !waitFor(ctx, limit, func() bool {
 		r, err = st.Get(ctx, id)
-		return err == nil && r.Precheck.Status != provisioning.PrecheckRunning
+		return err == nil && r.Precheck.Status != request.PrecheckRunning
 	}) {
 		return 0, fmt.Errorf("R-%d: precheck not done within %s", id, limit)
 	}
-	if r.Precheck.Status != provisioning.PrecheckOK {
+	if r.Precheck.Status != request.PrecheckOK {
 		return 0, fmt.Errorf("R-%d: precheck %s: %s", id, r.Precheck.Status, r.Precheck.Message)
 	}
 	return id, nil
@@ -130,12 +130,12 @@ func (b *bench) approveAndWait(ctx context.Context, bot *botProc, st *store.Stor
 	}
 	if !waitFor(ctx, limit, func() bool {
 		r, err = st.Get(ctx, id)
-		return err == nil && (r.State == provisioning.StateDone || r.State == provisioning.StateFailed || r.State == provisioning.StateWaiting)
+		return err == nil && (r.State == request.StateDone || r.State == request.StateFailed || r.State == request.StateWaiting)
 	}) {
-		return 0, fmt.Errorf("%s not done within %s", provisioning.FormatID(id), limit)
+		return 0, fmt.Errorf("%s not done within %s", request.FormatID(id), limit)
 	}
 	took := time.Since(start)
-	if r.State != provisioning.StateDone {
+	if r.State != request.StateDone {
 		return 0, errors.New(r.Ref() + " ended " + string(r.State) + ": " + r.Result.Message)
 	}
 	return took, nil

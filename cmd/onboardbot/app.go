@@ -19,8 +19,8 @@ import (
 	"github.com/onboardbot/onboardbot/bot"
 	"github.com/onboardbot/onboardbot/config"
 	"github.com/onboardbot/onboardbot/handlers"
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -57,7 +57,7 @@ type App struct {
 	log     *logrus.Logger
 	store   *store.Store
 	handler *handlers.Handler
-	worker  *provisioning.Worker
+	worker  *worker.Worker
 	sandbox *sandbox.Sandbox
 	metrics *bot.Metrics
 	slack   *bot.SlackAPI // nil in console mode
@@ -158,7 +158,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		Messenger:  messenger,
 		Prechecker: customers,
 		Finder:     customers,
-		Setup:      &provisioning.SetupChecks{API: customers.Client, Rows: a.store},
+		Setup:      &worker.SetupChecks{API: customers.Client, Rows: a.store},
 		Views:      views,
 		Files:      files,
 		Drafts:     a.store.Drafts(cfg.DraftTTL),
@@ -199,7 +199,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	if opts.PollInterval > 0 {
 		poll = opts.PollInterval
 	}
-	a.worker = &provisioning.Worker{
+	a.worker = &worker.Worker{
 		Store: a.store, Jobs: a.store, Watch: a.store, Customers: customers, Events: a.handler,
 		CommitTemplate:    a.handler.CommitTemplate,
 		Setup:             customers.Client,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/bot"
 	"github.com/onboardbot/onboardbot/handlers"
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -81,10 +81,10 @@ func TestDigestThreeReplicasOneSlackAPI(t *testing.T) {
 	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	st := store.New(rdb, prefix).WithClock(func() time.Time { return at.Add(-2 * time.Hour) })
 	ctx := context.Background()
-	for _, r := range []*provisioning.Request{
-		{Kind: provisioning.KindCustomer, State: provisioning.StateDone, Requester: "UALICE", Subject: "MS-001", Result: provisioning.Result{CustomerID: "c1"}},
-		{Kind: provisioning.KindCustomer, State: provisioning.StateFailed, Requester: "UBOB", Subject: "MS-002"},
-		{Kind: provisioning.KindCustomer, State: provisioning.StateRejected, Requester: "UCAROL", Subject: "MS-003", RejectedBy: "UBOB", Reason: "wrong country"},
+	for _, r := range []*request.Request{
+		{Kind: request.KindCustomer, State: request.StateDone, Requester: "UALICE", Subject: "MS-001", Result: request.Result{CustomerID: "c1"}},
+		{Kind: request.KindCustomer, State: request.StateFailed, Requester: "UBOB", Subject: "MS-002"},
+		{Kind: request.KindCustomer, State: request.StateRejected, Requester: "UCAROL", Subject: "MS-003", RejectedBy: "UBOB", Reason: "wrong country"},
 	} {
 		if err := st.Create(ctx, r); err != nil {
 			t.Fatal(err)

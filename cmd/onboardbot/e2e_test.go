@@ -16,8 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/onboardbot/onboardbot/config"
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
@@ -153,7 +153,7 @@ func TestEndToEndCustomerProvisioned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.State != provisioning.StateDone || r.ApprovedBy != "UBOB" || r.Result.OrgID == "" {
+	if r.State != request.StateDone || r.ApprovedBy != "UBOB" || r.Result.OrgID == "" {
 		t.Fatalf("request = %+v", r)
 	}
 	if !strings.Contains(e.slackText("chat.postMessage"), "✅ R-1 MS-001 provisioned (org "+r.Result.OrgID+")") {
@@ -205,7 +205,7 @@ func TestSignatureMatrix(t *testing.T) {
 			}
 		})
 	}
-	n, err := e.store().Count(context.Background(), provisioning.AllStates...)
+	n, err := e.store().Count(context.Background(), request.AllStates...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestInvalidCommandsCreateNothing(t *testing.T) {
 		}
 	}
 	// Nothing saved, nothing posted.
-	n, err := e.store().Count(context.Background(), provisioning.AllStates...)
+	n, err := e.store().Count(context.Background(), request.AllStates...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 )
 
 // TestWebexFaults runs customers through the real worker against a sandbox
@@ -44,18 +44,18 @@ func TestWebexFaults(t *testing.T) {
 		values := approveValues(e)
 		for id := int64(1); id <= customers; id++ {
 			r, err := st.Get(ctx, id)
-			if err != nil || approved[id] || r.Precheck.Status == provisioning.PrecheckRunning || values[id] == "" {
+			if err != nil || approved[id] || r.Precheck.Status == request.PrecheckRunning || values[id] == "" {
 				continue
 			}
 			postSigned(t, inst.URL+"/slack/interactions", testSecret, clickBody("UBOB", "approve", values[id]), time.Now())
-			if r, err := st.Get(ctx, id); err == nil && r.State != provisioning.StatePendingApproval {
+			if r, err := st.Get(ctx, id); err == nil && r.State != request.StatePendingApproval {
 				approved[id] = true
 			}
 		}
 		return len(approved) == customers
 	})
 	waitFor(t, "every job to settle", 120*time.Second, func() bool {
-		n, err := st.Count(ctx, provisioning.StateDone, provisioning.StateFailed, provisioning.StateWaiting)
+		n, err := st.Count(ctx, request.StateDone, request.StateFailed, request.StateWaiting)
 		return err == nil && n == customers
 	})
 	for id := int64(1); id <= customers; id++ {
@@ -63,7 +63,7 @@ func TestWebexFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.State != provisioning.StateDone {
+		if r.State != request.StateDone {
 			t.Errorf("%s ended %s: %s (trackingId %s)", r.Ref(), r.State, r.Result.Message, r.Result.TrackingID)
 		}
 	}
@@ -96,7 +96,7 @@ func approveValues(e *e2e) map[int64]string {
 	out := map[int64]string{}
 	for _, c := range append(e.slack.Calls("chat.postMessage"), e.slack.Calls("chat.update")...) {
 		for _, m := range approveAnyRE.FindAllStringSubmatch(c.Form.Get("blocks"), -1) {
-			id, err := provisioning.ParseID(m[2])
+			id, err := request.ParseID(m[2])
 			if err == nil {
 				out[id] = m[1]
 			}

@@ -19,8 +19,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/onboardbot/onboardbot/config"
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 )
 
 // Helpers shared by the hardening tests (faults, outage, shutdown): an app
@@ -323,7 +323,7 @@ func TestSubmissionLimitSharedAcrossInstances(t *testing.T) {
 			t.Fatalf("step %d (%s): got %q, want %q", i+1, s.user, got, s.want)
 		}
 	}
-	if n, err := e.store().Count(context.Background(), provisioning.AllStates...); err != nil || n != 4 {
+	if n, err := e.store().Count(context.Background(), request.AllStates...); err != nil || n != 4 {
 		t.Fatalf("%d requests stored (%v), want 4", n, err)
 	}
 }
@@ -362,7 +362,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			// A 401 is final after one refresh, which a static token cannot do.
 			waitFor(t, "the precheck to fail", 20*time.Second, func() bool {
 				r, err := e.store().Get(context.Background(), 1)
-				return err == nil && r.Precheck.Status != provisioning.PrecheckRunning
+				return err == nil && r.Precheck.Status != request.PrecheckRunning
 			})
 			postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "approve", e.approveValue()), time.Now())
 		}},
@@ -370,7 +370,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", msCustomer), time.Now())
 			waitFor(t, "the precheck to fail", 10*time.Second, func() bool {
 				r, err := e.store().Get(context.Background(), 1)
-				return err == nil && r.Precheck.Status == provisioning.PrecheckFailed
+				return err == nil && r.Precheck.Status == request.PrecheckFailed
 			})
 		}},
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/bot"
 	"github.com/onboardbot/onboardbot/handlers"
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -42,7 +42,7 @@ func (a *App) requeueApproved(ctx context.Context, olderThan time.Duration) {
 	// Committing requests too: one whose job was lost (a crash before the
 	// job was written) would otherwise stay committing; for a live one the
 	// duplicate job is acked at once (the commit lock is held).
-	approved, err := a.store.List(ctx, store.Query{States: []provisioning.State{provisioning.StateApproved, provisioning.StateCommitting}, Limit: 100})
+	approved, err := a.store.List(ctx, store.Query{States: []request.State{request.StateApproved, request.StateCommitting}, Limit: 100})
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.WithError(err).Warn("list approved requests")
@@ -64,7 +64,7 @@ func (a *App) requeueApproved(ctx context.Context, olderThan time.Duration) {
 const republishBatch = 1000
 
 func (a *App) republish(ctx context.Context) {
-	pending, err := a.store.List(ctx, store.Query{States: []provisioning.State{provisioning.StatePendingApproval}, Limit: republishBatch})
+	pending, err := a.store.List(ctx, store.Query{States: []request.State{request.StatePendingApproval}, Limit: republishBatch})
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.WithError(err).Warn("list pending requests")

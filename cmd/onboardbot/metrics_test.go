@@ -18,9 +18,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/webex"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 )
 
 // TestMetricsAfterEndToEnd drives three customers through the HTTP bot and
@@ -55,11 +55,11 @@ func TestMetricsAfterEndToEnd(t *testing.T) {
 		id    int64
 		ext   string
 		name  string
-		state provisioning.State
+		state request.State
 	}{
-		{1, "MS-001", "Müller & Söhne GmbH", provisioning.StateDone},
-		{2, "MS-002", "Review Kunde AG", provisioning.StateWaiting},
-		{3, "MS-003", "Dritte Kunde GmbH", provisioning.StateCommitting},
+		{1, "MS-001", "Müller & Söhne GmbH", request.StateDone},
+		{2, "MS-002", "Review Kunde AG", request.StateWaiting},
+		{3, "MS-003", "Dritte Kunde GmbH", request.StateCommitting},
 	}
 	for _, c := range customers {
 		text := strings.Replace(strings.Replace(msCustomer, "MS-001", c.ext, 1), "Müller & Söhne GmbH", c.name, 1)
@@ -68,7 +68,7 @@ func TestMetricsAfterEndToEnd(t *testing.T) {
 		}
 		waitFor(t, c.ext+"'s precheck", 10*time.Second, func() bool {
 			r, err := e.store().Get(context.Background(), c.id)
-			return err == nil && r.Precheck.Status == provisioning.PrecheckOK
+			return err == nil && r.Precheck.Status == request.PrecheckOK
 		})
 		value := approveValueFor(e, c.id)
 		if value == "" {
@@ -77,7 +77,7 @@ func TestMetricsAfterEndToEnd(t *testing.T) {
 		if resp := postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "approve", value), time.Now()); resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: approve status %d", c.ext, resp.StatusCode)
 		}
-		if c.state == provisioning.StateCommitting {
+		if c.state == request.StateCommitting {
 			waitFor(t, "the held create call", 15*time.Second, webexAPI.Held)
 		}
 		waitFor(t, fmt.Sprintf("%s %s", c.ext, c.state), 15*time.Second, func() bool {
@@ -147,7 +147,7 @@ func TestMetricsAfterEndToEnd(t *testing.T) {
 	webexAPI.Release()
 	waitFor(t, "MS-003 done", 15*time.Second, func() bool {
 		r, err := e.store().Get(context.Background(), 3)
-		return err == nil && r.State == provisioning.StateDone
+		return err == nil && r.State == request.StateDone
 	})
 
 	if len(failing) > 0 {

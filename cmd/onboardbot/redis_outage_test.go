@@ -18,7 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -284,7 +284,7 @@ func requireAcked(t *testing.T, st *store.Store, acked map[string]string, when s
 	t.Helper()
 	ctx := context.Background()
 	for ref, ext := range acked {
-		id, err := provisioning.ParseID(ref)
+		id, err := request.ParseID(ref)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func requireAcked(t *testing.T, st *store.Store, acked map[string]string, when s
 // submitted"; the request exists nonetheless.
 func phantoms(t *testing.T, st *store.Store, acked map[string]string) {
 	t.Helper()
-	n, err := st.Count(context.Background(), provisioning.AllStates...)
+	n, err := st.Count(context.Background(), request.AllStates...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/config"
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // A pending request whose summary was never posted — its task shed from a
@@ -36,14 +36,14 @@ func TestSweepPublishesWhatWasNeverPosted(t *testing.T) {
 	// Saved three minutes ago, as a submission saves it; nothing posted.
 	old := e.store().WithClock(func() time.Time { return time.Now().Add(-3 * time.Minute) })
 	spec := `{"name":"Müller","email":"it@mueller.example","externalId":"MS-001","country":"DE","packages":["webex_calling"],"provisioningId":"PROV-DE-1","address":{"addressLine1":"Hauptstraße 1","city":"Berlin","zipOrPostalCode":"10115","country":"DE"},"timezone":"Europe/Berlin","language":"de_DE","locationName":"HQ"}`
-	r := &provisioning.Request{Kind: provisioning.KindCustomer, State: provisioning.StatePendingApproval, Requester: "UALICE",
-		Subject: "MS-001", ExternalID: "MS-001", Spec: []byte(spec), Hash: provisioning.HashSpec([]byte(spec)),
-		Precheck: provisioning.Precheck{Status: provisioning.PrecheckRunning}}
+	r := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "UALICE",
+		Subject: "MS-001", ExternalID: "MS-001", Spec: []byte(spec), Hash: request.HashSpec([]byte(spec)),
+		Precheck: request.Precheck{Status: request.PrecheckRunning}}
 	if err := old.Create(ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	// A fresh one is its own task's business, not the sweep's.
-	fresh := &provisioning.Request{Kind: provisioning.KindLocation, State: provisioning.StatePendingApproval, Requester: "UALICE",
+	fresh := &request.Request{Kind: request.KindLocation, State: request.StatePendingApproval, Requester: "UALICE",
 		Subject: "location HQ2", Spec: []byte(`{}`)}
 	if err := e.store().Create(ctx, fresh); err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestSweepPublishesWhatWasNeverPosted(t *testing.T) {
 	}
 	waitFor(t, "the summary with its precheck", 10*time.Second, func() bool {
 		got, err := e.store().Get(ctx, r.ID)
-		return err == nil && got.Summary.TS != "" && got.Precheck.Status != provisioning.PrecheckRunning
+		return err == nil && got.Summary.TS != "" && got.Precheck.Status != request.PrecheckRunning
 	})
 	app.handler.Wait()
 	app.republish(ctx)
@@ -72,7 +72,7 @@ func TestSweepPublishesWhatWasNeverPosted(t *testing.T) {
 		t.Fatalf("%d summaries of %s posted, want 1", posts, r.Ref())
 	}
 	got, _ := e.store().Get(ctx, r.ID)
-	if got.Precheck.Status != provisioning.PrecheckOK {
+	if got.Precheck.Status != request.PrecheckOK {
 		t.Fatalf("precheck %q (%s), want ok from the sandbox", got.Precheck.Status, got.Precheck.Message)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/config"
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 )
 
 // useSandbox replaces e's sandbox by one with newE2E's settings changed by
@@ -71,7 +71,7 @@ func (e *e2e) submitAndApprove(url string) {
 }
 
 // requestState reads R-1's state, "" while it cannot be read.
-func (e *e2e) requestState() provisioning.State {
+func (e *e2e) requestState() request.State {
 	r, err := e.store().Get(context.Background(), 1)
 	if err != nil {
 		return ""
@@ -111,10 +111,10 @@ func TestWaitingAcrossRestart(t *testing.T) {
 			// Slack gets mrkdwn: the age "<1m" arrives escaped.
 			waiting := regexp.MustCompile(`⏳ R-1 MS-001: ` + c.waiting + ` \(&lt;1m\)`)
 			waitFor(t, "R-1 to wait: "+c.waiting, 10*time.Second, func() bool {
-				return e.requestState() == provisioning.StateWaiting && waiting.MatchString(e.slackText("chat.postMessage"))
+				return e.requestState() == request.StateWaiting && waiting.MatchString(e.slackText("chat.postMessage"))
 			})
 			first.Close()
-			if st := e.requestState(); st != provisioning.StateWaiting {
+			if st := e.requestState(); st != request.StateWaiting {
 				t.Fatalf("after the first instance stopped R-1 is %s; the wait should outlast it", st)
 			}
 			if _, watched, err := e.store().WatchDue(context.Background(), 1); err != nil || !watched {
@@ -123,7 +123,7 @@ func TestWaitingAcrossRestart(t *testing.T) {
 
 			e.startApp()
 			waitFor(t, "the second instance to finish R-1", 15*time.Second, func() bool {
-				return e.requestState() == provisioning.StateDone &&
+				return e.requestState() == request.StateDone &&
 					strings.Contains(e.slackText("chat.postMessage"), "✅ R-1 MS-001 provisioned (org ")
 			})
 			r, err := e.store().Get(context.Background(), 1)

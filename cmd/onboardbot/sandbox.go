@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 )
 
 // runSandbox serves the Webex sandbox on its own (`onboardbot sandbox`).

@@ -13,8 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/store"
 )
 
@@ -37,7 +37,7 @@ func TestGracefulShutdownHandsBackJob(t *testing.T) {
 	st := e.store()
 	waitFor(t, "the worker to hold the job (customer created, provisioning)", 10*time.Second, func() bool {
 		r, err := st.Get(ctx, 1)
-		return err == nil && r.State == provisioning.StateCommitting && r.Result.CustomerID != ""
+		return err == nil && r.State == request.StateCommitting && r.Result.CustomerID != ""
 	})
 
 	closing := time.Now()
@@ -50,7 +50,7 @@ func TestGracefulShutdownHandsBackJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.State != provisioning.StateCommitting {
+	if r.State != request.StateCommitting {
 		t.Fatalf("after shutdown the request is %s (%s), want committing: the job was not handed back", r.State, r.Result.Message)
 	}
 	pending, err := e.rdb.XPending(ctx, e.prefix+"jobs", store.JobGroup).Result()
@@ -64,7 +64,7 @@ func TestGracefulShutdownHandsBackJob(t *testing.T) {
 	startInstance(e, nil, short)
 	waitFor(t, "the second instance to finish the job", 20*time.Second, func() bool {
 		r, err := st.Get(ctx, 1)
-		return err == nil && r.State == provisioning.StateDone
+		return err == nil && r.State == request.StateDone
 	})
 	if got := e.sandbox.Stats().Creates; got != 1 {
 		t.Fatalf("sandbox creates = %d, want 1", got)
@@ -136,7 +136,7 @@ func TestUsersBatchWorkerKilled(t *testing.T) {
 	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "approve", value), time.Now())
 	waitFor(t, "the customer provisioned", 20*time.Second, func() bool {
 		r, err := st.Get(ctx, 1)
-		return err == nil && r.State == provisioning.StateDone
+		return err == nil && r.State == request.StateDone
 	})
 	const users = 200
 	rows := make([]string, users)
@@ -149,7 +149,7 @@ func TestUsersBatchWorkerKilled(t *testing.T) {
 	}
 	waitFor(t, "the batch's precheck", 20*time.Second, func() bool {
 		r, err := st.Get(ctx, 2)
-		return err == nil && r.Precheck.Status == provisioning.PrecheckOK
+		return err == nil && r.Precheck.Status == request.PrecheckOK
 	})
 	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UCAROL", "approve", approveValues(e)[2]), time.Now())
 	waitFor(t, "the batch under way", 30*time.Second, func() bool { return e.sandbox.Stats().SubscriberCreates >= users/4 })
@@ -169,7 +169,7 @@ func TestUsersBatchWorkerKilled(t *testing.T) {
 	startInstance(e, nil, func(o *Options) { o.Redis = nil; o.ClaimTimeout = 16 * time.Second })
 	waitFor(t, "the batch finished by the new instance", 60*time.Second, func() bool {
 		r, err := st.Get(ctx, 2)
-		return err == nil && r.State == provisioning.StateDone
+		return err == nil && r.State == request.StateDone
 	})
 	s := e.sandbox.Stats()
 	if s.SubscriberCreates != users || s.Subscribers != users {

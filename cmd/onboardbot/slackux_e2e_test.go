@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/onboardbot/onboardbot/provisioning"
+	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
 // uxSlack extends the recording Slack fake with what it does not answer:
@@ -143,9 +142,9 @@ func newUXE2E(t *testing.T, extraEnv ...string) (*e2e, *uxSlack) {
 }
 
 // request polls the store until request id satisfies cond.
-func (e *e2e) request(id int64, what string, cond func(r *provisioning.Request) bool) *provisioning.Request {
+func (e *e2e) request(id int64, what string, cond func(r *request.Request) bool) *request.Request {
 	e.t.Helper()
-	var got *provisioning.Request
+	var got *request.Request
 	waitFor(e.t, what, 20*time.Second, func() bool {
 		r, err := e.store().Get(context.Background(), id)
 		if err != nil {
@@ -157,8 +156,8 @@ func (e *e2e) request(id int64, what string, cond func(r *provisioning.Request) 
 	return got
 }
 
-func prechecked(r *provisioning.Request) bool {
-	return r.Precheck.Status != "" && r.Precheck.Status != provisioning.PrecheckRunning
+func prechecked(r *request.Request) bool {
+	return r.Precheck.Status != "" && r.Precheck.Status != request.PrecheckRunning
 }
 
 // ephemeralTo is every ephemeral answer user got.
@@ -188,11 +187,11 @@ func TestApproverGroupMemberApproves(t *testing.T) {
 		postSigned(t, url+"/slack/interactions", testSecret, clickBody(c.user, "approve", value), time.Now())
 		waitFor(t, c.user+"'s refusal", 10*time.Second, func() bool { return strings.Contains(e.ephemeralTo(c.user), c.want) })
 	}
-	if got := e.request(1, "still pending", func(*provisioning.Request) bool { return true }); got.State != provisioning.StatePendingApproval {
+	if got := e.request(1, "still pending", func(*request.Request) bool { return true }); got.State != request.StatePendingApproval {
 		t.Fatalf("refused clicks changed the request: %s", got.State)
 	}
 	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UDAVE", "approve", value), time.Now())
-	done := e.request(1, "provisioned", func(r *provisioning.Request) bool { return r.State == provisioning.StateDone })
+	done := e.request(1, "provisioned", func(r *request.Request) bool { return r.State == request.StateDone })
 	if done.ApprovedBy != "UDAVE" {
 		t.Fatalf("approved by %q, want the group member UDAVE", done.ApprovedBy)
 	}
@@ -206,7 +205,7 @@ func provisionedCustomer(t *testing.T, e *e2e, url string) {
 	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", cmd), time.Now())
 	r := e.request(1, "the customer's precheck", prechecked)
 	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "approve", r.Ref()+":"+r.Hash), time.Now())
-	e.request(1, "the customer provisioned", func(r *provisioning.Request) bool { return r.State == provisioning.StateDone })
+	e.request(1, "the customer provisioned", func(r *request.Request) bool { return r.State == request.StateDone })
 }
 
 func TestAutoApproveUsersWithinQuantities(t *testing.T) {
@@ -218,7 +217,7 @@ func TestAutoApproveUsersWithinQuantities(t *testing.T) {
 	within := `users MS-001 rows="Anna,Alpha,anna@mueller.example,webex_calling,,1001;Ben,Beta,ben@mueller.example,webex_calling,,1002"`
 	before := e.sandbox.Stats().Calls
 	postSigned(t, url+"/slack/commands", testSecret, commandBody("UALICE", within), time.Now())
-	batch := e.request(2, "the batch within quantities done", func(r *provisioning.Request) bool { return r.State == provisioning.StateDone })
+	batch := e.request(2, "the batch within quantities done", func(r *request.Request) bool { return r.State == request.StateDone })
 	// One precheck: each row validated once, the subscribers listed once
 	// there and once by the commit; the auto-approval reuses its counts.
 	after := e.sandbox.Stats().Calls
@@ -268,8 +267,8 @@ func TestAutoApproveUsersWithinQuantities(t *testing.T) {
 			}
 			return false
 		})
-		r := e.request(id, c.name, func(*provisioning.Request) bool { return true })
-		if r.State != provisioning.StatePendingApproval || r.ApprovedBy != "" {
+		r := e.request(id, c.name, func(*request.Request) bool { return true })
+		if r.State != request.StatePendingApproval || r.ApprovedBy != "" {
 			t.Fatalf("%s: state %s approved by %q; want it waiting for a person", c.name, r.State, r.ApprovedBy)
 		}
 	}
@@ -417,7 +416,7 @@ func TestRejectAsksForAReason(t *testing.T) {
 	e.request(1, "the precheck", prechecked)
 	postSigned(t, url+"/slack/interactions", testSecret, clickBody("UBOB", "reject", "R-1"), time.Now())
 	waitFor(t, "the reason modal", 10*time.Second, func() bool { return len(e.slack.Calls("views.open")) == 1 })
-	if r := e.request(1, "still pending", func(*provisioning.Request) bool { return true }); r.State != provisioning.StatePendingApproval {
+	if r := e.request(1, "still pending", func(*request.Request) bool { return true }); r.State != request.StatePendingApproval {
 		t.Fatalf("the click rejected without a reason: %s", r.State)
 	}
 
@@ -429,7 +428,7 @@ func TestRejectAsksForAReason(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || body != "" {
 		t.Fatalf("the reason closed the modal with %d %q, want 200 and an empty body", resp.StatusCode, body)
 	}
-	r := e.request(1, "rejected", func(r *provisioning.Request) bool { return r.State == provisioning.StateRejected })
+	r := e.request(1, "rejected", func(r *request.Request) bool { return r.State == request.StateRejected })
 	if r.Reason != "wrong package for this customer" || r.RejectedBy != "UBOB" {
 		t.Fatalf("rejected by %q for %q", r.RejectedBy, r.Reason)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 )
 
 // The README's template walk-through (issue acceptance: template → checklist

@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/config"
-	"github.com/onboardbot/onboardbot/provisioning"
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
 	"github.com/onboardbot/onboardbot/provisioning/webex"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 )
 
 // webexCustomers builds the Webex client: the embedded sandbox when
 // WEBEX_SANDBOX=1, else the real API with a static or OAuth token.
-func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.WebexCustomers, error) {
+func (a *App) webexCustomers(ctx context.Context, opts Options) (*worker.WebexCustomers, error) {
 	cfg := a.cfg
 	wc := webex.Config{BaseURL: cfg.WebexAPIURL, SubPartnerOrgID: cfg.WebexSubPartnerOrgID,
 		Logger:     a.log.WithField("component", "webex"),
@@ -56,5 +56,5 @@ func (a *App) webexCustomers(ctx context.Context, opts Options) (*provisioning.W
 			Store: a.store.RefreshTokens(),
 		}, cfg.WebexRefreshToken.Value())
 	}
-	return &provisioning.WebexCustomers{Client: webex.New(wc)}, nil
+	return &worker.WebexCustomers{Client: webex.New(wc)}, nil
 }

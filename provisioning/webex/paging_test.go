@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/provisioning/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/provisioning/webex/spectest"
 )
 

@@ -1,0 +1,319 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex"
+)
+
+// SetupAPI is what setting a customer up needs of the Webex client: exactly
+// the calls the setup commits, the precheck and the numbers listing make.
+// Errors are the client's (*webex.APIError), with retryable faults already
+// retried inside it.
+type SetupAPI interface {
+	ListSubscribers(ctx context.Context, q webex.SubscriberQuery) ([]webex.Subscriber, error)
+	PrecheckSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Precheck, error)
+	CreateSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Subscriber, error)
+	UpdateSubscriber(ctx context.Context, id string, upd webex.SubscriberUpdate) (*webex.Subscriber, error)
+	DeleteSubscriber(ctx context.Context, id string) error
+	ResendConsent(ctx context.Context, subscriberID string) error
+	DeleteCustomer(ctx context.Context, id string) error
+
+	ListLocations(ctx context.Context, orgID string) ([]webex.Location, error)
+	CreateLocation(ctx context.Context, orgID string, req webex.LocationRequest) (string, error)
+	EnableCallingLocation(ctx context.Context, orgID string, req webex.CallingLocationRequest) error
+	GetCallingLocation(ctx context.Context, orgID, locationID string) (*webex.CallingLocationDetails, error)
+	UpdateCallingLocation(ctx context.Context, orgID, locationID string, upd webex.CallingLocationUpdate) error
+	GetPSTNConnection(ctx context.Context, orgID, locationID string) (*webex.PSTNConnection, error)
+	ListPSTNConnectionOptions(ctx context.Context, orgID, locationID string) ([]webex.PSTNConnectionOption, error)
+	SetPSTNConnection(ctx context.Context, orgID, locationID string, setup webex.PSTNConnectionSetup) error
+
+	ListNumbers(ctx context.Context, q webex.NumberQuery) ([]webex.Number, error)
+	AddNumbers(ctx context.Context, orgID, locationID string, numbers []string, state string) error
+	ActivateNumbers(ctx context.Context, orgID, locationID string, numbers []string) error
+}
+
+var _ SetupAPI = (*webex.Client)(nil)
+
+// waitReasonFor is the WaitReason of a request queued behind awaited.
+func waitReasonFor(awaited *request.Request) string {
+	reason := request.WaitForPrefix + awaited.Ref()
+	if awaited.State == request.StateFailed {
+		reason += request.FailedSuffix
+	}
+	return reason
+}
+
+// endedWithout reports whether awaited ended without doing what a request
+// queued behind it needs, for good (a failed one may still be retried).
+func endedWithout(awaited *request.Request) bool {
+	switch awaited.State {
+	case request.StateRejected, request.StateCancelled, request.StateExpired:
+		return true
+	}
+	return awaited.State == request.StateDone && awaited.Result.Status == request.CustomerDeleted
+}
+
+// commitSetup commits a request of one of the setup kinds.
+func (w *Worker) commitSetup(ctx context.Context, r *request.Request) error {
+	switch r.Kind {
+	case request.KindUsers:
+		return w.commitUsers(ctx, r)
+	case request.KindLocation:
+		return w.commitLocation(ctx, r)
+	case request.KindNumbers:
+		return w.commitNumbers(ctx, r)
+	case request.KindPSTN:
+		return w.commitPSTN(ctx, r)
+	case request.KindChange:
+		return w.commitChange(ctx, r)
+	case request.KindRemove:
+		return w.commitRemove(ctx, r)
+	case request.KindDelete:
+		return w.commitDelete(ctx, r)
+	}
+	return w.fail(ctx, r, r.State, fmt.Sprintf("requests of kind %q are not setup requests", r.Kind), "")
+}
+
+// isSetupKind reports whether requests of kind k are committed by commitSetup.
+func isSetupKind(k request.Kind) bool {
+	switch k {
+	case request.KindUsers, request.KindLocation, request.KindNumbers, request.KindPSTN, request.KindChange, request.KindRemove, request.KindDelete:
+		return true
+	}
+	return false
+}
+
+// decodeSpec reads a stored spec; a failure fails the request (it can never
+// commit) and returns false.
+func (w *Worker) decodeSpec(ctx context.Context, r *request.Request, spec any) (bool, error) {
+	if err := json.Unmarshal(r.Spec, spec); err != nil {
+		return false, w.fail(ctx, r, request.StateCommitting, fmt.Sprintf("stored %s request is unreadable: %v", r.Kind, err), "")
+	}
+	if w.Setup == nil {
+		return false, w.fail(ctx, r, request.StateCommitting, "this build has no Webex setup client configured", "")
+	}
+	return true, nil
+}
+
+// resolveCustomer fills in the Webex ids of ref, which are empty when the
+// setup request was submitted while its customer was still provisioning or
+// on hold. They come from r's own result (resolved on an earlier run), else
+// from the customer request. When that is not done yet, r is parked
+// "waiting for R-n" on the watch list (", which failed" while a failed
+// customer may be retried); when it was rejected, cancelled or deleted, r
+// fails saying so. ok is false in all these cases (and when r could not be
+// moved).
+func (w *Worker) resolveCustomer(ctx context.Context, r *request.Request, ref request.CustomerRef) (request.CustomerRef, bool, error) {
+	if ref.CustomerID == "" {
+		ref.CustomerID, ref.OrgID = r.Result.CustomerID, r.Result.OrgID
+	}
+	if ref.CustomerID != "" && ref.OrgID != "" {
+		return ref, true, nil
+	}
+	if ref.RequestID == 0 {
+		if ref.CustomerID != "" {
+			// Corrections of a customer known only by its wholesale id
+			// need no org id.
+			return ref, true, nil
+		}
+		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer %s has no Webex id and no customer request to wait for", ref.ExternalID), "")
+	}
+	cr, err := w.Store.Get(ctx, ref.RequestID)
+	if errors.Is(err, request.ErrNotFound) {
+		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer request %s no longer exists", request.FormatID(ref.RequestID)), "")
+	}
+	if err != nil {
+		return ref, false, fmt.Errorf("read customer request %s: %w", request.FormatID(ref.RequestID), err)
+	}
+	switch {
+	case endedWithout(cr):
+		return ref, false, w.fail(ctx, r, r.State, customerGone(cr), "")
+	case cr.State != request.StateDone:
+		return ref, false, w.park(ctx, r, r.State, string(cr.State), waitReasonFor(cr))
+	}
+	if cr.Result.CustomerID == "" {
+		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer request %s is done but names no Webex customer", cr.Ref()), "")
+	}
+	ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
+	// Remember the ids, so later runs (retry, consent checks) need not ask.
+	updated, err := w.Store.Transition(ctx, r.ID, request.Transition{
+		From: []request.State{r.State}, Actor: workerActor, Action: "resolved",
+		Note: "customer " + ref.CustomerID + ", org " + ref.OrgID,
+		Mutate: func(x *request.Request) error {
+			x.Result.CustomerID, x.Result.OrgID = ref.CustomerID, ref.OrgID
+			return nil
+		},
+	})
+	if err != nil {
+		return ref, false, ignoreConflict(err)
+	}
+	*r = *updated
+	return ref, true, nil
+}
+
+// customerGone says why nothing can be set up for customer request cr any
+// more.
+func customerGone(cr *request.Request) string {
+	if cr.State == request.StateDone {
+		return fmt.Sprintf("customer %s (%s) was deleted", cr.Subject, cr.Ref())
+	}
+	msg := fmt.Sprintf("customer request %s was %s", cr.Ref(), cr.State)
+	if cr.State == request.StateRejected && cr.Reason != "" {
+		msg += ": " + cr.Reason
+	}
+	return msg
+}
+
+// settle moves r to a resting state with its outcome message and reports it.
+func (w *Worker) settle(ctx context.Context, r *request.Request, from, to request.State, status, msg string) error {
+	return w.settleWith(ctx, r, from, to, status, msg, nil)
+}
+
+// settleWith is settle with the lines that say why parts failed.
+func (w *Worker) settleWith(ctx context.Context, r *request.Request, from, to request.State, status, msg string, failures []string) error {
+	done, err := w.Store.Transition(ctx, r.ID, request.Transition{
+		From: []request.State{from}, To: to, Actor: workerActor, Action: string(to), Note: msg,
+		Mutate: func(x *request.Request) error {
+			x.Result.Status, x.Result.Message, x.Result.TrackingID = status, msg, ""
+			x.Result.Failures = failures
+			if to != request.StateWaiting {
+				x.Result.WaitReason = ""
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if to != request.StateWaiting {
+		if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+			w.log().WithError(err).Warn("unwatch")
+		}
+	}
+	*r = *done
+	w.settled(ctx, done)
+	return nil
+}
+
+// checkWatchedSetup checks a waiting setup request from the watch list: one
+// queued behind its customer request is requeued once that is done (failed
+// when it failed); a user batch waiting for consent re-checks its users.
+func (w *Worker) checkWatchedSetup(ctx context.Context, r *request.Request) {
+	log := w.log().WithField("request", r.Ref())
+	if _, queued := request.AwaitedRequest(r.Result.WaitReason); queued {
+		if err := w.requeueIfReady(ctx, r); err != nil {
+			log.WithError(err).Warn("queued setup check")
+		}
+		return
+	}
+	if r.Kind == request.KindUsers {
+		if err := w.recheckConsent(ctx, r); err != nil {
+			log.WithError(err).Warn("consent check")
+		}
+		return
+	}
+	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+		log.WithError(err).Warn("unwatch")
+	}
+}
+
+// requeueIfReady moves a queued setup request back to approved and hands it
+// to the job stream once the request it waits for (its customer, a location
+// its rows need) is done, or ended for good, so it runs without anyone
+// touching it; the commit then finds what it needs, or fails saying why.
+// While the awaited request is on its way, or failed and may be retried, r
+// keeps waiting, and its reason follows the awaited one's state.
+func (w *Worker) requeueIfReady(ctx context.Context, r *request.Request) error {
+	if id, ok := request.AwaitedRequest(r.Result.WaitReason); ok {
+		awaited, err := w.Store.Get(ctx, id)
+		if err != nil && !errors.Is(err, request.ErrNotFound) {
+			return fmt.Errorf("read %s: %w", request.FormatID(id), err)
+		}
+		if err == nil && awaited.State != request.StateDone && !endedWithout(awaited) {
+			return w.park(ctx, r, request.StateWaiting, string(awaited.State), waitReasonFor(awaited))
+		}
+	}
+	requeued, err := w.Store.Transition(ctx, r.ID, request.Transition{
+		From: []request.State{request.StateWaiting}, To: request.StateApproved, Actor: workerActor, Action: "requeued",
+		Note: "the awaited request settled",
+		Mutate: func(x *request.Request) error {
+			x.Result.WaitReason = ""
+			return nil
+		},
+	})
+	if err != nil {
+		return ignoreConflict(err)
+	}
+	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
+		w.log().WithError(err).Warn("unwatch")
+	}
+	// Should this fail, cmd's requeue loop of approved requests picks it
+	// up; the state is already right.
+	if err := w.Jobs.EnqueueJob(ctx, requeued.ID); err != nil {
+		return fmt.Errorf("enqueue %s: %w", requeued.Ref(), err)
+	}
+	return nil
+}
+
+// setupFailure turns a failed Webex call into what a person reads.
+func setupFailure(err error) (msg, trackingID string) {
+	return DescribeFailure(translate(err))
+}
+
+// failSetup fails r with a Webex call's message, or hands the job back when
+// the worker is stopping.
+func (w *Worker) failSetup(ctx context.Context, r *request.Request, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg, tid := setupFailure(err)
+	return w.fail(ctx, r, r.State, msg, tid)
+}
+
+// settled reports that r reached done or failed and wakes the requests
+// waiting for it: their watch is due now, so a batch queued behind a
+// customer runs as soon as the customer is provisioned (or says at once
+// that it failed), not at its next check, which moves further out the
+// longer the wait lasts.
+func (w *Worker) settled(ctx context.Context, r *request.Request) {
+	w.Events.Settled(ctx, r)
+	if w.Dependents == nil {
+		return
+	}
+	customer := customerRequestOf(r)
+	if customer == 0 {
+		return
+	}
+	deps, _, err := w.Dependents.CustomerRequests(ctx, customer, 1000)
+	if err != nil {
+		w.log().WithError(err).WithField("request", r.Ref()).Warn("find the requests waiting for it; they wait for their next check")
+		return
+	}
+	for _, d := range deps {
+		if id, ok := request.AwaitedRequest(d.Result.WaitReason); ok && id == r.ID && d.State == request.StateWaiting {
+			if err := w.Watch.Watch(ctx, d.ID, w.now()); err != nil {
+				w.log().WithError(err).WithField("request", d.Ref()).Warn("wake")
+			}
+		}
+	}
+}
+
+// customerRequestOf is the customer request whose requests may wait for r:
+// r itself for a customer, its customer for a setup request.
+func customerRequestOf(r *request.Request) int64 {
+	if r.Kind == request.KindCustomer {
+		return r.ID
+	}
+	var spec struct {
+		Customer request.CustomerRef `json:"customer"`
+	}
+	if !isSetupKind(r.Kind) || json.Unmarshal(r.Spec, &spec) != nil {
+		return 0
+	}
+	return spec.Customer.RequestID
+}
