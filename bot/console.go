@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 )
 
 // ConsoleUsers are the people of the console workspace.
@@ -62,7 +63,7 @@ type consoleButton struct {
 	channel, ts                    string
 }
 
-var _ handlers.Messenger = (*Console)(nil)
+var _ chat.Messenger = (*Console)(nil)
 
 const consoleChannel = "console"
 
@@ -341,24 +342,24 @@ func (c *Console) printReply(r *handlers.Reply) {
 	if r == nil || (r.Text == "" && len(r.Blocks) == 0) {
 		return
 	}
-	c.show(true, "(only you)", "", handlers.Message{Text: r.Text, Blocks: r.Blocks})
+	c.show(true, "(only you)", "", chat.Message{Text: r.Text, Blocks: r.Blocks})
 }
 
 // Post prints a channel message and returns its console timestamp.
-func (c *Console) Post(_ context.Context, channel string, m handlers.Message) (string, error) {
+func (c *Console) Post(_ context.Context, channel string, m chat.Message) (string, error) {
 	ts := c.nextTS()
 	c.printMessage(channel, ts, m)
 	return ts, nil
 }
 
 // PostThread prints a thread reply; an outcome line is printed once, alone.
-func (c *Console) PostThread(_ context.Context, channel, threadTS string, m handlers.Message) error {
+func (c *Console) PostThread(_ context.Context, channel, threadTS string, m chat.Message) error {
 	c.printMessage(channel, c.nextTS(), m)
 	return nil
 }
 
 // Update prints the new version of a message; its old buttons are gone.
-func (c *Console) Update(_ context.Context, channel, ts string, m handlers.Message) error {
+func (c *Console) Update(_ context.Context, channel, ts string, m chat.Message) error {
 	c.mu.Lock()
 	c.buttons = slices.DeleteFunc(c.buttons, func(b consoleButton) bool { return b.channel == channel && b.ts == ts })
 	c.mu.Unlock()
@@ -367,7 +368,7 @@ func (c *Console) Update(_ context.Context, channel, ts string, m handlers.Messa
 }
 
 // Ephemeral prints a message only one user sees.
-func (c *Console) Ephemeral(_ context.Context, _ string, user string, m handlers.Message) error {
+func (c *Console) Ephemeral(_ context.Context, _ string, user string, m chat.Message) error {
 	audience := "(only @" + user + ")"
 	if user == c.currentUser() {
 		audience = "(only you)"
@@ -377,7 +378,7 @@ func (c *Console) Ephemeral(_ context.Context, _ string, user string, m handlers
 }
 
 // DM prints a direct message.
-func (c *Console) DM(_ context.Context, user string, m handlers.Message) error {
+func (c *Console) DM(_ context.Context, user string, m chat.Message) error {
 	c.printMessage("@"+user, c.nextTS(), m)
 	return nil
 }
@@ -391,14 +392,14 @@ func (c *Console) nextTS() string {
 
 // printMessage prints one message the bot sends, headed by its audience;
 // while a Router call is being answered it waits for the answer.
-func (c *Console) printMessage(audience, ts string, m handlers.Message) {
+func (c *Console) printMessage(audience, ts string, m chat.Message) {
 	c.show(false, audience, ts, m)
 }
 
 // show prints one message block headed by its audience, at once when it is
 // the reply to a Router call. Buttons are remembered for /click under the
 // message's channel and ts.
-func (c *Console) show(reply bool, audience, ts string, m handlers.Message) {
+func (c *Console) show(reply bool, audience, ts string, m chat.Message) {
 	channel := strings.TrimSuffix(audience, " (updated)")
 	header := audience
 	if c.Sandbox {

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/handlers"
 )
 
 // TestConsolePrintsValuesDecoded: the bot escapes typed values in mrkdwn
@@ -18,14 +17,14 @@ func TestConsolePrintsValuesDecoded(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	c := &Console{Out: &out}
-	m := handlers.Message{Text: "fallback", Blocks: []slack.Block{
+	m := chat.Message{Text: "fallback", Blocks: []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "A &amp; B literally", false, false)),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*Company* Müller &amp; Söhne &lt;!here&gt; · <@bob>", false, false), nil, nil),
 	}}
 	if _, err := c.Post(context.Background(), "#approvals", m); err != nil {
 		t.Fatal(err)
 	}
-	c.printMessage("(only you)", "", handlers.Message{Text: "⛔ &lt;@U1&gt; is not a customer"})
+	c.printMessage("(only you)", "", chat.Message{Text: "⛔ &lt;@U1&gt; is not a customer"})
 	got := out.String()
 	for _, want := range []string{"A &amp; B literally", "Company Müller & Söhne <!here> · @bob", "⛔ <@U1> is not a customer"} {
 		if !strings.Contains(got, want) {

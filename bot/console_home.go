@@ -3,9 +3,8 @@ package bot
 import (
 	"context"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/handlers"
 )
 
 // HomeViewer is implemented by a Router that builds App Home tabs.
@@ -26,7 +25,7 @@ func (c *Console) home(ctx context.Context) {
 		c.printf("⛔ App Home is not available right now\n")
 		return
 	}
-	c.printMessage("App Home", c.nextTS(), handlers.Message{Text: "App Home", Blocks: accessoriesAsActions(v.Blocks.BlockSet)})
+	c.printMessage("App Home", c.nextTS(), chat.Message{Text: "App Home", Blocks: accessoriesAsActions(v.Blocks.BlockSet)})
 }
 
 // accessoriesAsActions moves each section's accessory button into an

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 )
 
 // The console shows modals as forms: title, then each input with its label,
@@ -168,7 +169,7 @@ func (c *Console) printForm(v *slack.ModalViewRequest, typed map[string]string) 
 	for _, blk := range v.Blocks.BlockSet {
 		in, ok := blk.(*slack.InputBlock)
 		if !ok {
-			text, _ := renderBlocks(handlers.Message{Blocks: []slack.Block{blk}})
+			text, _ := renderBlocks(chat.Message{Blocks: []slack.Block{blk}})
 			b.WriteString(text)
 			continue
 		}

@@ -4,15 +4,14 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/handlers"
 )
 
 var mentionRE = regexp.MustCompile(`<@([^>|]+)(\|[^>]*)?>`)
 
 // renderBlocks turns Block Kit into terminal text.
-func renderBlocks(m handlers.Message) (string, []consoleButton) {
+func renderBlocks(m chat.Message) (string, []consoleButton) {
 	if len(m.Blocks) == 0 {
 		return decodeMrkdwn(m.Text), nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 )
 
 // busyRouter posts a message from another goroutine while it answers, the
@@ -21,7 +22,7 @@ type busyRouter struct{ c *Console }
 func (r busyRouter) Command(ctx context.Context, cmd slack.SlashCommand) *handlers.Reply {
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		_, _ = r.c.Post(ctx, "#approvals", handlers.Message{Text: "✅ R-1 done", Outcome: "✅ R-1 done"})
+		_, _ = r.c.Post(ctx, "#approvals", chat.Message{Text: "✅ R-1 done", Outcome: "✅ R-1 done"})
 	})
 	wg.Wait()
 	return &handlers.Reply{Text: "👍 R-1 approved"}

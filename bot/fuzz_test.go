@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/onboardbot/onboardbot/store"
@@ -135,13 +136,13 @@ func (l *lockedLog) take() string {
 
 type nopMessenger struct{}
 
-func (nopMessenger) Post(context.Context, string, handlers.Message) (string, error) {
+func (nopMessenger) Post(context.Context, string, chat.Message) (string, error) {
 	return "1700000000.000100", nil
 }
-func (nopMessenger) PostThread(context.Context, string, string, handlers.Message) error { return nil }
-func (nopMessenger) Update(context.Context, string, string, handlers.Message) error     { return nil }
-func (nopMessenger) Ephemeral(context.Context, string, string, handlers.Message) error  { return nil }
-func (nopMessenger) DM(context.Context, string, handlers.Message) error                 { return nil }
+func (nopMessenger) PostThread(context.Context, string, string, chat.Message) error { return nil }
+func (nopMessenger) Update(context.Context, string, string, chat.Message) error     { return nil }
+func (nopMessenger) Ephemeral(context.Context, string, string, chat.Message) error  { return nil }
+func (nopMessenger) DM(context.Context, string, chat.Message) error                 { return nil }
 
 type nopViews struct{}
 
@@ -200,7 +201,7 @@ type recordingMessenger struct {
 	sent []string
 }
 
-func (m *recordingMessenger) Ephemeral(_ context.Context, _, _ string, msg handlers.Message) error {
+func (m *recordingMessenger) Ephemeral(_ context.Context, _, _ string, msg chat.Message) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sent = append(m.sent, msg.Text)

@@ -12,10 +12,10 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
 
-	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 )
 
-var _ handlers.Messenger = (*SlackAPI)(nil)
+var _ chat.Messenger = (*SlackAPI)(nil)
 
 // ErrViewHashConflict is returned by UpdateView when the view changed since
 // the hash was read (someone else updated it first).
@@ -46,7 +46,7 @@ func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
 	return time.AfterFunc(d, f).Stop
 }
 
-// SlackAPI is the outgoing Slack client: handlers.Messenger plus the view,
+// SlackAPI is the outgoing Slack client: chat.Messenger plus the view,
 // auth and user-group calls. It retries 429s after Retry-After and throttles
 // chat.update per message, so long jobs cannot exhaust Slack's rate tiers.
 type SlackAPI struct {
@@ -86,7 +86,7 @@ type updateState struct {
 
 type pendingUpdate struct {
 	ctx context.Context
-	m   handlers.Message
+	m   chat.Message
 }
 
 // NewSlackAPI builds the client for apiURL (Slack's, or a fake in tests).
@@ -166,7 +166,7 @@ func (s *SlackAPI) WithSandboxMark() *SlackAPI {
 }
 
 // mark adds the SANDBOX marker when the bot runs against the sandbox.
-func (s *SlackAPI) mark(m handlers.Message) handlers.Message {
+func (s *SlackAPI) mark(m chat.Message) chat.Message {
 	if !s.sandbox {
 		return m
 	}
@@ -178,7 +178,7 @@ func (s *SlackAPI) mark(m handlers.Message) handlers.Message {
 	return m
 }
 
-func msgOptions(m handlers.Message) []slack.MsgOption {
+func msgOptions(m chat.Message) []slack.MsgOption {
 	// Text is the notification fallback; Outcome is for the console only.
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
 	if len(m.Blocks) > 0 {
@@ -188,7 +188,7 @@ func msgOptions(m handlers.Message) []slack.MsgOption {
 }
 
 // Post sends a message to channel and returns its ts.
-func (s *SlackAPI) Post(ctx context.Context, channel string, m handlers.Message) (string, error) {
+func (s *SlackAPI) Post(ctx context.Context, channel string, m chat.Message) (string, error) {
 	var ts string
 	err := s.do(ctx, "chat.postMessage", func() (err error) {
 		_, ts, err = s.client.PostMessageContext(ctx, channel, msgOptions(s.mark(m))...)
@@ -198,7 +198,7 @@ func (s *SlackAPI) Post(ctx context.Context, channel string, m handlers.Message)
 }
 
 // PostThread replies in the thread of threadTS.
-func (s *SlackAPI) PostThread(ctx context.Context, channel, threadTS string, m handlers.Message) error {
+func (s *SlackAPI) PostThread(ctx context.Context, channel, threadTS string, m chat.Message) error {
 	return s.do(ctx, "chat.postMessage", func() error {
 		_, _, err := s.client.PostMessageContext(ctx, channel, append(msgOptions(s.mark(m)), slack.MsgOptionTS(threadTS))...)
 		return err
@@ -206,7 +206,7 @@ func (s *SlackAPI) PostThread(ctx context.Context, channel, threadTS string, m h
 }
 
 // Ephemeral shows m to user only, in channel.
-func (s *SlackAPI) Ephemeral(ctx context.Context, channel, user string, m handlers.Message) error {
+func (s *SlackAPI) Ephemeral(ctx context.Context, channel, user string, m chat.Message) error {
 	return s.do(ctx, "chat.postEphemeral", func() error {
 		_, err := s.client.PostEphemeralContext(ctx, channel, user, msgOptions(s.mark(m))...)
 		return err
@@ -214,7 +214,7 @@ func (s *SlackAPI) Ephemeral(ctx context.Context, channel, user string, m handle
 }
 
 // DM sends m to user's direct-message channel, opened once and cached.
-func (s *SlackAPI) DM(ctx context.Context, user string, m handlers.Message) error {
+func (s *SlackAPI) DM(ctx context.Context, user string, m chat.Message) error {
 	channel, err := s.dmChannel(ctx, user)
 	if err != nil {
 		return err

@@ -15,11 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/handlers"
 )
 
 const testToken = "xoxb-TESTTOKEN-9999"
@@ -195,20 +194,20 @@ func TestMessages(t *testing.T) {
 	t.Parallel()
 	ta := newTestAPI(t)
 	ctx := context.Background()
-	msg := handlers.Message{Text: "R-1 needs approval", Blocks: []slack.Block{slack.NewDividerBlock()}, Outcome: "✅ never sent"}
+	msg := chat.Message{Text: "R-1 needs approval", Blocks: []slack.Block{slack.NewDividerBlock()}, Outcome: "✅ never sent"}
 
 	ts, err := ta.Post(ctx, "C0APPROVALS", msg)
 	if err != nil || ts == "" {
 		t.Fatalf("Post = %q, %v", ts, err)
 	}
-	if err := ta.PostThread(ctx, "C0APPROVALS", ts, handlers.Message{Text: "approved"}); err != nil {
+	if err := ta.PostThread(ctx, "C0APPROVALS", ts, chat.Message{Text: "approved"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ta.Ephemeral(ctx, "C0GENERAL", "U0ALICE", handlers.Message{Text: "only you"}); err != nil {
+	if err := ta.Ephemeral(ctx, "C0GENERAL", "U0ALICE", chat.Message{Text: "only you"}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := ta.DM(ctx, "U0ALICE", handlers.Message{Text: "your request"}); err != nil {
+		if err := ta.DM(ctx, "U0ALICE", chat.Message{Text: "your request"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,7 +269,7 @@ func TestRateLimit(t *testing.T) {
 				ctx, cancel = tt.ctx()
 			}
 			defer cancel()
-			_, err := ta.Post(ctx, "C1", handlers.Message{Text: "hi"})
+			_, err := ta.Post(ctx, "C1", chat.Message{Text: "hi"})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
@@ -313,7 +312,7 @@ func TestUpdateThrottle(t *testing.T) {
 	ta := newTestAPI(t)
 	ctx := context.Background()
 	for i := range 10 {
-		if err := ta.Update(ctx, "C1", "1.1", handlers.Message{Text: fmt.Sprintf("step %d", i)}); err != nil {
+		if err := ta.Update(ctx, "C1", "1.1", chat.Message{Text: fmt.Sprintf("step %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -324,7 +323,7 @@ func TestUpdateThrottle(t *testing.T) {
 		t.Fatalf("within the window: %q, want only the first", got)
 	}
 	// Another message has its own window.
-	if err := ta.Update(ctx, "C1", "2.2", handlers.Message{Text: "other"}); err != nil {
+	if err := ta.Update(ctx, "C1", "2.2", chat.Message{Text: "other"}); err != nil {
 		t.Fatal(err)
 	}
 	ta.clock.Advance(time.Second)
@@ -337,7 +336,7 @@ func TestUpdateThrottle(t *testing.T) {
 	}
 	// Once the window has passed with nothing pending, an update goes at once.
 	ta.clock.Advance(3 * time.Second)
-	_ = ta.Update(ctx, "C1", "1.1", handlers.Message{Text: "done"})
+	_ = ta.Update(ctx, "C1", "1.1", chat.Message{Text: "done"})
 	if got := updateTexts(ta.fake); got[len(got)-1] != "done" || len(got) != 4 {
 		t.Fatalf("final update: %q", got)
 	}
@@ -347,8 +346,8 @@ func TestUpdateFlushOnShutdown(t *testing.T) {
 	t.Parallel()
 	ta := newTestAPI(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	_ = ta.Update(ctx, "C1", "1.1", handlers.Message{Text: "first"})
-	_ = ta.Update(ctx, "C1", "1.1", handlers.Message{Text: "last"})
+	_ = ta.Update(ctx, "C1", "1.1", chat.Message{Text: "first"})
+	_ = ta.Update(ctx, "C1", "1.1", chat.Message{Text: "last"})
 	cancel() // the caller's request is over; its update must still go out
 	ta.Flush(context.Background())
 	if got := updateTexts(ta.fake); !slices.Equal(got, []string{"first", "last"}) {
@@ -366,7 +365,7 @@ func TestUpdateConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			_ = ta.Update(context.Background(), "C1", "1.1", handlers.Message{Text: fmt.Sprint(i)})
+			_ = ta.Update(context.Background(), "C1", "1.1", chat.Message{Text: fmt.Sprint(i)})
 		})
 	}
 	wg.Wait()
@@ -422,8 +421,8 @@ func TestErrorsAndLogsHideToken(t *testing.T) {
 	ta.fake.limited["chat.update"] = 10
 	var errs []error
 	errs = append(errs, ta.AuthTest(ctx))
-	errs = append(errs, ta.DM(ctx, "U0NOBODY", handlers.Message{Text: "x"}))
-	errs = append(errs, ta.Update(ctx, "C1", "1.1", handlers.Message{Text: "x"}))
+	errs = append(errs, ta.DM(ctx, "U0NOBODY", chat.Message{Text: "x"}))
+	errs = append(errs, ta.Update(ctx, "C1", "1.1", chat.Message{Text: "x"}))
 	dead := NewSlackAPI(testToken, "http://127.0.0.1:1/api/", nil)
 	errs = append(errs, dead.AuthTest(ctx))
 	for i, err := range errs {

@@ -3,10 +3,9 @@ package bot
 import (
 	"context"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
-
-	"github.com/onboardbot/onboardbot/handlers"
 )
 
 // pruneAbove is the number of tracked messages above which idle throttle
@@ -18,7 +17,7 @@ const pruneAbove = 512
 // kept; later calls overwrite it (the newest wins) and it is sent when the
 // window opens, so the final state of a message is never lost. Errors of a
 // deferred update are logged, not returned.
-func (s *SlackAPI) Update(ctx context.Context, channel, ts string, m handlers.Message) error {
+func (s *SlackAPI) Update(ctx context.Context, channel, ts string, m chat.Message) error {
 	key := msgKey{channel, ts}
 	s.mu.Lock()
 	now := s.clock.Now()
@@ -119,7 +118,7 @@ func (s *SlackAPI) pruneUpdates() {
 	}
 }
 
-func (s *SlackAPI) sendUpdate(ctx context.Context, channel, ts string, m handlers.Message) error {
+func (s *SlackAPI) sendUpdate(ctx context.Context, channel, ts string, m chat.Message) error {
 	return s.do(ctx, "chat.update", func() error {
 		// Always send blocks, "[]" included: an update replaces the whole
 		// message, and without blocks Slack would keep the old ones (buttons).

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 )
 
 // maxAck is Slack's limit for a Socket Mode response: at 20 KB or more the
@@ -32,7 +33,7 @@ type SocketOptions struct {
 	APIURL   string // Slack's Web API base; tests point it at a fake
 	Router   handlers.Router
 	// Messenger delivers replies too large for an ack (chat.postEphemeral).
-	Messenger handlers.Messenger
+	Messenger chat.Messenger
 	Logger    *logrus.Entry
 	// MinBackoff and MaxBackoff bound the wait between reconnect attempts
 	// (defaults 1 s and 1 min).
@@ -176,7 +177,7 @@ func (s *SocketRunner) handle(ctx context.Context, evt socketmode.Event) {
 		// Too large for an ack: answer through the Web API instead.
 		ack(nil)
 		if s.o.Messenger != nil {
-			if err := s.o.Messenger.Ephemeral(ctx, cmd.ChannelID, cmd.UserID, handlers.Message{Text: reply.Text, Blocks: reply.Blocks}); err != nil {
+			if err := s.o.Messenger.Ephemeral(ctx, cmd.ChannelID, cmd.UserID, chat.Message{Text: reply.Text, Blocks: reply.Blocks}); err != nil {
 				s.log.WithError(err).Warn("large command reply not delivered")
 			}
 		}

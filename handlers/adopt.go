@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
@@ -26,7 +27,7 @@ func (h *Handler) adopt(ctx context.Context, u caller, c Command) *Reply {
 	}
 	arg := c.Words[1]
 	if id, err := h.store.ByExternalID(ctx, arg); err == nil {
-		return refusal(fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(arg), request.FormatID(id)))
+		return refusal(fmt.Sprintf("⛔ %s is already under the bot (%s)", chat.Esc(arg), request.FormatID(id)))
 	} else if !errors.Is(err, request.ErrNotFound) {
 		return h.systemFault(u, "look up external id", err)
 	}
@@ -35,9 +36,9 @@ func (h *Handler) adopt(ctx context.Context, u caller, c Command) *Reply {
 		if msg == "" {
 			return nil
 		}
-		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: msg})
+		return h.msg.Ephemeral(ctx, u.channel, u.id, chat.Message{Text: msg})
 	})
-	return &Reply{Text: fmt.Sprintf("🔎 looking up %s at Webex…", esc(arg))}
+	return &Reply{Text: fmt.Sprintf("🔎 looking up %s at Webex…", chat.Esc(arg))}
 }
 
 // adoptCustomer finds the customer by external id, then by org id, and
@@ -50,17 +51,17 @@ func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) strin
 	if err != nil {
 		ref := newRef()
 		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Warn("adopt lookup")
-		return fmt.Sprintf("⛔ could not look up %s at Webex (ref %s); nothing was saved", esc(arg), ref)
+		return fmt.Sprintf("⛔ could not look up %s at Webex (ref %s); nothing was saved", chat.Esc(arg), ref)
 	}
 	if cs == nil {
-		return esc(fmt.Sprintf("⛔ Webex knows no customer with external id or org id %q", arg))
+		return chat.Esc(fmt.Sprintf("⛔ Webex knows no customer with external id or org id %q", arg))
 	}
 	if cs.ExternalID == "" {
-		return fmt.Sprintf("⛔ customer %s has no external id at Webex; set one in Partner Hub first", esc(cs.ID))
+		return fmt.Sprintf("⛔ customer %s has no external id at Webex; set one in Partner Hub first", chat.Esc(cs.ID))
 	}
 	raw, err := json.Marshal(cs)
 	if err != nil {
-		return "⛔ " + esc(err.Error())
+		return "⛔ " + chat.Esc(err.Error())
 	}
 	r := &request.Request{
 		Kind: request.KindAdopt, State: request.StateDone, Requester: u.id,
@@ -70,7 +71,7 @@ func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) strin
 	if err := h.store.Create(ctx, r); err != nil {
 		var taken *request.ExternalIDTaken
 		if errors.As(err, &taken) {
-			return fmt.Sprintf("⛔ %s is already under the bot (%s)", esc(cs.ExternalID), request.FormatID(taken.Holder))
+			return fmt.Sprintf("⛔ %s is already under the bot (%s)", chat.Esc(cs.ExternalID), request.FormatID(taken.Holder))
 		}
 		ref := newRef()
 		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("adopt: create request")

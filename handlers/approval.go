@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
@@ -29,7 +30,7 @@ func approveRefusal(r *request.Request, user string, approver bool, shownHash st
 	case r.Precheck.Status == request.PrecheckRunning:
 		return "the Webex precheck is still running; try again in a moment"
 	case r.Precheck.Status == request.PrecheckFailed:
-		return "the Webex precheck failed (" + esc(r.Precheck.Message) + "); edit the request and submit it again"
+		return "the Webex precheck failed (" + chat.Esc(r.Precheck.Message) + "); edit the request and submit it again"
 	}
 	return ""
 }
@@ -124,7 +125,7 @@ func (h *Handler) rejectCommand(ctx context.Context, u caller, c Command) *Reply
 	reason := strings.TrimSpace(c.Args["reason"])
 	for k := range c.Args {
 		if k != "reason" {
-			return refusal(fmt.Sprintf("⛔ %s: unknown key (reject takes reason=\"…\")", esc(k)))
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (reject takes reason=\"…\")", chat.Esc(k)))
 		}
 	}
 	if reason == "" {
@@ -179,15 +180,15 @@ func alreadyHappened(sc *request.StateConflict) string {
 	switch r.State {
 	case request.StateApproved, request.StateCommitting, request.StateDone, request.StateWaiting, request.StateFailed:
 		if r.ApprovedBy != "" {
-			return fmt.Sprintf("%s: already approved by %s at %s (now %s)", r.Ref(), mention(r.ApprovedBy), r.ApprovedAt.UTC().Format("15:04"), r.State)
+			return fmt.Sprintf("%s: already approved by %s at %s (now %s)", r.Ref(), chat.Mention(r.ApprovedBy), r.ApprovedAt.UTC().Format("15:04"), r.State)
 		}
 	case request.StateRejected:
-		return fmt.Sprintf("%s: already rejected by %s at %s", r.Ref(), mention(r.RejectedBy), last.At.UTC().Format("15:04"))
+		return fmt.Sprintf("%s: already rejected by %s at %s", r.Ref(), chat.Mention(r.RejectedBy), last.At.UTC().Format("15:04"))
 	case request.StateCancelled:
 		verb = "cancelled"
 	}
 	if last.Actor != "" {
-		return fmt.Sprintf("%s: already %s by %s at %s", r.Ref(), verb, mention(last.Actor), last.At.UTC().Format("15:04"))
+		return fmt.Sprintf("%s: already %s by %s at %s", r.Ref(), verb, chat.Mention(last.Actor), last.At.UTC().Format("15:04"))
 	}
 	return fmt.Sprintf("%s: already %s", r.Ref(), verb)
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
@@ -205,18 +206,18 @@ func (h *Handler) rejectWithReason(ctx context.Context, u caller, trigger, value
 }
 
 func rejectView(r *request.Request, channel string) slack.ModalViewRequest {
-	input := slack.NewPlainTextInputBlockElement(plain("why, for the requester"), actionValue)
+	input := slack.NewPlainTextInputBlockElement(chat.Plain("why, for the requester"), actionValue)
 	input.Multiline = true
 	input.MaxLength = 2000
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: rejectCallbackID,
-		Title:  plain(truncate("Reject "+r.Ref(), 24)),
-		Submit: plain("Reject"), Close: plain("Cancel"),
+		Title:  chat.Plain(chat.Truncate("Reject "+r.Ref(), 24)),
+		Submit: chat.Plain("Reject"), Close: chat.Plain("Cancel"),
 		// Only the request and where to answer: the state lives in Redis.
 		PrivateMetadata: r.Ref() + "|" + channel,
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(md(truncateMd(fmt.Sprintf("*%s* %s — requested by %s", r.Ref(), esc(r.Subject), mention(r.Requester)), maxSectionText)), nil, nil),
-			slack.NewInputBlock("reason", plain("Reason"), nil, input),
+			slack.NewSectionBlock(chat.Md(chat.TruncateMd(fmt.Sprintf("*%s* %s — requested by %s", r.Ref(), chat.Esc(r.Subject), chat.Mention(r.Requester)), chat.MaxSectionText)), nil, nil),
+			slack.NewInputBlock("reason", chat.Plain("Reason"), nil, input),
 		}},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
@@ -36,7 +37,7 @@ func autoApproveRefusal(r *request.Request, listed bool, newRows, provisioned, l
 	case r.Kind != request.KindUsers:
 		return fmt.Sprintf("%s requests are never auto-approved", r.Kind)
 	case r.Precheck.Status != request.PrecheckOK:
-		return "precheck not passed (" + orDash(string(r.Precheck.Status)) + ")"
+		return "precheck not passed (" + chat.OrDash(string(r.Precheck.Status)) + ")"
 	}
 	packages := make([]string, 0, len(newRows))
 	for p := range newRows {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
@@ -23,7 +24,7 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ you are not allowed to submit requests (ask an admin to add you to REQUESTERS)")
 	}
 	if len(c.Words) > 1 {
-		return refusal(esc(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1])))
+		return refusal(chat.Esc(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1])))
 	}
 	s := h.submitCustomer(ctx, u, c.Args)
 	if s.request == nil && len(s.errs) == 0 && len(s.missing) > 0 && h.canOpenForms() && (h.set.Interactive || len(c.Args) == 0) {
@@ -94,7 +95,7 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.queuePublish(ctx, r, h.customerCheck(spec))
 	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
-		r.Ref(), esc(spec.Name), esc(spec.ExternalID), h.set.ApprovalChannel)}}
+		r.Ref(), chat.Esc(spec.Name), chat.Esc(spec.ExternalID), h.set.ApprovalChannel)}}
 }
 
 // precheckFunc runs a request's Webex precheck in the background. An error
@@ -215,14 +216,14 @@ func inputProblems(errs input.FieldErrors, missing []string) string {
 	var b strings.Builder
 	b.WriteString("⛔ nothing was submitted:")
 	for _, e := range errs {
-		b.WriteString("\n• " + esc(e.Error()))
+		b.WriteString("\n• " + chat.Esc(e.Error()))
 	}
 	if len(missing) > 0 {
 		said := make([]string, len(missing))
 		for i, k := range missing {
 			said[i] = missingKeys(k)
 		}
-		b.WriteString("\n• missing: " + esc(strings.Join(said, ", ")))
+		b.WriteString("\n• missing: " + chat.Esc(strings.Join(said, ", ")))
 	}
 	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/webex"
 	"github.com/onboardbot/onboardbot/store"
@@ -85,7 +86,7 @@ type DigestDeps struct {
 	Store       DigestStore
 	Drafts      IdleDraftFinder
 	Subscribers SubscriberCounter
-	Messenger   Messenger
+	Messenger   chat.Messenger
 	Settings    DigestSettings
 	Log         *logrus.Entry
 	// OnRun counts a scheduled run (bot.Metrics.DigestRun).
@@ -97,7 +98,7 @@ type Digester struct {
 	store  DigestStore
 	drafts IdleDraftFinder
 	subs   SubscriberCounter
-	msg    Messenger
+	msg    chat.Messenger
 	set    DigestSettings
 	log    *logrus.Entry
 	onRun  func()

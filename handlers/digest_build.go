@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -41,7 +42,7 @@ func (b *builder) toOwner(owner string, it DigestItem) {
 
 func (b *builder) requestItem(c category, r *request.Request, since time.Time, what string) DigestItem {
 	return DigestItem{Key: itemKey(c, r.Ref(), r.UpdatedAt), Cat: c, Request: r.ID, since: since,
-		Line: truncateMd(fmt.Sprintf("%s %s: %s", r.Ref(), esc(r.Subject), what), 280)}
+		Line: chat.TruncateMd(fmt.Sprintf("%s %s: %s", r.Ref(), chat.Esc(r.Subject), what), 280)}
 }
 
 // rangeOf reads one index range; for the channel's categories what lies
@@ -68,7 +69,7 @@ func (b *builder) stale(ctx context.Context) error {
 	}
 	for _, r := range rs {
 		b.toChannel(b.requestItem(catStale, r, r.CreatedAt,
-			fmt.Sprintf("waiting for approval for %s · %s", age(b.at.Sub(r.CreatedAt)), mention(r.Requester))))
+			fmt.Sprintf("waiting for approval for %s · %s", chat.Age(b.at.Sub(r.CreatedAt)), chat.Mention(r.Requester))))
 	}
 	return nil
 }
@@ -82,7 +83,7 @@ func (b *builder) failed(ctx context.Context) error {
 	}
 	for _, r := range rs {
 		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
-			fmt.Sprintf("failed %s ago: %s", age(b.at.Sub(r.UpdatedAt)), esc(truncate(r.Result.Message, 160)+trackingSuffix(r.Result.TrackingID)))))
+			fmt.Sprintf("failed %s ago: %s", chat.Age(b.at.Sub(r.UpdatedAt)), chat.Esc(chat.Truncate(r.Result.Message, 160)+trackingSuffix(r.Result.TrackingID)))))
 	}
 	partial, err := b.rangeOf(ctx, store.DigestRange{Index: store.Partial, To: b.at, Newest: true}, true)
 	if err != nil {
@@ -90,7 +91,7 @@ func (b *builder) failed(ctx context.Context) error {
 	}
 	for _, r := range partial {
 		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
-			fmt.Sprintf("⚠️ done %s ago with failed rows: %s", age(b.at.Sub(r.UpdatedAt)), esc(truncate(r.Result.Message, 160)))))
+			fmt.Sprintf("⚠️ done %s ago with failed rows: %s", chat.Age(b.at.Sub(r.UpdatedAt)), chat.Esc(chat.Truncate(r.Result.Message, 160)))))
 	}
 	return nil
 }
@@ -113,7 +114,7 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 				if st == request.StateCommitting {
 					what = "committing"
 				}
-				b.toChannel(b.requestItem(catStuck, r, r.UpdatedAt, fmt.Sprintf("%s for %s", what, age(b.at.Sub(r.UpdatedAt)))))
+				b.toChannel(b.requestItem(catStuck, r, r.UpdatedAt, fmt.Sprintf("%s for %s", what, chat.Age(b.at.Sub(r.UpdatedAt)))))
 			}
 		}
 	}
@@ -123,7 +124,7 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 	}
 	for _, r := range rs {
 		since := r.Result.WaitingSince
-		waited := age(b.at.Sub(since))
+		waited := chat.Age(b.at.Sub(since))
 		switch {
 		case r.Result.WaitReason == request.ConsentWaitReason:
 			if !since.After(consent) {
@@ -131,13 +132,13 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 				if what == "" {
 					what = r.Result.WaitReason
 				}
-				b.toOwner(r.Requester, b.requestItem(catConsent, r, since, fmt.Sprintf("%s (%s)", esc(what), waited)))
+				b.toOwner(r.Requester, b.requestItem(catConsent, r, since, fmt.Sprintf("%s (%s)", chat.Esc(what), waited)))
 			}
 		case b.only != "" || since.After(stuck):
 		case strings.Contains(r.Result.WaitReason, "compliance"):
-			b.toChannel(b.requestItem(catHold, r, since, fmt.Sprintf("%s (%s)", esc(r.Result.WaitReason), waited)))
+			b.toChannel(b.requestItem(catHold, r, since, fmt.Sprintf("%s (%s)", chat.Esc(r.Result.WaitReason), waited)))
 		default:
-			b.toChannel(b.requestItem(catStuck, r, since, fmt.Sprintf("%s (%s)", esc(orDash(r.Result.WaitReason)), waited)))
+			b.toChannel(b.requestItem(catStuck, r, since, fmt.Sprintf("%s (%s)", chat.Esc(chat.OrDash(r.Result.WaitReason)), waited)))
 		}
 	}
 	return nil
@@ -171,7 +172,7 @@ func (b *builder) rejected(ctx context.Context) error {
 	for _, r := range rs {
 		if !resubmitted[r.ID] {
 			b.toOwner(r.Requester, b.requestItem(catRejected, r, r.UpdatedAt,
-				fmt.Sprintf("rejected by %s: %s", mention(r.RejectedBy), esc(truncate(r.Reason, 160)))))
+				fmt.Sprintf("rejected by %s: %s", chat.Mention(r.RejectedBy), chat.Esc(chat.Truncate(r.Reason, 160)))))
 		}
 	}
 	return nil
@@ -204,7 +205,7 @@ func (b *builder) incomplete(ctx context.Context) error {
 		}
 		what := "provisioned, no users yet"
 		if r.Result.OrgID != "" {
-			what = fmt.Sprintf("provisioned (org %s), no users yet", esc(r.Result.OrgID))
+			what = fmt.Sprintf("provisioned (org %s), no users yet", chat.Esc(r.Result.OrgID))
 		}
 		b.toOwner(r.Requester, b.requestItem(catNoUsers, r, r.UpdatedAt, what))
 	}
@@ -264,7 +265,7 @@ func (b *builder) drafts(ctx context.Context) error {
 	for owner, ds := range idle {
 		for _, d := range ds {
 			b.toOwner(owner, DigestItem{Key: itemKey(catDraft, d.Ref(), d.UpdatedAt), Cat: catDraft, Draft: d.ID,
-				since: d.UpdatedAt, Line: truncateMd(draftLine(d), 280)})
+				since: d.UpdatedAt, Line: chat.TruncateMd(draftLine(d), 280)})
 		}
 	}
 	return nil
@@ -305,11 +306,11 @@ func (b *builder) seats(ctx context.Context) error {
 		sort.Strings(pkgs)
 		parts := make([]string, len(pkgs))
 		for i, p := range pkgs {
-			parts[i] = fmt.Sprintf("%s %d/%d", esc(p), counts[p], ref.Limits[p])
+			parts[i] = fmt.Sprintf("%s %d/%d", chat.Esc(p), counts[p], ref.Limits[p])
 		}
 		it := b.requestItem(catSeats, r, r.UpdatedAt, strings.Join(parts, ", "))
 		if ref.RequestID != 0 {
-			it.Line = truncateMd(fmt.Sprintf("%s %s: %s (after %s)", request.FormatID(ref.RequestID), esc(ref.ExternalID), strings.Join(parts, ", "), r.Ref()), 280)
+			it.Line = chat.TruncateMd(fmt.Sprintf("%s %s: %s (after %s)", request.FormatID(ref.RequestID), chat.Esc(ref.ExternalID), strings.Join(parts, ", "), r.Ref()), 280)
 		}
 		b.toChannel(it)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
@@ -38,12 +39,12 @@ func (c *digestClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 type digestSent struct {
 	mu        sync.Mutex
 	to        []string
-	msgs      []Message
+	msgs      []chat.Message
 	failAfter int
 	die       func()
 }
 
-func (d *digestSent) send(to string, m Message) error {
+func (d *digestSent) send(to string, m chat.Message) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.failAfter > 0 && len(d.to) >= d.failAfter {
@@ -56,15 +57,17 @@ func (d *digestSent) send(to string, m Message) error {
 	d.msgs = append(d.msgs, m)
 	return nil
 }
-func (d *digestSent) Post(_ context.Context, ch string, m Message) (string, error) {
+func (d *digestSent) Post(_ context.Context, ch string, m chat.Message) (string, error) {
 	return "1.0", d.send(ch, m)
 }
-func (d *digestSent) PostThread(context.Context, string, string, Message) error { return nil }
-func (d *digestSent) Update(context.Context, string, string, Message) error     { return nil }
-func (d *digestSent) Ephemeral(_ context.Context, _, user string, m Message) error {
+func (d *digestSent) PostThread(context.Context, string, string, chat.Message) error { return nil }
+func (d *digestSent) Update(context.Context, string, string, chat.Message) error     { return nil }
+func (d *digestSent) Ephemeral(_ context.Context, _, user string, m chat.Message) error {
 	return d.send("ephemeral:"+user, m)
 }
-func (d *digestSent) DM(_ context.Context, user string, m Message) error { return d.send("@"+user, m) }
+func (d *digestSent) DM(_ context.Context, user string, m chat.Message) error {
+	return d.send("@"+user, m)
+}
 
 func (d *digestSent) recipients() []string {
 	d.mu.Lock()
@@ -183,7 +186,7 @@ func newDigestFixtureWith(t *testing.T, seeds []seed, edit func(r *request.Reque
 	return f
 }
 
-func (f *digestFixture) digester(msg Messenger) *Digester {
+func (f *digestFixture) digester(msg chat.Messenger) *Digester {
 	// The drafts' TTL, as DRAFT_TTL has it: longer than IDLE_DRAFT_AFTER.
 	return NewDigester(DigestDeps{Store: f.st, Drafts: f.st.Drafts(7 * 24 * time.Hour), Subscribers: subscribers{"cust-w": 3, "cust-b": 4},
 		Messenger: msg, Settings: digestThresholds, Log: quietLog()})

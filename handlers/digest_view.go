@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -25,7 +26,7 @@ const (
 // "<#C0123>" or "<@U0123>" (the console shows "@alice").
 func (g *Digester) audience(d *Digest) string {
 	if !d.Channel {
-		return mention(d.Recipient)
+		return chat.Mention(d.Recipient)
 	}
 	if strings.HasPrefix(d.Recipient, "#") {
 		return d.Recipient
@@ -37,7 +38,7 @@ func (g *Digester) audience(d *Digest) string {
 // per category a title and per item its line and buttons, cut with
 // "… and N more". Dismiss is offered to admins (and in the channel, where
 // the click is checked).
-func (g *Digester) render(d *Digest, dismiss bool) Message {
+func (g *Digester) render(d *Digest, dismiss bool) chat.Message {
 	title := "📋 digest for " + g.audience(d)
 	total := len(d.Items) + d.More
 	summary := fmt.Sprintf("%d due", total)
@@ -45,8 +46,8 @@ func (g *Digester) render(d *Digest, dismiss bool) Message {
 		summary += " · SANDBOX"
 	}
 	blocks := []slack.Block{
-		slack.NewSectionBlock(md("*"+title+"*"), nil, nil),
-		slack.NewContextBlock("", md(summary)),
+		slack.NewSectionBlock(chat.Md("*"+title+"*"), nil, nil),
+		slack.NewContextBlock("", chat.Md(summary)),
 	}
 	chars := len(title) + len(summary)
 	shown := 0
@@ -56,12 +57,12 @@ func (g *Digester) render(d *Digest, dismiss bool) Message {
 		cost := 0
 		if it.Cat != last {
 			t := fmt.Sprintf("*%s*", categories[it.Cat].title)
-			add = append(add, slack.NewSectionBlock(md(t), nil, nil))
+			add = append(add, slack.NewSectionBlock(chat.Md(t), nil, nil))
 			cost += len(t)
 		}
 		line := "• " + it.Line
 		buttons := g.buttons(it, dismiss)
-		add = append(add, slack.NewSectionBlock(md(line), nil, nil), slack.NewActionBlock("digest:"+it.Key, buttons...))
+		add = append(add, slack.NewSectionBlock(chat.Md(line), nil, nil), slack.NewActionBlock("digest:"+it.Key, buttons...))
 		cost += len(line) + len(it.Key)*(len(buttons)+1) + 20*len(buttons)
 		if len(blocks)+len(add) > digestMaxBlocks-1 || chars+cost > digestMaxChars {
 			break
@@ -72,9 +73,9 @@ func (g *Digester) render(d *Digest, dismiss bool) Message {
 		last = it.Cat
 	}
 	if rest := total - shown; rest > 0 {
-		blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("… and %d more", rest))))
+		blocks = append(blocks, slack.NewContextBlock("", chat.Md(fmt.Sprintf("… and %d more", rest))))
 	}
-	return Message{Text: fmt.Sprintf("%s: %d due", title, total), Blocks: blocks}
+	return chat.Message{Text: fmt.Sprintf("%s: %d due", title, total), Blocks: blocks}
 }
 
 // buttons are an item's actions: Open, the one that moves it on (Retry,
@@ -83,22 +84,22 @@ func (g *Digester) buttons(it DigestItem, dismiss bool) []slack.BlockElement {
 	var out []slack.BlockElement
 	if it.Request != 0 {
 		ref := request.FormatID(it.Request)
-		out = append(out, slack.NewButtonBlockElement(actionOpenRequest, ref, plain("Open")))
+		out = append(out, slack.NewButtonBlockElement(actionOpenRequest, ref, chat.Plain("Open")))
 		switch it.Cat {
 		case catFailed:
-			out = append(out, slack.NewButtonBlockElement(actionRetryRequest, ref, plain("Retry")))
+			out = append(out, slack.NewButtonBlockElement(actionRetryRequest, ref, chat.Plain("Retry")))
 		case catConsent:
-			out = append(out, slack.NewButtonBlockElement(actionResendConsent, ref, plain("Resend consent email")))
+			out = append(out, slack.NewButtonBlockElement(actionResendConsent, ref, chat.Plain("Resend consent email")))
 		case catRejected:
-			out = append(out, slack.NewButtonBlockElement(actionEditResubmit, ref, plain("Edit & resubmit")))
+			out = append(out, slack.NewButtonBlockElement(actionEditResubmit, ref, chat.Plain("Edit & resubmit")))
 		}
 	}
 	if it.Draft != 0 {
-		out = append(out, slack.NewButtonBlockElement(actionResumeDraft, store.FormatDraftID(it.Draft), plain("Resume")))
+		out = append(out, slack.NewButtonBlockElement(actionResumeDraft, store.FormatDraftID(it.Draft), chat.Plain("Resume")))
 	}
-	out = append(out, slack.NewButtonBlockElement(actionDigestSnooze, it.Key, plain("Snooze")))
+	out = append(out, slack.NewButtonBlockElement(actionDigestSnooze, it.Key, chat.Plain("Snooze")))
 	if dismiss {
-		out = append(out, slack.NewButtonBlockElement(actionDigestDismiss, it.Key, plain("Dismiss")))
+		out = append(out, slack.NewButtonBlockElement(actionDigestDismiss, it.Key, chat.Plain("Dismiss")))
 	}
 	return out
 }
@@ -147,9 +148,9 @@ func (h *Handler) digestNow(ctx context.Context, u caller, c Command) *Reply {
 // tell answers u where the command came from (a DM without a channel).
 func (h *Handler) tell(ctx context.Context, u caller, text string) error {
 	if u.channel == "" {
-		return h.msg.DM(ctx, u.id, Message{Text: text})
+		return h.msg.DM(ctx, u.id, chat.Message{Text: text})
 	}
-	return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: text})
+	return h.msg.Ephemeral(ctx, u.channel, u.id, chat.Message{Text: text})
 }
 
 // digestButton answers Snooze and Dismiss. Both are audited on the request

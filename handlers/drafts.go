@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -33,7 +34,7 @@ func (h *Handler) resume(ctx context.Context, u caller, c Command) *Reply {
 	}
 	id, err := store.ParseDraftID(c.Words[1])
 	if err != nil {
-		return refusal("⛔ " + esc(err.Error()))
+		return refusal("⛔ " + chat.Esc(err.Error()))
 	}
 	return h.reopenDraft(ctx, u, u.trigger, id)
 }
@@ -50,10 +51,10 @@ func (h *Handler) listDrafts(ctx context.Context, u caller) *Reply {
 	var buttons []slack.BlockElement
 	for _, d := range ds {
 		lines = append(lines, "• "+draftLine(d))
-		buttons = append(buttons, slack.NewButtonBlockElement(actionResumeDraft, d.Ref(), plain("Resume "+d.Ref())))
+		buttons = append(buttons, slack.NewButtonBlockElement(actionResumeDraft, d.Ref(), chat.Plain("Resume "+d.Ref())))
 	}
 	text := strings.Join(lines, "\n")
-	blocks := []slack.Block{slack.NewSectionBlock(md(truncateMd(text, maxSectionChars)), nil, nil)}
+	blocks := []slack.Block{slack.NewSectionBlock(chat.Md(chat.TruncateMd(text, maxSectionChars)), nil, nil)}
 	// An actions block holds at most 25 elements.
 	for len(buttons) > 0 {
 		n := min(len(buttons), 25)
@@ -74,7 +75,7 @@ func draftLine(d *store.Draft) string {
 	}
 	s := fmt.Sprintf("%s %s", d.Ref(), d.Kind)
 	if subject != "" {
-		s += " " + esc(truncate(subject, 80))
+		s += " " + chat.Esc(chat.Truncate(subject, 80))
 	}
 	if f := flowFor(d.Kind); f != nil {
 		s += fmt.Sprintf(", step %d of %d", min(d.Step+1, len(f.steps(d.Answers))), len(f.steps(d.Answers)))

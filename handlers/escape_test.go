@@ -13,6 +13,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -22,7 +23,7 @@ import (
 const poison = "<!here> <@U1> <#C1> <!subteam^S1> <https://evil.example|x> &"
 
 // escapedPoison is poison as mrkdwn must carry it.
-var escapedPoison = esc(poison)
+var escapedPoison = chat.Esc(poison)
 
 // poisonMarker is the part of poison that arrives unchanged from every
 // door: a slash command turns a typed link into its label (Slack links
@@ -156,7 +157,7 @@ func checkEscaped(t *testing.T, name string, v any) (reached bool) {
 			if strings.Contains(entityRE.ReplaceAllString(rest, ""), "&") {
 				t.Errorf("%s%s: mrkdwn holds a bare &: %q", name, c.where, c.text)
 			}
-			reached = reached || strings.Contains(c.text, esc(poisonMarker))
+			reached = reached || strings.Contains(c.text, chat.Esc(poisonMarker))
 			continue
 		}
 		if strings.Contains(c.text, "&lt;") || strings.Contains(c.text, "&amp;") {
@@ -184,7 +185,7 @@ func TestEscapeCheckCanFail(t *testing.T) {
 			t.Errorf("the check refuses escaped %q", s)
 		}
 	}
-	if esc("Müller & Söhne") != "Müller &amp; Söhne" || plainText(esc(poison)+" <@bob>") != poison+" @bob" {
+	if chat.Esc("Müller & Söhne") != "Müller &amp; Söhne" || chat.Unmrkdwn(chat.Esc(poison)+" <@bob>") != poison+" @bob" {
 		t.Fatal("esc and plainText do not round-trip")
 	}
 }
@@ -206,9 +207,9 @@ func TestTypedValuesAreData(t *testing.T) {
 			name := fmt.Sprintf("%s_%s", kind, state)
 			built["summary_"+name] = h.summary(r)
 			if line := outcomeLine(r, goldenNow); line != "" {
-				built["outcome_"+name] = Message{Text: line, Outcome: plainText(line)}
+				built["outcome_"+name] = chat.Message{Text: line, Outcome: chat.Unmrkdwn(line)}
 			}
-			built["list_"+name] = Message{Text: listText("Requests", []*request.Request{r}, goldenNow)}
+			built["list_"+name] = chat.Message{Text: listText("Requests", []*request.Request{r}, goldenNow)}
 		}
 		r := poisonedRequest(2, kind, request.StateCommitting, spec)
 		h.Progress(context.Background(), r, poison)
@@ -225,9 +226,9 @@ func TestTypedValuesAreData(t *testing.T) {
 	}
 	tmpl := poisoned(specs[request.KindTemplate].(request.TemplateSpec))
 	built["checklist"] = checklistMessage(poisonedRequest(4, request.KindTemplate, request.StateWaiting, tmpl), &tmpl)
-	built["template_line"] = Message{Text: templateLine(poison, &request.TemplateVersion{Version: 1, ProvisioningID: poison, Spec: tmpl}, nil)}
+	built["template_line"] = chat.Message{Text: templateLine(poison, &request.TemplateVersion{Version: 1, ProvisioningID: poison, Spec: tmpl}, nil)}
 	for kind, spec := range specs {
-		built["payload_"+string(kind)] = Message{Text: payloadText(poisonedRequest(5, kind, request.StatePendingApproval, spec))}
+		built["payload_"+string(kind)] = chat.Message{Text: payloadText(poisonedRequest(5, kind, request.StatePendingApproval, spec))}
 	}
 	built["reject_view"] = rejectView(poisonedRequest(7, request.KindCustomer, request.StatePendingApproval, specs[request.KindCustomer]), "CAPPROVALS")
 	built["home"] = homeView(poisonedHome())
@@ -241,7 +242,7 @@ func TestTypedValuesAreData(t *testing.T) {
 		d.Answers["external-id"] = poison
 		for step := range f.steps(d.Answers) {
 			d.Step = step
-			built[fmt.Sprintf("form_%s_%d", kind, step)] = formView(f, d, f.steps(d.Answers), []slack.Block{slack.NewSectionBlock(md(esc(poison)), nil, nil)})
+			built[fmt.Sprintf("form_%s_%d", kind, step)] = formView(f, d, f.steps(d.Answers), []slack.Block{slack.NewSectionBlock(chat.Md(chat.Esc(poison)), nil, nil)})
 		}
 	}
 	names := make([]string, 0, len(built))
@@ -302,7 +303,7 @@ func TestTypedValuesAreDataInReplies(t *testing.T) {
 			t.Fatalf("%s: no reply", name)
 		}
 		want, listed := echoes[name]
-		if reached := checkEscaped(t, "reply "+name, Message{Text: r.Text, Blocks: r.Blocks}); !reached && (want || !listed) {
+		if reached := checkEscaped(t, "reply "+name, chat.Message{Text: r.Text, Blocks: r.Blocks}); !reached && (want || !listed) {
 			t.Errorf("reply %s: the typed value is not in it (%q); the check proves nothing", name, r.Text)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
@@ -21,7 +22,7 @@ func (h *Handler) Progress(ctx context.Context, req *request.Request, text strin
 		return
 	}
 	h.report(ctx, r.ID, "post progress", func(ctx context.Context) error {
-		return h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, Message{Text: "⏳ " + r.Ref() + ": " + esc(text)})
+		return h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, chat.Message{Text: "⏳ " + r.Ref() + ": " + chat.Esc(text)})
 	})
 }
 
@@ -38,7 +39,7 @@ func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 	line := outcomeLine(r, h.now())
 	// The outcome line stays one line (scripts match it); why parts failed
 	// follows it in the same message.
-	outcome := Message{Text: truncateMd(line+failureLines(r), maxMessageChars), Outcome: plainText(line + failureLines(r))}
+	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
 	h.report(ctx, r.ID, "report outcome", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID)
 		if err := h.refreshSummary(ctx, r); err != nil {
@@ -52,13 +53,13 @@ func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 				h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
 			}
 		}
-		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.Ref(), esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
-		dm = truncateMd(dm+failureLines(r), maxSectionText)
+		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.Ref(), chat.Esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
+		dm = chat.TruncateMd(dm+failureLines(r), chat.MaxSectionText)
 		if r.Summary.TS == "" {
 			// No thread to carry the outcome line: the DM carries it.
 			return h.msg.DM(ctx, r.Requester, outcome)
 		}
-		return h.msg.DM(ctx, r.Requester, Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
+		return h.msg.DM(ctx, r.Requester, chat.Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
 	})
 }
 

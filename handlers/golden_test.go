@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
@@ -102,7 +103,7 @@ func goldenMessages() map[string]any {
 		request.StateWaiting, request.StateDone, request.StateFailed, request.StateRejected, request.StateCancelled} {
 		r := sampleRequest(1, request.KindCustomer, state, specs[request.KindCustomer])
 		out["summary_customer_"+string(state)] = h.summary(r)
-		out["outcome_customer_"+string(state)] = Message{Text: outcomeLine(r, goldenNow), Outcome: plainText(outcomeLine(r, goldenNow))}
+		out["outcome_customer_"+string(state)] = chat.Message{Text: outcomeLine(r, goldenNow), Outcome: chat.Unmrkdwn(outcomeLine(r, goldenNow))}
 	}
 	for _, pc := range []request.PrecheckStatus{request.PrecheckRunning, request.PrecheckFailed, request.PrecheckUnavailable} {
 		r := sampleRequest(1, request.KindCustomer, request.StatePendingApproval, specs[request.KindCustomer])

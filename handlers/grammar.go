@@ -21,7 +21,7 @@ type Command struct {
 }
 
 // SyntaxError is a command that cannot be split into words and key=value
-// pairs. Message is meant for the user as it is.
+// pairs. chat.Message is meant for the user as it is.
 type SyntaxError struct {
 	Key     string // the key concerned, "" when none
 	Message string

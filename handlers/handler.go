@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/sirupsen/logrus"
@@ -61,7 +62,7 @@ type Settings struct {
 type Deps struct {
 	Store      Store
 	Templates  Templates
-	Messenger  Messenger
+	Messenger  chat.Messenger
 	Prechecker Prechecker
 	Finder     CustomerFinder
 	Setup      SetupChecker
@@ -87,7 +88,7 @@ type Deps struct {
 type Handler struct {
 	store     Store
 	templates Templates
-	msg       Messenger
+	msg       chat.Messenger
 	pre       Prechecker
 	finder    CustomerFinder
 	setup     SetupChecker
@@ -153,7 +154,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	defer cancel()
 	c, err := ParseCommand(cmd.Text)
 	if err != nil {
-		return refusal("⛔ nothing was submitted:\n• " + esc(err.Error()))
+		return refusal("⛔ nothing was submitted:\n• " + chat.Esc(err.Error()))
 	}
 	u := caller{id: cmd.UserID, channel: cmd.ChannelID, trigger: cmd.TriggerID}
 	sub := ""
@@ -200,7 +201,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 	case "help":
 		return h.help(u)
 	}
-	return refusal(esc(fmt.Sprintf("⛔ unknown sub-command %q.", c.Words[0])) + " Try `/onboard-customer help`.")
+	return refusal(chat.Esc(fmt.Sprintf("⛔ unknown sub-command %q.", c.Words[0])) + " Try `/onboard-customer help`.")
 }
 
 // Interaction handles button clicks and view submissions.
@@ -275,9 +276,9 @@ func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
 		defer r.answered()
 		if u.channel == "" {
 			// A click in App Home has no channel to answer in.
-			return h.msg.DM(ctx, u.id, Message{Text: r.Text, Blocks: r.Blocks})
+			return h.msg.DM(ctx, u.id, chat.Message{Text: r.Text, Blocks: r.Blocks})
 		}
-		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: r.Text, Blocks: r.Blocks})
+		return h.msg.Ephemeral(ctx, u.channel, u.id, chat.Message{Text: r.Text, Blocks: r.Blocks})
 	})
 }
 
@@ -369,5 +370,3 @@ func (h *Handler) isAdmin(user string) bool { return slices.Contains(h.set.Admin
 func (h *Handler) isRequester(user string) bool {
 	return len(h.set.Requesters) == 0 || memberOf(user, h.set.Requesters, h.requesterGroups(), h.ux.groups.member)
 }
-
-func mention(user string) string { return "<@" + user + ">" }

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -158,8 +159,8 @@ func homeView(d *homeData) slack.HomeTabViewRequest {
 		title += " · SANDBOX"
 	}
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(title)),
-		slack.NewContextBlock("", md(homeRole(d)+" Type `/onboard-customer help` for what you can run.")),
+		slack.NewHeaderBlock(chat.Plain(title)),
+		slack.NewContextBlock("", chat.Md(homeRole(d)+" Type `/onboard-customer help` for what you can run.")),
 	}
 	blocks = append(blocks, draftSection(d.Drafts)...)
 	blocks = append(blocks, homeSection(d.Now, "Your open requests", "Nothing of yours is waiting.", d.Mine, homeOpenButton)...)
@@ -176,7 +177,7 @@ func homeView(d *homeData) slack.HomeTabViewRequest {
 	blocks = append(blocks, homeSection(d.Now, "Recent failures", "No failures.", d.Failures, homeRetryButton)...)
 	if len(blocks) > maxViewBlocks {
 		blocks = blocks[:maxViewBlocks-1]
-		blocks = append(blocks, slack.NewContextBlock("", md("… and more: use `/onboard-customer list`")))
+		blocks = append(blocks, slack.NewContextBlock("", chat.Md("… and more: use `/onboard-customer list`")))
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
@@ -194,53 +195,53 @@ func homeRole(d *homeData) string {
 }
 
 func homeSection(now time.Time, title, empty string, items []*request.Request, button func(*request.Request) *slack.ButtonBlockElement) []slack.Block {
-	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*%s* (%d)", title, len(items))), nil, nil)}
+	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(chat.Md(fmt.Sprintf("*%s* (%d)", title, len(items))), nil, nil)}
 	if len(items) == 0 {
-		return append(blocks, slack.NewContextBlock("", md(empty)))
+		return append(blocks, slack.NewContextBlock("", chat.Md(empty)))
 	}
 	for i, r := range items {
 		if i == homeShown {
-			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("… and %d more (`/onboard-customer list`)", len(items)-homeShown))))
+			blocks = append(blocks, slack.NewContextBlock("", chat.Md(fmt.Sprintf("… and %d more (`/onboard-customer list`)", len(items)-homeShown))))
 			break
 		}
-		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd(requestLine(r, now), 2900)), nil, slack.NewAccessory(button(r))))
+		blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd(requestLine(r, now), 2900)), nil, slack.NewAccessory(button(r))))
 	}
 	return blocks
 }
 
 func draftSection(drafts []*store.Draft) []slack.Block {
-	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*Your drafts* (%d)", len(drafts))), nil, nil)}
+	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(chat.Md(fmt.Sprintf("*Your drafts* (%d)", len(drafts))), nil, nil)}
 	if len(drafts) == 0 {
-		return append(blocks, slack.NewContextBlock("", md("No drafts.")))
+		return append(blocks, slack.NewContextBlock("", chat.Md("No drafts.")))
 	}
 	for i, dr := range drafts {
 		if i == homeShown {
-			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("… and %d more (`/onboard-customer resume`)", len(drafts)-homeShown))))
+			blocks = append(blocks, slack.NewContextBlock("", chat.Md(fmt.Sprintf("… and %d more (`/onboard-customer resume`)", len(drafts)-homeShown))))
 			break
 		}
-		b := slack.NewButtonBlockElement(actionResumeDraft, dr.Ref(), plain("Resume"))
-		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd("📝 "+draftLine(dr), 2900)), nil, slack.NewAccessory(b)))
+		b := slack.NewButtonBlockElement(actionResumeDraft, dr.Ref(), chat.Plain("Resume"))
+		blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd("📝 "+draftLine(dr), 2900)), nil, slack.NewAccessory(b)))
 	}
 	return blocks
 }
 
 // requestLine is one request in lists: icon, id, subject, state, requester.
 func requestLine(r *request.Request, now time.Time) string {
-	return fmt.Sprintf("%s *%s* %s — %s · %s", requestIcon(r), r.Ref(), esc(r.Subject), describeStateAt(r, now), mention(r.Requester))
+	return fmt.Sprintf("%s *%s* %s — %s · %s", requestIcon(r), r.Ref(), chat.Esc(r.Subject), describeStateAt(r, now), chat.Mention(r.Requester))
 }
 
 func homeOpenButton(r *request.Request) *slack.ButtonBlockElement {
-	return slack.NewButtonBlockElement(actionOpenRequest, r.Ref(), plain("Open"))
+	return slack.NewButtonBlockElement(actionOpenRequest, r.Ref(), chat.Plain("Open"))
 }
 
 func homeApproveButton(r *request.Request) *slack.ButtonBlockElement {
-	b := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
+	b := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, chat.Plain("Approve"))
 	b.Style = slack.StylePrimary
 	return b
 }
 
 func homeRetryButton(r *request.Request) *slack.ButtonBlockElement {
-	return slack.NewButtonBlockElement(actionRetryRequest, r.Ref(), plain("Retry"))
+	return slack.NewButtonBlockElement(actionRetryRequest, r.Ref(), chat.Plain("Retry"))
 }
 
 // HomeView builds user's App Home now (the console's /home prints it).

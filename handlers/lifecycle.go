@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -29,7 +30,7 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	if r.Kind == request.KindCustomer && r.State == request.StateFailed && r.Result.Status == request.CustomerError {
 		// Webex gave up on it: nothing the bot sends makes it provision.
 		return refusal(fmt.Sprintf("⛔ %s: Webex could not provision %s (status error); a retry cannot change that. Delete it (`/onboard-customer delete %s`) and submit it again, or ask Cisco support about it%s.",
-			r.Ref(), esc(r.Subject), r.Ref(), esc(trackingSuffix(r.Result.TrackingID))))
+			r.Ref(), chat.Esc(r.Subject), r.Ref(), chat.Esc(trackingSuffix(r.Result.TrackingID))))
 	}
 	undo := h.expectOutcome(id)
 	again, err := h.store.Transition(ctx, id, request.Transition{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
@@ -88,7 +89,7 @@ func checkBlocks(t *testing.T, name string, blocks []slack.Block) {
 	}
 }
 
-func checkMessage(t *testing.T, name string, m Message) {
+func checkMessage(t *testing.T, name string, m chat.Message) {
 	t.Helper()
 	if len(m.Blocks) > limitMessageBlocks {
 		t.Errorf("%s: %d blocks (limit %d per message)", name, len(m.Blocks), limitMessageBlocks)
@@ -155,9 +156,9 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 			name := fmt.Sprintf("summary %s %s", kind, state)
 			checkMessage(t, name, h.summary(r))
 			if line := outcomeLine(r, goldenNow); line != "" {
-				checkMessage(t, "outcome "+name, Message{Text: line})
+				checkMessage(t, "outcome "+name, chat.Message{Text: line})
 			}
-			checkMessage(t, "payload "+name, Message{Text: payloadText(r)})
+			checkMessage(t, "payload "+name, chat.Message{Text: payloadText(r)})
 		}
 	}
 	batch := sampleRequest(9, request.KindUsers, request.StateCommitting, specs[request.KindUsers])
@@ -168,12 +169,12 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 	if !strings.Contains(strings.Join(textsOf(t, summary), "\n"), "1000/2000") {
 		t.Error("2,000-row summary: no progress bar while committing")
 	}
-	wantSomeMore(t, "2,000-row payload", Message{Text: payloadText(batch)})
+	wantSomeMore(t, "2,000-row payload", chat.Message{Text: payloadText(batch)})
 
 	tmpl := specs[request.KindTemplate].(request.TemplateSpec)
 	checkMessage(t, "checklist", checklistMessage(sampleRequest(9, request.KindTemplate, request.StateWaiting, tmpl), &tmpl))
 	for _, roles := range [][3]bool{{true, true, true}, {true, false, false}, {false, true, false}} {
-		checkMessage(t, "help", Message{Text: helpText(roles[0], roles[1], roles[2])})
+		checkMessage(t, "help", chat.Message{Text: helpText(roles[0], roles[1], roles[2])})
 	}
 
 	longest := sampleRequest(1<<40, request.KindCustomer, request.StatePendingApproval, specs[request.KindCustomer])
@@ -202,7 +203,7 @@ func TestBuildersWithinSlackLimits(t *testing.T) {
 		many[i] = sampleRequest(int64(i+1), request.KindUsers, request.StateFailed, specs[request.KindDelete])
 		many[i].Subject = long(300)
 	}
-	list := Message{Text: listText("Failed requests", many, goldenNow)}
+	list := chat.Message{Text: listText("Failed requests", many, goldenNow)}
 	checkMessage(t, "list of 500", list)
 	wantSomeMore(t, "list of 500", list)
 }
@@ -220,8 +221,8 @@ func TestViewRowsOf2000(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := h.viewRows(context.Background(), caller{id: "bob"}, r.Ref())
-	checkMessage(t, "view rows", Message{Text: rep.Text, Blocks: rep.Blocks})
-	wantSomeMore(t, "view rows", Message{Text: rep.Text})
+	checkMessage(t, "view rows", chat.Message{Text: rep.Text, Blocks: rep.Blocks})
+	wantSomeMore(t, "view rows", chat.Message{Text: rep.Text})
 	if refused := h.viewRows(context.Background(), caller{id: "dave"}, r.Ref()); !strings.HasPrefix(refused.Text, "⛔") {
 		t.Fatalf("a non-approver saw the rows: %q", refused.Text)
 	}

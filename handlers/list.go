@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 )
@@ -51,7 +52,7 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 		title = "Failed requests"
 		items, err = h.failures(ctx, "", listFetch)
 	default:
-		return refusal(esc(fmt.Sprintf("⛔ %q: list takes mine, pending, incomplete or failed", c.Words[1])))
+		return refusal(chat.Esc(fmt.Sprintf("⛔ %q: list takes mine, pending, incomplete or failed", c.Words[1])))
 	}
 	if err != nil {
 		ref := newRef()
@@ -74,8 +75,8 @@ func listText(title string, items []*request.Request, now time.Time) string {
 		fmt.Fprintf(&b, "*%s* (%d or more):", title, len(items))
 	}
 	for i, r := range items {
-		line := "\n" + truncateMd(requestLine(r, now), 300)
-		if i == listShown || b.Len()+len(line) > maxMessageChars-100 {
+		line := "\n" + chat.TruncateMd(requestLine(r, now), 300)
+		if i == listShown || b.Len()+len(line) > chat.MaxMessageChars-100 {
 			fmt.Fprintf(&b, "\n… and %d more", len(items)-i)
 			break
 		}

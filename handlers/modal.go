@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
@@ -377,7 +378,7 @@ func stepErrors(st formStep, missing []string, errs input.FieldErrors, last bool
 		add(k, missingText(k))
 	}
 	for k, v := range out {
-		out[k] = truncate(v, maxInlineError)
+		out[k] = chat.Truncate(v, maxInlineError)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
@@ -114,15 +115,15 @@ func normalizeCustomer(a map[string]string) {
 func customerReview(ctx context.Context, h *Handler, u caller, a map[string]string) []slack.Block {
 	opts, fault := h.customerOptions(ctx, u, a["template"])
 	if fault != nil {
-		return []slack.Block{slack.NewSectionBlock(md(fault.Text), nil, nil)}
+		return []slack.Block{slack.NewSectionBlock(chat.Md(fault.Text), nil, nil)}
 	}
 	spec, missing, errs := input.ParseCustomer(a, opts)
 	if spec == nil {
-		return []slack.Block{slack.NewSectionBlock(md(truncateMd(inputProblems(errs, missing), maxSectionChars)), nil, nil)}
+		return []slack.Block{slack.NewSectionBlock(chat.Md(chat.TruncateMd(inputProblems(errs, missing), maxSectionChars)), nil, nil)}
 	}
 	return reviewBlocks(customerFields(spec))
 }
 
 func reviewBlocks(fields []slack.Block) []slack.Block {
-	return append([]slack.Block{slack.NewSectionBlock(md("*Review:* this is what approvers will see. Submit to request approval."), nil, nil)}, fields...)
+	return append([]slack.Block{slack.NewSectionBlock(chat.Md("*Review:* this is what approvers will see. Submit to request approval."), nil, nil)}, fields...)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
@@ -43,7 +44,7 @@ func resubmitButtons(r *request.Request) []slack.BlockElement {
 	if !canResubmit(r) {
 		return nil
 	}
-	return []slack.BlockElement{slack.NewButtonBlockElement(actionEditResubmit, r.Ref(), plain("Edit & resubmit"))}
+	return []slack.BlockElement{slack.NewButtonBlockElement(actionEditResubmit, r.Ref(), chat.Plain("Edit & resubmit"))}
 }
 
 // resubmitDMBlocks renders an outcome DM with the Edit & resubmit button
@@ -54,7 +55,7 @@ func resubmitDMBlocks(r *request.Request, text string) []slack.Block {
 		return nil
 	}
 	return []slack.Block{
-		slack.NewSectionBlock(md(truncateMd(text, maxSectionChars)), nil, nil),
+		slack.NewSectionBlock(chat.Md(chat.TruncateMd(text, maxSectionChars)), nil, nil),
 		slack.NewActionBlock("resubmit:"+r.Ref(), buttons...),
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
@@ -27,32 +28,32 @@ type formMessenger struct {
 
 type formSent struct {
 	kind, to string
-	m        Message
+	m        chat.Message
 }
 
-func (f *formMessenger) add(kind, to string, m Message) string {
+func (f *formMessenger) add(kind, to string, m chat.Message) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seq++
 	f.sent = append(f.sent, formSent{kind, to, m})
 	return "17000000." + strings.Repeat("0", 3) + string(rune('0'+f.seq%10))
 }
-func (f *formMessenger) Post(_ context.Context, ch string, m Message) (string, error) {
+func (f *formMessenger) Post(_ context.Context, ch string, m chat.Message) (string, error) {
 	return f.add("post", ch, m), nil
 }
-func (f *formMessenger) PostThread(_ context.Context, ch, _ string, m Message) error {
+func (f *formMessenger) PostThread(_ context.Context, ch, _ string, m chat.Message) error {
 	f.add("thread", ch, m)
 	return nil
 }
-func (f *formMessenger) Update(_ context.Context, ch, _ string, m Message) error {
+func (f *formMessenger) Update(_ context.Context, ch, _ string, m chat.Message) error {
 	f.add("update", ch, m)
 	return nil
 }
-func (f *formMessenger) Ephemeral(_ context.Context, _, user string, m Message) error {
+func (f *formMessenger) Ephemeral(_ context.Context, _, user string, m chat.Message) error {
 	f.add("ephemeral", user, m)
 	return nil
 }
-func (f *formMessenger) DM(_ context.Context, user string, m Message) error {
+func (f *formMessenger) DM(_ context.Context, user string, m chat.Message) error {
 	f.add("dm", user, m)
 	return nil
 }

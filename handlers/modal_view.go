@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
@@ -28,9 +29,9 @@ func formView(f *flow, d *store.Draft, steps []formStep, review []slack.Block) s
 	if d.LinkedFrom != 0 {
 		ctxText += " · edit of " + request.FormatID(d.LinkedFrom)
 	}
-	blocks := []slack.Block{slack.NewContextBlock("", md(ctxText))}
+	blocks := []slack.Block{slack.NewContextBlock("", chat.Md(ctxText))}
 	if st.intro != "" {
-		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd(st.intro, maxSectionChars)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd(st.intro, maxSectionChars)), nil, nil))
 	}
 	for _, fl := range st.fields {
 		blocks = append(blocks, inputBlock(fl, d.Answers[fl.key]))
@@ -48,9 +49,9 @@ func formView(f *flow, d *store.Draft, steps []formStep, review []slack.Block) s
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      fmt.Sprintf("%s%s:%d", callbackPrefix, f.kind, d.Step),
-		Title:           plain(truncate(title, maxViewTitle)),
-		Submit:          plain(submit),
-		Close:           plain("Cancel"),
+		Title:           chat.Plain(chat.Truncate(title, maxViewTitle)),
+		Submit:          chat.Plain(submit),
+		Close:           chat.Plain("Cancel"),
 		PrivateMetadata: d.Ref(),
 		Blocks:          slack.Blocks{BlockSet: capBlocks(blocks)},
 	}
@@ -62,9 +63,9 @@ func messageView(f *flow, d *store.Draft, text string) *slack.ModalViewRequest {
 	v := &slack.ModalViewRequest{
 		Type:       slack.VTModal,
 		CallbackID: callbackPrefix + string(f.kind) + ":" + stepDone,
-		Title:      plain(truncate(f.title, maxViewTitle)),
-		Close:      plain("Close"),
-		Blocks:     slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(md(truncateMd(text, maxSectionChars)), nil, nil)}},
+		Title:      chat.Plain(chat.Truncate(f.title, maxViewTitle)),
+		Close:      chat.Plain("Close"),
+		Blocks:     slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(chat.Md(chat.TruncateMd(text, maxSectionChars)), nil, nil)}},
 	}
 	if d != nil {
 		v.PrivateMetadata = d.Ref()
@@ -79,7 +80,7 @@ func capBlocks(blocks []slack.Block) []slack.Block {
 	}
 	cut := len(blocks) - (maxModalBlocks - 1)
 	return append(blocks[:maxModalBlocks-1:maxModalBlocks-1],
-		slack.NewContextBlock("", md(fmt.Sprintf("… and %d more", cut))))
+		slack.NewContextBlock("", chat.Md(fmt.Sprintf("… and %d more", cut))))
 }
 
 // maxInitialValue is Slack's limit on a text input's value.
@@ -89,7 +90,7 @@ const maxInitialValue = 3000
 func inputBlock(fl field, value string) *slack.InputBlock {
 	var hint *slack.TextBlockObject
 	if fl.hint != "" {
-		hint = plain(truncate(fl.hint, 2000))
+		hint = chat.Plain(chat.Truncate(fl.hint, 2000))
 	}
 	var el slack.BlockElement
 	switch fl.kind {
@@ -98,7 +99,7 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 		if fl.kind == fieldExternal {
 			typ = slack.OptTypeExternal
 		}
-		s := slack.NewOptionsSelectBlockElement(typ, plain("Choose…"), actionValue, optionObjects(fl.options)...)
+		s := slack.NewOptionsSelectBlockElement(typ, chat.Plain("Choose…"), actionValue, optionObjects(fl.options)...)
 		if fl.kind == fieldExternal {
 			zero := 0
 			s.MinQueryLength = &zero
@@ -107,14 +108,14 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 			value = strings.ToUpper(value) // as the menu lists it; the parser takes any case
 		}
 		if value != "" {
-			s.InitialOption = slack.NewOptionBlockObject(value, plain(truncate(optionLabel(fl, value), 75)), nil)
+			s.InitialOption = slack.NewOptionBlockObject(value, chat.Plain(chat.Truncate(optionLabel(fl, value), 75)), nil)
 		}
 		el = s
 	case fieldMultiSelect:
-		s := slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeStatic, plain("Choose…"), actionValue, optionObjects(fl.options)...)
+		s := slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeStatic, chat.Plain("Choose…"), actionValue, optionObjects(fl.options)...)
 		for _, v := range splitList(value) {
 			if slices.ContainsFunc(fl.options, func(o option) bool { return o.value == v }) {
-				s.InitialOptions = append(s.InitialOptions, slack.NewOptionBlockObject(v, plain(optionLabel(fl, v)), nil))
+				s.InitialOptions = append(s.InitialOptions, slack.NewOptionBlockObject(v, chat.Plain(optionLabel(fl, v)), nil))
 			}
 		}
 		el = s
@@ -127,7 +128,7 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 	case fieldFile:
 		el = slack.NewFileInputBlockElement(actionValue).WithFileTypes("csv", "txt").WithMaxFiles(1)
 	case fieldNumber:
-		n := slack.NewNumberInputBlockElement(plain("e.g. 50"), actionValue, false).WithMinValue("1").WithMaxValue(strconv.Itoa(input.MaxLimit))
+		n := slack.NewNumberInputBlockElement(chat.Plain("e.g. 50"), actionValue, false).WithMinValue("1").WithMaxValue(strconv.Itoa(input.MaxLimit))
 		if value != "" {
 			n.InitialValue = value
 		}
@@ -137,7 +138,7 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 		if utf8.RuneCountInString(value) > maxInitialValue {
 			// Cutting it would submit a silently shortened value: ask for
 			// it again instead (a large batch from an Edit & resubmit).
-			hint = plain(truncate(fl.hint+" The previous value is too long to show here: paste it again.", 2000))
+			hint = chat.Plain(chat.Truncate(fl.hint+" The previous value is too long to show here: paste it again.", 2000))
 		} else if value != "" {
 			t.InitialValue = value
 		}
@@ -147,7 +148,7 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 		}
 		el = t
 	}
-	b := slack.NewInputBlock(fl.key, plain(fl.label), hint, el)
+	b := slack.NewInputBlock(fl.key, chat.Plain(fl.label), hint, el)
 	b.Optional = fl.optional
 	return b
 }
@@ -155,7 +156,7 @@ func inputBlock(fl field, value string) *slack.InputBlock {
 func optionObjects(opts []option) []*slack.OptionBlockObject {
 	out := make([]*slack.OptionBlockObject, 0, len(opts))
 	for _, o := range opts {
-		out = append(out, slack.NewOptionBlockObject(o.value, plain(truncate(o.label, 75)), nil))
+		out = append(out, slack.NewOptionBlockObject(o.value, chat.Plain(chat.Truncate(o.label, 75)), nil))
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
@@ -158,7 +159,7 @@ func TestFormViewsWithinLimits(t *testing.T) {
 			d.Step = i
 			var review []slack.Block
 			if st.review {
-				review = reviewBlocks(fieldSections(reviewFields))
+				review = reviewBlocks(chat.Fields(reviewFields))
 			}
 			v := formView(f, d, steps, review)
 			if probs := checkView(v); len(probs) > 0 {
@@ -197,8 +198,8 @@ func TestCheckView(t *testing.T) {
 		want  string
 	}{
 		{"fine", func(*slack.ModalViewRequest) {}, ""},
-		{"title", func(v *slack.ModalViewRequest) { v.Title = plain(strings.Repeat("x", 25)) }, "title"},
-		{"submit", func(v *slack.ModalViewRequest) { v.Submit = plain(strings.Repeat("x", 25)) }, "button"},
+		{"title", func(v *slack.ModalViewRequest) { v.Title = chat.Plain(strings.Repeat("x", 25)) }, "title"},
+		{"submit", func(v *slack.ModalViewRequest) { v.Submit = chat.Plain(strings.Repeat("x", 25)) }, "button"},
 		{"blocks", func(v *slack.ModalViewRequest) {
 			for range 101 {
 				v.Blocks.BlockSet = append(v.Blocks.BlockSet, slack.NewDividerBlock())
@@ -206,7 +207,7 @@ func TestCheckView(t *testing.T) {
 		}, "blocks"},
 		{"metadata", func(v *slack.ModalViewRequest) { v.PrivateMetadata = strings.Repeat("x", 3001) }, "private_metadata"},
 		{"initial value", func(v *slack.ModalViewRequest) {
-			v.Blocks.BlockSet = append(v.Blocks.BlockSet, slack.NewInputBlock("x", plain("x"), nil, long))
+			v.Blocks.BlockSet = append(v.Blocks.BlockSet, slack.NewInputBlock("x", chat.Plain("x"), nil, long))
 		}, "initial value"},
 	}
 	for _, c := range cases {

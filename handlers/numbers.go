@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
@@ -24,7 +25,7 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 	}
 	for k := range c.Args {
 		if k != "add" && k != "location" && k != "main" && k != "page" {
-			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (expected add, location, main, page)", esc(k)))
+			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (expected add, location, main, page)", chat.Esc(k)))
 		}
 	}
 	location := strings.TrimSpace(c.Args["location"])
@@ -39,7 +40,7 @@ func (h *Handler) numbers(ctx context.Context, u caller, c Command) *Reply {
 		if v, ok := c.Args["page"]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 1 {
-				return refusal(esc(fmt.Sprintf("⛔ page: %q is not a page number (1, 2, …)", v)))
+				return refusal(chat.Esc(fmt.Sprintf("⛔ page: %q is not a page number (1, 2, …)", v)))
 			}
 			page = n
 		}
@@ -83,7 +84,7 @@ func (h *Handler) showNumbers(ctx context.Context, u caller, customer, location 
 		return rep
 	}
 	h.queueNumbers(ctx, u, *ref, location, page)
-	return &Reply{Text: esc(fmt.Sprintf("🔎 looking up the available numbers of %s at %s…", ref.ExternalID, location))}
+	return &Reply{Text: chat.Esc(fmt.Sprintf("🔎 looking up the available numbers of %s at %s…", ref.ExternalID, location))}
 }
 
 // queueNumbers sends page of the listing to u from the background.
@@ -116,39 +117,39 @@ func (h *Handler) numbersPageButton(ctx context.Context, u caller, value string)
 
 // listNumbers is one page of a location's available numbers, with the way
 // to the next page: `page=N`, and a More button.
-func (h *Handler) listNumbers(ctx context.Context, ref request.CustomerRef, location string, page int) Message {
-	text := func(s string) Message { return Message{Text: s} }
+func (h *Handler) listNumbers(ctx context.Context, ref request.CustomerRef, location string, page int) chat.Message {
+	text := func(s string) chat.Message { return chat.Message{Text: s} }
 	if ref.OrgID == "" {
-		return text(esc(fmt.Sprintf("⛔ %s is not provisioned yet: it has no numbers", ref.ExternalID)))
+		return text(chat.Esc(fmt.Sprintf("⛔ %s is not provisioned yet: it has no numbers", ref.ExternalID)))
 	}
 	nums, err := h.setup.AvailableNumbers(ctx, ref, location)
 	if err != nil {
 		msg, _ := worker.DescribeFailure(err)
-		return text(esc(fmt.Sprintf("⛔ could not list the numbers of %s at %s: %s", ref.ExternalID, location, msg)))
+		return text(chat.Esc(fmt.Sprintf("⛔ could not list the numbers of %s at %s: %s", ref.ExternalID, location, msg)))
 	}
 	if len(nums) == 0 {
 		return text(fmt.Sprintf("%s at %s has no available numbers. Add a block with `numbers %s add=FROM-TO location=%s` (a location without a PSTN connection needs `pstn %s location=%s` first).",
-			esc(ref.ExternalID), esc(location), esc(ref.ExternalID), esc(location), esc(ref.ExternalID), esc(location)))
+			chat.Esc(ref.ExternalID), chat.Esc(location), chat.Esc(ref.ExternalID), chat.Esc(location), chat.Esc(ref.ExternalID), chat.Esc(location)))
 	}
 	pages := (len(nums) + numbersPage - 1) / numbersPage
 	if page > pages {
-		return text(fmt.Sprintf("⛔ page %d: %s at %s has %s available, on %s.", page, esc(ref.ExternalID), esc(location),
+		return text(fmt.Sprintf("⛔ page %d: %s at %s has %s available, on %s.", page, chat.Esc(ref.ExternalID), chat.Esc(location),
 			request.Count(len(nums), "number"), request.Count(pages, "page")))
 	}
 	shown := nums[(page-1)*numbersPage : min(len(nums), page*numbersPage)]
-	s := fmt.Sprintf("%s available at %s %s", request.Count(len(nums), "number"), esc(ref.ExternalID), esc(location))
+	s := fmt.Sprintf("%s available at %s %s", request.Count(len(nums), "number"), chat.Esc(ref.ExternalID), chat.Esc(location))
 	if pages > 1 {
 		s += fmt.Sprintf(" (page %d of %d)", page, pages)
 	}
-	s += ":\n" + esc(strings.Join(shown, ", "))
+	s += ":\n" + chat.Esc(strings.Join(shown, ", "))
 	if page == pages {
 		return text(s)
 	}
-	next := fmt.Sprintf("`numbers %s location=%s page=%d`", esc(ref.ExternalID), esc(location), page+1)
+	next := fmt.Sprintf("`numbers %s location=%s page=%d`", chat.Esc(ref.ExternalID), chat.Esc(location), page+1)
 	s += "\nNext: " + next
-	more := slack.NewButtonBlockElement(actionNumbersPage, ref.ExternalID+"|"+location+"|"+strconv.Itoa(page+1), plain("More"))
-	return Message{Text: s, Blocks: []slack.Block{
-		slack.NewSectionBlock(md(truncateMd(s, maxSectionText)), nil, nil),
+	more := slack.NewButtonBlockElement(actionNumbersPage, ref.ExternalID+"|"+location+"|"+strconv.Itoa(page+1), chat.Plain("More"))
+	return chat.Message{Text: s, Blocks: []slack.Block{
+		slack.NewSectionBlock(chat.Md(chat.TruncateMd(s, chat.MaxSectionText)), nil, nil),
 		slack.NewActionBlock("numbers:"+ref.ExternalID, more),
 	}}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
 )
@@ -101,7 +102,7 @@ func (h *Handler) progressBlocks(r *request.Request) []slack.Block {
 	if !ok {
 		return nil
 	}
-	return []slack.Block{slack.NewContextBlock("progress", md("*Progress:* `"+progressBar(done, total)+"`"))}
+	return []slack.Block{slack.NewContextBlock("progress", chat.Md("*Progress:* `"+progressBar(done, total)+"`"))}
 }
 
 // viewPayload shows the caller exactly what an approval sends: the
@@ -129,18 +130,14 @@ func payloadText(r *request.Request) string {
 	pretty = *bytes.NewBuffer(literalJSON(pretty.Bytes()))
 	head := fmt.Sprintf("*%s payload* (%s, hash `%s`) — what approval sends to Webex; ids resolved at commit are not part of it:\n", r.Ref(), r.Kind, r.Hash)
 	body := []rune(pretty.String())
-	limit := maxMessageChars - len([]rune(head)) - 100
+	limit := chat.MaxMessageChars - len([]rune(head)) - 100
 	tail := ""
 	if len(body) > limit {
 		tail = fmt.Sprintf("\n… and %d more characters (View rows lists every row)", len(body)-limit)
 		body = body[:limit]
 	}
-	return head + "```\n" + esc(string(body)) + "\n```" + tail
+	return head + "```\n" + chat.Esc(string(body)) + "\n```" + tail
 }
-
-// maxSectionText keeps a section's text below Slack's 3,000 characters,
-// with room for the cut mark.
-const maxSectionText = 2900
 
 // literalJSON undoes encoding/json's HTML escaping (\u003c, \u003e,
 // \u0026 for <, >, &) so the payload shows values as they were typed; the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
@@ -44,7 +45,7 @@ func (h *Handler) pstn(ctx context.Context, u caller, c Command) *Reply {
 func (h *Handler) showPSTN(ctx context.Context, u caller, c Command) *Reply {
 	for k := range c.Args {
 		if k != "location" {
-			return refusal(fmt.Sprintf("⛔ %s: unknown key (expected location, or connection= to set one up)", esc(k)))
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (expected location, or connection= to set one up)", chat.Esc(k)))
 		}
 	}
 	ref, rep := h.resolveCustomer(ctx, u, c.Words[1])
@@ -56,9 +57,9 @@ func (h *Handler) showPSTN(ctx context.Context, u caller, c Command) *Reply {
 		location = request.DefaultLocationName
 	}
 	h.background(ctx, "show pstn", func(ctx context.Context) error {
-		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: h.pstnText(ctx, *ref, location)})
+		return h.msg.Ephemeral(ctx, u.channel, u.id, chat.Message{Text: h.pstnText(ctx, *ref, location)})
 	})
-	return &Reply{Text: esc(fmt.Sprintf("🔎 looking up the PSTN connection of %s at %s…", ref.ExternalID, location))}
+	return &Reply{Text: chat.Esc(fmt.Sprintf("🔎 looking up the PSTN connection of %s at %s…", ref.ExternalID, location))}
 }
 
 // pstnText says what a location's PSTN connection is and how to set one up.
@@ -66,26 +67,26 @@ func (h *Handler) pstnText(ctx context.Context, ref request.CustomerRef, locatio
 	st, refusal, err := h.setup.ReadPSTN(ctx, ref, location)
 	switch {
 	case errors.Is(err, worker.ErrCustomerNotReady):
-		return esc(fmt.Sprintf("⛔ %s is not provisioned yet: its locations have no PSTN connection to show", ref.ExternalID))
+		return chat.Esc(fmt.Sprintf("⛔ %s is not provisioned yet: its locations have no PSTN connection to show", ref.ExternalID))
 	case err != nil:
 		msg, _ := worker.DescribeFailure(err)
-		return esc(fmt.Sprintf("⛔ could not read the PSTN connection of %s at %s: %s", ref.ExternalID, location, msg))
+		return chat.Esc(fmt.Sprintf("⛔ could not read the PSTN connection of %s at %s: %s", ref.ExternalID, location, msg))
 	case refusal != "":
-		return "⛔ " + esc(refusal)
+		return "⛔ " + chat.Esc(refusal)
 	}
 	var b strings.Builder
 	if st.Connection == nil {
-		fmt.Fprintf(&b, "%s at %s has no PSTN connection yet: no number can be added there.", esc(ref.ExternalID), esc(st.Location.Name))
+		fmt.Fprintf(&b, "%s at %s has no PSTN connection yet: no number can be added there.", chat.Esc(ref.ExternalID), chat.Esc(st.Location.Name))
 	} else {
-		fmt.Fprintf(&b, "%s at %s: PSTN connection %s (%s)", esc(ref.ExternalID), esc(st.Location.Name), esc(st.Connection.DisplayName), esc(st.Connection.PSTNConnectionType))
+		fmt.Fprintf(&b, "%s at %s: PSTN connection %s (%s)", chat.Esc(ref.ExternalID), chat.Esc(st.Location.Name), chat.Esc(st.Connection.DisplayName), chat.Esc(st.Connection.PSTNConnectionType))
 		if st.Connection.RouteID != "" {
-			fmt.Fprintf(&b, ", route %s %s", esc(st.Connection.RouteType), esc(st.Connection.RouteID))
+			fmt.Fprintf(&b, ", route %s %s", chat.Esc(st.Connection.RouteType), chat.Esc(st.Connection.RouteID))
 		}
 		b.WriteString(".")
 	}
 	b.WriteString("\nOptions Webex offers there:")
 	for _, o := range st.Options {
-		line := "\n• " + esc(o.DisplayName)
+		line := "\n• " + chat.Esc(o.DisplayName)
 		if request.Premises(o.DisplayName) {
 			line += " (needs route-type=TRUNK|ROUTE_GROUP route=ID)"
 		}
@@ -94,7 +95,7 @@ func (h *Handler) pstnText(ctx context.Context, ref request.CustomerRef, locatio
 	if len(st.Options) == 0 {
 		b.WriteString(" none.")
 	} else {
-		fmt.Fprintf(&b, "\nSet one up: `pstn %s location=%s connection=\"%s\"`", esc(ref.ExternalID), esc(st.Location.Name), esc(st.Options[len(st.Options)-1].DisplayName))
+		fmt.Fprintf(&b, "\nSet one up: `pstn %s location=%s connection=\"%s\"`", chat.Esc(ref.ExternalID), chat.Esc(st.Location.Name), chat.Esc(st.Options[len(st.Options)-1].DisplayName))
 	}
 	return b.String()
 }

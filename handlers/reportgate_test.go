@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/onboardbot/onboardbot/handlers/chat"
 )
 
 // orderMessenger records the texts it is asked to send, in order.
@@ -20,17 +22,19 @@ func (m *orderMessenger) add(text string) error {
 	return nil
 }
 
-func (m *orderMessenger) Post(_ context.Context, _ string, msg Message) (string, error) {
+func (m *orderMessenger) Post(_ context.Context, _ string, msg chat.Message) (string, error) {
 	return "1", m.add(msg.Text)
 }
-func (m *orderMessenger) PostThread(_ context.Context, _, _ string, msg Message) error {
+func (m *orderMessenger) PostThread(_ context.Context, _, _ string, msg chat.Message) error {
 	return m.add(msg.Text)
 }
-func (m *orderMessenger) Update(context.Context, string, string, Message) error { return nil }
-func (m *orderMessenger) Ephemeral(_ context.Context, _, _ string, msg Message) error {
+func (m *orderMessenger) Update(context.Context, string, string, chat.Message) error { return nil }
+func (m *orderMessenger) Ephemeral(_ context.Context, _, _ string, msg chat.Message) error {
 	return m.add(msg.Text)
 }
-func (m *orderMessenger) DM(_ context.Context, _ string, msg Message) error { return m.add(msg.Text) }
+func (m *orderMessenger) DM(_ context.Context, _ string, msg chat.Message) error {
+	return m.add(msg.Text)
+}
 
 // The answer to an approval goes out before what the request reports
 // afterwards, even when the worker reports before the answer is queued
@@ -43,7 +47,7 @@ func TestReportsWaitForTheApprovalsAnswer(t *testing.T) {
 		h := New(Deps{Log: quietLog(), Messenger: msg})
 		release := h.holdReports(1)
 		h.report(context.Background(), 1, "outcome", func(ctx context.Context) error {
-			return h.msg.PostThread(ctx, "c", "1", Message{Text: "outcome"})
+			return h.msg.PostThread(ctx, "c", "1", chat.Message{Text: "outcome"})
 		})
 		h.answer(context.Background(), caller{id: "bob", channel: "c"}, &Reply{Text: "answer", release: release})
 		h.Wait()

@@ -33,22 +33,3 @@ type Router interface {
 	Command(ctx context.Context, cmd slack.SlashCommand) *Reply
 	Interaction(ctx context.Context, cb *slack.InteractionCallback) *Reply
 }
-
-// Message is an outgoing chat message. Outcome, when set, is the one fixed
-// outcome line of CONTRACT.md §4 ("✅ R-1 MS-001 provisioned (org …)"):
-// the console prints it; Slack transports ignore it.
-type Message struct {
-	Text    string
-	Blocks  []slack.Block
-	Outcome string
-}
-
-// Messenger sends messages to Slack (or the console). Post returns the new
-// message's ref so it can be updated or replied to in a thread.
-type Messenger interface {
-	Post(ctx context.Context, channel string, m Message) (ts string, err error)
-	PostThread(ctx context.Context, channel, threadTS string, m Message) error
-	Update(ctx context.Context, channel, ts string, m Message) error
-	Ephemeral(ctx context.Context, channel, user string, m Message) error
-	DM(ctx context.Context, user string, m Message) error
-}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
@@ -38,7 +39,7 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*r
 	if err != nil {
 		id, err = h.store.ByExternalID(ctx, arg)
 		if errors.Is(err, request.ErrNotFound) {
-			return nil, refusal(esc(fmt.Sprintf("⛔ CUSTOMER: %q is not a customer the bot knows (give its request id or external id; adopt customers created in Partner Hub first)", arg)))
+			return nil, refusal(chat.Esc(fmt.Sprintf("⛔ CUSTOMER: %q is not a customer the bot knows (give its request id or external id; adopt customers created in Partner Hub first)", arg)))
 		}
 		if err != nil {
 			return nil, h.lookupFault(u, 0, err)
@@ -67,9 +68,9 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*r
 	}
 	switch {
 	case r.State == request.StateDone && r.Result.Status == request.CustomerDeleted:
-		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) was deleted; nothing can be set up for it", r.Ref(), esc(r.Subject)))
+		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) was deleted; nothing can be set up for it", r.Ref(), chat.Esc(r.Subject)))
 	case r.State == request.StateRejected, r.State == request.StateCancelled, r.State == request.StateExpired, r.State == request.StateDraft:
-		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) is %s; nothing can be set up for it", r.Ref(), esc(r.Subject), r.State))
+		return nil, refusal(fmt.Sprintf("⛔ CUSTOMER: %s (%s) is %s; nothing can be set up for it", r.Ref(), chat.Esc(r.Subject), r.State))
 	case r.State != request.StateDone:
 		// Not provisioned yet (pending, provisioning, on hold, or failed and
 		// to be retried): the request waits for it, and its Webex ids are
@@ -100,7 +101,7 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind request.Kind, 
 	}
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
 	h.queuePublish(ctx, r, run) // and AUTO_APPROVE, right after the precheck
-	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), esc(subject), h.set.ApprovalChannel)}
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), chat.Esc(subject), h.set.ApprovalChannel)}
 }
 
 // location requests `location CUSTOMER name=… …`.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
 )
@@ -22,9 +23,9 @@ func setupFields(r *request.Request) []slack.Block {
 		if json.Unmarshal(r.Spec, &spec) == nil {
 			a := spec.Address
 			addr := strings.Join(nonEmpty(a.Line1, a.Line2, strings.TrimSpace(a.Zip+" "+a.City), a.State, a.Country), ", ")
-			return fieldSections([][2]string{
+			return chat.Fields([][2]string{
 				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Name}, {"Address", addr},
-				{"Time zone", spec.Timezone}, {"Language", request.DisplayLanguage(spec.Language)}, {"Emergency location id", orDash(spec.ELIN)},
+				{"Time zone", spec.Timezone}, {"Language", request.DisplayLanguage(spec.Language)}, {"Emergency location id", chat.OrDash(spec.ELIN)},
 				{"Steps", "create the location, enable it for Webex Calling"},
 			})
 		}
@@ -35,9 +36,9 @@ func setupFields(r *request.Request) []slack.Block {
 			if n := len(spec.Numbers); n > 1 {
 				block += " – " + spec.Numbers[n-1]
 			}
-			return fieldSections([][2]string{
+			return chat.Fields([][2]string{
 				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Location},
-				{"Numbers", block + " (" + itoa(len(spec.Numbers)) + ", added and activated)"}, {"Main number", orDash(spec.Main)},
+				{"Numbers", block + " (" + itoa(len(spec.Numbers)) + ", added and activated)"}, {"Main number", chat.OrDash(spec.Main)},
 			})
 		}
 	case request.KindPSTN:
@@ -47,7 +48,7 @@ func setupFields(r *request.Request) []slack.Block {
 			if spec.RouteID != "" {
 				route = spec.RouteType + " " + spec.RouteID
 			}
-			return fieldSections([][2]string{
+			return chat.Fields([][2]string{
 				{"Customer", customerLabel(spec.Customer)}, {"Location", spec.Location},
 				{"PSTN connection", spec.Connection}, {"Route", route},
 			})
@@ -55,17 +56,17 @@ func setupFields(r *request.Request) []slack.Block {
 	case request.KindChange:
 		var spec request.ChangeSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
-			return fieldSections([][2]string{{"Customer", customerLabel(spec.Customer)}, {"User", spec.Email}, {"New package", spec.Package}})
+			return chat.Fields([][2]string{{"Customer", customerLabel(spec.Customer)}, {"User", spec.Email}, {"New package", spec.Package}})
 		}
 	case request.KindRemove:
 		var spec request.RemoveSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
-			return fieldSections([][2]string{{"Customer", customerLabel(spec.Customer)}, {"Remove user", spec.Email}})
+			return chat.Fields([][2]string{{"Customer", customerLabel(spec.Customer)}, {"Remove user", spec.Email}})
 		}
 	case request.KindDelete:
 		var spec request.DeleteSpec
 		if json.Unmarshal(r.Spec, &spec) == nil {
-			return fieldSections([][2]string{{"Delete customer", customerLabel(spec.Customer)}, {"Effect", "the customer is unlinked from the partner at Webex"}})
+			return chat.Fields([][2]string{{"Delete customer", customerLabel(spec.Customer)}, {"Effect", "the customer is unlinked from the partner at Webex"}})
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
@@ -15,11 +16,11 @@ func (h *Handler) requestArg(c Command, usage string) (int64, *Reply) {
 		return 0, refusal("⛔ missing request id (usage: " + usage + ")")
 	}
 	if len(c.Words) > 2 {
-		return 0, refusal(esc(fmt.Sprintf("⛔ unexpected %q (usage: %s)", c.Words[2], usage)))
+		return 0, refusal(chat.Esc(fmt.Sprintf("⛔ unexpected %q (usage: %s)", c.Words[2], usage)))
 	}
 	id, err := request.ParseID(c.Words[1])
 	if err != nil {
-		return 0, refusal("⛔ " + esc(err.Error()))
+		return 0, refusal("⛔ " + chat.Esc(err.Error()))
 	}
 	return id, nil
 }
@@ -49,7 +50,7 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 	if err != nil {
 		id, err = h.store.ByExternalID(ctx, arg)
 		if errors.Is(err, request.ErrNotFound) {
-			return refusal(esc(fmt.Sprintf("⛔ %q is neither a request id nor a known external id", arg)))
+			return refusal(chat.Esc(fmt.Sprintf("⛔ %q is neither a request id nor a known external id", arg)))
 		}
 		if err != nil {
 			return h.lookupFault(u, 0, err)
@@ -64,13 +65,13 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 		return h.lookupFault(u, id, err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s: %s", requestIcon(r), r.Ref(), esc(r.Subject), describeStateAt(r, h.now()))
+	fmt.Fprintf(&b, "%s %s %s: %s", requestIcon(r), r.Ref(), chat.Esc(r.Subject), describeStateAt(r, h.now()))
 	b.WriteString(failureLines(r))
 	b.WriteString(h.autoNumbers(ctx, r))
 	for _, e := range audit {
 		fmt.Fprintf(&b, "\n• %s %s by %s", e.At.UTC().Format("2006-01-02 15:04"), e.Action, actorName(e.Actor))
 		if e.Note != "" {
-			b.WriteString(": " + esc(e.Note))
+			b.WriteString(": " + chat.Esc(e.Note))
 		}
 	}
 	if r.Kind == request.KindCustomer || r.Kind == request.KindAdopt {
@@ -78,7 +79,7 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 			return rep
 		}
 	}
-	return &Reply{Text: truncateMd(b.String(), maxMessageChars)}
+	return &Reply{Text: chat.TruncateMd(b.String(), chat.MaxMessageChars)}
 }
 
 // statusRequestsShown bounds the requests `status CUSTOMER` lists.
@@ -93,12 +94,12 @@ func (h *Handler) customerRequests(ctx context.Context, u caller, r *request.Req
 		return h.lookupFault(u, r.ID, err)
 	}
 	if total == 0 {
-		fmt.Fprintf(b, "\n*Requests on %s:* none yet.", esc(r.Subject))
+		fmt.Fprintf(b, "\n*Requests on %s:* none yet.", chat.Esc(r.Subject))
 		return nil
 	}
-	fmt.Fprintf(b, "\n*Requests on %s* (%d):", esc(r.Subject), total)
+	fmt.Fprintf(b, "\n*Requests on %s* (%d):", chat.Esc(r.Subject), total)
 	for _, x := range rs {
-		fmt.Fprintf(b, "\n%s %s %s: %s", requestIcon(x), x.Ref(), esc(x.Subject), describeStateAt(x, h.now()))
+		fmt.Fprintf(b, "\n%s %s %s: %s", requestIcon(x), x.Ref(), chat.Esc(x.Subject), describeStateAt(x, h.now()))
 	}
 	if more := int(total) - len(rs); more > 0 {
 		fmt.Fprintf(b, "\n… and %d more (`list mine` lists yours)", more)
@@ -123,7 +124,7 @@ func (h *Handler) autoNumbers(ctx context.Context, r *request.Request) string {
 	var b strings.Builder
 	for _, row := range spec.Rows {
 		if o := outcomes[row.Line]; row.Phone == request.PhoneAuto && o.Phone != "" && o.Status != request.RowFailed {
-			b.WriteString("\n" + esc(fmt.Sprintf("row %d (%s): phone=auto got %s", row.Line, row.Email, o.Phone)))
+			b.WriteString("\n" + chat.Esc(fmt.Sprintf("row %d (%s): phone=auto got %s", row.Line, row.Email, o.Phone)))
 		}
 	}
 	return b.String()
@@ -134,7 +135,7 @@ func actorName(a string) string {
 	case "worker", "bot", "auto", "sweeper":
 		return a
 	}
-	return mention(a)
+	return chat.Mention(a)
 }
 
 // help lists what the caller may run, and touches neither Redis nor Slack:

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
 )
@@ -13,11 +14,11 @@ import (
 // summary renders a request's approval message from its stored state: every
 // value the approver approves, the precheck, the hash, and the buttons while
 // it waits for approval.
-func (h *Handler) summary(r *request.Request) Message {
+func (h *Handler) summary(r *request.Request) chat.Message {
 	// The header is plain_text (shown literally); the fallback text is not.
 	title := fmt.Sprintf("%s request %s · %s", kindTitle(r.Kind), r.Ref(), r.Subject)
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(truncate(title, 150))),
+		slack.NewHeaderBlock(chat.Plain(chat.Truncate(title, 150))),
 	}
 	switch r.Kind {
 	case request.KindCustomer:
@@ -26,49 +27,49 @@ func (h *Handler) summary(r *request.Request) Message {
 		}
 	case request.KindTemplate:
 		if spec, err := decodeTemplate(r); err == nil {
-			blocks = append(blocks, fieldSections(templatePairs(spec, r.Result.ProvisioningID))...)
+			blocks = append(blocks, chat.Fields(templatePairs(spec, r.Result.ProvisioningID))...)
 			for _, w := range spec.Warnings() {
-				blocks = append(blocks, slack.NewContextBlock("", md("⚠️ "+esc(w))))
+				blocks = append(blocks, slack.NewContextBlock("", chat.Md("⚠️ "+chat.Esc(w))))
 			}
 		}
 	default:
 		blocks = append(blocks, setupFields(r)...)
 	}
-	ctxText := fmt.Sprintf("Requested by %s · payload hash `%s`", mention(r.Requester), r.Hash)
+	ctxText := fmt.Sprintf("Requested by %s · payload hash `%s`", chat.Mention(r.Requester), r.Hash)
 	blocks = append(blocks,
-		slack.NewContextBlock("", md(ctxText)),
+		slack.NewContextBlock("", chat.Md(ctxText)),
 		// Webex messages and row errors have no length bound: cut them to
 		// what a section holds.
-		slack.NewSectionBlock(md(truncateMd(precheckLine(r.Precheck), maxSectionText)), nil, nil),
-		slack.NewSectionBlock(md(truncateMd(stateLine(r, h.now()), maxSectionText)), nil, nil),
+		slack.NewSectionBlock(chat.Md(chat.TruncateMd(precheckLine(r.Precheck), chat.MaxSectionText)), nil, nil),
+		slack.NewSectionBlock(chat.Md(chat.TruncateMd(stateLine(r, h.now()), chat.MaxSectionText)), nil, nil),
 	)
 	if f := failureLines(r); f != "" {
-		blocks = append(blocks, slack.NewSectionBlock(md(truncateMd("*Why rows failed:*"+f, maxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd("*Why rows failed:*"+f, chat.MaxSectionText)), nil, nil))
 	}
 	blocks = append(blocks, h.progressBlocks(r)...)
 	var buttons []slack.BlockElement
 	if r.State == request.StatePendingApproval {
-		approve := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, plain("Approve"))
+		approve := slack.NewButtonBlockElement(actionApprove, r.Ref()+":"+r.Hash, chat.Plain("Approve"))
 		approve.Style = slack.StylePrimary
-		reject := slack.NewButtonBlockElement(actionReject, r.Ref(), plain("Reject"))
+		reject := slack.NewButtonBlockElement(actionReject, r.Ref(), chat.Plain("Reject"))
 		reject.Style = slack.StyleDanger
 		buttons = append(buttons, approve, reject)
 		if r.Precheck.Status.Passing() {
-			buttons = append(buttons, slack.NewButtonBlockElement(actionRecheck, r.Ref(), plain("Run the precheck again")))
+			buttons = append(buttons, slack.NewButtonBlockElement(actionRecheck, r.Ref(), chat.Plain("Run the precheck again")))
 		}
 	}
-	buttons = append(buttons, slack.NewButtonBlockElement(actionViewPayload, r.Ref(), plain("View payload")))
+	buttons = append(buttons, slack.NewButtonBlockElement(actionViewPayload, r.Ref(), chat.Plain("View payload")))
 	buttons = append(buttons, resubmitButtons(r)...)
 	if r.Kind == request.KindUsers {
-		buttons = append(buttons, slack.NewButtonBlockElement(actionViewRows, r.Ref(), plain("View rows")))
+		buttons = append(buttons, slack.NewButtonBlockElement(actionViewRows, r.Ref(), chat.Plain("View rows")))
 		if r.State == request.StateWaiting && strings.Contains(r.Result.WaitReason, "consent") {
-			buttons = append(buttons, slack.NewButtonBlockElement(actionResendConsent, r.Ref(), plain("Resend consent email")))
+			buttons = append(buttons, slack.NewButtonBlockElement(actionResendConsent, r.Ref(), chat.Plain("Resend consent email")))
 		}
 	}
 	if len(buttons) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("actions:"+r.Ref(), buttons...))
 	}
-	return Message{Text: truncateMd(esc(title)+": "+describeStateAt(r, h.now()), maxSectionText), Blocks: blocks}
+	return chat.Message{Text: chat.TruncateMd(chat.Esc(title)+": "+describeStateAt(r, h.now()), chat.MaxSectionText), Blocks: blocks}
 }
 
 func customerFields(c *request.CustomerSpec) []slack.Block {
@@ -93,7 +94,7 @@ func customerFields(c *request.CustomerSpec) []slack.Block {
 		{"Packages", strings.Join(c.Packages, ", ") + " (primary " + c.PrimaryPackage() + ")"},
 		{"Source", source},
 		{"HQ address", strings.Join(addr, ", ")},
-		{"Time zone · language", orDash(c.Timezone) + " · " + orDash(c.Language)},
+		{"Time zone · language", chat.OrDash(c.Timezone) + " · " + chat.OrDash(c.Language)},
 	}
 	if c.HasCalling() {
 		loc := c.LocationName
@@ -110,24 +111,7 @@ func customerFields(c *request.CustomerSpec) []slack.Block {
 			pairs = append(pairs, p)
 		}
 	}
-	return fieldSections(pairs)
-}
-
-// fieldSections lays label/value pairs out as section fields, at most 10
-// per section (Slack's limit). Labels are the bot's own words; values are
-// data, shown literally (escaped).
-func fieldSections(pairs [][2]string) []slack.Block {
-	var blocks []slack.Block
-	for len(pairs) > 0 {
-		n := min(len(pairs), 10)
-		fields := make([]*slack.TextBlockObject, 0, n)
-		for _, p := range pairs[:n] {
-			fields = append(fields, md(fmt.Sprintf("*%s*\n%s", p[0], esc(truncate(p[1], 1900)))))
-		}
-		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
-		pairs = pairs[n:]
-	}
-	return blocks
+	return chat.Fields(pairs)
 }
 
 func formatLimits(l map[string]int) string {
@@ -149,15 +133,15 @@ func precheckLine(p request.Precheck) string {
 		return "*Precheck:* ⏳ running…"
 	case request.PrecheckOK:
 		if p.Message != "" && p.Message != "success" {
-			return "*Precheck:* ✅ passed — " + esc(p.Message) // e.g. users who must consent
+			return "*Precheck:* ✅ passed — " + chat.Esc(p.Message) // e.g. users who must consent
 		}
 		return "*Precheck:* ✅ passed"
 	case request.PrecheckFailed:
-		return "*Precheck:* ❌ failed: " + esc(p.Message+trackingSuffix(p.TrackingID)) + " — approval is refused until the request is edited"
+		return "*Precheck:* ❌ failed: " + chat.Esc(p.Message+trackingSuffix(p.TrackingID)) + " — approval is refused until the request is edited"
 	case request.PrecheckUnavailable:
-		return "*Precheck:* ⚠️ unavailable: " + esc(p.Message) + " — approval is allowed; the worker prechecks again before it commits"
+		return "*Precheck:* ⚠️ unavailable: " + chat.Esc(p.Message) + " — approval is allowed; the worker prechecks again before it commits"
 	case request.PrecheckDeferred:
-		return "*Precheck:* ⏸ deferred: " + esc(p.Message)
+		return "*Precheck:* ⏸ deferred: " + chat.Esc(p.Message)
 	}
 	return "*Precheck:* –"
 }
@@ -177,11 +161,11 @@ func describeStateAt(r *request.Request, now time.Time) string {
 	case request.StateWaiting:
 		return waitingText(r, now)
 	case request.StateDone:
-		return esc(doneState(r))
+		return chat.Esc(doneState(r))
 	case request.StateFailed:
-		return "failed: " + esc(r.Result.Message+trackingSuffix(r.Result.TrackingID))
+		return "failed: " + chat.Esc(r.Result.Message+trackingSuffix(r.Result.TrackingID))
 	case request.StateRejected:
-		return "rejected by " + mention(r.RejectedBy) + ": " + esc(r.Reason)
+		return "rejected by " + chat.Mention(r.RejectedBy) + ": " + chat.Esc(r.Reason)
 	}
 	return string(r.State)
 }
@@ -218,16 +202,16 @@ func stateIcon(s request.State) string {
 // values escaped, the rejecter mentioned. "" for states that are neither.
 // plainText turns it into the console's plain outcome line.
 func outcomeLine(r *request.Request, now time.Time) string {
-	subject := esc(r.Subject)
+	subject := chat.Esc(r.Subject)
 	switch r.State {
 	case request.StateDone:
 		return fmt.Sprintf("%s %s %s", requestIcon(r), r.Ref(), doneText(r))
 	case request.StateFailed:
-		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, esc(r.Result.Message+trackingSuffix(r.Result.TrackingID)))
+		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, chat.Esc(r.Result.Message+trackingSuffix(r.Result.TrackingID)))
 	case request.StateWaiting:
 		return fmt.Sprintf("⏳ %s %s: %s", r.Ref(), subject, waitingText(r, now))
 	case request.StateRejected:
-		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, mention(r.RejectedBy), esc(r.Reason))
+		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, chat.Mention(r.RejectedBy), chat.Esc(r.Reason))
 	case request.StateCancelled:
 		return fmt.Sprintf("🗑 %s %s: cancelled", r.Ref(), subject)
 	case request.StateExpired:
@@ -239,7 +223,7 @@ func outcomeLine(r *request.Request, now time.Time) string {
 // doneText is what a done request achieved, as outcome lines say it,
 // without the icon and the request id; mrkdwn, values escaped.
 func doneText(r *request.Request) string {
-	return esc(donePlain(r))
+	return chat.Esc(donePlain(r))
 }
 
 // doneState is doneText where the subject is already said (the summary's
@@ -289,7 +273,7 @@ func donePlain(r *request.Request) string {
 // their age ("compliance review (2h)"), a wait for a person does not.
 // mrkdwn, values escaped.
 func waitingText(r *request.Request, now time.Time) string {
-	return esc(waitingPlain(r, now))
+	return chat.Esc(waitingPlain(r, now))
 }
 
 func waitingPlain(r *request.Request, now time.Time) string {
@@ -299,7 +283,7 @@ func waitingPlain(r *request.Request, now time.Time) string {
 	if r.Kind != request.KindCustomer {
 		return r.Result.WaitReason
 	}
-	return fmt.Sprintf("%s (%s)", r.Result.WaitReason, age(now.Sub(r.Result.WaitingSince)))
+	return fmt.Sprintf("%s (%s)", r.Result.WaitReason, chat.Age(now.Sub(r.Result.WaitingSince)))
 }
 
 // failureLines are r's Result.Failures as mrkdwn lines, each after a
@@ -307,7 +291,7 @@ func waitingPlain(r *request.Request, now time.Time) string {
 func failureLines(r *request.Request) string {
 	var b strings.Builder
 	for _, f := range r.Result.Failures {
-		b.WriteString("\n" + esc(f))
+		b.WriteString("\n" + chat.Esc(f))
 	}
 	return b.String()
 }
@@ -319,46 +303,10 @@ func trackingSuffix(id string) string {
 	return " (trackingId " + id + ")"
 }
 
-// age renders a hold's length as people say it: 40s → "<1m", 2h10m → "2h".
-func age(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "<1m"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
-}
-
 func kindTitle(k request.Kind) string {
 	s := string(k)
 	if s == "" {
 		return "Request"
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func plain(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-}
-func md(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
-}
-
-// truncate cuts s to at most n code points, marking the cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
@@ -49,7 +50,7 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ you are not allowed to submit requests")
 	}
 	if len(c.Words) > 2 {
-		return refusal(esc(fmt.Sprintf("⛔ unexpected %q after template new: give every value as key=value", c.Words[2])))
+		return refusal(chat.Esc(fmt.Sprintf("⛔ unexpected %q after template new: give every value as key=value", c.Words[2])))
 	}
 	next := 1
 	if name := c.Args["name"]; name != "" {
@@ -83,7 +84,7 @@ func (h *Handler) templateNew(ctx context.Context, u caller, c Command) *Reply {
 		return rep
 	}
 	h.queuePublish(ctx, r, h.templateCheck(spec))
-	return &Reply{Text: fmt.Sprintf("📨 %s submitted: template %s (v%d) waits for approval in %s.", r.Ref(), esc(spec.Name), next, h.set.ApprovalChannel)}
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: template %s (v%d) waits for approval in %s.", r.Ref(), chat.Esc(spec.Name), next, h.set.ApprovalChannel)}
 }
 
 // templateCheckSpec is the customer a template's provisioning id is verified
@@ -169,13 +170,13 @@ func decodeTemplate(r *request.Request) (*request.TemplateSpec, error) {
 // checklistMessage is the Partner Hub checklist for a template that waits
 // for its provisioning id: Partner Hub's clicks, in order, with this
 // template's values (Checklist); each step is escaped whole.
-func checklistMessage(r *request.Request, spec *request.TemplateSpec) Message {
-	lines := []string{fmt.Sprintf("*Partner Hub checklist for template %s v%d* (%s)", esc(spec.Name), r.Result.Version, r.Ref())}
+func checklistMessage(r *request.Request, spec *request.TemplateSpec) chat.Message {
+	lines := []string{fmt.Sprintf("*Partner Hub checklist for template %s v%d* (%s)", chat.Esc(spec.Name), r.Result.Version, r.Ref())}
 	for i, step := range spec.Checklist() {
-		lines = append(lines, fmt.Sprintf("%d. %s", i+1, esc(step)))
+		lines = append(lines, fmt.Sprintf("%d. %s", i+1, chat.Esc(step)))
 	}
 	text := strings.Join(lines, "\n")
-	return Message{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(md(truncateMd(text, 2900)), nil, nil)}}
+	return chat.Message{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(chat.Md(chat.TruncateMd(text, 2900)), nil, nil)}}
 }
 
 func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Reply {
@@ -186,7 +187,7 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 	pid := strings.TrimSpace(c.Args["provisioning-id"])
 	for k := range c.Args {
 		if k != "provisioning-id" {
-			return refusal(fmt.Sprintf("⛔ %s: unknown key (template activate takes provisioning-id=…)", esc(k)))
+			return refusal(fmt.Sprintf("⛔ %s: unknown key (template activate takes provisioning-id=…)", chat.Esc(k)))
 		}
 	}
 	if pid == "" {
@@ -194,14 +195,14 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 	}
 	_, versions, err := h.templates.Template(ctx, name)
 	if errors.Is(err, request.ErrNotFound) {
-		return refusal(esc(fmt.Sprintf("⛔ there is no approved template %q (template list shows them)", name)))
+		return refusal(chat.Esc(fmt.Sprintf("⛔ there is no approved template %q (template list shows them)", name)))
 	}
 	if err != nil {
 		return h.systemFault(u, "read template", err)
 	}
 	i := slices.IndexFunc(versions, func(tv request.TemplateVersion) bool { return tv.Status == request.TemplatePending })
 	if i < 0 {
-		return refusal(fmt.Sprintf("⛔ template %s has no version waiting for a provisioning id", esc(name)))
+		return refusal(fmt.Sprintf("⛔ template %s has no version waiting for a provisioning id", chat.Esc(name)))
 	}
 	tv := versions[i]
 	r, err := h.store.Get(ctx, tv.RequestID)
@@ -209,26 +210,26 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 		return h.lookupFault(u, tv.RequestID, err)
 	}
 	if u.id != r.Requester && !h.isApprover(u.id) {
-		return refusal(fmt.Sprintf("⛔ %s: only its requester or an approver can activate template %s", r.Ref(), esc(name)))
+		return refusal(fmt.Sprintf("⛔ %s: only its requester or an approver can activate template %s", r.Ref(), chat.Esc(name)))
 	}
 	h.expectOutcome(r.ID)
 	h.background(ctx, "activate template", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID)
 		return h.verifyAndActivate(ctx, u, r, tv, pid)
 	})
-	return &Reply{Text: fmt.Sprintf("🔎 %s: checking provisioning id %s for template %s v%d with a Webex precheck…", r.Ref(), esc(pid), esc(name), tv.Version)}
+	return &Reply{Text: fmt.Sprintf("🔎 %s: checking provisioning id %s for template %s v%d with a Webex precheck…", r.Ref(), chat.Esc(pid), chat.Esc(name), tv.Version)}
 }
 
 func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *request.Request, tv request.TemplateVersion, pid string) error {
 	pc, err := h.pre.PrecheckCustomer(ctx, templateCheckSpec(&tv.Spec, pid))
 	refuse := func(why string) error {
-		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: fmt.Sprintf("⛔ %s: %s", r.Ref(), why)})
+		return h.msg.Ephemeral(ctx, u.channel, u.id, chat.Message{Text: fmt.Sprintf("⛔ %s: %s", r.Ref(), why)})
 	}
 	switch {
 	case err != nil:
 		return refuse("Webex could not be reached to check the provisioning id; try again later")
 	case pc.Status == request.PrecheckFailed:
-		return refuse(esc(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, trackingSuffix(pc.TrackingID))))
+		return refuse(chat.Esc(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, trackingSuffix(pc.TrackingID))))
 	}
 	if err := h.templates.ActivateTemplate(ctx, tv.Name, tv.Version, pid, u.id); err != nil {
 		return fmt.Errorf("activate template %s v%d: %w", tv.Name, tv.Version, err)
@@ -265,9 +266,9 @@ func (h *Handler) templateList(ctx context.Context, u caller) *Reply {
 }
 
 func templateLine(name string, active *request.TemplateVersion, versions []request.TemplateVersion) string {
-	s := esc(name) + ": "
+	s := chat.Esc(name) + ": "
 	if active != nil {
-		s += esc(fmt.Sprintf("v%d active (%s, %s, %s)", active.Version, active.ProvisioningID, active.Spec.Country, strings.Join(active.Spec.Packages, ", ")))
+		s += chat.Esc(fmt.Sprintf("v%d active (%s, %s, %s)", active.Version, active.ProvisioningID, active.Spec.Country, strings.Join(active.Spec.Packages, ", ")))
 	} else {
 		s += "no active version"
 	}
@@ -285,7 +286,7 @@ func (h *Handler) templateShow(ctx context.Context, u caller, c Command) *Reply 
 	}
 	active, versions, err := h.templates.Template(ctx, c.Words[2])
 	if errors.Is(err, request.ErrNotFound) {
-		return refusal(esc(fmt.Sprintf("⛔ there is no approved template %q", c.Words[2])))
+		return refusal(chat.Esc(fmt.Sprintf("⛔ there is no approved template %q", c.Words[2])))
 	}
 	if err != nil {
 		return h.systemFault(u, "read template", err)
@@ -296,7 +297,7 @@ func (h *Handler) templateShow(ctx context.Context, u caller, c Command) *Reply 
 	}
 	lines := []string{templateLine(c.Words[2], active, versions)}
 	for _, p := range templatePairs(&tv.Spec, tv.ProvisioningID) {
-		lines = append(lines, "• "+p[0]+": "+esc(p[1]))
+		lines = append(lines, "• "+p[0]+": "+chat.Esc(p[1]))
 	}
 	return &Reply{Text: strings.Join(lines, "\n")}
 }
@@ -310,13 +311,13 @@ func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Repl
 	}
 	n, err := h.templates.RetireTemplate(ctx, c.Words[2], u.id)
 	if errors.Is(err, request.ErrNotFound) {
-		return refusal(fmt.Sprintf("⛔ template %s has no active version to retire", esc(c.Words[2])))
+		return refusal(fmt.Sprintf("⛔ template %s has no active version to retire", chat.Esc(c.Words[2])))
 	}
 	if err != nil {
 		return h.systemFault(u, "retire template", err)
 	}
 	h.log.WithFields(map[string]any{"user": u.id, "template": c.Words[2], "version": n}).Info("template retired")
-	return &Reply{Text: fmt.Sprintf("🗑 template %s v%d retired; new customers can no longer use it.", esc(c.Words[2]), n)}
+	return &Reply{Text: fmt.Sprintf("🗑 template %s v%d retired; new customers can no longer use it.", chat.Esc(c.Words[2]), n)}
 }
 
 // templatePairs are a template's settings as label/value pairs;
@@ -331,10 +332,10 @@ func templatePairs(t *request.TemplateSpec, provisioningID string) [][2]string {
 		{"Country", t.Country}, {"Language", t.Language}, {"Packages", strings.Join(t.Packages, ", ")},
 		{"Authentication", t.Auth + orEmpty(" (IdP "+t.IdPEntityID+")", t.IdPEntityID)},
 		{"Service provider admin", t.SPAdmin}, {"Subscription", t.Subscription},
-		{"Email language", orDash(t.EmailLanguage)}, {"Brand", orDash(t.Brand)},
+		{"Email language", chat.OrDash(t.EmailLanguage)}, {"Brand", chat.OrDash(t.Brand)},
 		{"Admin-invite emails", onOff[t.AdminInvites]}, {"Webex-to-Webex calls", onOff[t.WebexCalls]},
-		{"PSTN provider", orDash(t.PSTNProvider)}, {"Time zone", orDash(t.Timezone)},
-		{"Provisioning id", orDash(provisioningID)},
+		{"PSTN provider", chat.OrDash(t.PSTNProvider)}, {"Time zone", chat.OrDash(t.Timezone)},
+		{"Provisioning id", chat.OrDash(provisioningID)},
 	}
 	return pairs
 }

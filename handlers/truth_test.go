@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
 )
@@ -62,7 +63,7 @@ func TestPartialBatchIsShownAsSuch(t *testing.T) {
 	f.h.Wait()
 	for _, kind := range []string{"thread", "dm"} {
 		sent := f.msg.of(kind)
-		if len(sent) != 1 || !strings.Contains(sent[0].m.Text, "⚠️") || !strings.Contains(plainText(sent[0].m.Text), why) {
+		if len(sent) != 1 || !strings.Contains(sent[0].m.Text, "⚠️") || !strings.Contains(chat.Unmrkdwn(sent[0].m.Text), why) {
 			t.Errorf("%s: %+v, want ⚠️ and why row 2 failed", kind, sent)
 		}
 	}
@@ -70,7 +71,7 @@ func TestPartialBatchIsShownAsSuch(t *testing.T) {
 		t.Errorf("the console's outcome %q is not the line followed by why", out)
 	}
 	status := f.h.Command(ctx, slack.SlashCommand{UserID: "alice", ChannelID: "C1", Text: "status " + r.Ref()}).Text
-	if !strings.HasPrefix(status, "⚠️ "+r.Ref()) || !strings.Contains(plainText(status), why) {
+	if !strings.HasPrefix(status, "⚠️ "+r.Ref()) || !strings.Contains(chat.Unmrkdwn(status), why) {
 		t.Errorf("status %q: not ⚠️, or without why", status)
 	}
 	failed := f.h.Command(ctx, slack.SlashCommand{UserID: "bob", ChannelID: "C1", Text: "list failed"}).Text
@@ -86,7 +87,7 @@ func TestPartialBatchIsShownAsSuch(t *testing.T) {
 	f.h.answer(ctx, caller{id: "bob", channel: "C1"}, f.h.viewRows(ctx, caller{id: "bob", channel: "C1"}, r.Ref()))
 	rows := f.h.viewRows(ctx, caller{id: "bob"}, r.Ref()).Text
 	for _, want := range []string{"→ provisioned (+4930555001)", `→ failed: location "Köln" does not exist`} {
-		if !strings.Contains(plainText(rows), want) {
+		if !strings.Contains(chat.Unmrkdwn(rows), want) {
 			t.Errorf("View rows lacks %q:\n%s", want, rows)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
@@ -32,7 +33,7 @@ func (h *Handler) users(ctx context.Context, u caller, c Command) *Reply {
 	}
 	for k := range c.Args {
 		if k != "rows" {
-			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (users takes rows=…)", esc(k)))
+			return refusal(fmt.Sprintf("⛔ nothing was submitted:\n• %s: unknown key (users takes rows=…)", chat.Esc(k)))
 		}
 	}
 	text := c.Args["rows"]
@@ -117,10 +118,10 @@ func (h *Handler) precheckUsers(ctx context.Context, spec *request.UsersSpec, te
 		notes = append(notes, pc.Message)
 	}
 	if n := len(up.Existing); n > 0 {
-		notes = append(notes, request.Count(n, "user")+" already "+pick(n, "exists and counts", "exist and count")+" as provisioned")
+		notes = append(notes, request.Count(n, "user")+" already "+chat.Pick(n, "exists and counts", "exist and count")+" as provisioned")
 	}
 	if n := len(up.Consent); n > 0 {
-		notes = append(notes, request.Count(n, "user")+" already "+pick(n, "has a Webex account", "have a Webex account")+": consent needed")
+		notes = append(notes, request.Count(n, "user")+" already "+chat.Pick(n, "has a Webex account", "have a Webex account")+": consent needed")
 	}
 	if len(up.RowErrors) > 0 {
 		pc.Status = request.PrecheckFailed
@@ -203,16 +204,16 @@ func usersFields(spec *request.UsersSpec) []slack.Block {
 		{"By package", countList(byPackage)},
 		{"By location", countList(byLocation)},
 	}
-	blocks := fieldSections(pairs)
+	blocks := chat.Fields(pairs)
 	lines := make([]string, 0, summaryRows+1)
 	for i, r := range spec.Rows {
 		if i == summaryRows {
 			lines = append(lines, fmt.Sprintf("… and %d more (View rows)", len(spec.Rows)-summaryRows))
 			break
 		}
-		lines = append(lines, esc(rowLine(r)))
+		lines = append(lines, chat.Esc(rowLine(r)))
 	}
-	return append(blocks, slack.NewSectionBlock(md(strings.Join(lines, "\n")), nil, nil))
+	return append(blocks, slack.NewSectionBlock(chat.Md(strings.Join(lines, "\n")), nil, nil))
 }
 
 func rowLine(r request.UserRow) string {
@@ -220,7 +221,7 @@ func rowLine(r request.UserRow) string {
 	if r.Extension != "" {
 		number = strings.TrimSpace(number + " ext " + r.Extension)
 	}
-	return fmt.Sprintf("%d. %s %s <%s> · %s · %s · %s", r.Line, r.First, r.Last, r.Email, r.Package, orDash(number), r.Location)
+	return fmt.Sprintf("%d. %s %s <%s> · %s · %s · %s", r.Line, r.First, r.Last, r.Email, r.Package, chat.OrDash(number), r.Location)
 }
 
 // rowOutcome says what happened to a row, after its line: " → provisioned
@@ -303,8 +304,8 @@ func (h *Handler) viewRows(ctx context.Context, u caller, value string) *Reply {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", r.Ref(), request.Count(len(spec.Rows), "row"))
 	for i, row := range spec.Rows {
-		line := esc(rowLine(row)+rowOutcome(outcomes, row.Line)) + "\n"
-		if b.Len()+len(line) > maxMessageChars-100 {
+		line := chat.Esc(rowLine(row)+rowOutcome(outcomes, row.Line)) + "\n"
+		if b.Len()+len(line) > chat.MaxMessageChars-100 {
 			fmt.Fprintf(&b, "… and %d more", len(spec.Rows)-i)
 			break
 		}
@@ -328,10 +329,7 @@ func (h *Handler) resendConsent(ctx context.Context, u caller, value string) *Re
 			h.log.WithError(err).WithField("ref", ref).Warn("resend consent")
 			text = fmt.Sprintf("⛔ %s: could not resend the consent emails (ref %s)", request.FormatID(id), ref)
 		}
-		return h.msg.Ephemeral(ctx, u.channel, u.id, Message{Text: text})
+		return h.msg.Ephemeral(ctx, u.channel, u.id, chat.Message{Text: text})
 	})
 	return nil
 }
-
-// maxMessageChars keeps a message below where Slack starts to fail.
-const maxMessageChars = 12000

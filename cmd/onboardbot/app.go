@@ -19,6 +19,7 @@ import (
 	"github.com/onboardbot/onboardbot/bot"
 	"github.com/onboardbot/onboardbot/config"
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/onboardbot/onboardbot/store"
@@ -119,7 +120,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	var messenger handlers.Messenger
+	var messenger chat.Messenger
 	var views handlers.Views // modals: the console prints them as forms
 	var files handlers.Files // uploads of forms (the users form's CSV file)
 	var console *bot.Console
