@@ -31,7 +31,7 @@ func (h *Handler) adopt(ctx context.Context, u caller, c Command) *Reply {
 	} else if !errors.Is(err, request.ErrNotFound) {
 		return h.systemFault(u, "look up external id", err)
 	}
-	h.background(ctx, "adopt", func(ctx context.Context) error {
+	h.queue.Go(ctx, "adopt", func(ctx context.Context) error {
 		msg := h.adoptCustomer(ctx, u, arg)
 		if msg == "" {
 			return nil

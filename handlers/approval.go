@@ -70,7 +70,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	// job are queued again within a minute (cmd's requeue loop).
 	undo := h.expectOutcome(id)
 	// Before the transition: the worker may report as soon as it is saved.
-	release := h.holdReports(id)
+	release := h.queue.Hold(id)
 	approved, err := h.store.Transition(ctx, id, request.Transition{
 		From:  []request.State{request.StatePendingApproval},
 		To:    request.StateApproved,
@@ -93,7 +93,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	}
 	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
 	// Shed under a burst: the request's outcome (Settled) refreshes it too.
-	h.spare(ctx, "update summary", func(ctx context.Context) error {
+	h.queue.Spare(ctx, "update summary", func(ctx context.Context) error {
 		return h.refreshSummary(ctx, approved)
 	})
 	next := "committing to Webex"

@@ -17,10 +17,7 @@ import (
 // same whatever day it is built on (the golden files) and a test can move
 // time. Adding a line here needs a reason that is not a message.
 var wallClockAllowed = map[string]string{
-	"handler.go:New":            "the default of Deps.Now",
-	"background.go:enqueue":     "rate of the shed-tasks log line, not a message",
-	"background.go:answering":   "when the last ack ended: the queue yields to acks",
-	"background.go:YieldToAcks": "how long the queue has yielded, not a message",
+	"handler.go:New": "the default of Deps.Now",
 }
 
 // TestNoWallClockInBuilders fails when a function of this package reads

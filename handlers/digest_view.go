@@ -116,7 +116,7 @@ func (h *Handler) digestNow(ctx context.Context, u caller, c Command) *Reply {
 		return refusal("⛔ usage: digest")
 	}
 	admin := h.isAdmin(u.id)
-	h.background(ctx, "digest now", func(ctx context.Context) error {
+	h.queue.Go(ctx, "digest now", func(ctx context.Context) error {
 		at := h.now()
 		mine, err := h.digest.Build(ctx, at, u.id)
 		if err != nil {

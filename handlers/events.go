@@ -21,7 +21,7 @@ func (h *Handler) Progress(ctx context.Context, req *request.Request, text strin
 	if r.Summary.TS == "" {
 		return
 	}
-	h.report(ctx, r.ID, "post progress", func(ctx context.Context) error {
+	h.queue.Report(ctx, r.ID, "post progress", func(ctx context.Context) error {
 		return h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, chat.Message{Text: "⏳ " + r.Ref() + ": " + chat.Esc(text)})
 	})
 }
@@ -29,7 +29,7 @@ func (h *Handler) Progress(ctx context.Context, req *request.Request, text strin
 // Refresh re-renders r's summary (a hold's age) without a new message.
 func (h *Handler) Refresh(ctx context.Context, req *request.Request) {
 	r := snapshot(req)
-	h.background(ctx, "refresh summary", func(ctx context.Context) error { return h.refreshSummary(ctx, r) })
+	h.queue.Go(ctx, "refresh summary", func(ctx context.Context) error { return h.refreshSummary(ctx, r) })
 }
 
 // Settled tells everyone concerned that r ended or parked: the summary shows
@@ -40,7 +40,7 @@ func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 	// The outcome line stays one line (scripts match it); why parts failed
 	// follows it in the same message.
 	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
-	h.report(ctx, r.ID, "report outcome", func(ctx context.Context) error {
+	h.queue.Report(ctx, r.ID, "report outcome", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID)
 		if err := h.refreshSummary(ctx, r); err != nil {
 			h.log.WithError(err).WithField("request", r.Ref()).Warn("update summary")

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/background"
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
@@ -82,6 +83,10 @@ type Deps struct {
 	// Limiter applies NEW_REQUESTS_PER_MINUTE to accepted submissions
 	// (ratelimit.go); nil: no limit.
 	Limiter Limiter
+
+	// Queue runs the background work (shared with the worker, which yields
+	// to acks through it); nil: a queue of the handler's own.
+	Queue *background.Queue
 }
 
 // Handler implements Router and provisioning.Events.
@@ -101,17 +106,11 @@ type Handler struct {
 	limiter   Limiter
 	locks     Locker
 
-	// bg counts background work started by handlers, queued or running, so
-	// shutdown and the piped console can wait for it; backlog runs it
-	// (background.go).
-	bg      sync.WaitGroup
-	backlog backlog
-	// gates hold a request's reports until its approval's answer is out
-	// (reportgate.go).
-	gates reportGates
+	// queue runs what is not the ack: summaries, prechecks, click answers,
+	// events; shutdown and the piped console wait for it.
+	queue *background.Queue
 
 	mu       sync.Mutex
-	active   int
 	awaiting map[int64]bool // approved requests whose outcome is not reported yet
 
 	// ux is the Slack experience beyond the flows: approver groups,
@@ -136,6 +135,10 @@ func New(d Deps) *Handler {
 	if h.log == nil {
 		h.log = logrus.NewEntry(logrus.StandardLogger())
 	}
+	h.queue = d.Queue
+	if h.queue == nil {
+		h.queue = background.New(h.log)
+	}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -145,7 +148,7 @@ func New(d Deps) *Handler {
 // Command handles a slash command. It returns within Slack's 3 s: anything
 // slow runs in the background.
 func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *Reply) {
-	defer h.answering()()
+	defer h.queue.Answering()()
 	// The transport sends the reply as it returns: what it must precede may
 	// follow now.
 	defer func() { reply.answered() }()
@@ -206,7 +209,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 
 // Interaction handles button clicks and view submissions.
 func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback) (reply *Reply) {
-	defer h.answering()()
+	defer h.queue.Answering()()
 	defer h.recoverInteraction(&reply, cb)
 	ctx, cancel := context.WithTimeout(ctx, ackBudget)
 	defer cancel()
@@ -272,7 +275,7 @@ func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
 	}
 	// Never shed: the person who clicked is told what happened, however
 	// late (the answer holds a line of text, not the request).
-	h.background(ctx, "answer click", func(ctx context.Context) error {
+	h.queue.Go(ctx, "answer click", func(ctx context.Context) error {
 		defer r.answered()
 		if u.channel == "" {
 			// A click in App Home has no channel to answer in.
@@ -282,14 +285,8 @@ func (h *Handler) answer(ctx context.Context, u caller, r *Reply) {
 	})
 }
 
-func (h *Handler) track(d int) {
-	h.mu.Lock()
-	h.active += d
-	h.mu.Unlock()
-}
-
 // Wait blocks until background work has finished (graceful shutdown).
-func (h *Handler) Wait() { h.bg.Wait() }
+func (h *Handler) Wait() { h.queue.Wait() }
 
 // Busy reports whether work started here has not settled: background tasks
 // run, or approved requests have not reported their outcome. The piped
@@ -297,7 +294,7 @@ func (h *Handler) Wait() { h.bg.Wait() }
 func (h *Handler) Busy() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.active > 0 || len(h.awaiting) > 0
+	return h.queue.Busy() || len(h.awaiting) > 0
 }
 
 // expectOutcome marks id as awaiting its outcome (Busy until Settled).

@@ -274,7 +274,7 @@ func (h *Handler) Event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	if user == "" || (tab != "" && tab != "home") || h.ux.home == nil {
 		return
 	}
-	h.background(ctx, "publish app home", func(ctx context.Context) error {
+	h.queue.Go(ctx, "publish app home", func(ctx context.Context) error {
 		v, err := h.HomeView(ctx, user)
 		if err != nil {
 			return err

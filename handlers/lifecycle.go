@@ -53,7 +53,7 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 		undo()
 		return h.transitionRefusal(u, id, "retry", err)
 	}
-	h.background(ctx, "update summary", func(ctx context.Context) error { return h.refreshSummary(ctx, again) })
+	h.queue.Go(ctx, "update summary", func(ctx context.Context) error { return h.refreshSummary(ctx, again) })
 	return &Reply{Text: fmt.Sprintf("🔁 %s queued again.", again.Ref())}
 }
 

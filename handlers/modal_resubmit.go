@@ -276,7 +276,7 @@ func (h *Handler) cancelReplaced(ctx context.Context, u caller, newID, oldID int
 		}); err != nil {
 			h.log.WithError(err).WithField("request", newRef).Warn("cancel an edit of an approved request")
 		}
-		h.background(ctx, "tell edit refused", func(ctx context.Context) error {
+		h.queue.Go(ctx, "tell edit refused", func(ctx context.Context) error {
 			return h.tell(ctx, u, fmt.Sprintf("⛔ %s was approved before its edit %s could replace it: %s commits as approved, %s is cancelled.", oldRef, newRef, oldRef, newRef))
 		})
 		return true

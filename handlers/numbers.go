@@ -89,7 +89,7 @@ func (h *Handler) showNumbers(ctx context.Context, u caller, customer, location 
 
 // queueNumbers sends page of the listing to u from the background.
 func (h *Handler) queueNumbers(ctx context.Context, u caller, ref request.CustomerRef, location string, page int) {
-	h.background(ctx, "list numbers", func(ctx context.Context) error {
+	h.queue.Go(ctx, "list numbers", func(ctx context.Context) error {
 		m := h.listNumbers(ctx, ref, location, page)
 		if u.channel == "" {
 			return h.msg.DM(ctx, u.id, m)

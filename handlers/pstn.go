@@ -56,7 +56,7 @@ func (h *Handler) showPSTN(ctx context.Context, u caller, c Command) *Reply {
 	if location == "" {
 		location = request.DefaultLocationName
 	}
-	h.background(ctx, "show pstn", func(ctx context.Context) error {
+	h.queue.Go(ctx, "show pstn", func(ctx context.Context) error {
 		return h.msg.Ephemeral(ctx, u.channel, u.id, chat.Message{Text: h.pstnText(ctx, *ref, location)})
 	})
 	return &Reply{Text: chat.Esc(fmt.Sprintf("🔎 looking up the PSTN connection of %s at %s…", ref.ExternalID, location))}

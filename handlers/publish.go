@@ -34,7 +34,7 @@ func (h *Handler) Republish(ctx context.Context, r *request.Request) bool {
 // the task was queued.
 func (h *Handler) queuePublish(ctx context.Context, r *request.Request, check precheckFunc) bool {
 	id := r.ID
-	return h.spare(ctx, "publish "+r.Ref(), func(ctx context.Context) error { return h.publish(ctx, id, check) })
+	return h.queue.Spare(ctx, "publish "+r.Ref(), func(ctx context.Context) error { return h.publish(ctx, id, check) })
 }
 
 // checkFor rebuilds the precheck of a stored request; nil when its kind has

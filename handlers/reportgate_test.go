@@ -45,8 +45,8 @@ func TestReportsWaitForTheApprovalsAnswer(t *testing.T) {
 	for range 20 {
 		msg := &orderMessenger{}
 		h := New(Deps{Log: quietLog(), Messenger: msg})
-		release := h.holdReports(1)
-		h.report(context.Background(), 1, "outcome", func(ctx context.Context) error {
+		release := h.queue.Hold(1)
+		h.queue.Report(context.Background(), 1, "outcome", func(ctx context.Context) error {
 			return h.msg.PostThread(ctx, "c", "1", chat.Message{Text: "outcome"})
 		})
 		h.answer(context.Background(), caller{id: "bob", channel: "c"}, &Reply{Text: "answer", release: release})
@@ -62,10 +62,10 @@ func TestReportsWaitForTheApprovalsAnswer(t *testing.T) {
 func TestReportsHeldOnlyForTheirRequest(t *testing.T) {
 	t.Parallel()
 	h := New(Deps{Log: quietLog()})
-	release := h.holdReports(7)
+	release := h.queue.Hold(7)
 	var held, other atomic.Bool
-	h.report(context.Background(), 7, "held", func(context.Context) error { held.Store(true); return nil })
-	h.report(context.Background(), 8, "other", func(context.Context) error { other.Store(true); return nil })
+	h.queue.Report(context.Background(), 7, "held", func(context.Context) error { held.Store(true); return nil })
+	h.queue.Report(context.Background(), 8, "other", func(context.Context) error { other.Store(true); return nil })
 	waitUntil(t, other.Load)
 	if held.Load() || !h.Busy() {
 		t.Fatalf("a report ran while its request's answer was owed (ran %v, busy %v)", held.Load(), h.Busy())

@@ -33,3 +33,10 @@ type Router interface {
 	Command(ctx context.Context, cmd slack.SlashCommand) *Reply
 	Interaction(ctx context.Context, cb *slack.InteractionCallback) *Reply
 }
+
+// answered releases what r's sender holds back until r is out (nil-safe).
+func (r *Reply) answered() {
+	if r != nil && r.release != nil {
+		r.release()
+	}
+}

@@ -146,7 +146,7 @@ func (h *Handler) CommitTemplate(ctx context.Context, r *request.Request) error 
 	}
 	h.Settled(ctx, settled)
 	if to == request.StateWaiting {
-		h.report(ctx, settled.ID, "post checklist", func(ctx context.Context) error {
+		h.queue.Report(ctx, settled.ID, "post checklist", func(ctx context.Context) error {
 			m := checklistMessage(settled, &spec)
 			if settled.Summary.TS != "" {
 				if err := h.msg.PostThread(ctx, settled.Summary.Channel, settled.Summary.TS, m); err != nil {
@@ -213,7 +213,7 @@ func (h *Handler) templateActivate(ctx context.Context, u caller, c Command) *Re
 		return refusal(fmt.Sprintf("⛔ %s: only its requester or an approver can activate template %s", r.Ref(), chat.Esc(name)))
 	}
 	h.expectOutcome(r.ID)
-	h.background(ctx, "activate template", func(ctx context.Context) error {
+	h.queue.Go(ctx, "activate template", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID)
 		return h.verifyAndActivate(ctx, u, r, tv, pid)
 	})

@@ -321,7 +321,7 @@ func (h *Handler) resendConsent(ctx context.Context, u caller, value string) *Re
 	if err != nil {
 		return refusal("⛔ this button is not valid any more")
 	}
-	h.background(ctx, "resend consent", func(ctx context.Context) error {
+	h.queue.Go(ctx, "resend consent", func(ctx context.Context) error {
 		n, err := h.setup.ResendConsent(ctx, id)
 		text := fmt.Sprintf("📧 %s: consent email sent again to %s.", request.FormatID(id), request.Count(n, "user"))
 		if err != nil {

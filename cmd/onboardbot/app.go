@@ -19,6 +19,7 @@ import (
 	"github.com/onboardbot/onboardbot/bot"
 	"github.com/onboardbot/onboardbot/config"
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/background"
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
@@ -58,6 +59,7 @@ type App struct {
 	log     *logrus.Logger
 	store   *store.Store
 	handler *handlers.Handler
+	queue   *background.Queue
 	worker  *worker.Worker
 	sandbox *sandbox.Sandbox
 	metrics *bot.Metrics
@@ -153,7 +155,9 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		messenger, views, files = api, api, api
 	}
 
+	a.queue = background.New(a.log.WithField("component", "handlers"))
 	a.handler = handlers.New(handlers.Deps{
+		Queue:      a.queue,
 		Store:      a.store,
 		Templates:  a.store,
 		Messenger:  messenger,
@@ -212,7 +216,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		ProvisionDeadline: cfg.ProvisionDeadline,
 		ClaimRefresh:      claimRefresh(opts.ClaimTimeout),
 		WatchInterval:     poll * 4,
-		Yield:             a.handler.YieldToAcks,
+		Yield:             a.queue.YieldToAcks,
 		Dependents:        a.store,
 	}
 	a.wireMetrics(poll)

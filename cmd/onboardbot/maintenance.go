@@ -92,8 +92,8 @@ func webexStatus(status int, err error) string {
 
 func (a *App) wireMetrics(poll time.Duration) {
 	_ = a.metrics.CollectBackground(
-		func() float64 { return float64(a.handler.Backlog()) },
-		func() float64 { return float64(a.handler.Shed()) })
+		func() float64 { return float64(a.queue.Backlog()) },
+		func() float64 { return float64(a.queue.Shed()) })
 	_ = a.metrics.CollectRequests(func() []bot.RequestCount {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -1,4 +1,10 @@
-package handlers
+// Package background runs the bot's work outside the ack path: a few
+// goroutines fed by a queue, which give way to Slack requests being
+// answered (Answering, YieldToAcks), shed what something else makes up for
+// when the queue is full (Spare), and hold a request's reports back until
+// the answer owed for it is out (Hold, Report). Handlers queue summaries,
+// prechecks, click answers and events on it; the worker yields to it.
+package background
 
 import (
 	"context"
@@ -45,8 +51,15 @@ type task struct {
 	f    func(ctx context.Context) error
 }
 
-// backlog is the queue of background tasks and its workers.
-type backlog struct {
+// Queue is the queue of background tasks and its workers. The zero value is
+// not usable: use New.
+type Queue struct {
+	log *logrus.Entry
+	// wg counts tasks queued or running (Wait); active the same for Busy.
+	wg     sync.WaitGroup
+	active atomic.Int64
+	gates  reportGates
+
 	mu      sync.Mutex
 	queue   []task
 	running int // workers draining the queue
@@ -59,23 +72,39 @@ type backlog struct {
 	yield   time.Duration // ackYield; tests make it longer
 }
 
-// background runs f outside the ack path, after the tasks queued before it.
-// Its context is detached from the request's, which ends with the ack.
-func (h *Handler) background(ctx context.Context, what string, f func(ctx context.Context) error) {
-	h.enqueue(task{ctx: context.WithoutCancel(ctx), what: what, f: f}, false)
+// New returns an empty queue that logs failed tasks to log.
+func New(log *logrus.Entry) *Queue {
+	if log == nil {
+		log = logrus.NewEntry(logrus.StandardLogger())
+	}
+	return &Queue{log: log}
 }
 
-// spare is background for work that something else makes up for when it is
-// shed: a summary never posted is posted by the publish sweep (Republish), a
-// summary not refreshed is refreshed by the request's next event. When
-// backgroundBacklog tasks are waiting, f is dropped and counted; spare
-// reports whether it was queued.
-func (h *Handler) spare(ctx context.Context, what string, f func(ctx context.Context) error) bool {
-	return h.enqueue(task{ctx: context.WithoutCancel(ctx), what: what, f: f}, true)
+// Wait blocks until every queued task has run (graceful shutdown).
+func (q *Queue) Wait() { q.wg.Wait() }
+
+// Busy reports whether tasks are queued, held or running.
+func (q *Queue) Busy() bool { return q.active.Load() > 0 }
+
+func (q *Queue) track(d int) { q.active.Add(int64(d)) }
+
+// Go runs f outside the ack path, after the tasks queued before it. Its
+// context is detached from the request's, which ends with the ack.
+func (q *Queue) Go(ctx context.Context, what string, f func(ctx context.Context) error) {
+	q.enqueue(task{ctx: context.WithoutCancel(ctx), what: what, f: f}, false)
 }
 
-func (h *Handler) enqueue(t task, sheddable bool) bool {
-	b := &h.backlog
+// Spare is Go for work that something else makes up for when it is shed: a
+// summary never posted is posted by the publish sweep, a summary not
+// refreshed is refreshed by the request's next event. When backgroundBacklog
+// tasks are waiting, f is dropped and counted; Spare reports whether it was
+// queued.
+func (q *Queue) Spare(ctx context.Context, what string, f func(ctx context.Context) error) bool {
+	return q.enqueue(task{ctx: context.WithoutCancel(ctx), what: what, f: f}, true)
+}
+
+func (q *Queue) enqueue(t task, sheddable bool) bool {
+	b := q
 	b.mu.Lock()
 	if sheddable && len(b.queue) >= backgroundBacklog {
 		b.shed++
@@ -87,13 +116,13 @@ func (h *Handler) enqueue(t task, sheddable bool) bool {
 		}
 		b.mu.Unlock()
 		if shed > 0 {
-			h.log.WithFields(logrus.Fields{"shed": shed, "waiting": backgroundBacklog}).
+			q.log.WithFields(logrus.Fields{"shed": shed, "waiting": backgroundBacklog}).
 				Warn("background queue full: tasks shed (summaries are posted by the publish sweep)")
 		}
 		return false
 	}
-	h.track(+1)
-	h.bg.Add(1)
+	q.track(+1)
+	q.wg.Add(1)
 	b.queue = append(b.queue, t)
 	start := b.running < backgroundWorkers
 	if start {
@@ -101,15 +130,15 @@ func (h *Handler) enqueue(t task, sheddable bool) bool {
 	}
 	b.mu.Unlock()
 	if start {
-		go h.drain()
+		go q.drain()
 	}
 	return true
 }
 
 // drain runs queued tasks until the queue is empty, then ends: no goroutine
 // outlives the work.
-func (h *Handler) drain() {
-	b := &h.backlog
+func (q *Queue) drain() {
+	b := q
 	for {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
@@ -122,30 +151,30 @@ func (h *Handler) drain() {
 		b.queue[0] = task{}
 		b.queue = b.queue[1:]
 		b.mu.Unlock()
-		h.YieldToAcks()
-		h.run(t)
+		q.YieldToAcks()
+		q.run(t)
 	}
 }
 
-func (h *Handler) run(t task) {
-	defer h.bg.Done()
-	defer h.track(-1)
+func (q *Queue) run(t task) {
+	defer q.wg.Done()
+	defer q.track(-1)
 	ctx, cancel := context.WithTimeout(t.ctx, backgroundTimeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			h.log.WithFields(logrus.Fields{"ref": newRef(), "panic": fmt.Sprint(p)}).Error(t.what + ": panic\n" + string(debug.Stack()))
+			q.log.WithFields(logrus.Fields{"panic": fmt.Sprint(p)}).Error(t.what + ": panic\n" + string(debug.Stack()))
 		}
 	}()
 	if err := t.f(ctx); err != nil {
-		h.log.WithError(err).Warn(t.what)
+		q.log.WithError(err).Warn(t.what)
 	}
 }
 
-// answering counts a Slack request being answered until the returned func
+// Answering counts a Slack request being answered until the returned func
 // is called (Command and Interaction).
-func (h *Handler) answering() (done func()) {
-	b := &h.backlog
+func (q *Queue) Answering() (done func()) {
+	b := q
 	b.acks.Add(1)
 	b.lastAck.Store(time.Now().UnixNano())
 	return func() {
@@ -158,8 +187,8 @@ func (h *Handler) answering() (done func()) {
 // answered, for ackYield at most: under a steady stream of requests
 // background work still moves, slowly, and the queue sheds what it cannot
 // hold. The worker calls it before each job too.
-func (h *Handler) YieldToAcks() {
-	b := &h.backlog
+func (q *Queue) YieldToAcks() {
+	b := q
 	busy := func() bool {
 		return b.acks.Load() > 0 || time.Since(time.Unix(0, b.lastAck.Load())) < ackQuiet
 	}
@@ -176,16 +205,16 @@ func (h *Handler) YieldToAcks() {
 }
 
 // Backlog is how many background tasks wait to run (metrics).
-func (h *Handler) Backlog() int {
-	h.backlog.mu.Lock()
-	defer h.backlog.mu.Unlock()
-	return len(h.backlog.queue)
+func (q *Queue) Backlog() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queue)
 }
 
 // Shed is how many background tasks were dropped from a full queue since
 // start (metrics).
-func (h *Handler) Shed() int {
-	h.backlog.mu.Lock()
-	defer h.backlog.mu.Unlock()
-	return h.backlog.shedAll
+func (q *Queue) Shed() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.shedAll
 }

@@ -1,4 +1,4 @@
-package handlers
+package background
 
 import (
 	"context"
@@ -30,10 +30,10 @@ type reportGate struct {
 	held  []task
 }
 
-// holdReports holds id's reports back until release is called, or
+// Hold holds id's reports back until release is called, or
 // reportGateTimeout has passed. release may be called more than once.
-func (h *Handler) holdReports(id int64) (release func()) {
-	g := &h.gates
+func (q *Queue) Hold(id int64) (release func()) {
+	g := &q.gates
 	g.mu.Lock()
 	if g.gates == nil {
 		g.gates = map[int64]*reportGate{}
@@ -46,17 +46,17 @@ func (h *Handler) holdReports(id int64) (release func()) {
 	rg.holds++
 	g.mu.Unlock()
 	var once sync.Once
-	timer := time.AfterFunc(reportGateTimeout, func() { once.Do(func() { h.releaseReports(id) }) })
+	timer := time.AfterFunc(reportGateTimeout, func() { once.Do(func() { q.releaseReports(id) }) })
 	return func() {
 		once.Do(func() {
 			timer.Stop()
-			h.releaseReports(id)
+			q.releaseReports(id)
 		})
 	}
 }
 
-func (h *Handler) releaseReports(id int64) {
-	g := &h.gates
+func (q *Queue) releaseReports(id int64) {
+	g := &q.gates
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rg := g.gates[id]
@@ -69,32 +69,25 @@ func (h *Handler) releaseReports(id int64) {
 	delete(g.gates, id)
 	// Under g.mu: a report made meanwhile queues behind these.
 	for _, t := range rg.held {
-		h.enqueue(t, false)
-		h.track(-1)
-		h.bg.Done()
+		q.enqueue(t, false)
+		q.track(-1)
+		q.wg.Done()
 	}
 }
 
-// report runs f in the background like background does, behind the answer
-// still owed for request id, if any.
-func (h *Handler) report(ctx context.Context, id int64, what string, f func(ctx context.Context) error) {
+// Report runs f like Go does, behind the answer still owed for request id,
+// if any.
+func (q *Queue) Report(ctx context.Context, id int64, what string, f func(ctx context.Context) error) {
 	t := task{ctx: context.WithoutCancel(ctx), what: what, f: f}
-	g := &h.gates
+	g := &q.gates
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if rg := g.gates[id]; rg != nil {
 		// Counted like a queued task: Busy and shutdown wait for it.
-		h.track(+1)
-		h.bg.Add(1)
+		q.track(+1)
+		q.wg.Add(1)
 		rg.held = append(rg.held, t)
 		return
 	}
-	h.enqueue(t, false)
-}
-
-// answered releases what r's sender holds back until r is out (nil-safe).
-func (r *Reply) answered() {
-	if r != nil && r.release != nil {
-		r.release()
-	}
+	q.enqueue(t, false)
 }
