@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
+	"github.com/onboardbot/onboardbot/handlers/digest"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
@@ -20,7 +21,7 @@ import (
 // occurrence is a Wednesday 09:00 UTC, as the default schedule has it.
 var occurrence = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
-var digestThresholds = DigestSettings{
+var digestThresholds = digest.Settings{
 	Channel: "#approvals", Admins: []string{"bob"},
 	StaleApprovalAfter: 4 * time.Hour, IdleDraftAfter: 24 * time.Hour, StuckAfter: time.Hour, ConsentWaitAfter: 72 * time.Hour,
 }
@@ -186,16 +187,16 @@ func newDigestFixtureWith(t *testing.T, seeds []seed, edit func(r *request.Reque
 	return f
 }
 
-func (f *digestFixture) digester(msg chat.Messenger) *Digester {
+func (f *digestFixture) digester(msg chat.Messenger) *digest.Digester {
 	// The drafts' TTL, as DRAFT_TTL has it: longer than IDLE_DRAFT_AFTER.
-	return NewDigester(DigestDeps{Store: f.st, Drafts: f.st.Drafts(7 * 24 * time.Hour), Subscribers: subscribers{"cust-w": 3, "cust-b": 4},
+	return digest.New(digest.Deps{Store: f.st, Drafts: f.st.Drafts(7 * 24 * time.Hour), Subscribers: subscribers{"cust-w": 3, "cust-b": 4},
 		Messenger: msg, Settings: digestThresholds, Log: quietLog()})
 }
 
 // shown maps each recipient to the seed names its digest holds, sorted.
-func (f *digestFixture) shown(d *Digests) map[string][]string {
+func (f *digestFixture) shown(d *digest.Digests) map[string][]string {
 	out := map[string][]string{}
-	add := func(to string, dg *Digest) {
+	add := func(to string, dg *digest.Digest) {
 		for _, it := range dg.Items {
 			name := f.names[request.FormatID(it.Request)]
 			if it.Draft != 0 {
@@ -383,13 +384,13 @@ func TestDigestOncePerRecipientAcrossReplicas(t *testing.T) {
 }
 
 // itemOf finds request id's item in any digest.
-func itemOf(d *Digests, id int64) (DigestItem, bool) {
-	for _, dg := range append([]*Digest{d.Channel}, mapValues(d.DMs)...) {
+func itemOf(d *digest.Digests, id int64) (digest.Item, bool) {
+	for _, dg := range d.All() {
 		for _, it := range dg.Items {
 			if it.Request == id {
 				return it, true
 			}
 		}
 	}
-	return DigestItem{}, false
+	return digest.Item{}, false
 }

@@ -13,9 +13,8 @@ import (
 	"github.com/onboardbot/onboardbot/store"
 )
 
-// actionResumeDraft reopens a draft's form where it was left (App Home and
+// chat.ActionResumeDraft reopens a draft's form where it was left (App Home and
 // the `resume` list carry it); its value is the draft id.
-const actionResumeDraft = "resume_draft"
 
 // maxDraftsListed bounds `resume` without an id.
 const maxDraftsListed = 20
@@ -50,8 +49,8 @@ func (h *Handler) listDrafts(ctx context.Context, u caller) *Reply {
 	lines := []string{"*Your drafts*"}
 	var buttons []slack.BlockElement
 	for _, d := range ds {
-		lines = append(lines, "• "+draftLine(d))
-		buttons = append(buttons, slack.NewButtonBlockElement(actionResumeDraft, d.Ref(), chat.Plain("Resume "+d.Ref())))
+		lines = append(lines, "• "+DescribeDraft(d))
+		buttons = append(buttons, slack.NewButtonBlockElement(chat.ActionResumeDraft, d.Ref(), chat.Plain("Resume "+d.Ref())))
 	}
 	text := strings.Join(lines, "\n")
 	blocks := []slack.Block{slack.NewSectionBlock(chat.Md(chat.TruncateMd(text, maxSectionChars)), nil, nil)}
@@ -64,8 +63,8 @@ func (h *Handler) listDrafts(ctx context.Context, u caller) *Reply {
 	return &Reply{Text: text, Blocks: blocks}
 }
 
-// draftLine describes a draft for lists: "D-3 customer MS-001, step 2 of 5".
-func draftLine(d *store.Draft) string {
+// DescribeDraft describes a draft for lists and digests: "D-3 customer MS-001, step 2 of 5".
+func DescribeDraft(d *store.Draft) string {
 	subject := d.Answers["external-id"]
 	if subject == "" {
 		subject = d.Answers["name"]

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/slack-go/slack"
 )
 
@@ -56,10 +57,10 @@ func TestResumeDraft(t *testing.T) {
 	}
 	// The list's button reopens the form too.
 	list := cmd("alice", "resume")
-	if !strings.Contains(viewJSON(list.Blocks), `"action_id":"`+actionResumeDraft+`"`) {
+	if !strings.Contains(viewJSON(list.Blocks), `"action_id":"`+chat.ActionResumeDraft+`"`) {
 		t.Fatalf("no resume button: %s", viewJSON(list.Blocks))
 	}
-	click(f.h, "alice", "C1", actionResumeDraft, "D-1")
+	click(f.h, "alice", "C1", chat.ActionResumeDraft, "D-1")
 	if v := f.views.last(t); v.CallbackID != "form:customer:1" || v.PrivateMetadata != "D-1" {
 		t.Fatalf("button: %s %s", v.CallbackID, v.PrivateMetadata)
 	}

@@ -333,10 +333,10 @@ func TestTypedValuesAreDataInDigests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := append([]*Digest{d.Channel}, mapValues(d.DMs)...)
+	all := d.All()
 	reached := 0
 	for _, dg := range all {
-		if len(dg.Items) > 0 && checkEscaped(t, "digest for "+dg.Recipient, h.digest.render(dg, true)) {
+		if len(dg.Items) > 0 && checkEscaped(t, "digest for "+dg.Recipient, h.digest.Render(dg, true)) {
 			reached++
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/handlers/background"
 	"github.com/onboardbot/onboardbot/handlers/chat"
+	"github.com/onboardbot/onboardbot/handlers/digest"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/sirupsen/logrus"
@@ -119,7 +120,7 @@ type Handler struct {
 
 	// digest builds `/onboard-customer digest` and answers the digest's
 	// Snooze and Dismiss (digest.go); nil: no digests.
-	digest *Digester
+	digest *digest.Digester
 }
 
 var _ Router = (*Handler)(nil)
@@ -231,19 +232,19 @@ func (h *Handler) Interaction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, u, h.rejectWithReason(ctx, u, cb.TriggerID, a.Value))
 		case actionViewRows:
 			h.answer(ctx, u, h.viewRows(ctx, u, a.Value))
-		case actionResendConsent:
+		case chat.ActionResendConsent:
 			h.answer(ctx, u, h.resendConsent(ctx, u, a.Value))
-		case actionEditResubmit:
+		case chat.ActionEditResubmit:
 			h.answer(ctx, u, h.editResubmit(ctx, u, cb.TriggerID, a.Value))
-		case actionResumeDraft:
+		case chat.ActionResumeDraft:
 			h.answer(ctx, u, h.resumeButton(ctx, u, cb.TriggerID, a.Value))
-		case actionDigestSnooze, actionDigestDismiss:
+		case digest.ActionSnooze, digest.ActionDismiss:
 			h.answer(ctx, u, h.digestButton(ctx, u, a.ActionID, a.Value))
 		case actionRecheck:
 			h.answer(ctx, u, h.recheckButton(ctx, u, a.Value))
 		case actionNumbersPage:
 			h.answer(ctx, u, h.numbersPageButton(ctx, u, a.Value))
-		case actionViewPayload, actionOpenRequest, actionRetryRequest:
+		case actionViewPayload, chat.ActionOpenRequest, chat.ActionRetryRequest:
 			h.answer(ctx, u, h.uxAction(ctx, u, a.ActionID, a.Value))
 		}
 	}

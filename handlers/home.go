@@ -219,8 +219,8 @@ func draftSection(drafts []*store.Draft) []slack.Block {
 			blocks = append(blocks, slack.NewContextBlock("", chat.Md(fmt.Sprintf("… and %d more (`/onboard-customer resume`)", len(drafts)-homeShown))))
 			break
 		}
-		b := slack.NewButtonBlockElement(actionResumeDraft, dr.Ref(), chat.Plain("Resume"))
-		blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd("📝 "+draftLine(dr), 2900)), nil, slack.NewAccessory(b)))
+		b := slack.NewButtonBlockElement(chat.ActionResumeDraft, dr.Ref(), chat.Plain("Resume"))
+		blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd("📝 "+DescribeDraft(dr), 2900)), nil, slack.NewAccessory(b)))
 	}
 	return blocks
 }
@@ -231,7 +231,7 @@ func requestLine(r *request.Request, now time.Time) string {
 }
 
 func homeOpenButton(r *request.Request) *slack.ButtonBlockElement {
-	return slack.NewButtonBlockElement(actionOpenRequest, r.Ref(), chat.Plain("Open"))
+	return slack.NewButtonBlockElement(chat.ActionOpenRequest, r.Ref(), chat.Plain("Open"))
 }
 
 func homeApproveButton(r *request.Request) *slack.ButtonBlockElement {
@@ -241,7 +241,7 @@ func homeApproveButton(r *request.Request) *slack.ButtonBlockElement {
 }
 
 func homeRetryButton(r *request.Request) *slack.ButtonBlockElement {
-	return slack.NewButtonBlockElement(actionRetryRequest, r.Ref(), chat.Plain("Retry"))
+	return slack.NewButtonBlockElement(chat.ActionRetryRequest, r.Ref(), chat.Plain("Retry"))
 }
 
 // HomeView builds user's App Home now (the console's /home prints it).

@@ -30,7 +30,7 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	if r.Kind == request.KindCustomer && r.State == request.StateFailed && r.Result.Status == request.CustomerError {
 		// Webex gave up on it: nothing the bot sends makes it provision.
 		return refusal(fmt.Sprintf("⛔ %s: Webex could not provision %s (status error); a retry cannot change that. Delete it (`/onboard-customer delete %s`) and submit it again, or ask Cisco support about it%s.",
-			r.Ref(), chat.Esc(r.Subject), r.Ref(), chat.Esc(trackingSuffix(r.Result.TrackingID))))
+			r.Ref(), chat.Esc(r.Subject), r.Ref(), chat.Esc(chat.TrackingSuffix(r.Result.TrackingID))))
 	}
 	undo := h.expectOutcome(id)
 	again, err := h.store.Transition(ctx, id, request.Transition{

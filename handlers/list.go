@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,8 +13,6 @@ import (
 )
 
 const (
-	actionOpenRequest  = "open_request"
-	actionRetryRequest = "retry_request"
 	// listFetch bounds what one `list` reads; more is counted as "… and N more".
 	listFetch = 500
 	listShown = 50
@@ -85,17 +82,6 @@ func listText(title string, items []*request.Request, now time.Time) string {
 	return b.String()
 }
 
-// batchCustomer is the customer a users request is for.
-func batchCustomer(r *request.Request) (request.CustomerRef, bool) {
-	var spec struct {
-		Customer request.CustomerRef `json:"customer"`
-	}
-	if r.Kind != request.KindUsers || json.Unmarshal(r.Spec, &spec) != nil {
-		return request.CustomerRef{}, false
-	}
-	return spec.Customer, true
-}
-
 // uxAction answers the buttons of App Home and the summary's View payload.
 func (h *Handler) uxAction(ctx context.Context, u caller, actionID, value string) *Reply {
 	id, err := request.ParseID(value)
@@ -104,9 +90,9 @@ func (h *Handler) uxAction(ctx context.Context, u caller, actionID, value string
 	}
 	cmd := Command{Words: []string{"", request.FormatID(id)}}
 	switch actionID {
-	case actionOpenRequest:
+	case chat.ActionOpenRequest:
 		return h.status(ctx, u, cmd)
-	case actionRetryRequest:
+	case chat.ActionRetryRequest:
 		return h.retry(ctx, u, cmd)
 	case actionViewPayload:
 		return h.viewPayload(ctx, u, id)

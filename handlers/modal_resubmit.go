@@ -21,8 +21,6 @@ import (
 // request it submits names the old one in its audit trail, and the old one
 // names the new one.
 
-const actionEditResubmit = "edit_resubmit"
-
 // canResubmit reports whether r ended in a way a corrected copy can fix, or
 // still waits for approval (its edit replaces it), and has a form.
 func canResubmit(r *request.Request) bool {
@@ -44,7 +42,7 @@ func resubmitButtons(r *request.Request) []slack.BlockElement {
 	if !canResubmit(r) {
 		return nil
 	}
-	return []slack.BlockElement{slack.NewButtonBlockElement(actionEditResubmit, r.Ref(), chat.Plain("Edit & resubmit"))}
+	return []slack.BlockElement{slack.NewButtonBlockElement(chat.ActionEditResubmit, r.Ref(), chat.Plain("Edit & resubmit"))}
 }
 
 // resubmitDMBlocks renders an outcome DM with the Edit & resubmit button

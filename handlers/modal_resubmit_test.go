@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
@@ -75,7 +76,7 @@ func TestRejectThenEditAndResubmit(t *testing.T) {
 	if dm == nil {
 		t.Fatalf("no DM with the reason: %+v", f.msg.of("dm"))
 	}
-	if b := viewJSON(dm.m.Blocks); !strings.Contains(b, `"action_id":"`+actionEditResubmit+`"`) || !strings.Contains(b, `"value":"R-1"`) {
+	if b := viewJSON(dm.m.Blocks); !strings.Contains(b, `"action_id":"`+chat.ActionEditResubmit+`"`) || !strings.Contains(b, `"value":"R-1"`) {
 		t.Fatalf("the DM has no Edit & resubmit button: %s", b)
 	}
 	updates := f.msg.of("update")
@@ -83,12 +84,12 @@ func TestRejectThenEditAndResubmit(t *testing.T) {
 		t.Fatal("the rejected summary has no Edit & resubmit button")
 	}
 
-	click(f.h, "dave", "D1", actionEditResubmit, "R-1")
+	click(f.h, "dave", "D1", chat.ActionEditResubmit, "R-1")
 	f.h.Wait()
 	if eph := f.msg.of("ephemeral"); len(eph) != 1 || !strings.Contains(eph[0].m.Text, "only its requester") {
 		t.Fatalf("someone else's click: %+v", eph)
 	}
-	click(f.h, "alice", "DALICE", actionEditResubmit, "R-1")
+	click(f.h, "alice", "DALICE", chat.ActionEditResubmit, "R-1")
 	v := f.views.last(t)
 	js := viewJSON(v)
 	for _, want := range []string{"edit of R-1", `"initial_value":"Müller \u0026 Söhne GmbH"`, `"initial_value":"it@mueller.example"`} {
@@ -201,10 +202,10 @@ func TestEditAndResubmitPending(t *testing.T) {
 	}
 	f.h.Wait()
 	posts := f.msg.of("update")
-	if len(posts) == 0 || !strings.Contains(viewJSON(posts[len(posts)-1].m.Blocks), `"action_id":"`+actionEditResubmit+`"`) {
+	if len(posts) == 0 || !strings.Contains(viewJSON(posts[len(posts)-1].m.Blocks), `"action_id":"`+chat.ActionEditResubmit+`"`) {
 		t.Fatal("the pending summary offers no Edit & resubmit")
 	}
-	click(f.h, "alice", "DALICE", actionEditResubmit, "R-1")
+	click(f.h, "alice", "DALICE", chat.ActionEditResubmit, "R-1")
 	d, err := f.drafts.GetDraft(ctx, 1)
 	if err != nil || d.LinkedFrom != 1 {
 		t.Fatalf("draft: %+v %v", d, err)

@@ -63,7 +63,7 @@ func (h *Handler) summary(r *request.Request) chat.Message {
 	if r.Kind == request.KindUsers {
 		buttons = append(buttons, slack.NewButtonBlockElement(actionViewRows, r.Ref(), chat.Plain("View rows")))
 		if r.State == request.StateWaiting && strings.Contains(r.Result.WaitReason, "consent") {
-			buttons = append(buttons, slack.NewButtonBlockElement(actionResendConsent, r.Ref(), chat.Plain("Resend consent email")))
+			buttons = append(buttons, slack.NewButtonBlockElement(chat.ActionResendConsent, r.Ref(), chat.Plain("Resend consent email")))
 		}
 	}
 	if len(buttons) > 0 {
@@ -137,7 +137,7 @@ func precheckLine(p request.Precheck) string {
 		}
 		return "*Precheck:* ✅ passed"
 	case request.PrecheckFailed:
-		return "*Precheck:* ❌ failed: " + chat.Esc(p.Message+trackingSuffix(p.TrackingID)) + " — approval is refused until the request is edited"
+		return "*Precheck:* ❌ failed: " + chat.Esc(p.Message+chat.TrackingSuffix(p.TrackingID)) + " — approval is refused until the request is edited"
 	case request.PrecheckUnavailable:
 		return "*Precheck:* ⚠️ unavailable: " + chat.Esc(p.Message) + " — approval is allowed; the worker prechecks again before it commits"
 	case request.PrecheckDeferred:
@@ -163,7 +163,7 @@ func describeStateAt(r *request.Request, now time.Time) string {
 	case request.StateDone:
 		return chat.Esc(doneState(r))
 	case request.StateFailed:
-		return "failed: " + chat.Esc(r.Result.Message+trackingSuffix(r.Result.TrackingID))
+		return "failed: " + chat.Esc(r.Result.Message+chat.TrackingSuffix(r.Result.TrackingID))
 	case request.StateRejected:
 		return "rejected by " + chat.Mention(r.RejectedBy) + ": " + chat.Esc(r.Reason)
 	}
@@ -207,7 +207,7 @@ func outcomeLine(r *request.Request, now time.Time) string {
 	case request.StateDone:
 		return fmt.Sprintf("%s %s %s", requestIcon(r), r.Ref(), doneText(r))
 	case request.StateFailed:
-		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, chat.Esc(r.Result.Message+trackingSuffix(r.Result.TrackingID)))
+		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, chat.Esc(r.Result.Message+chat.TrackingSuffix(r.Result.TrackingID)))
 	case request.StateWaiting:
 		return fmt.Sprintf("⏳ %s %s: %s", r.Ref(), subject, waitingText(r, now))
 	case request.StateRejected:
@@ -294,13 +294,6 @@ func failureLines(r *request.Request) string {
 		b.WriteString("\n" + chat.Esc(f))
 	}
 	return b.String()
-}
-
-func trackingSuffix(id string) string {
-	if id == "" {
-		return ""
-	}
-	return " (trackingId " + id + ")"
 }
 
 func kindTitle(k request.Kind) string {

@@ -229,7 +229,7 @@ func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *request.Re
 	case err != nil:
 		return refuse("Webex could not be reached to check the provisioning id; try again later")
 	case pc.Status == request.PrecheckFailed:
-		return refuse(chat.Esc(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, trackingSuffix(pc.TrackingID))))
+		return refuse(chat.Esc(fmt.Sprintf("Webex refused provisioning id %s: %s%s", pid, pc.Message, chat.TrackingSuffix(pc.TrackingID))))
 	}
 	if err := h.templates.ActivateTemplate(ctx, tv.Name, tv.Version, pid, u.id); err != nil {
 		return fmt.Errorf("activate template %s v%d: %w", tv.Name, tv.Version, err)

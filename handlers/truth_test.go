@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
+	"github.com/onboardbot/onboardbot/handlers/digest"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/slack-go/slack"
 )
@@ -110,7 +111,7 @@ func TestPartialBatchInDigest(t *testing.T) {
 		})
 	h := fx.digestHandler(t)
 	it, ok := shownAt(t, h, occurrence, fx.ids["partial"])
-	if !ok || it.Cat != catFailed || !strings.Contains(it.Line, "⚠️ done 1h ago with failed rows: 1/2 provisioned, 1 failed") {
+	if !ok || it.Cat != digest.Failed || !strings.Contains(it.Line, "⚠️ done 1h ago with failed rows: 1/2 provisioned, 1 failed") {
 		t.Fatalf("digest item %+v (shown %v), want a failed item saying ⚠️", it, ok)
 	}
 }

@@ -14,8 +14,7 @@ import (
 )
 
 const (
-	actionViewRows      = "view_rows"
-	actionResendConsent = "resend_consent"
+	actionViewRows = "view_rows"
 	// summaryRows is how many rows a channel summary shows: personal data
 	// stays out of channels; approvers see the rest on request.
 	summaryRows = 5

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/digest"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
@@ -39,8 +39,8 @@ func BenchmarkDigestBuild(b *testing.B) {
 					b.Errorf("drop seeded keys: %v", err)
 				}
 			})
-			g := handlers.NewDigester(handlers.DigestDeps{Store: s, Drafts: s.Drafts(time.Hour), Subscribers: noUsers{},
-				Settings: handlers.DigestSettings{Channel: "#approvals",
+			g := digest.New(digest.Deps{Store: s, Drafts: s.Drafts(time.Hour), Subscribers: noUsers{},
+				Settings: digest.Settings{Channel: "#approvals",
 					StaleApprovalAfter: 4 * time.Hour, IdleDraftAfter: 24 * time.Hour, StuckAfter: time.Hour, ConsentWaitAfter: 72 * time.Hour}})
 			b.ResetTimer()
 			for b.Loop() {
@@ -64,7 +64,7 @@ func (noUsers) CountSubscribers(context.Context, string) (map[string]int, error)
 	return map[string]int{}, nil
 }
 
-func countItems(d *handlers.Digests) int {
+func countItems(d *digest.Digests) int {
 	n := len(d.Channel.Items)
 	for _, dm := range d.DMs {
 		n += len(dm.Items)

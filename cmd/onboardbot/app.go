@@ -21,6 +21,7 @@ import (
 	"github.com/onboardbot/onboardbot/handlers"
 	"github.com/onboardbot/onboardbot/handlers/background"
 	"github.com/onboardbot/onboardbot/handlers/chat"
+	"github.com/onboardbot/onboardbot/handlers/digest"
 	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
 	"github.com/onboardbot/onboardbot/store"
@@ -188,10 +189,10 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		ux.Groups, ux.Home = a.slack, a.slack
 	}
 	a.handler.EnableUX(ux)
-	digests := handlers.NewDigester(handlers.DigestDeps{
-		Store: a.store, Drafts: a.store.Drafts(cfg.DraftTTL), Subscribers: handlers.WebexSubscribers{API: customers.Client},
-		Messenger: messenger, Log: a.log.WithField("component", "digest"), OnRun: a.metrics.DigestRun,
-		Settings: handlers.DigestSettings{Channel: cfg.DigestChannel, Admins: cfg.Admins, Sandbox: cfg.WebexSandbox,
+	digests := digest.New(digest.Deps{
+		Store: a.store, Drafts: a.store.Drafts(cfg.DraftTTL), Subscribers: digest.WebexSubscribers{API: customers.Client},
+		Messenger: messenger, Log: a.log.WithField("component", "digest"), OnRun: a.metrics.DigestRun, DescribeDraft: handlers.DescribeDraft,
+		Settings: digest.Settings{Channel: cfg.DigestChannel, Admins: cfg.Admins, Sandbox: cfg.WebexSandbox,
 			StaleApprovalAfter: cfg.StaleApprovalAfter, IdleDraftAfter: cfg.IdleDraftAfter,
 			StuckAfter: cfg.StuckAfter, ConsentWaitAfter: cfg.ConsentWaitAfter},
 	})

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/bot"
-	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/digest"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
 	"github.com/onboardbot/onboardbot/store/storetest"
@@ -90,12 +90,12 @@ func TestDigestThreeReplicasOneSlackAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	replica := func() *handlers.Digester {
-		return handlers.NewDigester(handlers.DigestDeps{Store: store.New(rdb, prefix), Messenger: bot.NewSlackAPI(testToken, slackAPI.URL+"/", nil),
-			Settings: handlers.DigestSettings{Channel: "CAPPROVALS", Admins: []string{"UBOB"},
+	replica := func() *digest.Digester {
+		return digest.New(digest.Deps{Store: store.New(rdb, prefix), Messenger: bot.NewSlackAPI(testToken, slackAPI.URL+"/", nil),
+			Settings: digest.Settings{Channel: "CAPPROVALS", Admins: []string{"UBOB"},
 				StaleApprovalAfter: 4 * time.Hour, IdleDraftAfter: 24 * time.Hour, StuckAfter: time.Hour, ConsentWaitAfter: 72 * time.Hour}})
 	}
-	replicas := []*handlers.Digester{replica(), replica(), replica()}
+	replicas := []*digest.Digester{replica(), replica(), replica()}
 	for day := 1; day <= 2; day++ {
 		occurrence := at.Add(time.Duration(day-1) * 24 * time.Hour)
 		var wg sync.WaitGroup

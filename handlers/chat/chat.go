@@ -154,3 +154,11 @@ type Messenger interface {
 	Ephemeral(ctx context.Context, channel, user string, m Message) error
 	DM(ctx context.Context, user string, m Message) error
 }
+
+// TrackingSuffix names Webex's trackingId after a message, for support.
+func TrackingSuffix(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (trackingId " + id + ")"
+}

@@ -1,8 +1,10 @@
-package handlers
+package digest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,11 +28,11 @@ import (
 const (
 	// claimTTL keeps an occurrence's claims well past any run of it.
 	claimTTL = 48 * time.Hour
-	// snoozeFor hides an item until tomorrow's digest at the same hour.
-	snoozeFor = 23 * time.Hour
-	// dismissFor bounds a dismissal's marker: the item's key names the
+	// SnoozeFor hides an item until tomorrow's digest at the same hour.
+	SnoozeFor = 23 * time.Hour
+	// DismissFor bounds a dismissal's marker: the item's key names the
 	// request's version, so a request that changes comes back anyway.
-	dismissFor = 90 * 24 * time.Hour
+	DismissFor = 90 * 24 * time.Hour
 	// rejectedShownFor is how long a rejection not resubmitted is
 	// recalled: after a week the requester has made up their mind.
 	rejectedShownFor = 7 * 24 * time.Hour
@@ -39,7 +41,7 @@ const (
 	usersKnownFor = 7 * 24 * time.Hour
 	// seatsWindow: customers whose users changed within it get a seats line.
 	seatsWindow = 24 * time.Hour
-	// digestFetch bounds what one category reads; the rest is counted.
+	// digestFetch bounds what one Category reads; the rest is counted.
 	digestFetch = 1000
 	// draftsPerOwner and maxSeatChecks bound the reads per recipient and
 	// the Webex calls per run.
@@ -48,8 +50,8 @@ const (
 	webexCheckTime = 10 * time.Second
 )
 
-// DigestStore is what digests read and write in the store.
-type DigestStore interface {
+// Store is what digests read and write in the store.
+type Store interface {
 	DigestRange(ctx context.Context, q store.DigestRange) ([]*request.Request, int64, error)
 	Owners(ctx context.Context) ([]string, error)
 	AuditHas(ctx context.Context, ids []int64, action string) (map[int64]bool, error)
@@ -59,9 +61,9 @@ type DigestStore interface {
 	AppendAudit(ctx context.Context, id int64, e request.AuditEntry) error
 }
 
-// IdleDraftFinder finds drafts nobody saved for a while, and who has
+// DraftFinder finds drafts nobody saved for a while, and who has
 // drafts at all.
-type IdleDraftFinder interface {
+type DraftFinder interface {
 	IdleDrafts(ctx context.Context, owners []string, before time.Time, perOwner int) (map[string][]*store.Draft, error)
 	DraftOwners(ctx context.Context) ([]string, error)
 }
@@ -72,90 +74,98 @@ type SubscriberCounter interface {
 	CountSubscribers(ctx context.Context, customerID string) (map[string]int, error)
 }
 
-// DigestSettings are the digest's part of the configuration.
-type DigestSettings struct {
+// Settings are the digest's part of the configuration.
+type Settings struct {
 	Channel                                                          string
 	Admins                                                           []string
 	StaleApprovalAfter, IdleDraftAfter, StuckAfter, ConsentWaitAfter time.Duration
 	Sandbox                                                          bool
 }
 
-// DigestDeps are a Digester's collaborators; Drafts and Subscribers may be
+// Deps are a Digester's collaborators; Drafts and Subscribers may be
 // nil (no idle drafts, no Webex check or seats).
-type DigestDeps struct {
-	Store       DigestStore
-	Drafts      IdleDraftFinder
+type Deps struct {
+	Store       Store
+	Drafts      DraftFinder
 	Subscribers SubscriberCounter
 	Messenger   chat.Messenger
-	Settings    DigestSettings
-	Log         *logrus.Entry
+	Settings    Settings
+	// DescribeDraft is the one-line description of a draft the lists use;
+	// nil shows the draft's ref and kind.
+	DescribeDraft func(*store.Draft) string
+	Log           *logrus.Entry
 	// OnRun counts a scheduled run (bot.Metrics.DigestRun).
 	OnRun func()
+	// Fetch bounds what one Category reads from the store; the rest is
+	// counted into "… and N more". 0 is 1,000.
+	Fetch int
 }
 
 // Digester builds and sends digests.
 type Digester struct {
-	store  DigestStore
-	drafts IdleDraftFinder
+	store  Store
+	drafts DraftFinder
 	subs   SubscriberCounter
 	msg    chat.Messenger
-	set    DigestSettings
+	set    Settings
 	log    *logrus.Entry
 	onRun  func()
-	// fetch is digestFetch; tests lower it to see the count of the rest.
+	// describeDraft is Deps.DescribeDraft.
+	describeDraft func(*store.Draft) string
+	// fetch is Deps.Fetch.
 	fetch int
 }
 
-// NewDigester builds a Digester.
-func NewDigester(d DigestDeps) *Digester {
-	g := &Digester{store: d.Store, drafts: d.Drafts, subs: d.Subscribers, msg: d.Messenger, set: d.Settings, log: d.Log, onRun: d.OnRun, fetch: digestFetch}
+// New builds a Digester.
+func New(d Deps) *Digester {
+	g := &Digester{store: d.Store, drafts: d.Drafts, subs: d.Subscribers, msg: d.Messenger, set: d.Settings, log: d.Log, onRun: d.OnRun, fetch: cmp.Or(d.Fetch, digestFetch),
+		describeDraft: d.DescribeDraft}
 	if g.log == nil {
 		g.log = logrus.NewEntry(logrus.StandardLogger())
+	}
+	if g.describeDraft == nil {
+		g.describeDraft = func(d *store.Draft) string { return d.Ref() + " " + string(d.Kind) }
 	}
 	return g
 }
 
-// EnableDigest lets `/onboard-customer digest` and the digest's buttons
-// work. Call it before serving.
-func (h *Handler) EnableDigest(d *Digester) { h.digest = d }
-
-// category is a kind of digest item; the order is the digest's order.
-type category int
+// Category is a kind of digest item; the order is the digest's order.
+type Category int
 
 const (
-	catStale category = iota
-	catFailed
-	catStuck
-	catHold
-	catSeats
-	catDraft
-	catNoUsers
-	catConsent
-	catRejected
+	Stale Category = iota
+	Failed
+	Stuck
+	Hold
+	Seats
+	Draft
+	NoUsers
+	Consent
+	Rejected
 )
 
 var categories = []struct{ key, title string }{
-	catStale:    {"stale", "Waiting for approval"},
-	catFailed:   {"failed", "Failed"},
-	catStuck:    {"stuck", "Stuck"},
-	catHold:     {"hold", "On compliance hold"},
-	catSeats:    {"seats", "Seats used of the ordered quantities"},
-	catDraft:    {"draft", "Drafts not submitted"},
-	catNoUsers:  {"nousers", "Provisioned, no users yet"},
-	catConsent:  {"consent", "Users waiting for consent"},
-	catRejected: {"rejected", "Rejected, not resubmitted"},
+	Stale:    {"stale", "Waiting for approval"},
+	Failed:   {"failed", "Failed"},
+	Stuck:    {"stuck", "Stuck"},
+	Hold:     {"hold", "On compliance hold"},
+	Seats:    {"seats", "Seats used of the ordered quantities"},
+	Draft:    {"draft", "Drafts not submitted"},
+	NoUsers:  {"nousers", "Provisioned, no users yet"},
+	Consent:  {"consent", "Users waiting for consent"},
+	Rejected: {"rejected", "Rejected, not resubmitted"},
 }
 
-// DigestItem is one line of a digest.
-type DigestItem struct {
-	// Key names the item for snooze and dismiss: category, id and the
+// Item is one line of a digest.
+type Item struct {
+	// Key names the item for snooze and dismiss: Category, id and the
 	// version seen, "failed:R-7:1764061200000".
 	Key     string
-	Cat     category
+	Cat     Category
 	Request int64 // 0 for drafts
 	Draft   int64
 	Line    string
-	// since orders items within a category, oldest first.
+	// since orders items within a Category, oldest first.
 	since time.Time
 }
 
@@ -164,8 +174,8 @@ type Digest struct {
 	// Recipient is the channel (Channel) or the Slack user id.
 	Recipient string
 	Channel   bool
-	Items     []DigestItem
-	// More counts due items not read (a category past digestFetch).
+	Items     []Item
+	// More counts due items not read (a Category past Deps.Fetch).
 	More int
 }
 
@@ -175,8 +185,8 @@ type Digests struct {
 	DMs     map[string]*Digest
 }
 
-// DigestReport says what one run did.
-type DigestReport struct {
+// Report says what one run did.
+type Report struct {
 	Due     int // recipients with a non-empty digest
 	Sent    int
 	Claimed int // recipients another replica had claimed
@@ -186,8 +196,8 @@ type DigestReport struct {
 // Run sends the digests due at occurrence. Each recipient is claimed
 // before its digest is sent; a claim lost to another replica is skipped,
 // and a send that fails after the claim is not repeated (at most one).
-func (g *Digester) Run(ctx context.Context, occurrence time.Time) (DigestReport, error) {
-	var rep DigestReport
+func (g *Digester) Run(ctx context.Context, occurrence time.Time) (Report, error) {
+	var rep Report
 	if g.onRun != nil {
 		g.onRun()
 	}
@@ -227,7 +237,7 @@ func (g *Digester) Run(ctx context.Context, occurrence time.Time) (DigestReport,
 			rep.Claimed++
 			continue
 		}
-		m := g.render(d, d.Channel || slices.Contains(g.set.Admins, d.Recipient))
+		m := g.Render(d, d.Channel || slices.Contains(g.set.Admins, d.Recipient))
 		if d.Channel {
 			_, err = g.msg.Post(ctx, d.Recipient, m)
 		} else {
@@ -262,7 +272,7 @@ func (g *Digester) Build(ctx context.Context, at time.Time, only string) (*Diges
 	if err := b.hideMarked(ctx); err != nil {
 		return nil, fmt.Errorf("build digest: %w", err)
 	}
-	for _, d := range append([]*Digest{b.out.Channel}, mapValues(b.out.DMs)...) {
+	for _, d := range b.out.All() {
 		sort.SliceStable(d.Items, func(i, j int) bool {
 			if d.Items[i].Cat != d.Items[j].Cat {
 				return d.Items[i].Cat < d.Items[j].Cat
@@ -273,22 +283,23 @@ func (g *Digester) Build(ctx context.Context, at time.Time, only string) (*Diges
 	return b.out, nil
 }
 
-func mapValues(m map[string]*Digest) []*Digest {
-	out := make([]*Digest, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
+// All is the channel digest, then every DM in recipient order.
+func (d *Digests) All() []*Digest {
+	out := []*Digest{d.Channel}
+	for _, u := range slices.Sorted(maps.Keys(d.DMs)) {
+		out = append(out, d.DMs[u])
 	}
 	return out
 }
 
-// itemKey is an item's identity: a request that changed is a new item, so
+// ItemKey is an item's identity: a request that changed is a new item, so
 // neither a snooze nor a dismissal hides what happened since.
-func itemKey(c category, ref string, version time.Time) string {
+func ItemKey(c Category, ref string, version time.Time) string {
 	return categories[c].key + ":" + ref + ":" + strconv.FormatInt(version.UnixMilli(), 10)
 }
 
-// parseItemKey reads an item key back: category key, request or draft id.
-func parseItemKey(key string) (cat, ref string, ok bool) {
+// ParseItemKey reads an item key back: Category key, request or draft id.
+func ParseItemKey(key string) (cat, ref string, ok bool) {
 	parts := strings.Split(key, ":")
 	if len(parts) != 3 {
 		return "", "", false

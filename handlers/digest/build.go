@@ -1,4 +1,4 @@
-package handlers
+package digest
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/onboardbot/onboardbot/store"
 )
 
-// builder gathers one occurrence's digests, one category at a time, each
+// builder gathers one occurrence's digests, one Category at a time, each
 // from a range of a sorted-set index.
 type builder struct {
 	g    *Digester
@@ -24,11 +24,11 @@ type builder struct {
 
 func (b *builder) wants(owner string) bool { return b.only == "" || owner == b.only }
 
-func (b *builder) toChannel(it DigestItem) {
+func (b *builder) toChannel(it Item) {
 	b.out.Channel.Items = append(b.out.Channel.Items, it)
 }
 
-func (b *builder) toOwner(owner string, it DigestItem) {
+func (b *builder) toOwner(owner string, it Item) {
 	if owner == "" || !b.wants(owner) {
 		return
 	}
@@ -40,13 +40,13 @@ func (b *builder) toOwner(owner string, it DigestItem) {
 	d.Items = append(d.Items, it)
 }
 
-func (b *builder) requestItem(c category, r *request.Request, since time.Time, what string) DigestItem {
-	return DigestItem{Key: itemKey(c, r.Ref(), r.UpdatedAt), Cat: c, Request: r.ID, since: since,
+func (b *builder) requestItem(c Category, r *request.Request, since time.Time, what string) Item {
+	return Item{Key: ItemKey(c, r.Ref(), r.UpdatedAt), Cat: c, Request: r.ID, since: since,
 		Line: chat.TruncateMd(fmt.Sprintf("%s %s: %s", r.Ref(), chat.Esc(r.Subject), what), 280)}
 }
 
 // rangeOf reads one index range; for the channel's categories what lies
-// beyond digestFetch is counted into its "… and N more" (a DM's share of
+// beyond Deps.Fetch is counted into its "… and N more" (a DM's share of
 // the unread cannot be told: DMs show what was read).
 func (b *builder) rangeOf(ctx context.Context, q store.DigestRange, channel bool) ([]*request.Request, error) {
 	q.Limit = b.g.fetch
@@ -68,7 +68,7 @@ func (b *builder) stale(ctx context.Context) error {
 		return err
 	}
 	for _, r := range rs {
-		b.toChannel(b.requestItem(catStale, r, r.CreatedAt,
+		b.toChannel(b.requestItem(Stale, r, r.CreatedAt,
 			fmt.Sprintf("waiting for approval for %s · %s", chat.Age(b.at.Sub(r.CreatedAt)), chat.Mention(r.Requester))))
 	}
 	return nil
@@ -82,15 +82,15 @@ func (b *builder) failed(ctx context.Context) error {
 		return err
 	}
 	for _, r := range rs {
-		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
-			fmt.Sprintf("failed %s ago: %s", chat.Age(b.at.Sub(r.UpdatedAt)), chat.Esc(chat.Truncate(r.Result.Message, 160)+trackingSuffix(r.Result.TrackingID)))))
+		b.toChannel(b.requestItem(Failed, r, r.UpdatedAt,
+			fmt.Sprintf("failed %s ago: %s", chat.Age(b.at.Sub(r.UpdatedAt)), chat.Esc(chat.Truncate(r.Result.Message, 160)+chat.TrackingSuffix(r.Result.TrackingID)))))
 	}
 	partial, err := b.rangeOf(ctx, store.DigestRange{Index: store.Partial, To: b.at, Newest: true}, true)
 	if err != nil {
 		return err
 	}
 	for _, r := range partial {
-		b.toChannel(b.requestItem(catFailed, r, r.UpdatedAt,
+		b.toChannel(b.requestItem(Failed, r, r.UpdatedAt,
 			fmt.Sprintf("⚠️ done %s ago with failed rows: %s", chat.Age(b.at.Sub(r.UpdatedAt)), chat.Esc(chat.Truncate(r.Result.Message, 160)))))
 	}
 	return nil
@@ -114,7 +114,7 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 				if st == request.StateCommitting {
 					what = "committing"
 				}
-				b.toChannel(b.requestItem(catStuck, r, r.UpdatedAt, fmt.Sprintf("%s for %s", what, chat.Age(b.at.Sub(r.UpdatedAt)))))
+				b.toChannel(b.requestItem(Stuck, r, r.UpdatedAt, fmt.Sprintf("%s for %s", what, chat.Age(b.at.Sub(r.UpdatedAt)))))
 			}
 		}
 	}
@@ -132,13 +132,13 @@ func (b *builder) consentAndStuck(ctx context.Context) error {
 				if what == "" {
 					what = r.Result.WaitReason
 				}
-				b.toOwner(r.Requester, b.requestItem(catConsent, r, since, fmt.Sprintf("%s (%s)", chat.Esc(what), waited)))
+				b.toOwner(r.Requester, b.requestItem(Consent, r, since, fmt.Sprintf("%s (%s)", chat.Esc(what), waited)))
 			}
 		case b.only != "" || since.After(stuck):
 		case strings.Contains(r.Result.WaitReason, "compliance"):
-			b.toChannel(b.requestItem(catHold, r, since, fmt.Sprintf("%s (%s)", chat.Esc(r.Result.WaitReason), waited)))
+			b.toChannel(b.requestItem(Hold, r, since, fmt.Sprintf("%s (%s)", chat.Esc(r.Result.WaitReason), waited)))
 		default:
-			b.toChannel(b.requestItem(catStuck, r, since, fmt.Sprintf("%s (%s)", chat.Esc(chat.OrDash(r.Result.WaitReason)), waited)))
+			b.toChannel(b.requestItem(Stuck, r, since, fmt.Sprintf("%s (%s)", chat.Esc(chat.OrDash(r.Result.WaitReason)), waited)))
 		}
 	}
 	return nil
@@ -171,7 +171,7 @@ func (b *builder) rejected(ctx context.Context) error {
 	}
 	for _, r := range rs {
 		if !resubmitted[r.ID] {
-			b.toOwner(r.Requester, b.requestItem(catRejected, r, r.UpdatedAt,
+			b.toOwner(r.Requester, b.requestItem(Rejected, r, r.UpdatedAt,
 				fmt.Sprintf("rejected by %s: %s", chat.Mention(r.RejectedBy), chat.Esc(chat.Truncate(r.Reason, 160)))))
 		}
 	}
@@ -207,7 +207,7 @@ func (b *builder) incomplete(ctx context.Context) error {
 		if r.Result.OrgID != "" {
 			what = fmt.Sprintf("provisioned (org %s), no users yet", chat.Esc(r.Result.OrgID))
 		}
-		b.toOwner(r.Requester, b.requestItem(catNoUsers, r, r.UpdatedAt, what))
+		b.toOwner(r.Requester, b.requestItem(NoUsers, r, r.UpdatedAt, what))
 	}
 	return nil
 }
@@ -264,8 +264,8 @@ func (b *builder) drafts(ctx context.Context) error {
 	}
 	for owner, ds := range idle {
 		for _, d := range ds {
-			b.toOwner(owner, DigestItem{Key: itemKey(catDraft, d.Ref(), d.UpdatedAt), Cat: catDraft, Draft: d.ID,
-				since: d.UpdatedAt, Line: chat.TruncateMd(draftLine(d), 280)})
+			b.toOwner(owner, Item{Key: ItemKey(Draft, d.Ref(), d.UpdatedAt), Cat: Draft, Draft: d.ID,
+				since: d.UpdatedAt, Line: chat.TruncateMd(b.g.describeDraft(d), 280)})
 		}
 	}
 	return nil
@@ -278,13 +278,14 @@ func (b *builder) seats(ctx context.Context) error {
 		return nil
 	}
 	rs, _, err := b.g.store.DigestRange(ctx, store.DigestRange{Index: store.ByState, State: request.StateDone,
-		From: b.at.Add(-seatsWindow), To: b.at, Limit: digestFetch, Newest: true})
+		From: b.at.Add(-seatsWindow), To: b.at, Limit: b.g.fetch, Newest: true})
 	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
 	for _, r := range rs {
-		ref, ok := batchCustomer(r)
+		ref, ok := r.Customer()
+		ok = ok && r.Kind == request.KindUsers
 		if r.Result.CustomerID != "" {
 			ref.CustomerID = r.Result.CustomerID // resolved at commit
 		}
@@ -308,7 +309,7 @@ func (b *builder) seats(ctx context.Context) error {
 		for i, p := range pkgs {
 			parts[i] = fmt.Sprintf("%s %d/%d", chat.Esc(p), counts[p], ref.Limits[p])
 		}
-		it := b.requestItem(catSeats, r, r.UpdatedAt, strings.Join(parts, ", "))
+		it := b.requestItem(Seats, r, r.UpdatedAt, strings.Join(parts, ", "))
 		if ref.RequestID != 0 {
 			it.Line = chat.TruncateMd(fmt.Sprintf("%s %s: %s (after %s)", request.FormatID(ref.RequestID), chat.Esc(ref.ExternalID), strings.Join(parts, ", "), r.Ref()), 280)
 		}
@@ -321,7 +322,7 @@ func (b *builder) seats(ctx context.Context) error {
 // and dismissed ones.
 func (b *builder) hideMarked(ctx context.Context) error {
 	var keys []string
-	for _, d := range append([]*Digest{b.out.Channel}, mapValues(b.out.DMs)...) {
+	for _, d := range b.out.All() {
 		for _, it := range d.Items {
 			keys = append(keys, it.Key)
 		}
@@ -334,7 +335,7 @@ func (b *builder) hideMarked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range append([]*Digest{b.out.Channel}, mapValues(b.out.DMs)...) {
+	for _, d := range b.out.All() {
 		kept := d.Items[:0]
 		for _, it := range d.Items {
 			if until, ok := snoozed[it.Key]; ok && until.After(b.at) {
