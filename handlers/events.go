@@ -61,6 +61,28 @@ func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 		}
 		return h.msg.DM(ctx, r.Requester, chat.Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
 	})
+	if r.Kind == request.KindTemplate && r.State == request.StateWaiting {
+		h.postChecklist(ctx, r)
+	}
+}
+
+// postChecklist posts the Partner Hub checklist of a template that waits
+// for its provisioning id, after its outcome: in the summary's thread and
+// to the requester.
+func (h *Handler) postChecklist(ctx context.Context, r *request.Request) {
+	h.queue.Report(ctx, r.ID, "post checklist", func(ctx context.Context) error {
+		spec, err := request.SpecOf[request.TemplateSpec](r)
+		if err != nil {
+			return err
+		}
+		m := checklistMessage(r, spec)
+		if r.Summary.TS != "" {
+			if err := h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, m); err != nil {
+				return err
+			}
+		}
+		return h.msg.DM(ctx, r.Requester, m)
+	})
 }
 
 // snapshot copies r for work that runs later.

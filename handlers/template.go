@@ -16,14 +16,12 @@ import (
 
 // Templates is the onboarding-template registry: approved versions per name.
 type Templates interface {
-	AddTemplateVersion(ctx context.Context, tv request.TemplateVersion) (int, error)
 	ActivateTemplate(ctx context.Context, name string, version int, provisioningID, actor string) error
 	RetireTemplate(ctx context.Context, name, actor string) (int, error)
 	Template(ctx context.Context, name string) (*request.TemplateVersion, []request.TemplateVersion, error)
 	Templates(ctx context.Context) ([]string, error)
 }
 
-const waitingForProvisioningID = "waiting for its provisioning id"
 
 func (h *Handler) template(ctx context.Context, u caller, c Command) *Reply {
 	verb := ""
@@ -104,59 +102,6 @@ func templateCheckSpec(t *request.TemplateSpec, provisioningID string) *request.
 		Address:  request.Address{Line1: "Template check", City: "Template check", Country: t.Country},
 		Timezone: tz, Language: t.Language, LocationName: "HQ",
 	}
-}
-
-// CommitTemplate turns a committing `template new` into a template version:
-// active at once when it came with a provisioning id, else waiting for one.
-// The worker calls it (provisioning.Worker.CommitTemplate); it is idempotent:
-// the registry gives a retried commit the same version.
-func (h *Handler) CommitTemplate(ctx context.Context, r *request.Request) error {
-	var spec request.TemplateSpec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
-		return fmt.Errorf("decode %s: %w", r.Ref(), err)
-	}
-	tv := request.TemplateVersion{Name: spec.Name, RequestID: r.ID, Status: request.TemplatePending, Spec: spec}
-	to, action := request.StateWaiting, "waiting"
-	if spec.ProvisioningID != "" {
-		tv.Status, tv.ProvisioningID, tv.ActivatedBy, tv.ActivatedAt = request.TemplateActive, spec.ProvisioningID, r.ApprovedBy, h.now()
-		to, action = request.StateDone, "activated"
-	}
-	n, err := h.templates.AddTemplateVersion(ctx, tv)
-	if err != nil {
-		return err
-	}
-	now := h.now()
-	settled, err := h.store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{request.StateCommitting}, To: to, Actor: "worker", Action: action,
-		Note: fmt.Sprintf("v%d", n),
-		Mutate: func(x *request.Request) error {
-			x.Result.Version, x.Result.ProvisioningID = n, tv.ProvisioningID
-			if to == request.StateWaiting {
-				x.Result.WaitReason, x.Result.WaitingSince = waitingForProvisioningID, now
-			}
-			return nil
-		},
-	})
-	if err != nil {
-		var sc *request.StateConflict
-		if errors.As(err, &sc) {
-			return nil // settled by an earlier delivery of the job
-		}
-		return err
-	}
-	h.Settled(ctx, settled)
-	if to == request.StateWaiting {
-		h.queue.Report(ctx, settled.ID, "post checklist", func(ctx context.Context) error {
-			m := checklistMessage(settled, &spec)
-			if settled.Summary.TS != "" {
-				if err := h.msg.PostThread(ctx, settled.Summary.Channel, settled.Summary.TS, m); err != nil {
-					return err
-				}
-			}
-			return h.msg.DM(ctx, settled.Requester, m)
-		})
-	}
-	return nil
 }
 
 func decodeTemplate(r *request.Request) (*request.TemplateSpec, error) {

@@ -235,7 +235,7 @@ func TestMoving(t *testing.T) {
 		{"compliance review", request.KindCustomer, "compliance review", request.StateDone, true},
 		{"queued behind a customer", request.KindUsers, "waiting for R-1", request.StateCommitting, true},
 		{"consent", request.KindUsers, request.ConsentWaitReason, request.StateDone, false},
-		{"a template's provisioning id", request.KindTemplate, waitingForProvisioningID, request.StateDone, false},
+		{"a template's provisioning id", request.KindTemplate, request.WaitingForProvisioningID, request.StateDone, false},
 		{"behind a failed customer", request.KindUsers, "waiting for R-1" + request.FailedSuffix, request.StateFailed, false},
 		{"behind a retried customer", request.KindUsers, "waiting for R-1" + request.FailedSuffix, request.StateApproved, true},
 	}

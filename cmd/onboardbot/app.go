@@ -207,7 +207,7 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	}
 	a.worker = &worker.Worker{
 		Store: a.store, Jobs: a.store, Watch: a.store, Customers: customers, Events: a.handler,
-		CommitTemplate:    a.handler.CommitTemplate,
+		Templates:         a.store,
 		Setup:             customers.Client,
 		Rows:              a.store,
 		Concurrency:       cfg.WorkerConcurrency,

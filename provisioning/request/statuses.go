@@ -76,3 +76,8 @@ type CustomerState struct {
 	Country    string   `json:"country,omitempty"`
 	TrackingID string   `json:"-"` // of the answer that reported this state
 }
+
+// WaitingForProvisioningID is the WaitReason of an approved template that
+// waits for someone to create it in Partner Hub and give its provisioning
+// id (Webex has no API to create templates).
+const WaitingForProvisioningID = "waiting for its provisioning id"

@@ -58,36 +58,6 @@ func endedWithout(awaited *request.Request) bool {
 	return awaited.State == request.StateDone && awaited.Result.Status == request.CustomerDeleted
 }
 
-// commitSetup commits a request of one of the setup kinds.
-func (w *Worker) commitSetup(ctx context.Context, r *request.Request) error {
-	switch r.Kind {
-	case request.KindUsers:
-		return w.commitUsers(ctx, r)
-	case request.KindLocation:
-		return w.commitLocation(ctx, r)
-	case request.KindNumbers:
-		return w.commitNumbers(ctx, r)
-	case request.KindPSTN:
-		return w.commitPSTN(ctx, r)
-	case request.KindChange:
-		return w.commitChange(ctx, r)
-	case request.KindRemove:
-		return w.commitRemove(ctx, r)
-	case request.KindDelete:
-		return w.commitDelete(ctx, r)
-	}
-	return w.fail(ctx, r, r.State, fmt.Sprintf("requests of kind %q are not setup requests", r.Kind), "")
-}
-
-// isSetupKind reports whether requests of kind k are committed by commitSetup.
-func isSetupKind(k request.Kind) bool {
-	switch k {
-	case request.KindUsers, request.KindLocation, request.KindNumbers, request.KindPSTN, request.KindChange, request.KindRemove, request.KindDelete:
-		return true
-	}
-	return false
-}
-
 // decodeSpec reads a stored spec; a failure fails the request (it can never
 // commit) and returns false.
 func (w *Worker) decodeSpec(ctx context.Context, r *request.Request, spec any) (bool, error) {
@@ -309,11 +279,6 @@ func customerRequestOf(r *request.Request) int64 {
 	if r.Kind == request.KindCustomer {
 		return r.ID
 	}
-	var spec struct {
-		Customer request.CustomerRef `json:"customer"`
-	}
-	if !isSetupKind(r.Kind) || json.Unmarshal(r.Spec, &spec) != nil {
-		return 0
-	}
-	return spec.Customer.RequestID
+	ref, _ := r.Customer()
+	return ref.RequestID
 }

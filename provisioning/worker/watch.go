@@ -61,7 +61,7 @@ func (w *Worker) checkWatched(ctx context.Context, id int64) {
 		log.WithError(err).Warn("watched request unreadable")
 		return
 	}
-	if r.State == request.StateWaiting && isSetupKind(r.Kind) {
+	if r.State == request.StateWaiting && request.SetupKind(r.Kind) {
 		w.checkWatchedSetup(ctx, r)
 		return
 	}

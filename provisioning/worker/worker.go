@@ -22,9 +22,9 @@ type Worker struct {
 	Customers CustomerAPI
 	Events    Events
 	Log       *logrus.Entry
-	// CommitTemplate records an approved template (Redis bookkeeping only:
-	// Webex has no template API). It moves the request out of committing.
-	CommitTemplate func(ctx context.Context, r *request.Request) error
+	// Templates keeps template versions: an approved template is
+	// bookkeeping only (Webex has no template API).
+	Templates TemplateStore
 	// Setup is the Webex client for users, locations, numbers and
 	// corrections; Rows keeps a batch's per-row outcomes; Concurrency
 	// bounds a batch's parallel Webex calls (WORKER_CONCURRENCY, default 4).
@@ -204,17 +204,24 @@ func (w *Worker) Commit(ctx context.Context, id int64) error {
 	default:
 		return nil
 	}
-	switch r.Kind {
-	case request.KindCustomer:
-		return w.commitCustomer(ctx, r)
-	case request.KindTemplate:
-		if w.CommitTemplate != nil {
-			return w.CommitTemplate(ctx, r)
-		}
-	case request.KindUsers, request.KindLocation, request.KindNumbers, request.KindPSTN, request.KindChange, request.KindRemove, request.KindDelete:
-		return w.commitSetup(ctx, r)
+	if commit, ok := commits[r.Kind]; ok {
+		return commit(w, ctx, r)
 	}
 	return w.fail(ctx, r, request.StateCommitting, fmt.Sprintf("requests of kind %q cannot be committed by this build", r.Kind), "")
+}
+
+// commits is how each kind of request is committed: a new kind adds its
+// commit here.
+var commits = map[request.Kind]func(w *Worker, ctx context.Context, r *request.Request) error{
+	request.KindCustomer: (*Worker).commitCustomer,
+	request.KindTemplate: (*Worker).commitTemplate,
+	request.KindUsers:    (*Worker).commitUsers,
+	request.KindLocation: (*Worker).commitLocation,
+	request.KindNumbers:  (*Worker).commitNumbers,
+	request.KindPSTN:     (*Worker).commitPSTN,
+	request.KindChange:   (*Worker).commitChange,
+	request.KindRemove:   (*Worker).commitRemove,
+	request.KindDelete:   (*Worker).commitDelete,
 }
 
 func (w *Worker) commitCustomer(ctx context.Context, r *request.Request) error {
