@@ -22,7 +22,6 @@ type Templates interface {
 	Templates(ctx context.Context) ([]string, error)
 }
 
-
 func (h *Handler) template(ctx context.Context, u caller, c Command) *Reply {
 	verb := ""
 	if len(c.Words) > 1 {
