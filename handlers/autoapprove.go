@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -131,9 +130,9 @@ func (h *Handler) batchQuantities(ctx context.Context, r *request.Request) (newR
 	if r.Kind != request.KindUsers || r.Precheck.Status != request.PrecheckOK {
 		return nil, nil, nil, nil
 	}
-	var spec request.UsersSpec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
-		return nil, nil, nil, fmt.Errorf("decode users: %w", err)
+	spec, err := request.SpecOf[request.UsersSpec](r)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if r.Precheck.NewUsers != nil || r.Precheck.Seats != nil {
 		// The precheck counted them a moment ago.
@@ -143,11 +142,11 @@ func (h *Handler) batchQuantities(ctx context.Context, r *request.Request) (newR
 	if h.setup == nil {
 		return nil, nil, nil, errors.New("no Webex setup client to count provisioned users")
 	}
-	up, err := h.setup.PrecheckUsers(ctx, &spec)
+	up, err := h.setup.PrecheckUsers(ctx, spec)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("count provisioned users: %w", err)
 	}
-	return newUsers(&spec, emailSet(up.Existing)), up.Provisioned, spec.Customer.Limits, nil
+	return newUsers(spec, emailSet(up.Existing)), up.Provisioned, spec.Customer.Limits, nil
 }
 
 // emailSet is the addresses of users Webex already has, lower-cased as

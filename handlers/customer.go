@@ -236,11 +236,3 @@ func missingKeys(key string) string {
 	}
 	return key
 }
-
-func decodeCustomer(r *request.Request) (*request.CustomerSpec, error) {
-	var spec request.CustomerSpec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
-	}
-	return &spec, nil
-}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -29,11 +28,7 @@ func canResubmit(r *request.Request) bool {
 	default:
 		return false
 	}
-	switch r.Kind {
-	case request.KindCustomer, request.KindTemplate, request.KindUsers, request.KindLocation, request.KindNumbers:
-		return true // the kinds with a form (flowFor, which cannot be called here: the flows refer to summaries)
-	}
-	return false
+	return hasForm(r.Kind)
 }
 
 // resubmitButtons is the summary's Edit & resubmit button (none when r
@@ -117,98 +112,91 @@ func (h *Handler) linkResubmission(ctx context.Context, u caller, newID, oldID i
 
 // answersFromRequest turns a stored spec back into command keys.
 func answersFromRequest(r *request.Request) (map[string]string, error) {
+	fill := kinds[r.Kind].answers
+	if fill == nil {
+		return nil, fmt.Errorf("%s: %s requests have no form", r.Ref(), r.Kind)
+	}
 	a := map[string]string{}
-	set := func(k, v string) {
+	err := fill(r, func(k, v string) {
 		if v != "" {
 			a[k] = v
 		}
-	}
-	switch r.Kind {
-	case request.KindCustomer:
-		c, err := decodeSpec[request.CustomerSpec](r)
-		if err != nil {
-			return nil, err
-		}
-		set("name", c.Name)
-		set("email", c.Email)
-		set("external-id", c.ExternalID)
-		set("country", c.Country)
-		set("package", strings.Join(c.Packages, ","))
-		if c.Template != "" {
-			set("template", c.Template)
-		} else {
-			set("provisioning-id", c.ProvisioningID)
-		}
-		set("supported-location", "yes")
-		setAddress(set, c.Address)
-		set("timezone", c.Timezone)
-		set("language", c.Language)
-		if c.LocationName != request.DefaultLocationName {
-			set("location-name", c.LocationName)
-		}
-		set("elin", c.ELIN)
-		for p, n := range c.Limits {
-			set(input.LimitKeyPrefix+p, strconv.Itoa(n))
-		}
-		set("org-id", c.OrgID)
-		set("order", c.Order)
-	case request.KindTemplate:
-		t, err := decodeSpec[request.TemplateSpec](r)
-		if err != nil {
-			return nil, err
-		}
-		onOff := map[bool]string{true: "on", false: "off"}
-		set("name", t.Name)
-		set("country", t.Country)
-		set("language", t.Language)
-		set("package", strings.Join(t.Packages, ","))
-		set("auth", t.Auth)
-		set("idp-entity-id", t.IdPEntityID)
-		set("sp-admin", t.SPAdmin)
-		set("subscription", t.Subscription)
-		set("email-language", t.EmailLanguage)
-		set("brand", t.Brand)
-		set("admin-invites", onOff[t.AdminInvites])
-		set("webex-calls", onOff[t.WebexCalls])
-		set("pstn-provider", t.PSTNProvider)
-		set("timezone", t.Timezone)
-		set("provisioning-id", t.ProvisioningID)
-	case request.KindUsers:
-		s, err := decodeSpec[request.UsersSpec](r)
-		if err != nil {
-			return nil, err
-		}
-		set(customerKey, s.Customer.ExternalID)
-		set("rows", rowsCSV(s.Rows))
-	case request.KindLocation:
-		l, err := decodeSpec[request.LocationSpec](r)
-		if err != nil {
-			return nil, err
-		}
-		set(customerKey, l.Customer.ExternalID)
-		set("name", l.Name)
-		setAddress(set, l.Address)
-		set("country", l.Address.Country)
-		set("timezone", l.Timezone)
-		set("language", l.Language)
-		set("elin", l.ELIN)
-	case request.KindNumbers:
-		n, err := decodeSpec[request.NumbersSpec](r)
-		if err != nil {
-			return nil, err
-		}
-		set(customerKey, n.Customer.ExternalID)
-		set("location", n.Location)
-		if len(n.Numbers) == 1 {
-			set("add", n.Numbers[0])
-		} else if len(n.Numbers) > 1 {
-			set("add", n.Numbers[0]+"-"+n.Numbers[len(n.Numbers)-1])
-		}
-		set("main", n.Main)
-	default:
-		return nil, fmt.Errorf("%s: %s requests have no form", r.Ref(), r.Kind)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
+}
+
+func customerAnswers(c *request.CustomerSpec, set func(k, v string)) {
+	set("name", c.Name)
+	set("email", c.Email)
+	set("external-id", c.ExternalID)
+	set("country", c.Country)
+	set("package", strings.Join(c.Packages, ","))
+	if c.Template != "" {
+		set("template", c.Template)
+	} else {
+		set("provisioning-id", c.ProvisioningID)
+	}
+	set("supported-location", "yes")
+	setAddress(set, c.Address)
+	set("timezone", c.Timezone)
+	set("language", c.Language)
+	if c.LocationName != request.DefaultLocationName {
+		set("location-name", c.LocationName)
+	}
+	set("elin", c.ELIN)
+	for p, n := range c.Limits {
+		set(input.LimitKeyPrefix+p, strconv.Itoa(n))
+	}
+	set("org-id", c.OrgID)
+	set("order", c.Order)
+}
+
+func templateAnswers(t *request.TemplateSpec, set func(k, v string)) {
+	onOff := map[bool]string{true: "on", false: "off"}
+	set("name", t.Name)
+	set("country", t.Country)
+	set("language", t.Language)
+	set("package", strings.Join(t.Packages, ","))
+	set("auth", t.Auth)
+	set("idp-entity-id", t.IdPEntityID)
+	set("sp-admin", t.SPAdmin)
+	set("subscription", t.Subscription)
+	set("email-language", t.EmailLanguage)
+	set("brand", t.Brand)
+	set("admin-invites", onOff[t.AdminInvites])
+	set("webex-calls", onOff[t.WebexCalls])
+	set("pstn-provider", t.PSTNProvider)
+	set("timezone", t.Timezone)
+	set("provisioning-id", t.ProvisioningID)
+}
+
+func usersAnswers(s *request.UsersSpec, set func(k, v string)) {
+	set(customerKey, s.Customer.ExternalID)
+	set("rows", rowsCSV(s.Rows))
+}
+
+func locationAnswers(l *request.LocationSpec, set func(k, v string)) {
+	set(customerKey, l.Customer.ExternalID)
+	set("name", l.Name)
+	setAddress(set, l.Address)
+	set("country", l.Address.Country)
+	set("timezone", l.Timezone)
+	set("language", l.Language)
+	set("elin", l.ELIN)
+}
+
+func numbersAnswers(n *request.NumbersSpec, set func(k, v string)) {
+	set(customerKey, n.Customer.ExternalID)
+	set("location", n.Location)
+	if len(n.Numbers) == 1 {
+		set("add", n.Numbers[0])
+	} else if len(n.Numbers) > 1 {
+		set("add", n.Numbers[0]+"-"+n.Numbers[len(n.Numbers)-1])
+	}
+	set("main", n.Main)
 }
 
 // setAddress sets the address keys the customer and location commands share.
@@ -218,15 +206,6 @@ func setAddress(set func(k, v string), a request.Address) {
 	set("city", a.City)
 	set("state", a.State)
 	set("zip", a.Zip)
-}
-
-// decodeSpec reads a request's spec as T.
-func decodeSpec[T any](r *request.Request) (*T, error) {
-	var v T
-	if err := json.Unmarshal(r.Spec, &v); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
-	}
-	return &v, nil
 }
 
 // rowsCSV writes rows back in the header-less column order of the grammar.

@@ -37,46 +37,6 @@ func (h *Handler) queuePublish(ctx context.Context, r *request.Request, check pr
 	return h.queue.Spare(ctx, "publish "+r.Ref(), func(ctx context.Context) error { return h.publish(ctx, id, check) })
 }
 
-// checkFor rebuilds the precheck of a stored request; nil when its kind has
-// none or needs what only the submission had (a users batch's raw rows).
-func (h *Handler) checkFor(r *request.Request) precheckFunc {
-	switch r.Kind {
-	case request.KindCustomer:
-		if spec, err := decodeCustomer(r); err == nil {
-			return h.customerCheck(spec)
-		}
-	case request.KindTemplate:
-		if spec, err := decodeTemplate(r); err == nil {
-			return h.templateCheck(spec)
-		}
-	case request.KindNumbers:
-		if spec, err := decodeSpec[request.NumbersSpec](r); err == nil {
-			return h.numbersCheck(spec)
-		}
-	case request.KindPSTN:
-		if spec, err := decodeSpec[request.PSTNSpec](r); err == nil {
-			return h.pstnCheck(spec)
-		}
-	case request.KindUsers:
-		if spec, err := decodeSpec[request.UsersSpec](r); err == nil {
-			return h.usersCheck(spec)
-		}
-	case request.KindChange:
-		if spec, err := decodeSpec[request.ChangeSpec](r); err == nil {
-			return h.changeCheck(spec)
-		}
-	case request.KindLocation:
-		if spec, err := decodeSpec[request.LocationSpec](r); err == nil {
-			return h.locationCheck(spec)
-		}
-	case request.KindRemove:
-		if spec, err := decodeSpec[request.RemoveSpec](r); err == nil {
-			return h.removeCheck(spec)
-		}
-	}
-	return nil
-}
-
 // templateCheck verifies a template's provisioning id, when it has one.
 func (h *Handler) templateCheck(spec *request.TemplateSpec) precheckFunc {
 	if spec.ProvisioningID == "" {

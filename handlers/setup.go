@@ -52,14 +52,14 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*r
 	ref := &request.CustomerRef{RequestID: r.ID, ExternalID: r.ExternalID, CustomerID: r.Result.CustomerID, OrgID: r.Result.OrgID}
 	switch r.Kind {
 	case request.KindCustomer:
-		spec, err := decodeCustomer(r)
+		spec, err := request.SpecOf[request.CustomerSpec](r)
 		if err != nil {
 			return nil, h.systemFault(u, "decode customer", err)
 		}
 		ref.Packages, ref.Limits, ref.AdminEmail, ref.Country = spec.Packages, spec.Limits, spec.Email, spec.Country
 	case request.KindAdopt:
-		var cs request.CustomerState
-		if err := json.Unmarshal(r.Spec, &cs); err != nil {
+		cs, err := request.SpecOf[request.CustomerState](r)
+		if err != nil {
 			return nil, h.systemFault(u, "decode adopted customer", err)
 		}
 		ref.Packages, ref.Country = cs.Packages, cs.Country

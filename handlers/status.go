@@ -113,7 +113,7 @@ func (h *Handler) autoNumbers(ctx context.Context, r *request.Request) string {
 	if r.Kind != request.KindUsers || h.setup == nil {
 		return ""
 	}
-	spec, err := decodeSpec[request.UsersSpec](r)
+	spec, err := request.SpecOf[request.UsersSpec](r)
 	if err != nil {
 		return ""
 	}

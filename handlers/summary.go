@@ -20,21 +20,7 @@ func (h *Handler) summary(r *request.Request) chat.Message {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(chat.Plain(chat.Truncate(title, 150))),
 	}
-	switch r.Kind {
-	case request.KindCustomer:
-		if spec, err := decodeCustomer(r); err == nil {
-			blocks = append(blocks, customerFields(spec)...)
-		}
-	case request.KindTemplate:
-		if spec, err := decodeTemplate(r); err == nil {
-			blocks = append(blocks, chat.Fields(templatePairs(spec, r.Result.ProvisioningID))...)
-			for _, w := range spec.Warnings() {
-				blocks = append(blocks, slack.NewContextBlock("", chat.Md("⚠️ "+chat.Esc(w))))
-			}
-		}
-	default:
-		blocks = append(blocks, setupFields(r)...)
-	}
+	blocks = append(blocks, kindFields(r)...)
 	ctxText := fmt.Sprintf("Requested by %s · payload hash `%s`", chat.Mention(r.Requester), r.Hash)
 	blocks = append(blocks,
 		slack.NewContextBlock("", chat.Md(ctxText)),
@@ -205,7 +191,7 @@ func outcomeLine(r *request.Request, now time.Time) string {
 	subject := chat.Esc(r.Subject)
 	switch r.State {
 	case request.StateDone:
-		return fmt.Sprintf("%s %s %s", requestIcon(r), r.Ref(), doneText(r))
+		return fmt.Sprintf("%s %s %s", requestIcon(r), r.Ref(), chat.Esc(doneLine(r)))
 	case request.StateFailed:
 		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, chat.Esc(r.Result.Message+chat.TrackingSuffix(r.Result.TrackingID)))
 	case request.StateWaiting:
@@ -218,55 +204,6 @@ func outcomeLine(r *request.Request, now time.Time) string {
 		return fmt.Sprintf("⌛ %s %s: expired", r.Ref(), subject)
 	}
 	return ""
-}
-
-// doneText is what a done request achieved, as outcome lines say it,
-// without the icon and the request id; mrkdwn, values escaped.
-func doneText(r *request.Request) string {
-	return chat.Esc(donePlain(r))
-}
-
-// doneState is doneText where the subject is already said (the summary's
-// state line, status, lists, the DM): "provisioned (org …)", not
-// "MS-001 provisioned (org …)" after "R-7 MS-001:".
-func doneState(r *request.Request) string {
-	switch r.Kind {
-	case request.KindCustomer, request.KindAdopt:
-		if r.Result.Status == request.CustomerDeleted {
-			return fmt.Sprintf("deleted (was org %s)", r.Result.OrgID)
-		}
-		if r.Kind == request.KindAdopt {
-			return fmt.Sprintf("adopted (org %s)", r.Result.OrgID)
-		}
-		return fmt.Sprintf("provisioned (org %s)", r.Result.OrgID)
-	case request.KindTemplate:
-		return fmt.Sprintf("v%d active", r.Result.Version)
-	case request.KindLocation:
-		return "ready"
-	case request.KindUsers, request.KindNumbers, request.KindPSTN:
-		if r.Result.Message != "" {
-			return r.Result.Message
-		}
-	}
-	return "done"
-}
-
-func donePlain(r *request.Request) string {
-	switch r.Kind {
-	case request.KindCustomer:
-		return fmt.Sprintf("%s provisioned (org %s)", r.Subject, r.Result.OrgID)
-	case request.KindTemplate:
-		return fmt.Sprintf("%s v%d active", r.Subject, r.Result.Version)
-	case request.KindAdopt:
-		return fmt.Sprintf("adopted %s (org %s)", r.Subject, r.Result.OrgID)
-	case request.KindLocation:
-		return r.Subject + " ready"
-	case request.KindUsers, request.KindNumbers, request.KindPSTN:
-		if r.Result.Message != "" {
-			return r.Subject + ": " + r.Result.Message
-		}
-	}
-	return r.Subject
 }
 
 // waitingText says what a waiting request waits for; holds at Webex carry

@@ -103,14 +103,6 @@ func templateCheckSpec(t *request.TemplateSpec, provisioningID string) *request.
 	}
 }
 
-func decodeTemplate(r *request.Request) (*request.TemplateSpec, error) {
-	var spec request.TemplateSpec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", r.Ref(), err)
-	}
-	return &spec, nil
-}
-
 // checklistMessage is the Partner Hub checklist for a template that waits
 // for its provisioning id: Partner Hub's clicks, in order, with this
 // template's values (Checklist); each step is escaped whole.
@@ -267,6 +259,20 @@ func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Repl
 // templatePairs are a template's settings as label/value pairs;
 // provisioningID is the id it was activated with, when it was given later
 // than the request.
+// templateFields are a template request's summary fields and its
+// warnings.
+func templateFields(r *request.Request) []slack.Block {
+	spec, err := request.SpecOf[request.TemplateSpec](r)
+	if err != nil {
+		return nil
+	}
+	blocks := chat.Fields(templatePairs(spec, r.Result.ProvisioningID))
+	for _, w := range spec.Warnings() {
+		blocks = append(blocks, slack.NewContextBlock("", chat.Md("⚠️ "+chat.Esc(w))))
+	}
+	return blocks
+}
+
 func templatePairs(t *request.TemplateSpec, provisioningID string) [][2]string {
 	if provisioningID == "" {
 		provisioningID = t.ProvisioningID

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -181,7 +180,7 @@ func locationRequest(requests []*request.Request, name string) *request.Request 
 		if r.Kind != request.KindLocation || (r.State.Final() && r.State != request.StateDone) {
 			continue
 		}
-		spec, err := decodeSpec[request.LocationSpec](r)
+		spec, err := request.SpecOf[request.LocationSpec](r)
 		if err == nil && strings.EqualFold(spec.Name, name) {
 			return r
 		}
@@ -288,8 +287,8 @@ func (h *Handler) viewRows(ctx context.Context, u caller, value string) *Reply {
 	if err != nil {
 		return h.lookupFault(u, id, err)
 	}
-	var spec request.UsersSpec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+	spec, err := request.SpecOf[request.UsersSpec](r)
+	if err != nil {
 		return h.systemFault(u, "decode users", err)
 	}
 	// What happened to each row, once the batch has run; a batch not run

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -317,15 +316,8 @@ func (s *Store) digestIndexes(ctx context.Context, p redis.Pipeliner, r, prev *r
 
 // customerOf is the customer request a setup request is for (0: none).
 func customerOf(r *request.Request) int64 {
-	var spec struct {
-		Customer struct {
-			RequestID int64 `json:"requestId"`
-		} `json:"customer"`
-	}
-	if json.Unmarshal(r.Spec, &spec) != nil {
-		return 0
-	}
-	return spec.Customer.RequestID
+	ref, _ := r.Customer()
+	return ref.RequestID
 }
 
 // digestSweep collects what the digest indexes should hold while Sweep

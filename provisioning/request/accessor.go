@@ -22,10 +22,10 @@ func (r *Request) Customer() (CustomerRef, bool) {
 	if !SetupKind(r.Kind) {
 		return CustomerRef{}, false
 	}
-	var spec struct {
+	spec, err := SpecOf[struct {
 		Customer CustomerRef `json:"customer"`
-	}
-	if json.Unmarshal(r.Spec, &spec) != nil {
+	}](r)
+	if err != nil {
 		return CustomerRef{}, false
 	}
 	return spec.Customer, true

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -58,16 +57,18 @@ func endedWithout(awaited *request.Request) bool {
 	return awaited.State == request.StateDone && awaited.Result.Status == request.CustomerDeleted
 }
 
-// decodeSpec reads a stored spec; a failure fails the request (it can never
-// commit) and returns false.
-func (w *Worker) decodeSpec(ctx context.Context, r *request.Request, spec any) (bool, error) {
-	if err := json.Unmarshal(r.Spec, spec); err != nil {
-		return false, w.fail(ctx, r, request.StateCommitting, fmt.Sprintf("stored %s request is unreadable: %v", r.Kind, err), "")
+// setupSpec reads the stored spec of setup request r as T. When it cannot
+// be read, or this build has no Webex setup client, r fails (it can never
+// commit) and spec is nil.
+func setupSpec[T any](ctx context.Context, w *Worker, r *request.Request) (*T, error) {
+	spec, err := request.SpecOf[T](r)
+	if err != nil {
+		return nil, w.fail(ctx, r, request.StateCommitting, fmt.Sprintf("stored %s request is unreadable: %v", r.Kind, err), "")
 	}
 	if w.Setup == nil {
-		return false, w.fail(ctx, r, request.StateCommitting, "this build has no Webex setup client configured", "")
+		return nil, w.fail(ctx, r, request.StateCommitting, "this build has no Webex setup client configured", "")
 	}
-	return true, nil
+	return spec, nil
 }
 
 // resolveCustomer fills in the Webex ids of ref, which are empty when the

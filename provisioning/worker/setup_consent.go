@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -48,8 +47,8 @@ func (w *Worker) parkUsers(ctx context.Context, r *request.Request, from request
 // one list of the customer's subscribers tells which users have consented.
 // A Webex failure leaves the batch waiting for the next check.
 func (w *Worker) recheckConsent(ctx context.Context, r *request.Request) error {
-	var spec request.UsersSpec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+	spec, err := request.SpecOf[request.UsersSpec](r)
+	if err != nil {
 		return w.fail(ctx, r, request.StateWaiting, "stored users request is unreadable: "+err.Error(), "")
 	}
 	customerID := r.Result.CustomerID

@@ -50,8 +50,8 @@ func (w *Worker) mark(ctx context.Context, r *request.Request, status string) (*
 // sends the package alone, so Webex keeps the user's number. A change that
 // cannot work or would change nothing fails saying why.
 func (w *Worker) commitChange(ctx context.Context, r *request.Request) error {
-	var spec request.ChangeSpec
-	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+	spec, err := setupSpec[request.ChangeSpec](ctx, w, r)
+	if spec == nil {
 		return err
 	}
 	ref, sub, ok, err := w.userOf(ctx, r, spec.Customer, spec.Email)
@@ -63,12 +63,12 @@ func (w *Worker) commitChange(ctx context.Context, r *request.Request) error {
 		return w.settle(ctx, r, request.StateCommitting, request.StateDone, request.UserChanged, msg) // our own change, before a crash
 	}
 	spec.Customer = ref
-	if why := changeRefusal(&spec, sub); why != "" {
+	if why := changeRefusal(spec, sub); why != "" {
 		return w.fail(ctx, r, r.State, why, "")
 	}
 	upd := webex.SubscriberUpdate{Packages: []string{spec.Package}}
 	if spec.Number() {
-		params, why, err := w.changeNumber(ctx, ref, &spec)
+		params, why, err := w.changeNumber(ctx, ref, spec)
 		if err != nil {
 			return w.failSetup(ctx, r, err)
 		}
@@ -118,8 +118,8 @@ func (w *Worker) changeNumber(ctx context.Context, ref request.CustomerRef, spec
 // removal (a run interrupted after it) is removed; one that never was a
 // user fails saying so.
 func (w *Worker) commitRemove(ctx context.Context, r *request.Request) error {
-	var spec request.RemoveSpec
-	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+	spec, err := setupSpec[request.RemoveSpec](ctx, w, r)
+	if spec == nil {
 		return err
 	}
 	ref, sub, ok, err := w.userOf(ctx, r, spec.Customer, spec.Email)
@@ -144,8 +144,8 @@ func (w *Worker) commitRemove(ctx context.Context, r *request.Request) error {
 // commitDelete deletes (unlinks) the customer; one already gone counts as
 // deleted. Webex answers 202 and removes it in the background.
 func (w *Worker) commitDelete(ctx context.Context, r *request.Request) error {
-	var spec request.DeleteSpec
-	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+	spec, err := setupSpec[request.DeleteSpec](ctx, w, r)
+	if spec == nil {
 		return err
 	}
 	ref := spec.Customer

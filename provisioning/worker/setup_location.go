@@ -19,8 +19,8 @@ const locationCreating = "creating"
 // A location of that name that this request did not create fails it: it
 // would end ✅ with nothing done.
 func (w *Worker) commitLocation(ctx context.Context, r *request.Request) error {
-	var spec request.LocationSpec
-	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+	spec, err := setupSpec[request.LocationSpec](ctx, w, r)
+	if spec == nil {
 		return err
 	}
 	ref, ok, err := w.resolveCustomer(ctx, r, spec.Customer)

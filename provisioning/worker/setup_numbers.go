@@ -21,8 +21,8 @@ var ErrCustomerNotReady = errors.New("the customer is not provisioned yet")
 // sets the main number. Numbers the location already has are not added
 // again, so an interrupted run simply runs again.
 func (w *Worker) commitNumbers(ctx context.Context, r *request.Request) error {
-	var spec request.NumbersSpec
-	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+	spec, err := setupSpec[request.NumbersSpec](ctx, w, r)
+	if spec == nil {
 		return err
 	}
 	ref, ok, err := w.resolveCustomer(ctx, r, spec.Customer)

@@ -86,8 +86,8 @@ func CheckPSTN(ctx context.Context, api SetupAPI, spec *request.PSTNSpec) (strin
 // has the connection asked for is done (a run interrupted after the set-up
 // finishes so); one with another connection is changed as approved.
 func (w *Worker) commitPSTN(ctx context.Context, r *request.Request) error {
-	var spec request.PSTNSpec
-	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+	spec, err := setupSpec[request.PSTNSpec](ctx, w, r)
+	if spec == nil {
 		return err
 	}
 	ref, ok, err := w.resolveCustomer(ctx, r, spec.Customer)

@@ -33,8 +33,8 @@ func (w *Worker) concurrency() int {
 // subscribers per run finds users that already exist, including those an
 // interrupted run created without recording it.
 func (w *Worker) commitUsers(ctx context.Context, r *request.Request) error {
-	var spec request.UsersSpec
-	if ok, err := w.decodeSpec(ctx, r, &spec); !ok {
+	spec, err := setupSpec[request.UsersSpec](ctx, w, r)
+	if spec == nil {
 		return err
 	}
 	if w.Rows == nil {

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -225,8 +224,8 @@ var commits = map[request.Kind]func(w *Worker, ctx context.Context, r *request.R
 }
 
 func (w *Worker) commitCustomer(ctx context.Context, r *request.Request) error {
-	var spec request.CustomerSpec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil {
+	spec, err := request.SpecOf[request.CustomerSpec](r)
+	if err != nil {
 		return w.fail(ctx, r, request.StateCommitting, "stored customer request is unreadable: "+err.Error(), "")
 	}
 	if r.Result.CustomerID != "" && r.Result.Status == request.CustomerProvisionedWithErrors {
@@ -234,10 +233,10 @@ func (w *Worker) commitCustomer(ctx context.Context, r *request.Request) error {
 		// Wholesale Customer with its packages makes Webex apply them again;
 		// then it is followed like a create. The status is cleared first, so
 		// a crash after the update does not send it twice.
-		return w.reapplyPackages(ctx, r, &spec)
+		return w.reapplyPackages(ctx, r, spec)
 	}
 	if r.Result.CustomerID == "" {
-		customerID, err := w.createCustomer(ctx, r, &spec)
+		customerID, err := w.createCustomer(ctx, r, spec)
 		if err != nil {
 			return err
 		}
