@@ -17,7 +17,7 @@ func (f *digestFixture) digestHandler(t *testing.T) *Handler {
 	msg := &digestSent{}
 	h := New(Deps{Store: f.st, Messenger: msg, Settings: Settings{ApprovalChannel: "#approvals", Admins: []string{"bob"}},
 		Log: quietLog(), Now: f.clk.Now})
-	h.EnableDigest(f.digester(msg))
+	h.digest = f.digester(msg)
 	t.Cleanup(h.Wait)
 	return h
 }

@@ -79,7 +79,3 @@ func (h *Handler) digestButton(ctx context.Context, u caller, action, key string
 	}
 	return &Reply{Text: answer}
 }
-
-// EnableDigest lets `/onboard-customer digest` and the digest's buttons
-// work. Call it before serving.
-func (h *Handler) EnableDigest(d *digest.Digester) { h.digest = d }

@@ -220,7 +220,7 @@ func TestApproverGroupCache(t *testing.T) {
 	now := goldenNow
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	h := New(Deps{Log: quietLog(), Now: clock, Settings: Settings{Approvers: []string{"bob"}}})
-	h.EnableUX(UX{ApproverGroup: "SAPPROVERS", Groups: fakeGroups{"SAPPROVERS": {"carol"}}})
+	h.enableUX(UX{ApproverGroup: "SAPPROVERS", Groups: fakeGroups{"SAPPROVERS": {"carol"}}})
 	if h.isApprover("carol") {
 		t.Fatal("carol approved before the group was read")
 	}

@@ -88,6 +88,13 @@ type Deps struct {
 	// Queue runs the background work (shared with the worker, which yields
 	// to acks through it); nil: a queue of the handler's own.
 	Queue *background.Queue
+
+	// UX is the Slack experience beyond the request flows (home.go).
+	UX UX
+
+	// Digest builds `/onboard-customer digest` and answers the digest's
+	// Snooze and Dismiss; nil: no digests.
+	Digest *digest.Digester
 }
 
 // Handler implements Router and provisioning.Events.
@@ -143,6 +150,8 @@ func New(d Deps) *Handler {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.enableUX(d.UX)
+	h.digest = d.Digest
 	return h
 }
 

@@ -28,8 +28,9 @@ type HomePublisher interface {
 }
 
 // UX configures the Slack experience beyond the request flows. Every part
-// is optional: without Lister, `list` and App Home say they are unavailable;
-// without Groups, APPROVER_GROUP grants nothing.
+// is optional: without Lister, `list` and App Home say they are unavailable
+// and the forms' customer menu offers none; without Groups, APPROVER_GROUP
+// grants nothing.
 type UX struct {
 	ApproverGroup string
 	AutoApprove   []string // request kinds: users, location
@@ -48,8 +49,8 @@ type uxState struct {
 	progress      progressBook
 }
 
-// EnableUX turns on the parts of o that are set. Call it before serving.
-func (h *Handler) EnableUX(o UX) {
+// enableUX turns on the parts of o that are set.
+func (h *Handler) enableUX(o UX) {
 	h.ux.approverGroup = o.ApproverGroup
 	h.ux.autoApprove = map[request.Kind]bool{}
 	for _, k := range o.AutoApprove {

@@ -247,7 +247,7 @@ func TestListCommand(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(storetest.Miniredis(t), "test:")
 	h := New(Deps{Store: st, Log: quietLog(), Settings: Settings{Approvers: []string{"bob"}}})
-	h.EnableUX(UX{Lister: st})
+	h.enableUX(UX{Lister: st})
 	specs := sampleSpecs(false, 1)
 	add := func(kind request.Kind, state request.State, owner string, spec any) *request.Request {
 		r := sampleRequest(0, kind, state, spec)

@@ -121,6 +121,7 @@ func newFormHarness(t testing.TB, interactive bool) *formHarness {
 	f := &formHarness{st: st, drafts: st.Drafts(time.Hour), msg: &formMessenger{}, views: &formViews{}}
 	f.h = New(Deps{
 		Store: st, Templates: st, Messenger: f.msg, Prechecker: okPrecheck{}, Views: f.views, Drafts: f.drafts,
+		UX:       UX{Lister: st},
 		Settings: Settings{ApprovalChannel: "#approvals", Approvers: []string{"bob"}, Admins: []string{"bob"}, Interactive: interactive},
 		Log:      quietLog(),
 	})

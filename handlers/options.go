@@ -83,12 +83,6 @@ func (h *Handler) templateOptions(ctx context.Context, user string) []option {
 	return out
 }
 
-// requestLister is the part of *store.Store the customer menu reads; the
-// handler's Store is asserted to it, so test stores without it list none.
-type requestLister interface {
-	List(ctx context.Context, q store.Query) ([]*request.Request, error)
-}
-
 // customerMenuScan bounds how many customer requests one menu answer reads.
 const customerMenuScan = 500
 
@@ -96,9 +90,9 @@ const customerMenuScan = 500
 // customer and adopt requests that were not rejected, cancelled or expired,
 // newest first, valued by external id (what resolveCustomer takes).
 func (h *Handler) customerOptionsList(ctx context.Context, user string) []option {
-	l, ok := h.store.(requestLister)
-	if !ok {
-		return nil
+	l := h.ux.lister
+	if l == nil {
+		return nil // Deps.UX.Lister unset: no lists (said where lists are asked for)
 	}
 	var out []option
 	seen := map[string]bool{}

@@ -49,7 +49,7 @@ func TestPartialBatchIsShownAsSuch(t *testing.T) {
 		1: {Line: 1, Status: request.RowDone, Phone: "+4930555001"},
 		2: {Line: 2, Status: request.RowFailed, Message: `location "Köln" does not exist`},
 	}}
-	f.h.EnableUX(UX{Lister: f.st})
+	f.h.enableUX(UX{Lister: f.st})
 	f.h.now = func() time.Time { return goldenNow }
 	ctx := context.Background()
 	r := partialBatch(t, f)
@@ -243,7 +243,7 @@ func TestMoving(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFormHarness(t, false)
-			f.h.EnableUX(UX{Lister: f.st})
+			f.h.enableUX(UX{Lister: f.st})
 			for _, r := range []*request.Request{
 				{Kind: request.KindCustomer, State: c.customer, Requester: "alice", Subject: "MS-001"},
 				{Kind: c.kind, State: request.StateWaiting, Requester: "alice", Subject: "x", Result: request.Result{WaitReason: c.reason}},

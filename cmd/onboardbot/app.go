@@ -157,7 +157,20 @@ func (a *App) start(ctx context.Context, opts Options) error {
 	}
 
 	a.queue = background.New(a.log.WithField("component", "handlers"))
+	ux := handlers.UX{ApproverGroup: cfg.ApproverGroup, AutoApprove: cfg.AutoApprove, Lister: a.store}
+	if a.slack != nil {
+		ux.Groups, ux.Home = a.slack, a.slack
+	}
+	digests := digest.New(digest.Deps{
+		Store: a.store, Drafts: a.store.Drafts(cfg.DraftTTL), Subscribers: digest.WebexSubscribers{API: customers.Client},
+		Messenger: messenger, Log: a.log.WithField("component", "digest"), OnRun: a.metrics.DigestRun, DescribeDraft: handlers.DescribeDraft,
+		Settings: digest.Settings{Channel: cfg.DigestChannel, Admins: cfg.Admins, Sandbox: cfg.WebexSandbox,
+			StaleApprovalAfter: cfg.StaleApprovalAfter, IdleDraftAfter: cfg.IdleDraftAfter,
+			StuckAfter: cfg.StuckAfter, ConsentWaitAfter: cfg.ConsentWaitAfter},
+	})
 	a.handler = handlers.New(handlers.Deps{
+		UX:         ux,
+		Digest:     digests,
 		Queue:      a.queue,
 		Store:      a.store,
 		Templates:  a.store,
@@ -184,19 +197,6 @@ func (a *App) start(ctx context.Context, opts Options) error {
 		Limiter: handlers.NewSubmissionLimiter(cfg.NewRequestsPerMinute),
 		Locks:   a.store,
 	})
-	ux := handlers.UX{ApproverGroup: cfg.ApproverGroup, AutoApprove: cfg.AutoApprove, Lister: a.store}
-	if a.slack != nil {
-		ux.Groups, ux.Home = a.slack, a.slack
-	}
-	a.handler.EnableUX(ux)
-	digests := digest.New(digest.Deps{
-		Store: a.store, Drafts: a.store.Drafts(cfg.DraftTTL), Subscribers: digest.WebexSubscribers{API: customers.Client},
-		Messenger: messenger, Log: a.log.WithField("component", "digest"), OnRun: a.metrics.DigestRun, DescribeDraft: handlers.DescribeDraft,
-		Settings: digest.Settings{Channel: cfg.DigestChannel, Admins: cfg.Admins, Sandbox: cfg.WebexSandbox,
-			StaleApprovalAfter: cfg.StaleApprovalAfter, IdleDraftAfter: cfg.IdleDraftAfter,
-			StuckAfter: cfg.StuckAfter, ConsentWaitAfter: cfg.ConsentWaitAfter},
-	})
-	a.handler.EnableDigest(digests)
 
 	poll := 2 * time.Second
 	if cfg.Mode == config.ModeConsole {
