@@ -75,16 +75,6 @@ func (h *Handler) removeCheck(spec *request.RemoveSpec) precheckFunc {
 	}, spec.Email+" is a user")
 }
 
-// locationCheck asks Webex whether the customer has a location of that
-// name already.
-func (h *Handler) locationCheck(spec *request.LocationSpec) precheckFunc {
-	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref request.CustomerRef) (string, error) {
-		resolved := *spec
-		resolved.Customer = ref
-		return h.setup.CheckLocation(ctx, &resolved)
-	}, "no location of that name yet")
-}
-
 // deferredCheck is a precheck that asks Webex about a customer's objects:
 // deferred (approval allowed, the worker checks at commit) while the
 // customer is not provisioned; a refusal fails it; ok says what passed.

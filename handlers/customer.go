@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
@@ -98,117 +97,8 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 		r.Ref(), chat.Esc(spec.Name), chat.Esc(spec.ExternalID), h.set.ApprovalChannel)}}
 }
 
-// precheckFunc runs a request's Webex precheck in the background. An error
-// means Webex could not be reached: the precheck is "unavailable".
-type precheckFunc func(ctx context.Context) (request.Precheck, error)
-
 func (h *Handler) customerCheck(spec *request.CustomerSpec) precheckFunc {
 	return func(ctx context.Context) (request.Precheck, error) { return h.pre.PrecheckCustomer(ctx, spec) }
-}
-
-// publishLockTTL bounds how long a dead publisher keeps others from a
-// request's summary.
-const publishLockTTL = 3 * time.Minute
-
-// publish posts request id's summary for approvers, runs check (none when
-// nil) and shows its result on the summary, then applies AUTO_APPROVE — as
-// far as that has not happened yet. A submission queues it; the publish
-// sweep (Republish) makes up for one that was shed or cut short by a crash.
-// A lock per request and a fresh read keep a late queued task, the sweep and
-// a second replica from posting a summary twice.
-func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) error {
-	ref := request.FormatID(id)
-	if h.locks != nil {
-		owner := newRef()
-		ok, err := h.locks.TryLock(ctx, "publish:"+ref, owner, publishLockTTL)
-		if err != nil {
-			return fmt.Errorf("publish %s: %w", ref, err)
-		}
-		if !ok {
-			return nil // someone else is publishing it
-		}
-		defer func() {
-			if err := h.locks.Unlock(context.WithoutCancel(ctx), "publish:"+ref, owner); err != nil {
-				h.log.WithError(err).WithField("request", ref).Warn("release publish lock")
-			}
-		}()
-	}
-	r, err := h.store.Get(ctx, id)
-	if err != nil {
-		return fmt.Errorf("publish %s: %w", ref, err)
-	}
-	if r.State != request.StatePendingApproval {
-		return nil // approved, rejected or cancelled meanwhile: its flow shows it
-	}
-	if r.Summary.TS == "" {
-		ts, err := h.msg.Post(ctx, h.set.ApprovalChannel, h.summary(r))
-		if err != nil {
-			return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
-		}
-		posted, err := h.store.Transition(ctx, r.ID, request.Transition{
-			Current: r, From: []request.State{request.StatePendingApproval}, Actor: "bot", Action: "summary posted",
-			Mutate: func(x *request.Request) error {
-				x.Summary = request.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
-				return nil
-			},
-		})
-		if err != nil {
-			return ignoreCancelled(fmt.Errorf("record summary of %s: %w", r.Ref(), err))
-		}
-		r = posted
-	}
-	if r.Precheck.Status == request.PrecheckRunning {
-		if r, err = h.recordPrecheck(ctx, r, check); err != nil || r == nil {
-			return err
-		}
-	}
-	if !h.ux.autoApprove[r.Kind] {
-		return nil
-	}
-	return h.autoApprove(ctx, r.ID)
-}
-
-// recordPrecheck runs check and shows its result on r's summary. Without a
-// check (a sweep after a crash cannot rebuild every kind's), the precheck is
-// marked unavailable: Webex is asked again at commit. It returns nil, nil
-// when r left pending_approval meanwhile.
-func (h *Handler) recordPrecheck(ctx context.Context, r *request.Request, check precheckFunc) (*request.Request, error) {
-	pc := request.Precheck{Status: request.PrecheckUnavailable, Message: "the precheck was interrupted; Webex is checked again at commit"}
-	if check != nil {
-		var err error
-		if pc, err = check(ctx); err != nil {
-			h.log.WithError(err).WithField("request", r.Ref()).Warn("precheck unavailable")
-			pc = request.Precheck{Status: request.PrecheckUnavailable, Message: "Webex could not be reached; the worker prechecks again before creating"}
-		}
-	}
-	pc.At = h.now()
-	checked, err := h.store.Transition(ctx, r.ID, request.Transition{
-		Current: r, From: []request.State{request.StatePendingApproval}, Actor: "bot", Action: "precheck",
-		Note:   string(pc.Status),
-		Mutate: func(x *request.Request) error { x.Precheck = pc; return nil },
-	})
-	if err != nil {
-		return nil, ignoreCancelled(fmt.Errorf("record precheck of %s: %w", r.Ref(), err))
-	}
-	return checked, h.refreshSummary(ctx, checked)
-}
-
-// ignoreCancelled drops a state conflict: the request left
-// pending_approval, and whoever moved it shows the new state.
-func ignoreCancelled(err error) error {
-	var sc *request.StateConflict
-	if errors.As(err, &sc) {
-		return nil
-	}
-	return err
-}
-
-// refreshSummary re-renders the summary from the stored request.
-func (h *Handler) refreshSummary(ctx context.Context, r *request.Request) error {
-	if r.Summary.TS == "" {
-		return nil
-	}
-	return h.msg.Update(ctx, r.Summary.Channel, r.Summary.TS, h.summary(r))
 }
 
 // inputProblems lists every bad and missing key in one message.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
-	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
 )
@@ -102,23 +101,6 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind request.Kind, 
 	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
 	h.queuePublish(ctx, r, run) // and AUTO_APPROVE, right after the precheck
 	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), chat.Esc(subject), h.set.ApprovalChannel)}
-}
-
-// location requests `location CUSTOMER name=… …`.
-func (h *Handler) location(ctx context.Context, u caller, c Command) *Reply {
-	if rep, ok := h.setupForm(ctx, u, request.KindLocation, c, input.RequiredLocationKeys...); ok {
-		return rep
-	}
-	ref, rep := h.setupTarget(ctx, u, c, "location CUSTOMER name=… address=… city=… state=… zip=… timezone=… language=…")
-	if rep != nil {
-		return rep
-	}
-	spec, missing, errs := input.ParseLocation(c.Args, *ref, h.set.SupportedCountries)
-	if len(errs) > 0 || len(missing) > 0 {
-		return refusal(inputProblems(errs, missing))
-	}
-	check := func(*request.Request) precheckFunc { return h.locationCheck(spec) }
-	return h.submitSetup(ctx, u, request.KindLocation, fmt.Sprintf("location %s %s", spec.Name, ref.ExternalID), spec, check)
 }
 
 // setupTarget checks the caller may submit and reads the CUSTOMER word.

@@ -296,3 +296,11 @@ func orEmpty(s, cond string) string {
 	}
 	return s
 }
+
+// templateCheck verifies a template's provisioning id, when it has one.
+func (h *Handler) templateCheck(spec *request.TemplateSpec) precheckFunc {
+	if spec.ProvisioningID == "" {
+		return nil
+	}
+	return h.customerCheck(templateCheckSpec(spec, spec.ProvisioningID))
+}
