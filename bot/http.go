@@ -3,8 +3,6 @@ package bot
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/onboardbot/onboardbot/handlers"
+	"github.com/onboardbot/onboardbot/handlers/chat"
 )
 
 const (
@@ -149,7 +148,7 @@ func (s *HTTPServer) slack(route string, h slackHandler) http.Handler {
 		defer func() { s.o.Stats.ObserveAck(route, time.Since(start)) }()
 		defer func() {
 			if p := recover(); p != nil {
-				ref := newRef()
+				ref := chat.NewRef()
 				log.WithFields(logrus.Fields{"ref": ref, "panic": fmt.Sprint(p)}).Error("handler panicked")
 				http.Error(w, "internal error (ref "+ref+")", http.StatusInternalServerError)
 			}
@@ -365,7 +364,7 @@ func writeJSON(w http.ResponseWriter, log *logrus.Entry, v any) {
 		}
 	}()
 	if err := encodeJSON(buf, v); err != nil {
-		ref := newRef()
+		ref := chat.NewRef()
 		log.WithFields(logrus.Fields{"ref": ref}).WithError(err).Error("cannot encode reply")
 		http.Error(w, "internal error (ref "+ref+")", http.StatusInternalServerError)
 		return
@@ -389,10 +388,3 @@ func encodeJSON(buf *bytes.Buffer, v any) error {
 
 // jsonBuffers keeps encoding buffers between answers.
 var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// newRef is the 8-hex correlation reference shown to users and logged.
-func newRef() string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}

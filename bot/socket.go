@@ -153,7 +153,7 @@ func (s *SocketRunner) handle(ctx context.Context, evt socketmode.Event) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.WithFields(logrus.Fields{"ref": newRef(), "panic": fmt.Sprint(p)}).Error("Socket Mode handler panicked")
+			s.log.WithFields(logrus.Fields{"ref": chat.NewRef(), "panic": fmt.Sprint(p)}).Error("Socket Mode handler panicked")
 		}
 		if !acked {
 			ack(nil)

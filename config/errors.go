@@ -5,14 +5,14 @@ import (
 	"strings"
 )
 
-// FieldError is one invalid variable: its name and what is wrong or expected.
+// VarError is one invalid environment variable: its name and what is wrong or expected.
 // Problem never contains a secret's value.
-type FieldError struct {
+type VarError struct {
 	Var     string
 	Problem string
 }
 
-func (e *FieldError) Error() string { return e.Var + ": " + e.Problem }
+func (e *VarError) Error() string { return e.Var + ": " + e.Problem }
 
 // ModeError is a partial or ambiguous Slack configuration: the run mode
 // cannot be chosen. The process exits 2 on it (CONTRACT.md §1).
@@ -47,7 +47,7 @@ func (e *Errors) Error() string {
 func (e *Errors) Unwrap() []error { return e.Problems }
 
 func (e *Errors) add(name, format string, args ...any) {
-	e.Problems = append(e.Problems, &FieldError{Var: name, Problem: fmt.Sprintf(format, args...)})
+	e.Problems = append(e.Problems, &VarError{Var: name, Problem: fmt.Sprintf(format, args...)})
 }
 
 func (e *Errors) mode(format string, args ...any) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/sirupsen/logrus"
 )
 
 // CustomerFinder looks customers up at Webex (adopt).
@@ -49,8 +50,8 @@ func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) strin
 		cs, err = h.finder.FindCustomer(ctx, "", arg)
 	}
 	if err != nil {
-		ref := newRef()
-		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Warn("adopt lookup")
+		ref := chat.NewRef()
+		h.log.WithError(err).WithFields(logrus.Fields{"ref": ref, "user": u.id}).Warn("adopt lookup")
 		return fmt.Sprintf("⛔ could not look up %s at Webex (ref %s); nothing was saved", chat.Esc(arg), ref)
 	}
 	if cs == nil {
@@ -73,11 +74,11 @@ func (h *Handler) adoptCustomer(ctx context.Context, u caller, arg string) strin
 		if errors.As(err, &taken) {
 			return fmt.Sprintf("⛔ %s is already under the bot (%s)", chat.Esc(cs.ExternalID), request.FormatID(taken.Holder))
 		}
-		ref := newRef()
-		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("adopt: create request")
+		ref := chat.NewRef()
+		h.log.WithError(err).WithFields(logrus.Fields{"ref": ref, "user": u.id}).Error("adopt: create request")
 		return fmt.Sprintf("⛔ could not save — nothing was adopted (ref %s)", ref)
 	}
-	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("customer adopted")
+	h.log.WithFields(logrus.Fields{"request": r.Ref(), "user": u.id, "state": r.State}).Info("customer adopted")
 	h.expectOutcome(r.ID)
 	h.Settled(ctx, r)
 	return ""

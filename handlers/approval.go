@@ -8,6 +8,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/sirupsen/logrus"
 )
 
 const (
@@ -74,7 +75,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 	approved, err := h.store.Transition(ctx, id, request.Transition{
 		From:  []request.State{request.StatePendingApproval},
 		To:    request.StateApproved,
-		Actor: u.id, Action: "approved", Note: "hash " + r.Hash,
+		Actor: u.id, Action: request.ActionApproved, Note: "hash " + r.Hash,
 		Current: r, Enqueue: true,
 		Mutate: func(x *request.Request) error {
 			// The hash checked above must still be the stored one: an edit
@@ -91,7 +92,7 @@ func (h *Handler) approve(ctx context.Context, u caller, id int64, shownHash str
 		release()
 		return h.transitionRefusal(u, id, "approve", err)
 	}
-	h.log.WithFields(map[string]any{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
+	h.log.WithFields(logrus.Fields{"request": approved.Ref(), "user": u.id, "state": approved.State}).Info("request approved")
 	// Shed under a burst: the request's outcome (Settled) refreshes it too.
 	h.queue.Spare(ctx, "update summary", func(ctx context.Context) error {
 		return h.refreshSummary(ctx, approved)
@@ -141,7 +142,7 @@ func (h *Handler) reject(ctx context.Context, u caller, id int64, reason string)
 	rejected, err := h.store.Transition(ctx, id, request.Transition{
 		From:  []request.State{request.StatePendingApproval},
 		To:    request.StateRejected,
-		Actor: u.id, Action: "rejected", Note: reason,
+		Actor: u.id, Action: request.ActionRejected, Note: reason,
 		Mutate: func(x *request.Request) error {
 			x.RejectedBy, x.Reason = u.id, reason
 			return nil
@@ -150,7 +151,7 @@ func (h *Handler) reject(ctx context.Context, u caller, id int64, reason string)
 	if err != nil {
 		return h.transitionRefusal(u, id, "reject", err)
 	}
-	h.log.WithFields(map[string]any{"request": rejected.Ref(), "user": u.id, "state": rejected.State}).Info("request rejected")
+	h.log.WithFields(logrus.Fields{"request": rejected.Ref(), "user": u.id, "state": rejected.State}).Info("request rejected")
 	h.expectOutcome(id)
 	h.Settled(ctx, rejected)
 	return &Reply{Text: fmt.Sprintf("%s rejected.", rejected.Ref())}

@@ -9,10 +9,11 @@ import (
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/sirupsen/logrus"
 )
 
 // autoActor is the audit actor of AUTO_APPROVE approvals.
-const autoActor = "auto"
+const autoActor = request.ActorAuto
 
 // autoApproveRefusal is the AUTO_APPROVE rule as a pure function: "" means
 // r is approved without a second person. A users batch must have passed its
@@ -74,14 +75,14 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("auto-approve %s: %w", r.Ref(), err)
 	}
-	log := h.log.WithFields(map[string]any{"request": r.Ref(), "kind": r.Kind})
+	log := h.log.WithFields(logrus.Fields{"request": r.Ref(), "kind": r.Kind})
 	if why := autoApproveRefusal(r, listed, newRows, provisioned, limits); why != "" {
 		log.WithField("why", why).Info("not auto-approved: waits for an approver")
 		// Audited too: the approver (and `status`) can see why a listed
 		// kind still waits for a person.
 		_, err := h.store.Transition(ctx, id, request.Transition{
 			From:  []request.State{request.StatePendingApproval},
-			Actor: autoActor, Action: "not auto-approved", Note: why,
+			Actor: autoActor, Action: request.ActionNotAutoApproved, Note: why,
 		})
 		var sc *request.StateConflict
 		if err != nil && !errors.As(err, &sc) {
@@ -94,7 +95,7 @@ func (h *Handler) autoApprove(ctx context.Context, id int64) error {
 	approved, err := h.store.Transition(ctx, id, request.Transition{
 		From:  []request.State{request.StatePendingApproval},
 		To:    request.StateApproved,
-		Actor: autoActor, Action: "approved", Note: "AUTO_APPROVE: precheck passed, within ordered quantities; hash " + r.Hash,
+		Actor: autoActor, Action: request.ActionApproved, Note: "AUTO_APPROVE: precheck passed, within ordered quantities; hash " + r.Hash,
 		// r is the read checked above; the job goes on the stream with the
 		// index updates (a failed enqueue is reported by the store and made
 		// up by the requeue loop).

@@ -10,6 +10,7 @@ import (
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/sirupsen/logrus"
 )
 
 // newCustomer validates a `new` command and, when it is complete and valid,
@@ -91,7 +92,7 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return submission{reply: rep}
 	}
-	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
+	h.log.WithFields(logrus.Fields{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.queuePublish(ctx, r, h.customerCheck(spec))
 	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
 		r.Ref(), chat.Esc(spec.Name), chat.Esc(spec.ExternalID), h.set.ApprovalChannel)}}

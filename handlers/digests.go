@@ -7,6 +7,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/handlers/digest"
+	"github.com/sirupsen/logrus"
 )
 
 // digestNow answers `/onboard-customer digest`: the caller's own digest
@@ -25,8 +26,8 @@ func (h *Handler) digestNow(ctx context.Context, u caller, c Command) *Reply {
 		at := h.now()
 		mine, err := h.digest.Build(ctx, at, u.id)
 		if err != nil {
-			ref := newRef()
-			h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("build digest")
+			ref := chat.NewRef()
+			h.log.WithError(err).WithFields(logrus.Fields{"ref": ref, "user": u.id}).Error("build digest")
 			return h.tell(ctx, u, fmt.Sprintf("⛔ could not build your digest right now (ref %s)", ref))
 		}
 		if d := mine.DMs[u.id]; d != nil && len(d.Items) > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
@@ -120,8 +121,8 @@ func (h *Handler) reopenDraft(ctx context.Context, u caller, trigger string, id 
 		review = f.review(ctx, h, u, d.Answers)
 	}
 	if _, err := h.views.OpenView(ctx, trigger, formView(f, d, steps, review)); err != nil {
-		ref := newRef()
-		h.log.WithFields(map[string]any{"ref": ref, "user": u.id, "draft": d.Ref()}).WithError(err).Warn("reopen form")
+		ref := chat.NewRef()
+		h.log.WithFields(logrus.Fields{"ref": ref, "user": u.id, "draft": d.Ref()}).WithError(err).Warn("reopen form")
 		return refusal(fmt.Sprintf("⛔ could not open the form (ref %s); try again", ref))
 	}
 	return nil

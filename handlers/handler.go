@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -347,7 +345,7 @@ func (h *Handler) recoverInteraction(reply **Reply, cb *slack.InteractionCallbac
 }
 
 func (h *Handler) panicReply(p any, user string) *Reply {
-	ref := newRef()
+	ref := chat.NewRef()
 	h.log.WithFields(logrus.Fields{"ref": ref, "user": user, "panic": fmt.Sprint(p)}).Error("handler panic\n" + string(debug.Stack()))
 	return refusal(fmt.Sprintf("⛔ something went wrong on our side (ref %s)", ref))
 }
@@ -355,19 +353,12 @@ func (h *Handler) panicReply(p any, user string) *Reply {
 // systemFault tells the user that nothing was saved, with a ref that is also
 // in the logs. err never reaches the user: it may name internals.
 func (h *Handler) systemFault(u caller, what string, err error) *Reply {
-	ref := newRef()
+	ref := chat.NewRef()
 	h.log.WithFields(logrus.Fields{"ref": ref, "user": u.id}).WithError(err).Error(what)
 	return refusal(fmt.Sprintf("⛔ could not save — nothing was submitted (ref %s)", ref))
 }
 
 func refusal(text string) *Reply { return &Reply{Text: text} }
-
-// newRef is a correlation reference: 8 hex digits.
-func newRef() string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 // isApprover: APPROVERS ∪ the members of APPROVER_GROUP (approvers.go).
 func (h *Handler) isApprover(user string) bool {

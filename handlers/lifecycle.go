@@ -35,7 +35,7 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	undo := h.expectOutcome(id)
 	again, err := h.store.Transition(ctx, id, request.Transition{
 		From: []request.State{request.StateFailed, request.StateDone}, To: request.StateApproved,
-		Actor: u.id, Action: "retry",
+		Actor: u.id, Action: request.ActionRetry,
 		// The job goes on the stream with the index updates; a failed
 		// enqueue is reported by the store and made up by the requeue loop.
 		Current: r, Enqueue: true,
@@ -73,7 +73,7 @@ func (h *Handler) cancel(ctx context.Context, u caller, c Command) *Reply {
 	cancelled, err := h.store.Transition(ctx, id, request.Transition{
 		From:  []request.State{request.StateDraft, request.StatePendingApproval, request.StateApproved, request.StateWaiting},
 		To:    request.StateCancelled,
-		Actor: u.id, Action: "cancelled",
+		Actor: u.id, Action: request.ActionCancelled,
 	})
 	if err != nil {
 		return h.transitionRefusal(u, id, "cancel", err)
@@ -111,7 +111,7 @@ func (h *Handler) recheck(ctx context.Context, u caller, r *request.Request) *Re
 		return refusal(fmt.Sprintf("⛔ %s: %s requests have no precheck to run again", r.Ref(), r.Kind))
 	}
 	again, err := h.store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{request.StatePendingApproval}, Actor: u.id, Action: "precheck again",
+		From: []request.State{request.StatePendingApproval}, Actor: u.id, Action: request.ActionPrecheckAgain,
 		Current: r,
 		Mutate: func(x *request.Request) error {
 			if !x.Precheck.Status.Passing() {

@@ -10,6 +10,7 @@ import (
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/store"
+	"github.com/sirupsen/logrus"
 )
 
 const (
@@ -52,8 +53,8 @@ func (h *Handler) list(ctx context.Context, u caller, c Command) *Reply {
 		return refusal(chat.Esc(fmt.Sprintf("⛔ %q: list takes mine, pending, incomplete or failed", c.Words[1])))
 	}
 	if err != nil {
-		ref := newRef()
-		h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("list requests")
+		ref := chat.NewRef()
+		h.log.WithError(err).WithFields(logrus.Fields{"ref": ref, "user": u.id}).Error("list requests")
 		return refusal(fmt.Sprintf("⛔ could not read the requests right now (ref %s)", ref))
 	}
 	return &Reply{Text: listText(title, items, h.now())}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
@@ -138,11 +139,11 @@ func (h *Handler) openForm(ctx context.Context, u caller, trigger string, kind r
 		return h.systemFault(u, "create draft", err)
 	}
 	if _, err := h.views.OpenView(ctx, trigger, formView(f, d, f.steps(d.Answers), nil)); err != nil {
-		ref := newRef()
-		h.log.WithFields(map[string]any{"ref": ref, "user": u.id, "draft": d.Ref()}).WithError(err).Warn("open form")
+		ref := chat.NewRef()
+		h.log.WithFields(logrus.Fields{"ref": ref, "user": u.id, "draft": d.Ref()}).WithError(err).Warn("open form")
 		return refusal(fmt.Sprintf("⛔ could not open the form (ref %s); try the command again", ref))
 	}
-	h.log.WithFields(map[string]any{"user": u.id, "draft": d.Ref(), "kind": kind}).Info("form opened")
+	h.log.WithFields(logrus.Fields{"user": u.id, "draft": d.Ref(), "kind": kind}).Info("form opened")
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/slack-go/slack"
 )
 
@@ -44,7 +45,7 @@ func (h *Handler) readFiles(ctx context.Context, st *slack.ViewState, step formS
 		b, err := h.files.DownloadFile(ctx, files[0], maxUploadBytes)
 		switch {
 		case err != nil:
-			ref := newRef()
+			ref := chat.NewRef()
 			h.log.WithError(err).WithField("ref", ref).Warn("read uploaded file")
 			errs[fl.key] = fmt.Sprintf("Could not read %s (ref %s): %s", files[0].Name, ref, err)
 		case !utf8.Valid(b):

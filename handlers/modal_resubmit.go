@@ -98,13 +98,13 @@ func (h *Handler) linkResubmission(ctx context.Context, u caller, newID, oldID i
 	stay := func(from ...request.State) []request.State { return from }
 	if _, err := h.store.Transition(ctx, newID, request.Transition{
 		From: stay(request.StatePendingApproval, request.StateApproved), Actor: u.id,
-		Action: "resubmitted", Note: "edit of " + request.FormatID(oldID),
+		Action: request.ActionResubmitted, Note: "edit of " + request.FormatID(oldID),
 	}); err != nil {
 		h.log.WithError(err).WithField("request", request.FormatID(newID)).Warn("audit resubmission")
 	}
 	if _, err := h.store.Transition(ctx, oldID, request.Transition{
 		From: stay(request.StateRejected, request.StateFailed), Actor: u.id,
-		Action: "edited", Note: "resubmitted as " + request.FormatID(newID),
+		Action: request.ActionEdited, Note: "resubmitted as " + request.FormatID(newID),
 	}); err != nil {
 		h.log.WithError(err).WithField("request", request.FormatID(oldID)).Warn("audit resubmission")
 	}
@@ -228,7 +228,7 @@ func (h *Handler) cancelReplaced(ctx context.Context, u caller, newID, oldID int
 	newRef, oldRef := request.FormatID(newID), request.FormatID(oldID)
 	cancelled, err := h.store.Transition(ctx, oldID, request.Transition{
 		From: []request.State{request.StatePendingApproval}, To: request.StateCancelled,
-		Actor: u.id, Action: "cancelled", Note: "replaced by its edit " + newRef,
+		Actor: u.id, Action: request.ActionCancelled, Note: "replaced by its edit " + newRef,
 	})
 	var sc *request.StateConflict
 	switch {
@@ -237,7 +237,7 @@ func (h *Handler) cancelReplaced(ctx context.Context, u caller, newID, oldID int
 		h.Settled(ctx, cancelled)
 		if _, err := h.store.Transition(ctx, newID, request.Transition{
 			From: []request.State{request.StatePendingApproval, request.StateApproved}, Actor: u.id,
-			Action: "resubmitted", Note: "edit of " + oldRef + ", which it replaces",
+			Action: request.ActionResubmitted, Note: "edit of " + oldRef + ", which it replaces",
 		}); err != nil {
 			h.log.WithError(err).WithField("request", newRef).Warn("audit resubmission")
 		}
@@ -249,7 +249,7 @@ func (h *Handler) cancelReplaced(ctx context.Context, u caller, newID, oldID int
 		// refusing duplicates.)
 		if _, err := h.store.Transition(ctx, newID, request.Transition{
 			From: []request.State{request.StatePendingApproval}, To: request.StateCancelled,
-			Actor: "bot", Action: "cancelled", Note: oldRef + " was approved before its edit replaced it",
+			Actor: request.ActorBot, Action: request.ActionCancelled, Note: oldRef + " was approved before its edit replaced it",
 		}); err != nil {
 			h.log.WithError(err).WithField("request", newRef).Warn("cancel an edit of an approved request")
 		}

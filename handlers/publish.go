@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
@@ -56,7 +56,7 @@ const publishLockTTL = 3 * time.Minute
 func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) error {
 	ref := request.FormatID(id)
 	if h.locks != nil {
-		owner := newRef()
+		owner := chat.NewRef()
 		ok, err := h.locks.TryLock(ctx, "publish:"+ref, owner, publishLockTTL)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", ref, err)
@@ -83,14 +83,14 @@ func (h *Handler) publish(ctx context.Context, id int64, check precheckFunc) err
 			return fmt.Errorf("post summary of %s: %w", r.Ref(), err)
 		}
 		posted, err := h.store.Transition(ctx, r.ID, request.Transition{
-			Current: r, From: []request.State{request.StatePendingApproval}, Actor: "bot", Action: "summary posted",
+			Current: r, From: []request.State{request.StatePendingApproval}, Actor: request.ActorBot, Action: request.ActionSummaryPosted,
 			Mutate: func(x *request.Request) error {
 				x.Summary = request.MessageRef{Channel: h.set.ApprovalChannel, TS: ts}
 				return nil
 			},
 		})
 		if err != nil {
-			return ignoreCancelled(fmt.Errorf("record summary of %s: %w", r.Ref(), err))
+			return request.IgnoreConflict(fmt.Errorf("record summary of %s: %w", r.Ref(), err))
 		}
 		r = posted
 	}
@@ -120,24 +120,14 @@ func (h *Handler) recordPrecheck(ctx context.Context, r *request.Request, check 
 	}
 	pc.At = h.now()
 	checked, err := h.store.Transition(ctx, r.ID, request.Transition{
-		Current: r, From: []request.State{request.StatePendingApproval}, Actor: "bot", Action: "precheck",
+		Current: r, From: []request.State{request.StatePendingApproval}, Actor: request.ActorBot, Action: request.ActionPrecheck,
 		Note:   string(pc.Status),
 		Mutate: func(x *request.Request) error { x.Precheck = pc; return nil },
 	})
 	if err != nil {
-		return nil, ignoreCancelled(fmt.Errorf("record precheck of %s: %w", r.Ref(), err))
+		return nil, request.IgnoreConflict(fmt.Errorf("record precheck of %s: %w", r.Ref(), err))
 	}
 	return checked, h.refreshSummary(ctx, checked)
-}
-
-// ignoreCancelled drops a state conflict: the request left
-// pending_approval, and whoever moved it shows the new state.
-func ignoreCancelled(err error) error {
-	var sc *request.StateConflict
-	if errors.As(err, &sc) {
-		return nil
-	}
-	return err
 }
 
 // refreshSummary re-renders the summary from the stored request.

@@ -9,6 +9,7 @@ import (
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
+	"github.com/sirupsen/logrus"
 )
 
 // SetupChecker is what the setup flows ask Webex outside the job stream.
@@ -98,7 +99,7 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind request.Kind, 
 	if rep := h.createSubmission(ctx, u, r); rep != nil {
 		return rep
 	}
-	h.log.WithFields(map[string]any{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
+	h.log.WithFields(logrus.Fields{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
 	h.queuePublish(ctx, r, run) // and AUTO_APPROVE, right after the precheck
 	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), chat.Esc(subject), h.set.ApprovalChannel)}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/sirupsen/logrus"
 )
 
 // requestArg reads the request id that follows a sub-command.
@@ -31,8 +32,8 @@ func (h *Handler) lookupFault(u caller, id int64, err error) *Reply {
 	if errors.Is(err, request.ErrNotFound) {
 		return refusal(fmt.Sprintf("⛔ %s: no such request", request.FormatID(id)))
 	}
-	ref := newRef()
-	h.log.WithError(err).WithFields(map[string]any{"ref": ref, "user": u.id}).Error("read request")
+	ref := chat.NewRef()
+	h.log.WithError(err).WithFields(logrus.Fields{"ref": ref, "user": u.id}).Error("read request")
 	return refusal(fmt.Sprintf("⛔ could not read %s right now (ref %s)", request.FormatID(id), ref))
 }
 
@@ -131,8 +132,7 @@ func (h *Handler) autoNumbers(ctx context.Context, r *request.Request) string {
 }
 
 func actorName(a string) string {
-	switch a {
-	case "worker", "bot", "auto", "sweeper":
+	if request.SystemActor(a) {
 		return a
 	}
 	return chat.Mention(a)

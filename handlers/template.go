@@ -11,6 +11,7 @@ import (
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/input"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/sirupsen/logrus"
 	"github.com/slack-go/slack"
 )
 
@@ -172,7 +173,7 @@ func (h *Handler) verifyAndActivate(ctx context.Context, u caller, r *request.Re
 	}
 	done, err := h.store.Transition(ctx, r.ID, request.Transition{
 		From: []request.State{request.StateWaiting}, To: request.StateDone,
-		Actor: u.id, Action: "activated", Note: "provisioning id " + pid,
+		Actor: u.id, Action: request.ActionActivated, Note: "provisioning id " + pid,
 		Mutate: func(x *request.Request) error { x.Result.ProvisioningID = pid; return nil },
 	})
 	if err != nil {
@@ -252,7 +253,7 @@ func (h *Handler) templateRetire(ctx context.Context, u caller, c Command) *Repl
 	if err != nil {
 		return h.systemFault(u, "retire template", err)
 	}
-	h.log.WithFields(map[string]any{"user": u.id, "template": c.Words[2], "version": n}).Info("template retired")
+	h.log.WithFields(logrus.Fields{"user": u.id, "template": c.Words[2], "version": n}).Info("template retired")
 	return &Reply{Text: fmt.Sprintf("🗑 template %s v%d retired; new customers can no longer use it.", chat.Esc(c.Words[2]), n)}
 }
 

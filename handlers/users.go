@@ -323,7 +323,7 @@ func (h *Handler) resendConsent(ctx context.Context, u caller, value string) *Re
 		n, err := h.setup.ResendConsent(ctx, id)
 		text := fmt.Sprintf("📧 %s: consent email sent again to %s.", request.FormatID(id), request.Count(n, "user"))
 		if err != nil {
-			ref := newRef()
+			ref := chat.NewRef()
 			h.log.WithError(err).WithField("ref", ref).Warn("resend consent")
 			text = fmt.Sprintf("⛔ %s: could not resend the consent emails (ref %s)", request.FormatID(id), ref)
 		}

@@ -156,7 +156,7 @@ func (s *Store) writeNew(ctx context.Context, r *request.Request, reserve bool) 
 		return fmt.Errorf("create %s: %w", r.Ref(), err)
 	}
 	entry, err := encodeAudit(request.AuditEntry{
-		At: r.CreatedAt, Actor: r.Requester, Action: "created", To: r.State,
+		At: r.CreatedAt, Actor: r.Requester, Action: request.ActionCreated, To: r.State,
 	})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", r.Ref(), err)

@@ -6,6 +6,8 @@ package chat
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -161,4 +163,13 @@ func TrackingSuffix(id string) string {
 		return ""
 	}
 	return " (trackingId " + id + ")"
+}
+
+// NewRef is a correlation reference, 8 hex digits: shown to the person
+// whose action failed and logged with the error, so that support finds one
+// from the other without the message carrying the error's internals.
+func NewRef() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

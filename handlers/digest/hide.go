@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/sirupsen/logrus"
 )
 
 // ErrStaleKey is a Snooze or Dismiss button whose item key is not one this
@@ -57,7 +58,7 @@ func (g *Digester) Hide(ctx context.Context, actor, key string, dismiss bool, no
 			return "", &AuditError{ID: id, Err: err}
 		}
 	} else {
-		g.log.WithFields(map[string]any{"user": actor, "item": key}).Info(action)
+		g.log.WithFields(logrus.Fields{"user": actor, "item": key}).Info(action)
 	}
 	if err := g.store.MarkDigestItem(ctx, kind, key, until, ttl); err != nil {
 		return "", fmt.Errorf("mark digest item: %w", err)

@@ -209,7 +209,7 @@ func HashSpec(spec json.RawMessage) string {
 // AuditEntry is one line of a request's audit trail.
 type AuditEntry struct {
 	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`  // Slack user id, "worker", "auto", "sweeper"
+	Actor  string    `json:"actor"`  // a Slack user id or a system actor (ActorWorker, ActorBot, ActorAuto)
 	Action string    `json:"action"` // created, approved, rejected, committing, done, ...
 	From   State     `json:"from,omitempty"`
 	To     State     `json:"to,omitempty"`

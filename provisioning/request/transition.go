@@ -1,5 +1,7 @@
 package request
 
+import "errors"
+
 // Transition is one compare-and-set move of a request: it succeeds only when
 // the stored request is in one of From, and it bumps the version. The store
 // applies Mutate to a fresh copy, writes the result and appends the audit
@@ -8,7 +10,7 @@ package request
 type Transition struct {
 	From   []State // allowed current states; must not be empty
 	To     State   // the new state; "" keeps the current one (a plain update)
-	Actor  string  // who: a Slack user id, "worker", "auto", "sweeper"
+	Actor  string  // who: a Slack user id or a system actor (ActorWorker, ActorBot, ActorAuto)
 	Action string  // audit verb: approved, rejected, precheck, committing, ...
 	Note   string
 	Mutate func(r *Request) error // may be nil; an error aborts the transition and is returned
@@ -32,4 +34,14 @@ type Job struct {
 	ID         string // stream entry id
 	RequestID  int64
 	Deliveries int64 // how often it was handed out (1 on first delivery)
+}
+
+// IgnoreConflict drops a *StateConflict: the request moved on meanwhile and
+// whoever moved it reports its new state. Other errors pass through.
+func IgnoreConflict(err error) error {
+	var sc *StateConflict
+	if errors.As(err, &sc) {
+		return nil
+	}
+	return err
 }

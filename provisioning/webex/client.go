@@ -335,7 +335,7 @@ func (cl *Client) statusRetry(ctx context.Context, tok string, apiErr *APIError,
 
 func (cl *Client) logRetry(e *APIError) {
 	cl.log.WithFields(logrus.Fields{
-		"op": e.Op, "status": e.Status, "trackingId": e.TrackingID, "attempt": e.Attempts, "retryAfter": e.RetryAfter,
+		"op": e.Op, "status": e.Status, "trackingId": e.TrackingID, "attempt": e.Attempts, "retry_after": e.RetryAfter,
 	}).Warn("webex call will be retried")
 }
 

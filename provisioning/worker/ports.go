@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/webex"
 )
 
 // RequestStore is what the worker needs of request storage.
@@ -52,4 +53,51 @@ type Events interface {
 	Progress(ctx context.Context, r *request.Request, text string)
 	// Settled reports that a request reached done, failed or waiting.
 	Settled(ctx context.Context, r *request.Request)
+}
+
+// CustomerAPI is the worker's view of Webex's wholesale customers API. The
+// adapter over the HTTP client translates wire types and errors (*WebexError).
+type CustomerAPI interface {
+	PrecheckCustomer(ctx context.Context, c *request.CustomerSpec) (request.Precheck, error)
+	CreateCustomer(ctx context.Context, c *request.CustomerSpec) (customerID string, err error)
+	GetCustomer(ctx context.Context, customerID string) (*request.CustomerState, error)
+	// FindCustomer looks a customer up by external id or org id; nil when none.
+	FindCustomer(ctx context.Context, externalID, orgID string) (*request.CustomerState, error)
+	// UpdateCustomer re-applies the customer's complete package list (Update a
+	// Wholesale Customer, 202): what makes Webex provision again a customer
+	// that ended provisioned_with_errors.
+	UpdateCustomer(ctx context.Context, customerID string, packages []string) error
+}
+
+// RowStore keeps per-row outcomes of a batch request.
+type RowStore interface {
+	SaveRowOutcomes(ctx context.Context, requestID int64, rows []request.RowOutcome) error
+	RowOutcomes(ctx context.Context, requestID int64) (map[int]request.RowOutcome, error)
+}
+
+// SetupAPI is what setting a customer up needs of the Webex client: exactly
+// the calls the setup commits, the precheck and the numbers listing make.
+// Errors are the client's (*webex.APIError), with retryable faults already
+// retried inside it.
+type SetupAPI interface {
+	ListSubscribers(ctx context.Context, q webex.SubscriberQuery) ([]webex.Subscriber, error)
+	PrecheckSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Precheck, error)
+	CreateSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Subscriber, error)
+	UpdateSubscriber(ctx context.Context, id string, upd webex.SubscriberUpdate) (*webex.Subscriber, error)
+	DeleteSubscriber(ctx context.Context, id string) error
+	ResendConsent(ctx context.Context, subscriberID string) error
+	DeleteCustomer(ctx context.Context, id string) error
+
+	ListLocations(ctx context.Context, orgID string) ([]webex.Location, error)
+	CreateLocation(ctx context.Context, orgID string, req webex.LocationRequest) (string, error)
+	EnableCallingLocation(ctx context.Context, orgID string, req webex.CallingLocationRequest) error
+	GetCallingLocation(ctx context.Context, orgID, locationID string) (*webex.CallingLocationDetails, error)
+	UpdateCallingLocation(ctx context.Context, orgID, locationID string, upd webex.CallingLocationUpdate) error
+	GetPSTNConnection(ctx context.Context, orgID, locationID string) (*webex.PSTNConnection, error)
+	ListPSTNConnectionOptions(ctx context.Context, orgID, locationID string) ([]webex.PSTNConnectionOption, error)
+	SetPSTNConnection(ctx context.Context, orgID, locationID string, setup webex.PSTNConnectionSetup) error
+
+	ListNumbers(ctx context.Context, q webex.NumberQuery) ([]webex.Number, error)
+	AddNumbers(ctx context.Context, orgID, locationID string, numbers []string, state string) error
+	ActivateNumbers(ctx context.Context, orgID, locationID string, numbers []string) error
 }

@@ -9,33 +9,6 @@ import (
 	"github.com/onboardbot/onboardbot/provisioning/webex"
 )
 
-// SetupAPI is what setting a customer up needs of the Webex client: exactly
-// the calls the setup commits, the precheck and the numbers listing make.
-// Errors are the client's (*webex.APIError), with retryable faults already
-// retried inside it.
-type SetupAPI interface {
-	ListSubscribers(ctx context.Context, q webex.SubscriberQuery) ([]webex.Subscriber, error)
-	PrecheckSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Precheck, error)
-	CreateSubscriber(ctx context.Context, req webex.SubscriberRequest) (*webex.Subscriber, error)
-	UpdateSubscriber(ctx context.Context, id string, upd webex.SubscriberUpdate) (*webex.Subscriber, error)
-	DeleteSubscriber(ctx context.Context, id string) error
-	ResendConsent(ctx context.Context, subscriberID string) error
-	DeleteCustomer(ctx context.Context, id string) error
-
-	ListLocations(ctx context.Context, orgID string) ([]webex.Location, error)
-	CreateLocation(ctx context.Context, orgID string, req webex.LocationRequest) (string, error)
-	EnableCallingLocation(ctx context.Context, orgID string, req webex.CallingLocationRequest) error
-	GetCallingLocation(ctx context.Context, orgID, locationID string) (*webex.CallingLocationDetails, error)
-	UpdateCallingLocation(ctx context.Context, orgID, locationID string, upd webex.CallingLocationUpdate) error
-	GetPSTNConnection(ctx context.Context, orgID, locationID string) (*webex.PSTNConnection, error)
-	ListPSTNConnectionOptions(ctx context.Context, orgID, locationID string) ([]webex.PSTNConnectionOption, error)
-	SetPSTNConnection(ctx context.Context, orgID, locationID string, setup webex.PSTNConnectionSetup) error
-
-	ListNumbers(ctx context.Context, q webex.NumberQuery) ([]webex.Number, error)
-	AddNumbers(ctx context.Context, orgID, locationID string, numbers []string, state string) error
-	ActivateNumbers(ctx context.Context, orgID, locationID string, numbers []string) error
-}
-
 var _ SetupAPI = (*webex.Client)(nil)
 
 // waitReasonFor is the WaitReason of a request queued behind awaited.
@@ -113,7 +86,7 @@ func (w *Worker) resolveCustomer(ctx context.Context, r *request.Request, ref re
 	ref.CustomerID, ref.OrgID = cr.Result.CustomerID, cr.Result.OrgID
 	// Remember the ids, so later runs (retry, consent checks) need not ask.
 	updated, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{r.State}, Actor: workerActor, Action: "resolved",
+		From: []request.State{r.State}, Actor: workerActor, Action: request.ActionResolved,
 		Note: "customer " + ref.CustomerID + ", org " + ref.OrgID,
 		Mutate: func(x *request.Request) error {
 			x.Result.CustomerID, x.Result.OrgID = ref.CustomerID, ref.OrgID
@@ -121,7 +94,7 @@ func (w *Worker) resolveCustomer(ctx context.Context, r *request.Request, ref re
 		},
 	})
 	if err != nil {
-		return ref, false, ignoreConflict(err)
+		return ref, false, request.IgnoreConflict(err)
 	}
 	*r = *updated
 	return ref, true, nil
@@ -159,7 +132,7 @@ func (w *Worker) settleWith(ctx context.Context, r *request.Request, from, to re
 		},
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	if to != request.StateWaiting {
 		if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
@@ -210,7 +183,7 @@ func (w *Worker) requeueIfReady(ctx context.Context, r *request.Request) error {
 		}
 	}
 	requeued, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{request.StateWaiting}, To: request.StateApproved, Actor: workerActor, Action: "requeued",
+		From: []request.State{request.StateWaiting}, To: request.StateApproved, Actor: workerActor, Action: request.ActionRequeued,
 		Note: "the awaited request settled",
 		Mutate: func(x *request.Request) error {
 			x.Result.WaitReason = ""
@@ -218,7 +191,7 @@ func (w *Worker) requeueIfReady(ctx context.Context, r *request.Request) error {
 		},
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
 		w.log().WithError(err).Warn("unwatch")

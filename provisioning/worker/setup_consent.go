@@ -21,7 +21,7 @@ func (w *Worker) parkUsers(ctx context.Context, r *request.Request, from request
 		to = "" // a plain update of the count
 	}
 	parked, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{from}, To: to, Actor: workerActor, Action: "waiting", Note: msg,
+		From: []request.State{from}, To: to, Actor: workerActor, Action: request.ActionWaiting, Note: msg,
 		Mutate: func(x *request.Request) error {
 			if x.Result.WaitReason != request.ConsentWaitReason || x.Result.WaitingSince.IsZero() {
 				x.Result.WaitingSince = now
@@ -32,7 +32,7 @@ func (w *Worker) parkUsers(ctx context.Context, r *request.Request, from request
 		},
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	if err := w.Watch.Watch(ctx, r.ID, now.Add(w.waitCheckAfter(parked, now))); err != nil {
 		return fmt.Errorf("watch %s: %w", r.Ref(), err)

@@ -39,7 +39,7 @@ func (w *Worker) mark(ctx context.Context, r *request.Request, status string) (*
 		Mutate: func(x *request.Request) error { x.Result.Status = status; return nil },
 	})
 	if err != nil {
-		return nil, ignoreConflict(err)
+		return nil, request.IgnoreConflict(err)
 	}
 	return marked, nil
 }
@@ -176,11 +176,11 @@ func (w *Worker) markDeleted(ctx context.Context, r *request.Request, customer i
 		return nil
 	}
 	_, err := w.Store.Transition(ctx, customer, request.Transition{
-		From: []request.State{request.StateDone}, Actor: workerActor, Action: "deleted", Note: "by " + r.Ref(),
+		From: []request.State{request.StateDone}, Actor: workerActor, Action: request.ActionDeleted, Note: "by " + r.Ref(),
 		Mutate: func(x *request.Request) error { x.Result.Status = request.CustomerDeleted; return nil },
 	})
 	if err != nil && !errors.Is(err, request.ErrNotFound) {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	return nil
 }

@@ -30,10 +30,10 @@ func (w *Worker) commitTemplate(ctx context.Context, r *request.Request) error {
 	}
 	now := w.now()
 	tv := request.TemplateVersion{Name: spec.Name, RequestID: r.ID, Status: request.TemplatePending, Spec: *spec}
-	to, action := request.StateWaiting, "waiting"
+	to, action := request.StateWaiting, request.ActionWaiting
 	if spec.ProvisioningID != "" {
 		tv.Status, tv.ProvisioningID, tv.ActivatedBy, tv.ActivatedAt = request.TemplateActive, spec.ProvisioningID, r.ApprovedBy, now
-		to, action = request.StateDone, "activated"
+		to, action = request.StateDone, request.ActionActivated
 	}
 	n, err := w.Templates.AddTemplateVersion(ctx, tv)
 	if err != nil {

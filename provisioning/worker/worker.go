@@ -52,7 +52,7 @@ type DependentFinder interface {
 	CustomerRequests(ctx context.Context, id int64, limit int) ([]*request.Request, int64, error)
 }
 
-const workerActor = "worker"
+const workerActor = request.ActorWorker
 
 func (w *Worker) now() time.Time {
 	if w.Now != nil {
@@ -185,7 +185,7 @@ func (w *Worker) Commit(ctx context.Context, id int64) error {
 			return w.fail(ctx, r, request.StateApproved, "refused: the request changed after it was approved", "")
 		}
 		r, err = w.Store.Transition(ctx, id, request.Transition{
-			From: []request.State{request.StateApproved}, To: request.StateCommitting, Actor: workerActor, Action: "committing",
+			From: []request.State{request.StateApproved}, To: request.StateCommitting, Actor: workerActor, Action: request.ActionCommitting,
 		})
 		if err != nil {
 			var sc *request.StateConflict
@@ -244,12 +244,12 @@ func (w *Worker) commitCustomer(ctx context.Context, r *request.Request) error {
 			return nil // failed and reported
 		}
 		r, err = w.Store.Transition(ctx, r.ID, request.Transition{
-			From: []request.State{request.StateCommitting}, Actor: workerActor, Action: "created",
+			From: []request.State{request.StateCommitting}, Actor: workerActor, Action: request.ActionCreated,
 			Note:   "webex customer " + customerID,
 			Mutate: func(x *request.Request) error { x.Result.CustomerID = customerID; return nil },
 		})
 		if err != nil {
-			return ignoreConflict(err)
+			return request.IgnoreConflict(err)
 		}
 	}
 	return w.pollCustomer(ctx, r)
@@ -259,12 +259,12 @@ func (w *Worker) commitCustomer(ctx context.Context, r *request.Request) error {
 // customer to its end.
 func (w *Worker) reapplyPackages(ctx context.Context, r *request.Request, spec *request.CustomerSpec) error {
 	r, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{request.StateCommitting}, Actor: workerActor, Action: "updating",
+		From: []request.State{request.StateCommitting}, Actor: workerActor, Action: request.ActionUpdating,
 		Note:   "packages re-applied: " + strings.Join(spec.Packages, ", "),
 		Mutate: func(x *request.Request) error { x.Result.Status = request.CustomerUpdating; return nil },
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	w.Events.Progress(ctx, r, "re-applying the packages at Webex")
 	if err := w.Customers.UpdateCustomer(ctx, r.Result.CustomerID, spec.Packages); err != nil {
@@ -301,10 +301,10 @@ func (w *Worker) createCustomer(ctx context.Context, r *request.Request, spec *r
 	// Mark the create as attempted before sending it: a customer found after
 	// a crash is then known to be ours.
 	if _, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{request.StateCommitting}, Actor: workerActor, Action: "creating",
+		From: []request.State{request.StateCommitting}, Actor: workerActor, Action: request.ActionCreating,
 		Mutate: func(x *request.Request) error { x.Result.Status = "creating"; return nil },
 	}); err != nil {
-		return "", ignoreConflict(err)
+		return "", request.IgnoreConflict(err)
 	}
 	w.Events.Progress(ctx, r, "creating the customer at Webex")
 	id, err := w.Customers.CreateCustomer(ctx, spec)
@@ -375,7 +375,7 @@ func (w *Worker) failCustomer(ctx context.Context, r *request.Request, from requ
 		msg = strings.Join(reasons, "; ")
 	}
 	failed, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{from}, To: request.StateFailed, Actor: workerActor, Action: "failed", Note: msg,
+		From: []request.State{from}, To: request.StateFailed, Actor: workerActor, Action: request.ActionFailed, Note: msg,
 		Mutate: func(x *request.Request) error {
 			x.Result.Message, x.Result.TrackingID, x.Result.Status = msg, cs.TrackingID, cs.Status
 			if cs.OrgID != "" {
@@ -385,7 +385,7 @@ func (w *Worker) failCustomer(ctx context.Context, r *request.Request, from requ
 		},
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
 		w.log().WithError(err).Warn("unwatch")
@@ -397,7 +397,7 @@ func (w *Worker) failCustomer(ctx context.Context, r *request.Request, from requ
 
 func (w *Worker) finish(ctx context.Context, r *request.Request, from request.State, cs *request.CustomerState) error {
 	done, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{from}, To: request.StateDone, Actor: workerActor, Action: "done",
+		From: []request.State{from}, To: request.StateDone, Actor: workerActor, Action: request.ActionDone,
 		Note: "org " + cs.OrgID,
 		Mutate: func(x *request.Request) error {
 			x.Result.OrgID = cs.OrgID
@@ -410,7 +410,7 @@ func (w *Worker) finish(ctx context.Context, r *request.Request, from request.St
 		},
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
 		w.log().WithError(err).Warn("unwatch")
@@ -430,7 +430,7 @@ func (w *Worker) park(ctx context.Context, r *request.Request, from request.Stat
 		return w.Watch.Watch(ctx, r.ID, now.Add(w.waitCheckAfter(r, now)))
 	}
 	parked, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{from}, To: request.StateWaiting, Actor: workerActor, Action: "waiting", Note: reason,
+		From: []request.State{from}, To: request.StateWaiting, Actor: workerActor, Action: request.ActionWaiting, Note: reason,
 		Mutate: func(x *request.Request) error {
 			if x.Result.WaitReason != reason || x.Result.WaitingSince.IsZero() {
 				x.Result.WaitingSince = now
@@ -441,7 +441,7 @@ func (w *Worker) park(ctx context.Context, r *request.Request, from request.Stat
 		},
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	if err := w.Watch.Watch(ctx, r.ID, now.Add(w.watchInterval())); err != nil {
 		return fmt.Errorf("watch %s: %w", r.Ref(), err)
@@ -460,7 +460,7 @@ func (w *Worker) failErr(ctx context.Context, r *request.Request, err error) err
 
 func (w *Worker) fail(ctx context.Context, r *request.Request, from request.State, msg, trackingID string) error {
 	failed, err := w.Store.Transition(ctx, r.ID, request.Transition{
-		From: []request.State{from}, To: request.StateFailed, Actor: workerActor, Action: "failed", Note: msg,
+		From: []request.State{from}, To: request.StateFailed, Actor: workerActor, Action: request.ActionFailed, Note: msg,
 		Mutate: func(x *request.Request) error {
 			x.Result.Message = msg
 			x.Result.TrackingID = trackingID
@@ -468,7 +468,7 @@ func (w *Worker) fail(ctx context.Context, r *request.Request, from request.Stat
 		},
 	})
 	if err != nil {
-		return ignoreConflict(err)
+		return request.IgnoreConflict(err)
 	}
 	if err := w.Watch.Unwatch(ctx, r.ID); err != nil {
 		w.log().WithError(err).Warn("unwatch")
@@ -483,14 +483,6 @@ func (w *Worker) watchInterval() time.Duration {
 		return w.WatchInterval
 	}
 	return time.Minute
-}
-
-func ignoreConflict(err error) error {
-	var sc *request.StateConflict
-	if errors.As(err, &sc) {
-		return nil
-	}
-	return err
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
