@@ -95,7 +95,7 @@ type Deps struct {
 	Digest *digest.Digester
 }
 
-// Handler implements Router and provisioning.Events.
+// Handler implements Router and worker.Events.
 type Handler struct {
 	store     Store
 	templates Templates

@@ -147,7 +147,7 @@ func (d *Drafts) CreateDraft(ctx context.Context, dr *Draft) error {
 	return nil
 }
 
-// GetDraft returns draft id, or an error wrapping provisioning.ErrNotFound
+// GetDraft returns draft id, or an error wrapping request.ErrNotFound
 // (never existed, expired or submitted).
 func (d *Drafts) GetDraft(ctx context.Context, id int64) (*Draft, error) {
 	if id <= 0 {
@@ -165,7 +165,7 @@ func (d *Drafts) GetDraft(ctx context.Context, id int64) (*Draft, error) {
 
 // SaveDraft writes dr if it still has the version dr.Version; it then bumps
 // dr.Version and dr.UpdatedAt. ErrDraftChanged when someone saved first;
-// provisioning.ErrNotFound when the draft is gone.
+// request.ErrNotFound when the draft is gone.
 func (d *Drafts) SaveDraft(ctx context.Context, dr *Draft) error {
 	c := *dr
 	c.Version++

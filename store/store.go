@@ -157,7 +157,7 @@ func (s *Store) locksKey() string                 { return s.prefix + "locks" }
 func (s *Store) onceKey(key string) string        { return s.prefix + "once:" + key }
 func (s *Store) rateKey(key string) string        { return s.idsTag() + ":rate:" + key }
 
-// notFound wraps provisioning.ErrNotFound with what was looked for.
+// notFound wraps request.ErrNotFound with what was looked for.
 func notFound(what string) error { return fmt.Errorf("%s: %w", what, request.ErrNotFound) }
 
 // isNil reports whether err is Redis's "no such key".

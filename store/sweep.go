@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/redis/go-redis/v9"
@@ -64,18 +62,51 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 	if err != nil && !isNil(err) {
 		return rep, fmt.Errorf("sweep: read counter: %w", err)
 	}
-	// want maps an index key to the members it should hold.
-	want := map[string]map[string]float64{}
-	for _, st := range request.AllStates {
-		want[s.stateKey(st)] = map[string]float64{}
+	seen, err := s.sweepRead(ctx, last, &rep)
+	if err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
 	}
-	versions := map[int64]int64{}
-	extIDs := map[string][]*request.Request{}
-	add := func(key, member string, score float64) {
-		if want[key] == nil {
-			want[key] = map[string]float64{}
+	steps := []func() error{
+		func() error { return s.repairIndexes(ctx, seen.want, seen.versions, last, &rep) },
+		func() error { return s.repairRegistries(ctx, seen.want) },
+		func() error { return s.foldReservations(ctx) },
+		func() error { return s.repairReservations(ctx, seen.extIDs, &rep) },
+		func() error { return s.freeOrphans(ctx, s.mark.settled(last, s.clock()), &rep) },
+	}
+	if legacy {
+		// The reservations live under their new keys now: drop the old ones
+		// and the old counter, so the next sweep has nothing to move.
+		steps = append(steps, func() error { return s.dropLegacyKeys(ctx, seen.extIDs) })
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return rep, fmt.Errorf("sweep: %w", err)
 		}
-		want[key][member] = score
+	}
+	return rep, nil
+}
+
+// swept is what one read of every document says the indexes should hold.
+type swept struct {
+	want     map[string]map[string]float64 // index key → member → score
+	versions map[int64]int64               // request id → version read
+	extIDs   map[string][]*request.Request // folded external id → its requests
+}
+
+func (w *swept) add(key, member string, score float64) {
+	if w.want[key] == nil {
+		w.want[key] = map[string]float64{}
+	}
+	w.want[key][member] = score
+}
+
+// sweepRead reads requests 1..last in pipelined batches and returns what
+// the indexes should hold, with the owner and kind indexes that no
+// document wants any more (found through the registry sets) wanted empty.
+func (s *Store) sweepRead(ctx context.Context, last int64, rep *SweepReport) (*swept, error) {
+	w := &swept{want: map[string]map[string]float64{}, versions: map[int64]int64{}, extIDs: map[string][]*request.Request{}}
+	for _, st := range request.AllStates {
+		w.want[s.stateKey(st)] = map[string]float64{}
 	}
 	digest := newDigestSweep()
 	for lo := int64(1); lo <= last; lo += sweepBatch {
@@ -85,7 +116,7 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 		}
 		docs, damaged, err := s.readDocs(ctx, ids)
 		if err != nil {
-			return rep, fmt.Errorf("sweep: %w", err)
+			return nil, err
 		}
 		rep.Damaged += damaged
 		for _, r := range docs {
@@ -93,86 +124,34 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 				continue
 			}
 			rep.Requests++
-			versions[r.ID] = r.Version
+			w.versions[r.ID] = r.Version
 			m, score := strconv.FormatInt(r.ID, 10), unixMS(r.UpdatedAt)
-			add(s.stateKey(r.State), m, score)
+			w.add(s.stateKey(r.State), m, score)
 			if r.Requester != "" {
-				add(s.ownerKey(r.Requester), m, score)
+				w.add(s.ownerKey(r.Requester), m, score)
 			}
-			add(s.kindKey(r.Kind), m, score)
+			w.add(s.kindKey(r.Kind), m, score)
 			digest.see(r)
 			if r.ExternalID != "" {
 				// One reservation for ids that differ only in case.
 				ext := strings.ToUpper(r.ExternalID)
-				extIDs[ext] = append(extIDs[ext], r)
+				w.extIDs[ext] = append(w.extIDs[ext], r)
 			}
 		}
 	}
-	digest.want(s, want)
-	// Owner and kind indexes that no document wants any more are found
-	// through the registry sets.
+	digest.want(s, w.want)
 	for _, reg := range s.registries() {
 		names, err := s.rdb.SMembers(ctx, reg.set).Result()
 		if err != nil {
-			return rep, fmt.Errorf("sweep: read %s: %w", reg.set, err)
+			return nil, fmt.Errorf("read %s: %w", reg.set, err)
 		}
 		for _, n := range names {
-			if want[reg.key(n)] == nil {
-				want[reg.key(n)] = map[string]float64{}
+			if w.want[reg.key(n)] == nil {
+				w.want[reg.key(n)] = map[string]float64{}
 			}
 		}
 	}
-	if err := s.repairIndexes(ctx, want, versions, last, &rep); err != nil {
-		return rep, fmt.Errorf("sweep: %w", err)
-	}
-	if err := s.repairRegistries(ctx, want); err != nil {
-		return rep, fmt.Errorf("sweep: %w", err)
-	}
-	if err := s.foldReservations(ctx); err != nil {
-		return rep, fmt.Errorf("sweep: %w", err)
-	}
-	if err := s.repairReservations(ctx, extIDs, &rep); err != nil {
-		return rep, fmt.Errorf("sweep: %w", err)
-	}
-	if err := s.freeOrphans(ctx, s.mark.settled(last, s.clock()), &rep); err != nil {
-		return rep, fmt.Errorf("sweep: %w", err)
-	}
-	if legacy {
-		// The reservations live under their new keys now: drop the old ones
-		// and the old counter, so the next sweep has nothing to move.
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, reqs := range extIDs {
-				for _, r := range reqs {
-					p.Del(ctx, s.legacyExtIDKey(r.ExternalID))
-				}
-			}
-			p.Del(ctx, s.legacyCounterKey())
-			return nil
-		})
-		if err != nil {
-			return rep, fmt.Errorf("sweep: drop the keys of before the {ids} tag: %w", err)
-		}
-	}
-	return rep, nil
-}
-
-// adoptLegacyCounter raises the request counter to the counter of before the
-// {ids} hash tag, when that still exists (a store written by an older
-// version): ids are never handed out twice, and the sweep that follows reads
-// every document and restores the reservations of active requests under
-// their new keys. It reports whether the old counter was there.
-func (s *Store) adoptLegacyCounter(ctx context.Context) (bool, error) {
-	old, err := s.rdb.Get(ctx, s.legacyCounterKey()).Int64()
-	if isNil(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read the counter of before the {ids} tag: %w", err)
-	}
-	if err := raiseScript.Run(ctx, s.rdb, []string{s.counterKey()}, old).Err(); err != nil {
-		return true, fmt.Errorf("adopt the counter of before the {ids} tag: %w", err)
-	}
-	return true, nil
+	return w, nil
 }
 
 // readDocs loads documents with one pipeline. The result is aligned with
@@ -211,70 +190,13 @@ func (s *Store) readDocs(ctx context.Context, ids []int64) ([]*request.Request, 
 // still the one read, so the sweep never undoes a concurrent transition.
 func (s *Store) repairIndexes(ctx context.Context, want map[string]map[string]float64,
 	versions map[int64]int64, last int64, rep *SweepReport) error {
-	type fix struct {
-		key, member string
-		score       float64
-		remove      bool
+	fixes, err := s.indexFixes(ctx, want, last)
+	if err != nil || len(fixes) == 0 {
+		return err
 	}
-	var fixes []fix
-	for key, members := range want {
-		have, err := s.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
-		if err != nil {
-			return fmt.Errorf("read index %s: %w", key, err)
-		}
-		seen := map[string]bool{}
-		for _, z := range have {
-			m, _ := z.Member.(string)
-			seen[m] = true
-			score, ok := members[m]
-			switch {
-			case !ok:
-				// Entries of ids created after the counter was read are
-				// someone else's fresh writes, not damage.
-				if id, err := strconv.ParseInt(m, 10, 64); err == nil && id > last {
-					continue
-				}
-				fixes = append(fixes, fix{key: key, member: m, remove: true})
-			case score != z.Score:
-				fixes = append(fixes, fix{key: key, member: m, score: score})
-			}
-		}
-		for m, score := range members {
-			if !seen[m] {
-				fixes = append(fixes, fix{key: key, member: m, score: score})
-			}
-		}
-	}
-	if len(fixes) == 0 {
-		return nil
-	}
-	// Re-read the versions of the requests to be fixed.
-	ids := map[int64]*redis.StringCmd{}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, f := range fixes {
-			id, err := strconv.ParseInt(f.member, 10, 64)
-			if err != nil || ids[id] != nil {
-				continue
-			}
-			ids[id] = p.HGet(ctx, s.docKey(id), "version")
-		}
-		return nil
-	})
-	if err != nil && !isNil(err) {
-		return fmt.Errorf("re-read versions: %w", err)
-	}
-	moved := map[int64]bool{}
-	for id, c := range ids {
-		v, err := c.Int64()
-		if isNil(err) {
-			v = 0
-		} else if err != nil {
-			moved[id] = true // unreadable now: leave for the next sweep
-			continue
-		}
-		if v != versions[id] {
-			moved[id] = true
-		}
+	moved, err := s.movedSince(ctx, fixes, versions)
+	if err != nil {
+		return err
 	}
 	rep.SkippedMoved += len(moved)
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -299,6 +221,81 @@ func (s *Store) repairIndexes(ctx context.Context, want map[string]map[string]fl
 	return nil
 }
 
+// indexFix is one index entry to add, re-score or remove.
+type indexFix struct {
+	key, member string
+	score       float64
+	remove      bool
+}
+
+// indexFixes compares every wanted index with what it holds. Entries of
+// ids created after the counter was read (last) are someone else's fresh
+// writes, not damage.
+func (s *Store) indexFixes(ctx context.Context, want map[string]map[string]float64, last int64) ([]indexFix, error) {
+	var fixes []indexFix
+	for key, members := range want {
+		have, err := s.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read index %s: %w", key, err)
+		}
+		seen := map[string]bool{}
+		for _, z := range have {
+			m, _ := z.Member.(string)
+			seen[m] = true
+			score, ok := members[m]
+			switch {
+			case !ok:
+				if id, err := strconv.ParseInt(m, 10, 64); err == nil && id > last {
+					continue
+				}
+				fixes = append(fixes, indexFix{key: key, member: m, remove: true})
+			case score != z.Score:
+				fixes = append(fixes, indexFix{key: key, member: m, score: score})
+			}
+		}
+		for m, score := range members {
+			if !seen[m] {
+				fixes = append(fixes, indexFix{key: key, member: m, score: score})
+			}
+		}
+	}
+	return fixes, nil
+}
+
+// movedSince re-reads the versions of the requests fixes touch: those that
+// changed since the sweep read them (or cannot be read now) are left to
+// their own index updates and the next sweep.
+func (s *Store) movedSince(ctx context.Context, fixes []indexFix, versions map[int64]int64) (map[int64]bool, error) {
+	ids := map[int64]*redis.StringCmd{}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range fixes {
+			id, err := strconv.ParseInt(f.member, 10, 64)
+			if err != nil || ids[id] != nil {
+				continue
+			}
+			ids[id] = p.HGet(ctx, s.docKey(id), "version")
+		}
+		return nil
+	})
+	if err != nil && !isNil(err) {
+		return nil, fmt.Errorf("re-read versions: %w", err)
+	}
+	moved := map[int64]bool{}
+	for id, c := range ids {
+		v, err := c.Int64()
+		if isNil(err) {
+			v = 0
+		} else if err != nil {
+			moved[id] = true
+			continue
+		}
+		if v != versions[id] {
+			moved[id] = true
+		}
+	}
+	return moved, nil
+}
+
 // repairRegistries drops owners and kinds whose index is empty, so the
 // registry sets do not grow with names that no request uses any more.
 func (s *Store) repairRegistries(ctx context.Context, want map[string]map[string]float64) error {
@@ -321,167 +318,4 @@ func (s *Store) repairRegistries(ctx context.Context, want map[string]map[string
 		}
 	}
 	return nil
-}
-
-// repairReservations frees reservations held by requests that ended (or by
-// a request that does not name that external id any more) and restores the
-// reservation of the active request that names it, when it is free.
-func (s *Store) repairReservations(ctx context.Context, byExt map[string][]*request.Request, rep *SweepReport) error {
-	for ext, reqs := range byExt {
-		holder, err := s.ByExternalID(ctx, ext)
-		if err != nil && !isNotFound(err) {
-			return err
-		}
-		var active *request.Request
-		for _, r := range reqs {
-			if !r.State.ReleasesExternalID() && (active == nil || r.ID < active.ID) {
-				active = r
-			}
-		}
-		if holder != 0 {
-			var held *request.Request
-			for _, r := range reqs {
-				if r.ID == holder {
-					held = r
-				}
-			}
-			if held == nil || !held.State.ReleasesExternalID() {
-				// Held by an active request, or by one outside this sweep
-				// (created since, or still being created): fine.
-				continue
-			}
-			n, err := deleteIfValueScript.Run(ctx, s.rdb, []string{s.extIDKey(ext)}, strconv.FormatInt(holder, 10)).Int()
-			if err != nil {
-				return fmt.Errorf("release external-id %q: %w", ext, err)
-			}
-			rep.Released += n
-		}
-		if active != nil {
-			ok, err := s.rdb.SetNX(ctx, s.extIDKey(ext), active.ID, 0).Result()
-			if err != nil {
-				return fmt.Errorf("restore external-id %q: %w", ext, err)
-			}
-			if ok {
-				rep.Restored++
-			}
-		}
-	}
-	return nil
-}
-
-// settleAfter is how long after a sweep read the request counter every
-// create that had taken an id by then is over, written or failed: its two
-// round trips take milliseconds, and this is the life of a provisional
-// reservation, so a process stopped in between has lost its reservation by
-// then anyway.
-const settleAfter = provisionalReservation
-
-// sweepMark remembers the request counter as a sweep read it, and when. It
-// is shared by the copies of a Store, like groupFlag.
-type sweepMark struct {
-	mu   sync.Mutex
-	last int64
-	at   time.Time
-}
-
-// settled records last as read at now and returns the highest request id
-// whose create is surely over: the counter of a sweep at least settleAfter
-// ago, or 0 when there is none yet (the first sweep of a process, and sweeps
-// in quick succession, free no orphans).
-func (m *sweepMark) settled(last int64, now time.Time) int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.at.IsZero() {
-		m.last, m.at = last, now
-		return 0
-	}
-	if now.Sub(m.at) < settleAfter {
-		return 0 // keep the older mark: it comes of age first
-	}
-	cut := m.last
-	m.last, m.at = last, now
-	return cut
-}
-
-// freeOrphans frees the external id reservations held by a request that was
-// never written: its create took the id and confirmed the reservation in the
-// pipeline of the document write, the write failed and the release after it
-// failed too. Only holders up to cut are looked at, so a create still on its
-// way (its reservation confirmed, its document not yet written, as a cluster
-// may apply them in either order) is never taken for an orphan. The
-// reservations all live under the {ids} tag, on one node of a cluster; they
-// are found with SCAN (one per active request with an external id), the
-// documents checked with EXISTS.
-func (s *Store) freeOrphans(ctx context.Context, cut int64, rep *SweepReport) error {
-	if cut <= 0 {
-		return nil
-	}
-	return s.scanReservations(ctx, func(keys []string) error { return s.freeOrphansAmong(ctx, keys, cut, rep) })
-}
-
-// freeOrphansAmong frees those of the reservation keys whose holder is at
-// most cut and has no document: one pipeline reads the holders, one checks
-// their documents, and each orphan is deleted only if it still holds the
-// same id.
-func (s *Store) freeOrphansAmong(ctx context.Context, keys []string, cut int64, rep *SweepReport) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	holders := make([]*redis.StringCmd, len(keys))
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range keys {
-			holders[i] = p.Get(ctx, k)
-		}
-		return nil
-	}); err != nil && !isNil(err) {
-		return fmt.Errorf("read external id reservations: %w", err)
-	}
-	type candidate struct {
-		key    string
-		holder int64
-		doc    *redis.IntCmd
-	}
-	var cands []candidate
-	for i, h := range holders {
-		id, err := h.Int64()
-		if err != nil || id <= 0 || id > cut {
-			continue // gone since the SCAN, not a request id, or too young
-		}
-		cands = append(cands, candidate{key: keys[i], holder: id})
-	}
-	if len(cands) == 0 {
-		return nil
-	}
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range cands {
-			cands[i].doc = p.Exists(ctx, s.docKey(cands[i].holder))
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("check the holders of external id reservations: %w", err)
-	}
-	for _, c := range cands {
-		if c.doc.Val() != 0 {
-			continue
-		}
-		n, err := deleteIfValueScript.Run(ctx, s.rdb, []string{c.key}, strconv.FormatInt(c.holder, 10)).Int()
-		if err != nil {
-			return fmt.Errorf("free the reservation of %s, never written: %w", request.FormatID(c.holder), err)
-		}
-		rep.Orphans += n
-	}
-	return nil
-}
-
-// globEscape quotes the characters SCAN's MATCH treats as a pattern, so a
-// key prefix is matched as written.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[]\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -306,21 +306,10 @@ func (b *bench) runReplicas(ctx context.Context) error {
 		waitFor(ctx, 30*time.Second, func() bool { return b.slack.answered() >= sent })
 	}
 	// Every click sent, warm-up included, must be answered exactly once.
-	sent := int(min(cl.next.Load(), int64(len(pool))))
-	approved, refused := b.slack.clickAnswers()
-	twice := 0
-	for _, k := range approved {
-		if k > 1 {
-			twice++
-		}
-	}
-	pending, err := st.Count(ctx, request.StatePendingApproval)
+	check, once, err := b.clickedOnce(ctx, st, n, int(min(cl.next.Load(), int64(len(pool)))))
 	if err != nil {
 		return err
 	}
-	handled := int64(n) - pending
-	once := twice == 0 && refused == 0 && len(approved) == sent && handled == int64(sent)
-	check := fmt.Sprintf("%d clicks: %d approved once, %d twice, %d refused; %d approved in Redis", sent, len(approved)-twice, twice, refused, handled)
 	one, three := merge(byReplicas[1]...), merge(byReplicas[3]...)
 	ratio := 0.0
 	if one.rps() > 0 {
@@ -334,6 +323,26 @@ func (b *bench) runReplicas(ctx context.Context) error {
 		return errors.New("(e) clicks were not all handled exactly once: " + check)
 	}
 	return nil
+}
+
+// clickedOnce checks that each of the sent clicks on a pool of n pending
+// requests was answered "approved" exactly once, none refused, and that
+// Redis holds as many approved: what it says, and whether it holds.
+func (b *bench) clickedOnce(ctx context.Context, st *store.Store, n, sent int) (string, bool, error) {
+	approved, refused := b.slack.clickAnswers()
+	twice := 0
+	for _, k := range approved {
+		if k > 1 {
+			twice++
+		}
+	}
+	pending, err := st.Count(ctx, request.StatePendingApproval)
+	if err != nil {
+		return "", false, err
+	}
+	handled := int64(n) - pending
+	once := twice == 0 && refused == 0 && len(approved) == sent && handled == int64(sent)
+	return fmt.Sprintf("%d clicks: %d approved once, %d twice, %d refused; %d approved in Redis", sent, len(approved)-twice, twice, refused, handled), once, nil
 }
 
 func join(a, b string) string {

@@ -67,7 +67,7 @@ func TruncateMd(s string, n int) string {
 	return body + "…"
 }
 
-// Pick is one or many by n: the verb that goes with provisioning.Count.
+// Pick is one or many by n: the verb that goes with request.Count.
 func Pick(n int, one, many string) string {
 	if n == 1 {
 		return one

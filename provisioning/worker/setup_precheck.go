@@ -41,8 +41,8 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *request.UsersSpec) (
 	if err != nil {
 		return UsersPrecheck{}, fmt.Errorf("precheck users: %w", translate(err))
 	}
-	existing := map[string]bool{}
 	out.Provisioned = map[string]int{}
+	existing := map[string]bool{}
 	for _, s := range subs {
 		existing[strings.ToLower(s.Email)] = true
 		pkg := s.Package
@@ -59,10 +59,21 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *request.UsersSpec) (
 		// listing failure only makes the check less precise.
 		locs, _ = api.ListLocations(ctx, ref.OrgID)
 	}
-	pool := newNumberPool(api, ref.OrgID, explicitPhones(spec.Rows))
+	todo := out.setAside(spec.Rows, existing, locs)
+	verdicts := checkRows(ctx, api, ref, locs, newNumberPool(api, ref.OrgID, explicitPhones(spec.Rows)), todo)
+	out.tally(todo, verdicts, len(spec.Rows))
+	if ctx.Err() != nil {
+		return UsersPrecheck{}, fmt.Errorf("precheck users: %w", ctx.Err())
+	}
+	return out, nil
+}
 
+// setAside records the rows that need no subscriber precheck (users that
+// exist, calling rows at a location the customer lacks) and returns the
+// rest.
+func (out *UsersPrecheck) setAside(rows []request.UserRow, existing map[string]bool, locs []webex.Location) []request.UserRow {
 	var todo []request.UserRow
-	for _, row := range spec.Rows {
+	for _, row := range rows {
 		if existing[strings.ToLower(row.Email)] {
 			out.Existing = append(out.Existing, row.Email)
 			continue
@@ -76,62 +87,69 @@ func PrecheckUsers(ctx context.Context, api SetupAPI, spec *request.UsersSpec) (
 		}
 		todo = append(todo, row)
 	}
-	verdicts := make([]rowVerdict, len(todo))
-	phones := make([]string, len(todo))
-	for i, row := range todo {
-		// phone=auto: the number the row would get at commit, in row order
-		// as the commit gives them (nothing is reserved).
+	return todo
+}
+
+// checkRows prechecks rows at Webex, precheckConcurrency at a time. The
+// numbers phone=auto rows would get are chosen first, in row order, as
+// the commit gives them (nothing is reserved).
+func checkRows(ctx context.Context, api SetupAPI, ref request.CustomerRef, locs []webex.Location, pool *numberPool, rows []request.UserRow) []rowVerdict {
+	verdicts := make([]rowVerdict, len(rows))
+	phones := make([]string, len(rows))
+	for i, row := range rows {
 		phones[i], verdicts[i] = autoNumber(ctx, pool, ref, locs, row)
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(precheckConcurrency, len(todo)) {
+	for range min(precheckConcurrency, len(rows)) {
 		wg.Go(func() {
 			for i := range next {
 				if verdicts[i] == (rowVerdict{}) {
-					verdicts[i] = precheckRow(ctx, api, ref, locs, todo[i], phones[i])
+					verdicts[i] = precheckRow(ctx, api, ref, locs, rows[i], phones[i])
 				}
 			}
 		})
 	}
-	for i := range todo {
+	for i := range rows {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
+	return verdicts
+}
 
+// tally records the verdicts on rows (of a batch of total rows) and sets
+// the precheck's status: failed when Webex refused a row, unavailable when
+// some could not be checked.
+func (out *UsersPrecheck) tally(rows []request.UserRow, verdicts []rowVerdict, total int) {
 	unchecked := 0
 	var firstFault string
 	for i, v := range verdicts {
 		switch {
 		case v.refusal != "":
-			out.RowErrors = append(out.RowErrors, fmt.Sprintf("row %d (%s): %s", todo[i].Line, todo[i].Email, v.refusal))
+			out.RowErrors = append(out.RowErrors, fmt.Sprintf("row %d (%s): %s", rows[i].Line, rows[i].Email, v.refusal))
 			if out.Refused == nil {
 				out.Refused = map[int]string{}
 			}
-			out.Refused[todo[i].Line] = v.refusal
+			out.Refused[rows[i].Line] = v.refusal
 		case v.fault != "":
 			unchecked++
 			if firstFault == "" {
 				firstFault = v.fault
 			}
 		case v.consent:
-			out.Consent = append(out.Consent, todo[i].Email)
+			out.Consent = append(out.Consent, rows[i].Email)
 		}
 	}
 	out.Status = request.PrecheckOK
 	switch {
 	case len(out.RowErrors) > 0:
 		out.Status = request.PrecheckFailed
-		out.Message = fmt.Sprintf("Webex refused %d of %s", len(out.RowErrors), request.Count(len(spec.Rows), "row"))
+		out.Message = fmt.Sprintf("Webex refused %d of %s", len(out.RowErrors), request.Count(total, "row"))
 	case unchecked > 0:
 		out.Status = request.PrecheckUnavailable
 		out.Message = fmt.Sprintf("%s could not be checked (%s): checked again at commit", request.Count(unchecked, "row"), firstFault)
 	}
-	if ctx.Err() != nil {
-		return UsersPrecheck{}, fmt.Errorf("precheck users: %w", ctx.Err())
-	}
-	return out, nil
 }
 
 // rowVerdict is the precheck of one row.
