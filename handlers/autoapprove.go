@@ -20,7 +20,8 @@ const autoActor = request.ActorAuto
 // precheck and fit the ordered quantities: for every package of its new
 // rows, rows + users already provisioned ≤ limit.<package>. A package
 // without an ordered quantity does not fit — no quantities, no exemption
-// (CONTRACT.md §1 speaks of fitting the customer's ordered quantities).
+// (AUTO_APPROVE lets through what fits the ordered quantities, nothing
+// else).
 // A location consumes no quantity: it qualifies when listed and its
 // precheck (no location of that name yet) passed. newRows and provisioned count users per package.
 func autoApproveRefusal(r *request.Request, listed bool, newRows, provisioned, limits map[string]int) string {

@@ -8,7 +8,8 @@ import (
 	"unicode"
 )
 
-// Command is the parsed text after /onboard-customer (CONTRACT.md §3).
+// Command is the parsed text after /onboard-customer: positional words,
+// then key=value pairs (values may be "quoted", with \" and \\ escapes).
 type Command struct {
 	// Words are the leading positional words, e.g. ["template", "activate",
 	// "de-standard"] or ["users", "MS-001"]; "new" may be absent.

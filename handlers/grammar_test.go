@@ -154,7 +154,7 @@ func TestParseCommandErrors(t *testing.T) {
 	}
 }
 
-// The CONTRACT example, as Slack sends it, goes through the grammar and the
+// The README's first example, as Slack sends it, goes through the grammar and the
 // customer validation in one piece.
 func TestCommandToCustomer(t *testing.T) {
 	t.Parallel()

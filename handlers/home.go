@@ -135,8 +135,8 @@ func (h *Handler) homeFor(ctx context.Context, user string) (*homeData, error) {
 }
 
 // incompleteSetups are provisioned customers (created or adopted) of owner
-// ("" = anyone) without a done users request: DESIGN.md's "set up" means
-// having users. They come from the index the digest keeps; a lister
+// ("" = anyone) without a done users request: a customer is set up once it
+// has users. They come from the index the digest keeps; a lister
 // without it has none to show.
 func (h *Handler) incompleteSetups(ctx context.Context, owner string, limit int) ([]*request.Request, error) {
 	all, _, err := h.ux.lister.DigestRange(ctx, store.DigestRange{Index: store.Incomplete, Newest: true, Limit: incompleteFetch})

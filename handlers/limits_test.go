@@ -16,7 +16,8 @@ import (
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
 
-// Slack's limits (SLACK.md) that the builders must respect.
+// Slack's limits that the builders must respect: 50 blocks a message, 100
+// a view, 3,000 characters a section text.
 const (
 	limitMessageBlocks = 50
 	limitViewBlocks    = 100

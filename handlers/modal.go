@@ -26,7 +26,7 @@ type Views interface {
 
 // Modal flows keep nothing but the draft id in private_metadata; every step
 // is saved to the draft, so whichever replica gets the next view_submission
-// continues the flow (DESIGN.md "Conversation state").
+// continues the flow.
 const (
 	// actionValue is the action id of every input element. Block ids carry
 	// the command keys, so FieldErrors.ByKey() maps onto inline errors as is.

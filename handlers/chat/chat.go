@@ -139,8 +139,9 @@ const MaxSectionText = 2900
 const MaxMessageChars = 12000
 
 // Message is an outgoing chat message. Outcome, when set, is the one fixed
-// outcome line of CONTRACT.md §4 ("✅ R-1 MS-001 provisioned (org …)"):
-// the console prints it; Slack transports ignore it.
+// outcome line ("✅ R-1 MS-001 provisioned (org …)": icon, request id,
+// subject, what happened), which scripts match: the console prints it;
+// Slack transports ignore it.
 type Message struct {
 	Text    string
 	Blocks  []slack.Block

@@ -19,7 +19,7 @@ import (
 	"github.com/onboardbot/onboardbot/store"
 )
 
-// Reminder digests (DESIGN.md "Reminder digests"): a channel digest of what
+// Reminder digests: a channel digest of what
 // approvers and admins should look at, and a DM per requester of what is
 // theirs to finish. Every replica runs the schedule; each (occurrence,
 // recipient) is claimed with SET NX PX before it is sent, so a recipient

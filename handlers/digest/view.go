@@ -15,7 +15,7 @@ const (
 	ActionSnooze  = "digest_snooze"
 	ActionDismiss = "digest_dismiss"
 	// A message holds at most 50 blocks and fails around 12-13k characters
-	// (SLACK.md); one block and some characters stay free for "… and N more".
+	// (Slack's limits); one block and some characters stay free for "… and N more".
 	digestMaxBlocks = 50
 	digestMaxChars  = 11000
 )

@@ -25,7 +25,7 @@ var CustomerKeys = []string{
 	"language", "location-name", "elin", "org-id", "order",
 }
 
-// RequiredCustomerKeys must be given (CONTRACT.md §3). country and package
+// RequiredCustomerKeys must be given. country and package
 // may come from a template instead; provisioning-id is reported as missing
 // under "template" when neither is given.
 var RequiredCustomerKeys = []string{

@@ -9,7 +9,7 @@ import (
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
-// validCustomerArgs is the CONTRACT example after the grammar has unquoted
+// validCustomerArgs is the README's first example after the grammar has unquoted
 // and unescaped it.
 func validCustomerArgs() map[string]string {
 	return map[string]string{

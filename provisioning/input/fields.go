@@ -97,7 +97,8 @@ func (es FieldErrors) ByKey() map[string]string {
 	return m
 }
 
-// runeLen counts code points, as CONTRACT.md §3 counts lengths.
+// runeLen counts code points: every length limit of the grammar is in
+// characters, not bytes.
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
 // checkText checks a free-text value: valid UTF-8, no control characters

@@ -12,7 +12,7 @@ import (
 // LocationKeys is every key `location CUSTOMER` accepts.
 var LocationKeys = []string{"name", "address", "address2", "city", "state", "zip", "country", "timezone", "language", "elin"}
 
-// RequiredLocationKeys must be given (CONTRACT.md §3).
+// RequiredLocationKeys must be given.
 var RequiredLocationKeys = []string{"name", "address", "city", "state", "zip", "timezone", "language"}
 
 // maxLocationName is Webex Calling's limit on a location name.

@@ -87,7 +87,7 @@ const MaxExternalIDLen = 64
 
 // ValidateExternalID checks the partner's own customer reference. Ids that
 // look like request ids or bare numbers are refused because a CUSTOMER
-// argument may be either (CONTRACT.md §2) and must stay unambiguous.
+// argument may be either (R-7 or MS-001) and must stay unambiguous.
 func ValidateExternalID(key, v string) (string, error) {
 	id := strings.TrimSpace(v)
 	switch {

@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// State is a request's lifecycle state (CONTRACT.md §5).
+// State is a request's lifecycle state; the transitions allowed between
+// them are in transition.go.
 type State string
 
 const (

@@ -124,7 +124,8 @@ func Premises(connection string) bool { return strings.EqualFold(connection, Pre
 // PSTNReady is Result.Status of a PSTN request that is done.
 const PSTNReady = "ready"
 
-// UserRow is one user of a `users` request (CONTRACT.md §3 "Rows"),
+// UserRow is one user of a `users` request (one CSV row: first, last,
+// email, package, phone, extension, location),
 // validated and normalised.
 type UserRow struct {
 	Line      int    `json:"line"` // 1-based data row, as errors name it

@@ -50,7 +50,7 @@ const (
 // start of the wait (the digest's CONSENT_WAIT_AFTER).
 const ConsentWaitReason = "waiting for consent"
 
-// Webex customer statuses (WEBEX.md "Customers").
+// Webex customer statuses, as Get a Wholesale Customer reports them.
 const (
 	CustomerProvisioning          = "provisioning"
 	CustomerProvisioned           = "provisioned"

@@ -17,7 +17,7 @@ type RowCounts struct {
 // Provisioned counts rows that are users of the customer now.
 func (c RowCounts) Provisioned() int { return c.Done + c.Existed }
 
-// Message is the outcome after "R-9 users MS-001: " (CONTRACT.md §4):
+// Message is the outcome after "R-9 users MS-001: " on the outcome line:
 // "3/3 provisioned (1 already existed)", "2/3 provisioned, 1 failed",
 // "2/3 provisioned, 1 waiting for consent".
 func (c RowCounts) Message() string {
