@@ -16,8 +16,8 @@ import (
 	"github.com/onboardbot/onboardbot/store/storetest"
 )
 
-// Slack's limits that the builders must respect: 50 blocks a message, 100
-// a view, 3,000 characters a section text.
+// Slack's limits that the builders must respect (Block Kit's documented
+// maxima; a message of more text fails around 12-13k characters).
 const (
 	limitMessageBlocks = 50
 	limitViewBlocks    = 100
