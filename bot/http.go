@@ -61,7 +61,7 @@ type HTTPOptions struct {
 	Now func() time.Time
 }
 
-// HTTPServer is the HTTP transport of CONTRACT.md §7: Slack's request URLs
+// HTTPServer is the HTTP transport: Slack's request URLs
 // plus /healthz, /readyz and /metrics. It is an http.Handler.
 type HTTPServer struct {
 	o   HTTPOptions

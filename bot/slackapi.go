@@ -22,7 +22,8 @@ var _ chat.Messenger = (*SlackAPI)(nil)
 var ErrViewHashConflict = errors.New("slack: view hash conflict")
 
 const (
-	// updateEvery is SLACK.md's progress throttle: ≤ 1 chat.update per 2 s per message.
+	// updateEvery throttles progress: ≤ 1 chat.update per 2 s per message,
+	// well inside chat.update's rate limit (Tier 3, about 50 a minute).
 	updateEvery = 2 * time.Second
 	// maxRetries bounds how often one call is retried after a 429.
 	maxRetries = 3

@@ -9,7 +9,7 @@ import (
 // Mode is how the bot talks to people.
 type Mode string
 
-// The run modes of CONTRACT.md §1.
+// The run modes (ONBOARDBOT_MODE).
 const (
 	ModeConsole Mode = "console"
 	ModeSocket  Mode = "socket"

@@ -15,7 +15,7 @@ type VarError struct {
 func (e *VarError) Error() string { return e.Var + ": " + e.Problem }
 
 // ModeError is a partial or ambiguous Slack configuration: the run mode
-// cannot be chosen. The process exits 2 on it (CONTRACT.md §1).
+// cannot be chosen. The process exits 2 on it.
 type ModeError struct {
 	Msg string
 }

@@ -25,7 +25,7 @@ var (
 	countryRe     = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
-// autoApprovable are the request kinds AUTO_APPROVE may name (CONTRACT.md §1).
+// autoApprovable are the request kinds AUTO_APPROVE may name.
 var autoApprovable = map[string]bool{"users": true, "location": true}
 
 // Load reads the variables through getenv (os.Getenv in production, a map
@@ -128,8 +128,11 @@ func (l *loader) secret(name string) Secret {
 	return Secret(v)
 }
 
-// mode applies the run-mode rule of CONTRACT.md §1. It returns "" when no
-// mode can be chosen; the problem is then a ModeError.
+// mode applies the run-mode rule: ONBOARDBOT_MODE when set; else console
+// with no Slack variable, socket with SLACK_APP_TOKEN and SLACK_BOT_TOKEN,
+// http with SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN. It returns "" when no
+// mode can be chosen (any other combination); the problem is then a
+// ModeError.
 func (l *loader) mode(c *Config) Mode {
 	bot, app, sign := c.SlackBotToken != "", c.SlackAppToken != "", c.SlackSigningSecret != ""
 	switch m := Mode(strings.ToLower(l.get("ONBOARDBOT_MODE"))); m {

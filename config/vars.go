@@ -1,5 +1,5 @@
-// Package config owns onboardbot's environment: the variable table of
-// CONTRACT.md §1 as data (Vars), loading and validating it (Load, every
+// Package config owns onboardbot's environment: the variable table as data
+// (Vars, which the documented table is checked against), loading and validating it (Load, every
 // problem at once), the run-mode rule, and secrets that print as
 // "[redacted]". It imports nothing of ours.
 package config
@@ -16,7 +16,7 @@ type Var struct {
 	Secret  bool
 }
 
-// Vars is the configuration table, in the order of CONTRACT.md §1.
+// Vars is the configuration table, in the order the documentation lists it.
 var Vars = []Var{
 	{Name: "ONBOARDBOT_MODE", Default: "auto: `console` when no Slack variable is set, `socket` with `SLACK_APP_TOKEN` + `SLACK_BOT_TOKEN`, `http` with `SLACK_SIGNING_SECRET` + `SLACK_BOT_TOKEN`; any other combination exits 2", Meaning: "run mode: `console`, `socket` or `http`"},
 	{Name: "SLACK_BOT_TOKEN", Default: "–", Meaning: "bot token (`xoxb-…`); secret", Secret: true},

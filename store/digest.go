@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// What the reminder digests read (DESIGN.md "Reminder digests"). Every item
+// What the reminder digests read. Every item
 // comes from a range of a sorted set, so building a digest costs the items
 // that are due, not the requests stored. Two indexes exist for the digest
 // alone, maintained with the others on every transition and rebuilt by the

@@ -13,13 +13,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Drafts are modal flows in progress (DESIGN.md "Conversation state"). A
+// Drafts are modal flows in progress. A
 // modal keeps only the draft id in private_metadata; the answers live here,
 // so whichever replica receives the next view_submission continues the flow.
 //
 // Ids: drafts count on their own counter and read "D-<n>". Sharing the
-// request counter (CONTRACT.md §2 allows either) would leave a gap in the
-// request ids for every modal opened and abandoned, and a draft is not a
+// request counter would leave a gap in the request ids for every modal
+// opened and abandoned, and a draft is not a
 // request until it is submitted, when it gets its R-<n> from Create.
 //
 // Keys (under the prefix):

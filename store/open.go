@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Open returns one client for a REDIS_URL (CONTRACT.md §1):
+// Open returns one client for a REDIS_URL:
 //
 //	redis://[user:pass@]host:port/db, rediss://… (TLS), unix:///path/to.sock
 //	redis://sentinel1:26379?master_name=mymaster&addr=sentinel2:26379   Sentinel

@@ -157,7 +157,8 @@ func post(ctx context.Context, hc *http.Client, target, secret, body string, at 
 	return ""
 }
 
-// signedPost sends body signed like Slack does (SLACK.md: v0:<ts>:<body>).
+// signedPost sends body signed like Slack does: HMAC-SHA256 of
+// v0:<timestamp>:<body> with the signing secret.
 func signedPost(ctx context.Context, hc *http.Client, target, secret, body string, at time.Time) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
 	if err != nil {

@@ -276,7 +276,7 @@ func TestInvalidCommandsCreateNothing(t *testing.T) {
 	}
 }
 
-// invalidCommands each break one rule of CONTRACT.md §3; want is the key the
+// invalidCommands each break one rule of the command grammar; want is the key the
 // error must name.
 var invalidCommands = []struct{ name, text, want string }{
 	{"email", strings.Replace(msCustomer, "it@mueller.example", "not-an-email", 1), "email"},
