@@ -104,25 +104,15 @@ func (c *groupCache) refresh(ctx context.Context, group string) {
 	c.mu.Unlock()
 }
 
-// run refreshes groups at once and then every groupRefreshEvery until ctx
-// ends.
-func (c *groupCache) run(ctx context.Context, groups []string) {
-	if c == nil || c.src == nil || len(groups) == 0 {
+// refreshAll fetches every group once, each within groupFetchTimeout.
+func (c *groupCache) refreshAll(ctx context.Context, groups []string) {
+	if c == nil || c.src == nil {
 		return
 	}
-	t := time.NewTicker(groupRefreshEvery)
-	defer t.Stop()
-	for {
-		for _, g := range groups {
-			fctx, cancel := context.WithTimeout(ctx, groupFetchTimeout)
-			c.refresh(fctx, g)
-			cancel()
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	for _, g := range groups {
+		fctx, cancel := context.WithTimeout(ctx, groupFetchTimeout)
+		c.refresh(fctx, g)
+		cancel()
 	}
 }
 
@@ -167,9 +157,13 @@ func (h *Handler) requesterGroups() []string {
 	return out
 }
 
-// RunUserGroups keeps the member lists of APPROVER_GROUP and the groups in
-// REQUESTERS fresh until ctx ends. cmd runs it next to the worker.
-func (h *Handler) RunUserGroups(ctx context.Context) {
-	groups := append(h.approverGroups(), h.requesterGroups()...)
-	h.ux.groups.run(ctx, groups)
+// UserGroupRefresh is how often RefreshUserGroups should run: well inside
+// the age after which a cached member list grants nothing.
+const UserGroupRefresh = groupRefreshEvery
+
+// RefreshUserGroups fetches the member lists of APPROVER_GROUP and the
+// groups in REQUESTERS once (nothing when none is configured or there is
+// no Slack to ask).
+func (h *Handler) RefreshUserGroups(ctx context.Context) {
+	h.ux.groups.refreshAll(ctx, append(h.approverGroups(), h.requesterGroups()...))
 }

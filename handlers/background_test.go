@@ -30,17 +30,17 @@ func TestPublishPostsOnceAndRepublishHeals(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if Unpublished(r, now) {
+	if unpublished(r, now) {
 		t.Fatal("a request just saved counts as unpublished: the sweep would race its own task")
 	}
-	if !Unpublished(r, now.Add(PublishAfter)) {
-		t.Fatal("a request without summary past PublishAfter is not unpublished")
+	if !unpublished(r, now.Add(publishAfter)) {
+		t.Fatal("a request without summary past publishAfter is not unpublished")
 	}
 
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
-			if !f.h.Republish(ctx, r) {
+			if !f.h.republish(ctx, r) {
 				t.Error("Republish refused with an empty queue")
 			}
 		})
@@ -57,11 +57,11 @@ func TestPublishPostsOnceAndRepublishHeals(t *testing.T) {
 	if got.Summary.TS == "" || got.Precheck.Status != request.PrecheckOK {
 		t.Fatalf("after Republish: summary %+v, precheck %q; want posted and ok", got.Summary, got.Precheck.Status)
 	}
-	if Unpublished(got, now.Add(time.Hour)) {
+	if unpublished(got, now.Add(time.Hour)) {
 		t.Fatal("a published request still counts as unpublished")
 	}
 	// Published: another publish changes nothing.
-	f.h.Republish(ctx, got)
+	f.h.republish(ctx, got)
 	f.h.Wait()
 	if n := len(f.msg.of("post")); n != 1 {
 		t.Fatalf("%d summaries after publishing a published request, want 1", n)
@@ -90,5 +90,38 @@ func waitUntil(t *testing.T, ok func() bool) {
 			t.Fatal("condition not met within 5s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// The publish round finds a pending request whose summary never came, once
+// it has waited publishAfter, and posts it; the next round posts nothing.
+func TestRepublishPending(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, false)
+	f.h.locks = f.st
+	ctx := context.Background()
+	r := &request.Request{
+		Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice",
+		Subject: "MS-001", ExternalID: "MS-001",
+		Spec:     []byte(`{"name":"Müller","email":"it@mueller.example","externalId":"MS-001","country":"DE","packages":["webex_calling"]}`),
+		Precheck: request.Precheck{Status: request.PrecheckRunning},
+	}
+	if err := f.st.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	at := r.UpdatedAt
+	f.h.now = func() time.Time { return at.Add(publishAfter - time.Second) }
+	f.h.RepublishPending(ctx)
+	f.h.Wait()
+	if n := len(f.msg.of("post")); n != 0 {
+		t.Fatalf("%d summaries posted before publishAfter, want 0", n)
+	}
+	f.h.now = func() time.Time { return at.Add(publishAfter) }
+	for range 2 {
+		f.h.RepublishPending(ctx)
+		f.h.Wait()
+	}
+	if n := len(f.msg.of("post")); n != 1 {
+		t.Fatalf("%d summaries posted by two rounds, want 1", n)
 	}
 }

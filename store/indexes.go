@@ -234,3 +234,9 @@ func (m *merger) before(a, b redis.Z) bool {
 	}
 	return am < bm
 }
+
+// InStates lists up to limit requests in states, least recently updated
+// first (the worker's requeue of lost jobs reads it).
+func (s *Store) InStates(ctx context.Context, states []request.State, limit int) ([]*request.Request, error) {
+	return s.List(ctx, Query{States: states, Limit: limit})
+}

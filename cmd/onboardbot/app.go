@@ -20,7 +20,6 @@ import (
 	"github.com/onboardbot/onboardbot/config"
 	"github.com/onboardbot/onboardbot/handlers"
 	"github.com/onboardbot/onboardbot/handlers/background"
-	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/handlers/digest"
 	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 	"github.com/onboardbot/onboardbot/provisioning/worker"
@@ -63,7 +62,9 @@ type App struct {
 	queue   *background.Queue
 	worker  *worker.Worker
 	sandbox *sandbox.Sandbox
-	metrics *bot.Metrics
+	metrics *bot.Metrics // the registry, with Slack's metrics
+	app     *appMetrics  // the application's, in the same registry
+	digests *digest.Digester
 	slack   *bot.SlackAPI // nil in console mode
 
 	closers []func() error
@@ -79,6 +80,7 @@ type App struct {
 func Start(parent context.Context, cfg *config.Config, opts Options) (*App, error) {
 	ctx, cancel := context.WithCancel(parent)
 	a := &App{cfg: cfg, cancel: cancel, done: make(chan error, 1), metrics: bot.NewMetrics()}
+	a.app = newAppMetrics(a.metrics.Registry())
 	a.log = newLogger(cfg, opts.Stderr, opts.Getenv)
 	if err := a.start(ctx, opts); err != nil {
 		cancel()
@@ -86,188 +88,6 @@ func Start(parent context.Context, cfg *config.Config, opts Options) (*App, erro
 		return nil, err
 	}
 	return a, nil
-}
-
-func (a *App) start(ctx context.Context, opts Options) error {
-	cfg := a.cfg
-	rdb := opts.Redis
-	if rdb == nil {
-		client, closeRedis, err := store.Open(ctx, cfg.RedisURL.Value())
-		if err != nil {
-			return fmt.Errorf("redis: %w", err)
-		}
-		rdb = client
-		a.closers = append(a.closers, closeRedis)
-		if cfg.RedisURL == "" && cfg.Mode != config.ModeConsole {
-			a.log.Warn("REDIS_URL is not set: using an embedded in-process Redis; run one replica only, state is lost on exit")
-		}
-	}
-	storeLog := a.log.WithField("component", "store")
-	a.store = store.New(rdb, cfg.RedisPrefix).WithClaimTimeout(opts.ClaimTimeout).WithErrorHandler(func(op string, err error) {
-		// Follow-up writes after a committed write (indexes, a reservation's
-		// confirmation or release, a job): the sweeps repair them (indexes
-		// every five minutes, lost jobs every minute), but operators should
-		// know.
-		storeLog.WithError(err).Warn(op + " failed; a sweep will repair it")
-	})
-	loadCtx, cancelLoad := context.WithTimeout(ctx, 2*time.Second)
-	err := a.store.LoadScripts(loadCtx)
-	cancelLoad()
-	if err != nil {
-		// Not fatal: Redis may come later, and scripts load on first use.
-		storeLog.WithError(err).Warn("Redis scripts not loaded at start; they load on first use")
-	}
-
-	customers, err := a.webexCustomers(ctx, opts)
-	if err != nil {
-		return err
-	}
-
-	var messenger chat.Messenger
-	var views handlers.Views // modals: the console prints them as forms
-	var files handlers.Files // uploads of forms (the users form's CSV file)
-	var console *bot.Console
-	switch cfg.Mode {
-	case config.ModeConsole:
-		piped := !isTerminal(opts.Stdin)
-		if opts.Piped != nil {
-			piped = *opts.Piped
-		}
-		console = &bot.Console{In: opts.Stdin, Out: opts.Stdout, Piped: piped, Sandbox: cfg.WebexSandbox}
-		if a.sandbox != nil {
-			sb := a.sandbox
-			console.SandboxStats = func() string { return sb.Stats().Line() }
-		}
-		messenger, views, files = console, console, console
-	default:
-		api := bot.NewSlackAPI(cfg.SlackBotToken.Value(), cfg.SlackAPIURL, a.log.WithField("component", "slack")).WithMetrics(a.metrics)
-		if cfg.WebexSandbox {
-			api.WithSandboxMark()
-		}
-		a.slack = api
-		// The last progress update of a message may be held back by the
-		// throttle: send it before exiting.
-		a.closers = append(a.closers, func() error {
-			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			api.Flush(flushCtx)
-			return nil
-		})
-		messenger, views, files = api, api, api
-	}
-
-	a.queue = background.New(a.log.WithField("component", "handlers"))
-	ux := handlers.UX{ApproverGroup: cfg.ApproverGroup, AutoApprove: cfg.AutoApprove, Lister: a.store}
-	if a.slack != nil {
-		ux.Groups, ux.Home = a.slack, a.slack
-	}
-	digests := digest.New(digest.Deps{
-		Store: a.store, Drafts: a.store.Drafts(cfg.DraftTTL), Subscribers: digest.WebexSubscribers{API: customers.Client},
-		Messenger: messenger, Log: a.log.WithField("component", "digest"), OnRun: a.metrics.DigestRun, DescribeDraft: handlers.DescribeDraft,
-		Settings: digest.Settings{Channel: cfg.DigestChannel, Admins: cfg.Admins, Sandbox: cfg.WebexSandbox,
-			StaleApprovalAfter: cfg.StaleApprovalAfter, IdleDraftAfter: cfg.IdleDraftAfter,
-			StuckAfter: cfg.StuckAfter, ConsentWaitAfter: cfg.ConsentWaitAfter},
-	})
-	a.handler = handlers.New(handlers.Deps{
-		UX:         ux,
-		Digest:     digests,
-		Queue:      a.queue,
-		Store:      a.store,
-		Templates:  a.store,
-		Messenger:  messenger,
-		Prechecker: customers,
-		Finder:     customers,
-		Setup:      &worker.SetupChecks{API: customers.Client, Rows: a.store},
-		Views:      views,
-		Files:      files,
-		Drafts:     a.store.Drafts(cfg.DraftTTL),
-		Settings: handlers.Settings{
-			ApprovalChannel:    cfg.ApprovalChannel,
-			Approvers:          cfg.Approvers,
-			Admins:             cfg.Admins,
-			Requesters:         cfg.Requesters,
-			SupportedCountries: cfg.SupportedCountries,
-			SubPartnerOrgID:    cfg.WebexSubPartnerOrgID,
-			Sandbox:            cfg.WebexSandbox,
-			// Only the piped console refuses a command short of keys: a
-			// console in a terminal opens the form like Slack does.
-			Interactive: console == nil || !console.Piped,
-		},
-		Log:     a.log.WithField("component", "handlers"),
-		Limiter: handlers.NewSubmissionLimiter(cfg.NewRequestsPerMinute),
-		Locks:   a.store,
-	})
-
-	poll := 2 * time.Second
-	if cfg.Mode == config.ModeConsole {
-		poll = 250 * time.Millisecond
-	}
-	if opts.PollInterval > 0 {
-		poll = opts.PollInterval
-	}
-	a.worker = &worker.Worker{
-		Store: a.store, Jobs: a.store, Watch: a.store, Customers: customers, Events: a.handler,
-		Templates:         a.store,
-		Setup:             customers.Client,
-		Rows:              a.store,
-		Concurrency:       cfg.WorkerConcurrency,
-		Log:               a.log.WithField("component", "worker"),
-		Consumer:          consumerName(),
-		PollInterval:      poll,
-		ProvisionDeadline: cfg.ProvisionDeadline,
-		ClaimRefresh:      claimRefresh(opts.ClaimTimeout),
-		WatchInterval:     poll * 4,
-		Yield:             a.queue.YieldToAcks,
-		Dependents:        a.store,
-	}
-	a.wireMetrics(poll)
-	workerCtx, stopWorker := context.WithCancel(ctx)
-	a.closers = append(a.closers, func() error { stopWorker(); return nil })
-	a.goBackground(func() { a.worker.Run(workerCtx) })
-	a.goBackground(func() { a.sweep(workerCtx) })
-	a.goBackground(func() { a.handler.RunUserGroups(workerCtx) })
-	a.goBackground(func() { a.refreshGauges(workerCtx, poll*4) })
-	// Every replica runs the schedule; claims make each digest go out once.
-	digestLog := a.log.WithField("component", "digest")
-	sched := &bot.Scheduler{Spec: cfg.DigestSchedule, Location: cfg.DigestTZ, Log: digestLog,
-		Run: func(ctx context.Context, at time.Time) {
-			rep, err := digests.Run(ctx, at)
-			if err != nil {
-				digestLog.WithError(err).WithField("occurrence", at).Warn("digest run")
-			}
-			digestLog.WithField("occurrence", at).Infof("digest run: %d due, %d sent, %d claimed elsewhere, %d failed", rep.Due, rep.Sent, rep.Claimed, rep.Failed)
-		}}
-	if err := sched.Start(workerCtx); err != nil {
-		return fmt.Errorf("DIGEST_SCHEDULE: %w", err)
-	}
-	a.goBackground(sched.Wait) // shutdown waits for a run in progress
-
-	switch cfg.Mode {
-	case config.ModeConsole:
-		console.Router = a.handler
-		console.Busy = a.handler.Busy
-		console.Moving = a.handler.Moving
-		go func() {
-			err := console.Run(ctx)
-			a.done <- err
-		}()
-	case config.ModeHTTP:
-		return a.serveHTTP(ctx, opts)
-	case config.ModeSocket:
-		// HTTP_ADDR still serves /healthz, /readyz and /metrics.
-		if err := a.serveHTTP(ctx, opts); err != nil {
-			return err
-		}
-		runner := bot.NewSocketRunner(bot.SocketOptions{
-			AppToken: cfg.SlackAppToken.Value(), BotToken: cfg.SlackBotToken.Value(), APIURL: cfg.SlackAPIURL,
-			Router: a.handler, Messenger: a.slack, Logger: a.log.WithField("component", "socket"),
-			MinBackoff: opts.SocketBackoff,
-		})
-		a.goBackground(func() { _ = runner.Run(ctx) })
-	default:
-		return fmt.Errorf("mode %s is not available in this build", cfg.Mode)
-	}
-	return nil
 }
 
 func (a *App) serveHTTP(ctx context.Context, opts Options) error {

@@ -50,14 +50,14 @@ func TestSweepPublishesWhatWasNeverPosted(t *testing.T) {
 	}
 
 	for range 3 {
-		app.republish(ctx)
+		app.handler.RepublishPending(ctx)
 	}
 	waitFor(t, "the summary with its precheck", 10*time.Second, func() bool {
 		got, err := e.store().Get(ctx, r.ID)
 		return err == nil && got.Summary.TS != "" && got.Precheck.Status != request.PrecheckRunning
 	})
 	app.handler.Wait()
-	app.republish(ctx)
+	app.handler.RepublishPending(ctx)
 	app.handler.Wait()
 	posts := 0
 	for _, c := range e.slack.Calls("chat.postMessage") {

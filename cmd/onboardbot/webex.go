@@ -19,7 +19,7 @@ func (a *App) webexCustomers(ctx context.Context, opts Options) (*worker.WebexCu
 	cfg := a.cfg
 	wc := webex.Config{BaseURL: cfg.WebexAPIURL, SubPartnerOrgID: cfg.WebexSubPartnerOrgID,
 		Logger:     a.log.WithField("component", "webex"),
-		Observe:    func(route string, status int, err error) { a.metrics.WebexCall(route, webexStatus(status, err)) },
+		Observe:    a.app.webexCall,
 		SharedGate: a.store.RetryGate(), // Retry-After waits shared by every replica
 	}
 	if opts.WebexTimeout > 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/provisioning/request"
 	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 )
 
 // TestQueuedSetup: a user batch and a location approved while their customer
@@ -65,7 +66,7 @@ func TestQueuedSetup(t *testing.T) {
 			// From here on only the worker runs.
 			ctx, cancel := context.WithCancel(context.Background())
 			stopped := make(chan struct{})
-			go func() { defer close(stopped); env.w.Run(ctx) }()
+			go func() { defer close(stopped); runWithWatch(ctx, env.w) }()
 			defer func() { cancel(); <-stopped }()
 			waitUntil(t, "the queued setup to finish", 20*time.Second, func() bool {
 				return env.get(t, users.ID).State.Final() && env.get(t, loc.ID).State.Final()
@@ -119,4 +120,25 @@ func TestQueuedSetupCustomerEndedBadly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runWithWatch runs w as a replica does: taking jobs, and checking the
+// watch list every PollInterval, until ctx ends.
+func runWithWatch(ctx context.Context, w *worker.Worker) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(w.PollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				w.CheckWatchList(ctx)
+			}
+		}
+	}()
+	w.Run(ctx)
+	<-done
 }

@@ -8,26 +8,10 @@ import (
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
-// runWatch polls the watch list: every replica does, and each due item is
-// checked by one of them at a time under a per-item lock.
-func (w *Worker) runWatch(ctx context.Context) {
-	every := w.PollInterval
-	if every <= 0 {
-		every = time.Second
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			w.CheckWatchList(ctx)
-		}
-	}
-}
 
-// CheckWatchList checks every due item once. Tests call it directly.
+// CheckWatchList checks every due item once: a round of the replica's
+// watch-list loop (every PollInterval). Every replica runs it; each due item
+// is checked by one of them at a time, under a per-item lock.
 func (w *Worker) CheckWatchList(ctx context.Context) {
 	ids, err := w.Watch.DueWatches(ctx, w.now(), 20)
 	if err != nil {

@@ -68,14 +68,11 @@ func (w *Worker) log() *logrus.Entry {
 	return logrus.NewEntry(logrus.StandardLogger())
 }
 
-// Run takes jobs and watches until ctx ends. A job in hand when ctx ends is
-// left unacknowledged: its claim lapses and another worker takes it over.
+// Run takes jobs until ctx ends. A job in hand when ctx ends is left
+// unacknowledged: its claim lapses and another worker takes it over. The
+// watch list is checked by CheckWatchList, which the replica's loops run
+// every PollInterval.
 func (w *Worker) Run(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.runWatch(ctx)
-	}()
 	for ctx.Err() == nil {
 		job, err := w.Jobs.NextJob(ctx, w.Consumer, w.PollInterval*4)
 		if err != nil {
@@ -93,7 +90,6 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		w.handleJob(ctx, job)
 	}
-	<-done
 }
 
 // commitLockTTL is shorter than the job stream's claim timeout: when a dead

@@ -246,7 +246,7 @@ func TestWorkerStoppedWhileParking(t *testing.T) {
 	b.WatchInterval = 50 * time.Millisecond
 	ctxB, stopB := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { b.Run(ctxB) })
+	wg.Go(func() { runWithWatch(ctxB, b) })
 	defer wg.Wait()
 	defer stopB()
 	done := eventually(5*time.Second, func() bool {
