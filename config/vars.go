@@ -7,8 +7,8 @@ package config
 import "strings"
 
 // Var is one configuration variable as documented. Default and Meaning are
-// Markdown, exactly as the README's configuration table shows them, so the
-// README can be generated from (or checked against) this table.
+// Markdown, exactly as the configuration table of docs/operations.md shows
+// them, so that table can be generated from (or checked against) this one.
 type Var struct {
 	Name    string
 	Default string
@@ -56,7 +56,7 @@ var Vars = []Var{
 	{Name: "LOG_FORMAT", Default: "`json` (console: `text`)", Meaning: "log format: `json` or `text`"},
 }
 
-// MarkdownTable renders Vars as the README's configuration table.
+// MarkdownTable renders Vars as the configuration table of docs/operations.md.
 func MarkdownTable() string {
 	var b strings.Builder
 	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")

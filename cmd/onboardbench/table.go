@@ -52,7 +52,7 @@ func (r row) ratio() float64 {
 }
 
 // writeTable prints rows as one Markdown table, so that a run's output can
-// go into the README as it is.
+// go into docs/performance.md as it is.
 func writeTable(w io.Writer, rows []row) {
 	fmt.Fprintln(w, "| scenario | clients | rps | × floor | p50 | p90 | p99 | max | figure | target | verdict |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|")

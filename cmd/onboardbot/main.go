@@ -37,7 +37,7 @@ func main() {
 // gcPercent is the bot's GOGC unless the environment sets one: its live
 // heap is a few megabytes, so Go's default of 100 collects many times a
 // second under a burst of Slack requests; 200 roughly halves that CPU for a
-// few megabytes more (README "Performance").
+// few megabytes more (docs/performance.md).
 const gcPercent = 200
 
 func tuneGC(getenv func(string) string) {

@@ -29,7 +29,7 @@ const msSetUpCustomer = msCallingCustomer + `/onboard-customer pstn MS-001 conne
 /as alice
 `
 
-// The README's users walk-through: a calling user with phone=auto, a meetings
+// The users walk-through of docs/commands.md: a calling user with phone=auto, a meetings
 // user and the admin with the primary package, approved by someone else.
 const usersScript = msSetUpCustomer + `/onboard-customer users MS-001 rows="Anna,Muster,anna@mueller.example,webex_calling,auto;Ben,Beispiel,ben@mueller.example,webex_meetings;IT,Admin,it@mueller.example,webex_calling,,1001"
 /as carol

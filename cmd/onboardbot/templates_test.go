@@ -10,7 +10,7 @@ import (
 	"github.com/onboardbot/onboardbot/provisioning/webex/sandbox"
 )
 
-// The README's template walk-through (issue acceptance: template → checklist
+// The template walk-through of docs/commands.md (issue acceptance: template → checklist
 // → activate → customer from the template → provisioned).
 const templateScript = `/onboard-customer template new name=de-standard country=DE language=de_DE package=webex_calling,webex_meetings sp-admin=ops@partner.example subscription=SUB-1
 /as bob

@@ -94,7 +94,7 @@ type Deps struct {
 	// nil shows the draft's ref and kind.
 	DescribeDraft func(*store.Draft) string
 	Log           *logrus.Entry
-	// OnRun counts a scheduled run (bot.Metrics.DigestRun).
+	// OnRun counts a scheduled run (cmd counts it in /metrics).
 	OnRun func()
 	// Fetch bounds what one Category reads from the store; the rest is
 	// counted into "… and N more". 0 is 1,000.

@@ -39,7 +39,7 @@ const NumbersPerLocation = 100
 // tested valid up to here.
 const maxBlocks = 50
 
-// numberRanges is the seeding rule of provider numbers (README cites it): the k-th location
+// numberRanges is the seeding rule of provider numbers (docs/commands.md cites it): the k-th location
 // in a country (k = 0, 1, …) whose PSTN connection an integrated CCP provider set
 // (--pstn-integrated) gets the 100 numbers prefix + (first + 100k … first + 100k + 99),
 // zero-padded to width digits, e.g. DE +49 30 55500000 … +49 30 55500099 for the first.

@@ -9,7 +9,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// TestSeededNumbersValid checks the seeding rule the README cites: every number of every
+// TestSeededNumbersValid checks the seeding rule docs/commands.md cites: every number of every
 // block is a valid number of its country for phonenumbers, and blocks do not overlap.
 func TestSeededNumbersValid(t *testing.T) {
 	t.Parallel()

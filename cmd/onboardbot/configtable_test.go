@@ -9,17 +9,17 @@ import (
 	"github.com/onboardbot/onboardbot/config"
 )
 
-var updateReadme = flag.Bool("update-readme", false, "rewrite the README's configuration table from config.Vars")
+var updateConfigTable = flag.Bool("update-config-table", false, "rewrite the configuration table of docs/operations.md from config.Vars")
 
 const (
 	tableBegin = "<!-- config-table:begin -->\n"
 	tableEnd   = "<!-- config-table:end -->"
 )
 
-// TestReadmeConfigTable keeps the README's configuration table equal to the
+// TestConfigTable keeps the configuration table of docs/operations.md equal to the
 // config package's variable table: none missing, none stale.
-func TestReadmeConfigTable(t *testing.T) {
-	const path = "../../README.md"
+func TestConfigTable(t *testing.T) {
+	const path = "../../docs/operations.md"
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestReadmeConfigTable(t *testing.T) {
 	start := strings.Index(readme, tableBegin)
 	end := strings.Index(readme, tableEnd)
 	if start < 0 || end < start {
-		t.Fatalf("README.md lacks the %q … %q markers", strings.TrimSpace(tableBegin), tableEnd)
+		t.Fatalf("docs/operations.md lacks the %q … %q markers", strings.TrimSpace(tableBegin), tableEnd)
 	}
 	want := config.MarkdownTable()
 	if !strings.HasSuffix(want, "\n") {
@@ -38,11 +38,11 @@ func TestReadmeConfigTable(t *testing.T) {
 	if got == want {
 		return
 	}
-	if *updateReadme {
+	if *updateConfigTable {
 		if err := os.WriteFile(path, []byte(readme[:start+len(tableBegin)]+want+readme[end:]), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	t.Fatalf("README.md's configuration table differs from config.Vars; run: go test ./cmd/onboardbot -run TestReadmeConfigTable -update-readme\nwant:\n%s\ngot:\n%s", want, got)
+	t.Fatalf("the configuration table of docs/operations.md differs from config.Vars; run: go test ./cmd/onboardbot -run TestConfigTable -update-config-table\nwant:\n%s\ngot:\n%s", want, got)
 }
