@@ -8,7 +8,6 @@ import (
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
-
 // CheckWatchList checks every due item once: a round of the replica's
 // watch-list loop (every PollInterval). Every replica runs it; each due item
 // is checked by one of them at a time, under a per-item lock.
