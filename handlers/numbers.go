@@ -155,21 +155,23 @@ func (h *Handler) listNumbers(ctx context.Context, ref request.CustomerRef, loca
 }
 
 // numbersCheck asks Webex whether spec's numbers may be added at its
-// location (the location's PSTN type).
+// location (the location's PSTN type). Behind a customer that is not
+// provisioned yet it is deferred, like every setup precheck, and runs
+// again (retry, "Run the precheck again") once the customer is.
 func (h *Handler) numbersCheck(spec *request.NumbersSpec) precheckFunc {
-	ref, location, n := spec.Customer, spec.Location, len(spec.Numbers)
-	return func(ctx context.Context) (request.Precheck, error) {
+	location, n := spec.Location, len(spec.Numbers)
+	return h.deferredCheck(spec.Customer, func(ctx context.Context, ref request.CustomerRef) (string, error) {
 		if ref.OrgID == "" {
-			return request.Precheck{Status: request.PrecheckUnavailable,
-				Message: "the customer is not provisioned yet: the location's PSTN type is checked at commit"}, nil
+			return "", worker.ErrCustomerNotReady
 		}
-		if err := h.setup.CheckNumbersAllowed(ctx, ref, location); err != nil {
-			var we *worker.WebexError
-			if errors.As(err, &we) && we.Retryable {
-				return request.Precheck{}, err
-			}
-			return request.Precheck{Status: request.PrecheckFailed, Message: err.Error()}, nil
+		err := h.setup.CheckNumbersAllowed(ctx, ref, location)
+		var we *worker.WebexError
+		switch {
+		case err == nil:
+			return "", nil
+		case errors.Is(err, worker.ErrCustomerNotReady), errors.As(err, &we) && we.Retryable:
+			return "", err
 		}
-		return request.Precheck{Status: request.PrecheckOK, Message: fmt.Sprintf("%s may be added at %s", request.Count(n, "number"), location)}, nil
-	}
+		return err.Error(), nil
+	}, fmt.Sprintf("%s may be added at %s", request.Count(n, "number"), location))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -301,5 +302,55 @@ func TestLocationWaits(t *testing.T) {
 	}
 	if strings.Contains(joined, "row 1") {
 		t.Errorf("the row waiting for %s was refused: %q", approved.Ref(), refused)
+	}
+}
+
+// numbersSetup is okSetup that records the org CheckNumbersAllowed was
+// asked about.
+type numbersSetup struct {
+	okSetup
+	mu   sync.Mutex
+	orgs []string
+}
+
+func (s *numbersSetup) CheckNumbersAllowed(_ context.Context, ref request.CustomerRef, _ string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orgs = append(s.orgs, ref.OrgID)
+	return nil
+}
+
+// A numbers request behind a customer that is not provisioned yet has its
+// precheck deferred, like every setup request, and once the customer is
+// provisioned the precheck run again asks Webex about the customer's org.
+func TestNumbersPrecheckBehindUnprovisionedCustomer(t *testing.T) {
+	t.Parallel()
+	f := newFormHarness(t, false)
+	setup := &numbersSetup{}
+	f.h.setup = setup
+	ctx := context.Background()
+	cust := &request.Request{Kind: request.KindCustomer, State: request.StateCommitting, Requester: "alice", Subject: "MS-001", ExternalID: "MS-001"}
+	if err := f.st.Create(ctx, cust); err != nil {
+		t.Fatal(err)
+	}
+	spec := request.NumbersSpec{Customer: request.CustomerRef{RequestID: cust.ID, ExternalID: "MS-001"}, Location: "HQ", Numbers: []string{"+4930555001"}}
+	r := sampleRequest(2, request.KindNumbers, request.StatePendingApproval, spec)
+	pc, err := f.h.checkFor(r)(ctx)
+	if err != nil || pc.Status != request.PrecheckDeferred {
+		t.Fatalf("behind a customer committing: precheck %+v (%v), want deferred", pc, err)
+	}
+	if len(setup.orgs) != 0 {
+		t.Fatalf("Webex asked about orgs %q before the customer was provisioned", setup.orgs)
+	}
+	if _, err := f.st.Transition(ctx, cust.ID, request.Transition{From: []request.State{request.StateCommitting}, To: request.StateDone,
+		Actor: request.ActorWorker, Action: request.ActionDone, Mutate: func(x *request.Request) error {
+			x.Result.CustomerID, x.Result.OrgID = "cust-1", "org-1"
+			return nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	pc, err = f.h.checkFor(r)(ctx)
+	if err != nil || pc.Status != request.PrecheckOK || len(setup.orgs) != 1 || setup.orgs[0] != "org-1" {
+		t.Fatalf("after the customer was provisioned: precheck %+v (%v), orgs asked %q; want ok for org-1", pc, err, setup.orgs)
 	}
 }
