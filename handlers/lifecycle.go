@@ -140,25 +140,30 @@ func precheckVerdict(s request.PrecheckStatus) string {
 	return "is not run for this request"
 }
 
-// movingFetch bounds how many waiting requests Moving reads.
+// movingFetch bounds how many requests Moving reads.
 const movingFetch = 200
 
-// Moving reports whether a waiting request will move on by itself: a
-// customer Webex is provisioning or reviewing (compliance hold), or a
-// request queued behind another one that is on its way. Waits for a person
-// (consent, a template's provisioning id) and for a request that failed do
-// not count. The piped console waits for these at end of input.
+// Moving reports whether a request will move on by itself: one approved
+// or committing (the worker has its job, also when the worker queued it
+// again itself, as it does for requests that waited for another), or one
+// waiting for a customer Webex is provisioning or reviewing (compliance
+// hold), or queued behind another request that is on its way. Waits for a
+// person (consent, a template's provisioning id) and for a request that
+// failed do not count. The piped console waits for these at end of input.
 func (h *Handler) Moving(ctx context.Context) bool {
 	if h.ux.lister == nil {
 		return false
 	}
-	waiting, err := h.ux.lister.List(ctx, store.Query{States: []request.State{request.StateWaiting}, Limit: movingFetch})
+	resting, err := h.ux.lister.List(ctx, store.Query{
+		States: []request.State{request.StateApproved, request.StateCommitting, request.StateWaiting}, Limit: movingFetch})
 	if err != nil {
 		return false
 	}
-	for _, r := range waiting {
+	for _, r := range resting {
 		reason := r.Result.WaitReason
 		switch {
+		case r.State != request.StateWaiting:
+			return true
 		case r.Kind == request.KindTemplate, reason == request.ConsentWaitReason:
 		case strings.HasSuffix(reason, request.FailedSuffix):
 			// It moves once the request it waits for is retried.

@@ -354,3 +354,24 @@ func TestNumbersPrecheckBehindUnprovisionedCustomer(t *testing.T) {
 		t.Fatalf("after the customer was provisioned: precheck %+v (%v), orgs asked %q; want ok for org-1", pc, err, setup.orgs)
 	}
 }
+
+// A request the worker queued again by itself (approved, or committing)
+// moves on by itself: the piped console waits for it too. Nothing else
+// resting: nothing to wait for.
+func TestMovingApprovedByTheWorker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, state := range []request.State{request.StateApproved, request.StateCommitting, request.StateDone} {
+		t.Run(string(state), func(t *testing.T) {
+			t.Parallel()
+			f := newFormHarness(t, false)
+			r := &request.Request{Kind: request.KindUsers, State: state, Requester: "alice", Subject: "users MS-001"}
+			if err := f.st.Create(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := f.h.Moving(ctx), state != request.StateDone; got != want {
+				t.Fatalf("Moving = %v with a request %s, want %v", got, state, want)
+			}
+		})
+	}
+}
