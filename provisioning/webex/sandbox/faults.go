@@ -7,22 +7,28 @@ import (
 	"time"
 )
 
-// earlyTolerance forgives clock and scheduling jitter: a retry this close to the deadline
-// the sandbox gave is not early.
+// earlyTolerance forgives clock and scheduling jitter at the deadline's end: a retry this
+// close to the deadline the sandbox gave is not early.
 const earlyTolerance = 50 * time.Millisecond
 
+// inFlightWindow is how long after a Retry-After was given a call may still arrive that
+// the client sent before it could have read that answer: a client running several calls at
+// once has others past its gate, on their way. The window covers the answer's way back,
+// the client's handling of it and the other call's way here, on a machine as loaded as a
+// race-detector test run on two cores, where 50 ms proved too short. A client that ignores
+// Retry-After still lands in the rest of the wait (at least 700 ms of a 1 s one).
+const inFlightWindow = 250 * time.Millisecond
+
 // countEarlyRetry counts a call made with a token before the Retry-After deadline this
-// sandbox gave that token (by a 429 or a 503). A call that arrived before that Retry-After
-// was given, or within earlyTolerance after it, was sent before the client could have read
-// the answer (a client running several calls at once has others on the wire): it is not
-// an early retry. The tolerance covers the answer's way back and the client's handling of
-// it, as it covers clock jitter at the deadline's end.
+// sandbox gave that token (by a 429 or a 503), less earlyTolerance. A call that arrived
+// before that Retry-After was given, or within inFlightWindow after it, is not an early
+// retry.
 func (s *Sandbox) countEarlyRetry(c *call) {
 	deadline, ok := s.retryAfter[c.token]
 	if !ok {
 		return
 	}
-	if issued, ok := s.retryAfter[issuedKey(c.token)]; ok && c.arrived.Before(issued.Add(earlyTolerance)) {
+	if issued, ok := s.retryAfter[issuedKey(c.token)]; ok && c.arrived.Before(issued.Add(inFlightWindow)) {
 		return
 	}
 	if c.arrived.Before(deadline.Add(-earlyTolerance)) {

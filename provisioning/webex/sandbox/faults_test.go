@@ -23,8 +23,8 @@ func TestRateLimitAndEarlyRetries(t *testing.T) {
 	if ra := r.header.Get("Retry-After"); ra != "1" {
 		t.Fatalf("Retry-After %q, want whole seconds (1)", ra)
 	}
-	e.clock.Add(100 * time.Millisecond)
-	get() // early: 900 ms before the deadline
+	e.clock.Add(300 * time.Millisecond)
+	get() // early: 700 ms before the deadline
 	if st := e.sb.Stats(); st.EarlyRetries != 1 || st.RateLimited < 1 {
 		t.Fatalf("after an early retry: %+v", st)
 	}
@@ -58,7 +58,8 @@ func TestEarlyRetriesSpareCallsInFlight(t *testing.T) {
 	}{
 		{"sent before the 503 was answered", -3 * time.Millisecond, false},
 		{"sent while the answer was on its way back", 10 * time.Millisecond, false},
-		{"sent after the answer arrived", 100 * time.Millisecond, true},
+		{"sent while the client was still reading the answer", 200 * time.Millisecond, false},
+		{"sent after the answer arrived", 300 * time.Millisecond, true},
 		{"sent just before the deadline", 990 * time.Millisecond, false},
 		{"sent after the deadline", 1500 * time.Millisecond, false},
 	}
@@ -143,7 +144,7 @@ func TestServiceUnavailableCarriesRetryAfter(t *testing.T) {
 	if r.header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
-	e.clock.Add(100 * time.Millisecond) // read the answer, then retried at once
+	e.clock.Add(300 * time.Millisecond) // read the answer, then retried well before 1 s
 	e.do("GET", "/v1/wholesale/customers", nil)
 	if st := e.sb.Stats(); st.EarlyRetries != 1 || st.Injected5xx != 2 {
 		t.Errorf("stats %+v", st)

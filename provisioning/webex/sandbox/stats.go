@@ -12,7 +12,7 @@ type Stats struct {
 	Locations           int            `json:"locations"`         // locations in all orgs
 	Creates             int            `json:"creates"`           // successful POST /wholesale/customers
 	SubscriberCreates   int            `json:"subscriberCreates"` // successful POST /wholesale/subscribers
-	EarlyRetries        int            `json:"earlyRetries"`      // calls before a Retry-After deadline (50 ms tolerance)
+	EarlyRetries        int            `json:"earlyRetries"`      // calls before a Retry-After deadline (see countEarlyRetry)
 	EarlyRetriesByToken map[string]int `json:"earlyRetriesByToken"`
 	ConsentResends      int            `json:"consentResends"`
 	RateLimited         int            `json:"rateLimited"`      // 429 answers
