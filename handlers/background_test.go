@@ -20,15 +20,7 @@ func TestPublishPostsOnceAndRepublishHeals(t *testing.T) {
 	ctx := context.Background()
 
 	// A request saved as a submission saves it, whose task never ran.
-	r := &request.Request{
-		Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice",
-		Subject: "MS-001", ExternalID: "MS-001",
-		Spec:     []byte(`{"name":"Müller","email":"it@mueller.example","externalId":"MS-001","country":"DE","packages":["webex_calling"]}`),
-		Precheck: request.Precheck{Status: request.PrecheckRunning},
-	}
-	if err := f.st.Create(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	r := savedSubmission(t, f)
 	now := time.Now()
 	if unpublished(r, now) {
 		t.Fatal("a request just saved counts as unpublished: the sweep would race its own task")
@@ -100,15 +92,7 @@ func TestRepublishPending(t *testing.T) {
 	f := newFormHarness(t, false)
 	f.h.locks = f.st
 	ctx := context.Background()
-	r := &request.Request{
-		Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice",
-		Subject: "MS-001", ExternalID: "MS-001",
-		Spec:     []byte(`{"name":"Müller","email":"it@mueller.example","externalId":"MS-001","country":"DE","packages":["webex_calling"]}`),
-		Precheck: request.Precheck{Status: request.PrecheckRunning},
-	}
-	if err := f.st.Create(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	r := savedSubmission(t, f)
 	at := r.UpdatedAt
 	f.h.now = func() time.Time { return at.Add(publishAfter - time.Second) }
 	f.h.RepublishPending(ctx)
@@ -124,4 +108,20 @@ func TestRepublishPending(t *testing.T) {
 	if n := len(f.msg.of("post")); n != 1 {
 		t.Fatalf("%d summaries posted by two rounds, want 1", n)
 	}
+}
+
+// savedSubmission stores a customer request as a submission saves it, with
+// its precheck still running and no summary posted.
+func savedSubmission(t *testing.T, f *formHarness) *request.Request {
+	t.Helper()
+	r := &request.Request{
+		Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice",
+		Subject: "MS-001", ExternalID: "MS-001",
+		Spec:     []byte(`{"name":"Müller","email":"it@mueller.example","externalId":"MS-001","country":"DE","packages":["webex_calling"]}`),
+		Precheck: request.Precheck{Status: request.PrecheckRunning},
+	}
+	if err := f.st.Create(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -12,7 +12,9 @@ import (
 )
 
 // customerPackages and subscriberPackages are the spec's enums (WholesalePackagesCustomer,
-// WholesalePackagesSubscriber).
+// WholesalePackagesSubscriber). The sandbox keeps its own copy rather than the client's
+// (provisioning/request): a package the client wrongly allowed must be refused here, as
+// Webex would refuse it, not pass because both read the same list.
 var customerPackages = []string{
 	"common_area_calling", "webex_calling", "webex_meetings", "webex_suite", "webex_voice",
 	"cx_essentials", "webex_calling_standard", "cisco_calling_plan", "attendant_console",
