@@ -16,6 +16,7 @@ require (
 	github.com/slack-go/slack v0.35.0
 	go.yaml.in/yaml/v4 v4.0.0
 	golang.org/x/oauth2 v0.38.0
+	golang.org/x/time v0.16.0
 )
 
 require (

@@ -27,22 +27,23 @@ const (
 // bench holds what every scenario shares: the work directory, the bot
 // binary, Redis, the fake Slack API and the floor's figures.
 type bench struct {
-	o      options
-	out    io.Writer
-	dir    string
-	bin    string
-	redis  *redisServer // nil when REDIS_URL was given
-	rdb    redis.UniversalClient
-	rdbURL string
-	slack  *fakeSlack
-	slackS *server
-	floor  map[int]float64 // clients → floor rps
-	tag    string          // makes REDIS_PREFIX unique per run
-	rows   []row
+	o       options
+	out     io.Writer
+	dir     string
+	bin     string
+	redis   *redisServer // nil when REDIS_URL was given
+	rdb     redis.UniversalClient
+	rdbURL  string
+	slack   *fakeSlack
+	slackS  *server
+	floor   map[int]float64 // clients → floor rps
+	durable map[int]float64 // clients → durable floor rps
+	tag     string          // makes REDIS_PREFIX unique per run
+	rows    []row
 }
 
 func newBench(ctx context.Context, o options, out io.Writer) (*bench, error) {
-	b := &bench{o: o, out: out, floor: map[int]float64{}, tag: strconv.FormatInt(time.Now().Unix(), 36)}
+	b := &bench{o: o, out: out, floor: map[int]float64{}, durable: map[int]float64{}, tag: strconv.FormatInt(time.Now().Unix(), 36)}
 	dir, err := os.MkdirTemp("", "onboardbench-")
 	if err != nil {
 		return nil, err
@@ -68,7 +69,18 @@ func newBench(ctx context.Context, o options, out io.Writer) (*bench, error) {
 	if err := b.rdb.Ping(ctx).Err(); err != nil {
 		return fail(fmt.Errorf("redis at REDIS_URL does not answer: %w", err))
 	}
-	b.slack = newFakeSlack()
+	var limits []slackLimit
+	if o.slackLimits {
+		limits = slackLimits
+		b.logf("fake Slack enforces Slack's rate limits (429 with Retry-After; each scenario starts with full buckets):")
+		for _, l := range limits {
+			b.logf("  Slack limit: %s", l)
+		}
+		b.logf("  not limited: chat.postEphemeral (the click answers (c) and (e) count), auth.test and the rest")
+	} else {
+		b.logf("fake Slack enforces no rate limits (-slack-limits=false)")
+	}
+	b.slack = newFakeSlack(limits)
 	if b.slackS, err = serve(b.slack); err != nil {
 		return fail(err)
 	}
@@ -201,9 +213,12 @@ func (b *bench) runFloor(ctx context.Context) error {
 	defer srv.Close()
 	body := commandBody("UALICE", "help")
 	for _, c := range b.o.clients {
-		res := b.load(ctx, srv.URL+"/slack/commands", c, func(int64) string { return body })
+		res, _ := b.load(ctx, srv.URL+"/slack/commands", c, func(int64) string { return body })
 		b.floor[c] = res.rps()
 		b.add(row{scenario: "floor: verify HMAC, parse, 200", clients: c, res: &res, figure: errorsFigure(res)})
+	}
+	if err := b.runDurableFloor(ctx); err != nil {
+		return err
 	}
 	// The same handler in a process of its own, like the bot: not a
 	// target, it shows what crossing processes costs on this machine.
@@ -217,8 +232,47 @@ func (b *bench) runFloor(ctx context.Context) error {
 	}
 	defer proc.Stop()
 	for _, c := range b.o.clients {
-		res := b.load(ctx, proc.URL+"/slack/commands", c, func(int64) string { return body })
+		res, _ := b.load(ctx, proc.URL+"/slack/commands", c, func(int64) string { return body })
 		b.add(row{scenario: "floor in its own process (for comparison)", clients: c, res: &res, floor: b.floor[c], figure: errorsFigure(res)})
+	}
+	return nil
+}
+
+// durableFloorName is the durable floor's row.
+const durableFloorName = "durable floor: floor + MULTI INCR HSET ZADD EXEC"
+
+// runDurableFloor measures the durable floor at every client count, in this
+// process like the floor, on the Redis the bots use, with a client opened
+// like theirs, and the bodies of (b). Its keys have a prefix of their own
+// and are deleted before the bots run.
+func (b *bench) runDurableFloor(ctx context.Context) error {
+	rdb, closeRDB, err := store.Open(ctx, b.rdbURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeRDB() }()
+	keys := durableKeys{prefix: "onboardbench-" + b.tag + "-durable-floor:{df}:"}
+	srv, err := serve(durableFloorHandler(signingSecret, rdb, keys))
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		n, err := deleteDurable(cctx, rdb, keys)
+		if err != nil {
+			b.logf("durable floor: deleting its keys (%s*): %v", keys.prefix, err)
+			return
+		}
+		b.logf("durable floor: deleted its %d saved requests (%s*)", n, keys.prefix)
+	}()
+	for _, c := range b.o.clients {
+		res, _ := b.load(ctx, srv.URL+"/slack/commands", c, func(seq int64) string {
+			return commandBody(requester(seq), customerText(fmt.Sprintf("DF-%d-%d", c, seq)))
+		})
+		b.durable[c] = res.rps()
+		b.add(row{scenario: durableFloorName, clients: c, res: &res, floor: b.floor[c], figure: errorsFigure(res)})
 	}
 	return nil
 }
@@ -244,14 +298,16 @@ func serveFloor(ctx context.Context, stderr io.Writer) int {
 	return 0
 }
 
-// load runs one load generator with the bench's timing.
-func (b *bench) load(ctx context.Context, url string, clients int, body func(int64) string) result {
-	calls, conns := b.slack.traffic()
+// load runs one load generator with the bench's timing. It returns the
+// calls the fake Slack received meanwhile, warm-up included, and how many
+// it answered 429.
+func (b *bench) load(ctx context.Context, url string, clients int, body func(int64) string) (result, slackUse) {
+	before, conns := b.slack.use(), b.slack.conns.Load()
 	res := load{url: url, secret: signingSecret, clients: clients, warmup: b.o.warmup, measure: b.o.duration, body: body}.run(ctx)
-	calls2, conns2 := b.slack.traffic()
-	b.logf("  %d clients: %.0f rps, p99 %s, %d failed; Slack API: %d calls on %d new connections",
-		clients, res.rps(), ms(res.pct(0.99)), res.failed, calls2-calls, conns2-conns)
-	return res
+	use := b.slack.use().since(before)
+	b.logf("  %d clients: %.0f rps, p99 %s, %d failed; %s, on %d new connections",
+		clients, res.rps(), ms(res.pct(0.99)), res.failed, use, b.slack.conns.Load()-conns)
+	return res, use
 }
 
 func (b *bench) add(r row) { b.rows = append(b.rows, r) }

@@ -45,40 +45,54 @@ func (s *server) Close() { _ = s.srv.Close() }
 // answer 200. The bot's figures are read against it.
 func floorHandler(secret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
+		if _, ok := verifiedForm(w, r, secret); ok {
+			w.WriteHeader(http.StatusOK)
 		}
-		ts, err := strconv.ParseInt(r.Header.Get("X-Slack-Request-Timestamp"), 10, 64)
-		if err != nil || time.Since(time.Unix(ts, 0)).Abs() > 5*time.Minute {
-			http.Error(w, "stale", http.StatusUnauthorized)
-			return
-		}
-		sv, err := slack.NewSecretsVerifier(r.Header, secret)
-		if err != nil {
-			http.Error(w, "unsigned", http.StatusUnauthorized)
-			return
-		}
-		_, _ = sv.Write(body)
-		if sv.Ensure() != nil {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		if _, err := url.ParseQuery(string(body)); err != nil {
-			http.Error(w, "bad form", http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
 	})
 }
 
+// verifiedForm is the floor's work: the form of a Slack request whose
+// timestamp and signature hold. When they do not, it has answered and
+// reports false.
+func verifiedForm(w http.ResponseWriter, r *http.Request, secret string) (url.Values, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return nil, false
+	}
+	ts, err := strconv.ParseInt(r.Header.Get("X-Slack-Request-Timestamp"), 10, 64)
+	if err != nil || time.Since(time.Unix(ts, 0)).Abs() > 5*time.Minute {
+		http.Error(w, "stale", http.StatusUnauthorized)
+		return nil, false
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, secret)
+	if err != nil {
+		http.Error(w, "unsigned", http.StatusUnauthorized)
+		return nil, false
+	}
+	_, _ = sv.Write(body)
+	if sv.Ensure() != nil {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return nil, false
+	}
+	return form, true
+}
+
 // fakeSlack answers the Slack Web API methods the bot calls, fast and
-// without keeping messages: the bench only counts. For scenario (e) it
-// tallies the click answers per request ("👍 R-7 approved" must appear once).
+// without keeping messages: the bench only counts. It enforces Slack's rate
+// limits (slackLimits) with 429 and Retry-After, unless limits is nil. For
+// scenario (e) it tallies the click answers per request ("👍 R-7 approved"
+// must appear once).
 type fakeSlack struct {
-	seq   atomic.Int64
-	calls sync.Map // method → *atomic.Int64
+	seq     atomic.Int64
+	calls   sync.Map // method → *atomic.Int64, refused calls included
+	limited sync.Map // method → *atomic.Int64: calls answered 429
+	limits  *rateLimits
 	// conns counts the connections the bots opened: far more than their
 	// concurrency means they do not keep connections alive.
 	conns atomic.Int64
@@ -88,15 +102,26 @@ type fakeSlack struct {
 	refused  int         // click answers that refused (already approved, ⛔)
 }
 
-func newFakeSlack() *fakeSlack { return &fakeSlack{approved: map[int]int{}} }
+// newFakeSlack returns a fake Slack that enforces limits (none when nil).
+func newFakeSlack(limits []slackLimit) *fakeSlack {
+	f := &fakeSlack{approved: map[int]int{}}
+	if limits != nil {
+		f.limits = newRateLimits(limits)
+	}
+	return f
+}
 
 var approvedRE = regexp.MustCompile(`👍 R-(\d+) approved`)
 
 func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/")
 	_ = r.ParseForm()
-	c, _ := f.calls.LoadOrStore(method, new(atomic.Int64))
-	c.(*atomic.Int64).Add(1)
+	count(&f.calls, method)
+	if wait := f.limits.admit(method, r.Form.Get("channel"), time.Now()); wait > 0 {
+		count(&f.limited, method)
+		refuse(w, wait)
+		return
+	}
 	ts := "1700000000." + strconv.FormatInt(100000+f.seq.Add(1), 10)
 	var resp string
 	switch method {
@@ -118,17 +143,30 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, resp)
 }
 
+func count(m *sync.Map, method string) {
+	c, ok := m.Load(method)
+	if !ok {
+		c, _ = m.LoadOrStore(method, new(atomic.Int64))
+	}
+	c.(*atomic.Int64).Add(1)
+}
+
 func (f *fakeSlack) connState(_ net.Conn, st http.ConnState) {
 	if st == http.StateNew {
 		f.conns.Add(1)
 	}
 }
 
-// traffic is the calls and connections so far, for the log.
-func (f *fakeSlack) traffic() (calls, conns int64) {
-	f.calls.Range(func(_, v any) bool { calls += v.(*atomic.Int64).Load(); return true })
-	return calls, f.conns.Load()
+// use is the calls and 429s so far, per method.
+func (f *fakeSlack) use() slackUse {
+	u := slackUse{calls: map[string]int64{}, limited: map[string]int64{}}
+	f.calls.Range(func(k, v any) bool { u.calls[k.(string)] = v.(*atomic.Int64).Load(); return true })
+	f.limited.Range(func(k, v any) bool { u.limited[k.(string)] = v.(*atomic.Int64).Load(); return true })
+	return u
 }
+
+// resetLimits refills Slack's quotas (a new scenario).
+func (f *fakeSlack) resetLimits() { f.limits.reset() }
 
 func (f *fakeSlack) tally(text string) {
 	f.mu.Lock()

@@ -4,8 +4,9 @@
 // replicas behind one reverse proxy, and the bot's memory. It builds
 // ./cmd/onboardbot and runs it as child processes in HTTP mode, so every
 // figure is the real binary's and RSS is per process; the fake Slack Web
-// API, the sandbox, the floor, the proxy and the load generator run in this
-// process. Redis is REDIS_URL, or a redis-server started on a free port.
+// API (which enforces Slack's rate limits), the sandbox, the floor and the
+// durable floor, the proxy and the load generator run in this process.
+// Redis is REDIS_URL, or a redis-server started on a free port.
 //
 //	go run ./cmd/onboardbench                      # everything, about 3 minutes
 //	go run ./cmd/onboardbench -scenarios a,b -duration 5s
@@ -32,18 +33,19 @@ import (
 
 // options are the bench's flags.
 type options struct {
-	scenarios  []string
-	duration   time.Duration
-	warmup     time.Duration
-	clients    []int
-	users      int
-	rate       float64
-	pool       int
-	bot        string
-	logLevel   string
-	botEnv     []string // extra K=V for the bots (GOGC=200, …)
-	keep       bool
-	cpuprofile string
+	scenarios   []string
+	duration    time.Duration
+	warmup      time.Duration
+	clients     []int
+	users       int
+	rate        float64
+	pool        int
+	bot         string
+	logLevel    string
+	botEnv      []string // extra K=V for the bots (GOGC=200, …)
+	keep        bool
+	cpuprofile  string
+	slackLimits bool // the fake Slack enforces Slack's rate limits
 }
 
 var allScenarios = []string{"a", "b", "c", "d", "e", "f"}
@@ -62,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.bot, "bot", "", "onboardbot binary to run (default: go build ./cmd/onboardbot)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL of the bots (info is the production default)")
 	botEnv := fs.String("bot-env", "", "extra environment of the bots, comma list of K=V (e.g. GOGC=200)")
+	fs.BoolVar(&o.slackLimits, "slack-limits", true, "the fake Slack enforces Slack's rate limits (429 with Retry-After); false: it answers every call")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory with the bots' logs")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of this process (floor, proxy, fakes, load generator)")
 	if err := fs.Parse(args); err != nil {

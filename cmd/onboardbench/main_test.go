@@ -58,12 +58,14 @@ func TestWriteTable(t *testing.T) {
 	var b strings.Builder
 	writeTable(&b, []row{
 		{scenario: "(a) help", clients: 32, res: &res, floor: 2000, target: "≥ 0.7× floor", verdict: met},
+		{scenario: "(b) new", clients: 32, res: &res, floor: 2000, durable: 1250, target: "≥ 0.5× durable floor", verdict: met},
 		{scenario: "(f) RSS idle", figure: "20.0 MB", target: "≤ 40 MB", verdict: missed},
 	})
-	want := "| scenario | clients | rps | × floor | p50 | p90 | p99 | max | figure | target | verdict |\n" +
-		"|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n" +
-		"| (a) help | 32 | 1000 | 0.50 | 50.0 ms | 90.0 ms | 99.0 ms | 100 ms |  | ≥ 0.7× floor | met |\n" +
-		"| (f) RSS idle |  |  |  |  |  |  |  | 20.0 MB | ≤ 40 MB | MISSED |\n"
+	want := "| scenario | clients | rps | × floor | × durable floor | p50 | p90 | p99 | max | figure | target | verdict |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n" +
+		"| (a) help | 32 | 1000 | 0.50 |  | 50.0 ms | 90.0 ms | 99.0 ms | 100 ms |  | ≥ 0.7× floor | met |\n" +
+		"| (b) new | 32 | 1000 | 0.50 | 0.80 | 50.0 ms | 90.0 ms | 99.0 ms | 100 ms |  | ≥ 0.5× durable floor | met |\n" +
+		"| (f) RSS idle |  |  |  |  |  |  |  |  | 20.0 MB | ≤ 40 MB | MISSED |\n"
 	if b.String() != want {
 		t.Fatalf("table:\n%s\nwant:\n%s", b.String(), want)
 	}

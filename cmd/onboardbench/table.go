@@ -14,6 +14,7 @@ type row struct {
 	clients  int
 	res      *result
 	floor    float64 // the floor's rps at the same client count; 0: no ratio
+	durable  float64 // the durable floor's rps at the same client count; 0: no ratio
 	figure   string  // for rows without a load run
 	target   string
 	verdict  verdict
@@ -51,13 +52,21 @@ func (r row) ratio() float64 {
 	return r.res.rps() / r.floor
 }
 
+// durableRatio is rps ÷ the durable floor's.
+func (r row) durableRatio() float64 {
+	if r.res == nil || r.durable <= 0 {
+		return 0
+	}
+	return r.res.rps() / r.durable
+}
+
 // writeTable prints rows as one Markdown table, so that a run's output can
 // go into docs/performance.md as it is.
 func writeTable(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "| scenario | clients | rps | × floor | p50 | p90 | p99 | max | figure | target | verdict |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
+	fmt.Fprintln(w, "| scenario | clients | rps | × floor | × durable floor | p50 | p90 | p99 | max | figure | target | verdict |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
 	for _, r := range rows {
-		cells := []string{r.scenario, "", "", "", "", "", "", "", r.figure, r.target, r.verdict.String()}
+		cells := []string{r.scenario, "", "", "", "", "", "", "", "", r.figure, r.target, r.verdict.String()}
 		if r.clients > 0 {
 			cells[1] = fmt.Sprint(r.clients)
 		}
@@ -66,8 +75,11 @@ func writeTable(w io.Writer, rows []row) {
 			if r.floor > 0 {
 				cells[3] = fmt.Sprintf("%.2f", r.ratio())
 			}
+			if r.durable > 0 {
+				cells[4] = fmt.Sprintf("%.2f", r.durableRatio())
+			}
 			for i, q := range []float64{0.5, 0.9, 0.99, 1} {
-				cells[4+i] = ms(r.res.pct(q))
+				cells[5+i] = ms(r.res.pct(q))
 			}
 		}
 		fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")

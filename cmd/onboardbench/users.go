@@ -25,6 +25,8 @@ var submittedRE = regexp.MustCompile(`R-(\d+) submitted`)
 // The figure is the time from the Approve click to the batch's end, against
 // N/R; duplicates, lost rows and early retries come from the sandbox.
 func (b *bench) runUsers(ctx context.Context) error {
+	b.slack.resetLimits()
+	slackBefore := b.slack.use()
 	opts := sandbox.DefaultOptions()
 	opts.Rate, opts.Latency, opts.Delay = b.o.rate, 50*time.Millisecond, 500*time.Millisecond
 	sb, wsrv, err := webex(opts)
@@ -86,6 +88,8 @@ func (b *bench) runUsers(ctx context.Context) error {
 	figure := fmt.Sprintf("%s for %d users = %.2f× N/R (%s); %d duplicates, %d lost, %d early retries, %d answered 429; precheck %s",
 		took.Round(100*time.Millisecond), n, ratio, ideal, dup, lost, after.EarlyRetries, after.RateLimited-before.RateLimited,
 		precheck.Round(100*time.Millisecond))
+	// Slack's share: the whole scenario, the customer and its summary included.
+	figure = join(figure, b.slack.use().since(slackBefore).String())
 	b.add(row{scenario: fmt.Sprintf("(d) %d users, sandbox --rate %g, 50 ms, WORKER_CONCURRENCY=8", n, b.o.rate), figure: figure,
 		target: "≤ 1.15× N/R; 0 dup, 0 lost, 0 early", verdict: judge(ratio <= usersTimeMax && dup == 0 && lost == 0 && after.EarlyRetries == 0)})
 	b.logf("(d) %s", figure)
