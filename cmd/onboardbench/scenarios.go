@@ -46,10 +46,12 @@ func fastWebex() (*sandbox.Sandbox, *server, error) {
 	return webex(opts)
 }
 
-// fastBot starts one bot for scenario on its own fastWebex; stop ends both.
-// Slack's quotas start full.
+// fastBot starts one bot for scenario on its own fastWebex; stop ends both
+// and logs what the bot asked of Slack in its life, the work its load runs
+// left behind included. Slack's quotas start full.
 func (b *bench) fastBot(ctx context.Context, scenario string) (bot *botProc, stop func(), err error) {
 	b.slack.resetLimits()
+	slackBefore := b.slack.use()
 	sb, wsrv, err := fastWebex()
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +61,12 @@ func (b *bench) fastBot(ctx context.Context, scenario string) (bot *botProc, sto
 		sb.Close()
 		return nil, nil, err
 	}
-	return bot, func() { bot.Stop(); wsrv.Close(); sb.Close() }, nil
+	return bot, func() {
+		bot.Stop()
+		b.logf("bot %s stopped; over its life: %s", scenario, b.slack.use().since(slackBefore))
+		wsrv.Close()
+		sb.Close()
+	}, nil
 }
 
 // runHelpNew runs (a) help, (b) complete `new` commands and (f) memory on
@@ -240,7 +247,9 @@ func (b *bench) runClicks(ctx context.Context) error {
 		// The answers of the run before go out in the background: let them
 		// finish, so that this run does not pay for them.
 		sent := int(min(cl.next.Load(), int64(len(pool))))
-		waitFor(ctx, 30*time.Second, func() bool { return b.slack.answered() >= sent })
+		if !waitFor(ctx, 30*time.Second, func() bool { return b.slack.answered() >= sent }) {
+			b.logf("(c) %d of %d click answers out after 30 s; the next run starts anyway", b.slack.answered(), sent)
+		}
 		res, use := b.load(ctx, bot.URL+"/slack/interactions", c, cl.body)
 		figure := errorsFigure(res)
 		if res.exhausted {
