@@ -27,7 +27,9 @@ func (h *Handler) newCustomer(ctx context.Context, u caller, c Command) *Reply {
 		return refusal(chat.Esc(fmt.Sprintf("⛔ unexpected %q after new: give every value as key=value", c.Words[1])))
 	}
 	s := h.submitCustomer(ctx, u, c.Args)
-	if s.request == nil && len(s.errs) == 0 && len(s.missing) > 0 && h.canOpenForms() && (h.set.Interactive || len(c.Args) == 0) {
+	// A plan's keys have no place in the customer form: with them, missing
+	// keys are an error listing them, and nothing typed is lost.
+	if s.request == nil && len(s.errs) == 0 && len(s.missing) > 0 && h.canOpenForms() && (h.set.Interactive || len(c.Args) == 0) && !hasPlanKeys(c.Args) {
 		return h.openForm(ctx, u, u.trigger, request.KindCustomer, c.Args, 0)
 	}
 	return s.reply
@@ -94,8 +96,40 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 	}
 	h.log.WithFields(logrus.Fields{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.queuePublish(ctx, r, h.customerCheck(spec))
-	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s) waits for approval in %s.",
-		r.Ref(), chat.Esc(spec.Name), chat.Esc(spec.ExternalID), h.set.ApprovalChannel)}}
+	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s)%s waits for approval in %s.",
+		r.Ref(), chat.Esc(spec.Name), chat.Esc(spec.ExternalID), planSaid(spec.Steps), h.set.ApprovalChannel)}}
+}
+
+// hasPlanKeys reports whether args hold any key that makes `new` a plan.
+func hasPlanKeys(args map[string]string) bool {
+	for _, k := range input.PlanKeys {
+		if _, ok := args[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// planSaid names a plan's later steps for the submission's answer: " with
+// its PSTN connection, 10 numbers and 3 users"; "" for a customer alone.
+func planSaid(p *request.PlanSteps) string {
+	var parts []string
+	if p != nil && p.PSTN != nil {
+		parts = append(parts, "its PSTN connection")
+	}
+	if p != nil && p.Numbers != nil {
+		parts = append(parts, request.Count(len(p.Numbers.Numbers), "number"))
+	}
+	if p != nil && p.Users != nil {
+		parts = append(parts, request.Count(len(p.Users.Rows), "user"))
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return " with " + parts[0] + ","
+	}
+	return " with " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1] + ","
 }
 
 func (h *Handler) customerCheck(spec *request.CustomerSpec) precheckFunc {

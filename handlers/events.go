@@ -12,9 +12,20 @@ import (
 // works on its own copy of the request, as it was when reported (the worker
 // may go on to change the one it holds).
 
-// Progress posts a step of a commit into the summary's thread.
+// Progress posts a step of a commit into the summary's thread (a plan
+// step's into its plan's).
 func (h *Handler) Progress(ctx context.Context, req *request.Request, text string) {
 	r := snapshot(req)
+	if r.Plan != 0 {
+		h.queue.Report(ctx, r.ID, "post step progress", func(ctx context.Context) error {
+			plan, err := h.store.Get(ctx, r.Plan)
+			if err != nil || plan.Summary.TS == "" {
+				return err
+			}
+			return h.msg.PostThread(ctx, plan.Summary.Channel, plan.Summary.TS, chat.Message{Text: "⏳ " + r.PlanRef() + ": " + chat.Esc(text)})
+		})
+		return
+	}
 	if h.batchProgress(ctx, r, text) { // batch counts become the summary's bar
 		return
 	}
@@ -36,12 +47,16 @@ func (h *Handler) Refresh(ctx context.Context, req *request.Request) {
 // the new state, the thread gets the outcome line, the requester a DM.
 func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 	r := snapshot(req)
+	if r.Plan != 0 {
+		h.settledStep(ctx, r)
+		return
+	}
 	line := outcomeLine(r, h.now())
 	// The outcome line stays one line (scripts match it); why parts failed
 	// follows it in the same message.
 	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
 	h.queue.Report(ctx, r.ID, "report outcome", func(ctx context.Context) error {
-		defer h.outcomeReported(r.ID)
+		defer h.planReported(ctx, r)
 		if err := h.refreshSummary(ctx, r); err != nil {
 			h.log.WithError(err).WithField("request", r.Ref()).Warn("update summary")
 		}
@@ -53,7 +68,7 @@ func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 				h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
 			}
 		}
-		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.Ref(), chat.Esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
+		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.PlanRef(), chat.Esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
 		dm = chat.TruncateMd(dm+failureLines(r), chat.MaxSectionText)
 		if r.Summary.TS == "" {
 			// No thread to carry the outcome line: the DM carries it.
@@ -64,6 +79,72 @@ func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 	if r.Kind == request.KindTemplate && r.State == request.StateWaiting {
 		h.postChecklist(ctx, r)
 	}
+}
+
+// settledStep reports a plan's step that ended or parked: its outcome line,
+// under the plan's id, goes into the plan's thread and to the requester, and
+// the plan's summary shows where each step stands. A step waiting for the
+// one before it (the plan's own order) has no line.
+func (h *Handler) settledStep(ctx context.Context, r *request.Request) {
+	line := ""
+	if !r.WaitsInPlan() {
+		line = outcomeLine(r, h.now())
+	}
+	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
+	h.queue.Report(ctx, r.ID, "report step outcome", func(ctx context.Context) error {
+		defer h.outcomeReported(r.ID) // a retried step is awaited by its own id
+		plan, err := h.store.Get(ctx, r.Plan)
+		if err != nil {
+			h.outcomeReported(r.Plan)
+			return err
+		}
+		defer h.planReported(ctx, plan)
+		if err := h.refreshSummary(ctx, plan); err != nil {
+			h.log.WithError(err).WithField("request", plan.Ref()).Warn("update summary")
+		}
+		if line == "" {
+			return nil
+		}
+		if plan.Summary.TS != "" {
+			if err := h.msg.PostThread(ctx, plan.Summary.Channel, plan.Summary.TS, outcome); err != nil {
+				h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
+			}
+			dm := fmt.Sprintf("Your request %s (%s): %s %s", r.PlanRef(), chat.Esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
+			return h.msg.DM(ctx, r.Requester, chat.Message{Text: chat.TruncateMd(dm+failureLines(r), chat.MaxSectionText)})
+		}
+		return h.msg.DM(ctx, r.Requester, outcome)
+	})
+}
+
+// planReported marks plan's outcome as out, unless it is a plan whose
+// steps are still on their way: then it stays awaited (Busy) until the
+// last of them has settled, as one approval started them all.
+func (h *Handler) planReported(ctx context.Context, plan *request.Request) {
+	if plan.State == request.StateDone && stepsMoving(plan, h.planSteps(ctx, plan)) {
+		h.expectOutcome(plan.ID)
+		return
+	}
+	h.outcomeReported(plan.ID)
+}
+
+// stepsMoving reports whether a step of plan runs, or will run by itself
+// because the request it waits for is done.
+func stepsMoving(plan *request.Request, steps []*request.Request) bool {
+	done := map[int64]bool{plan.ID: plan.State == request.StateDone}
+	for _, s := range steps {
+		done[s.ID] = s.State == request.StateDone
+	}
+	for _, s := range steps {
+		switch {
+		case s.State == request.StateApproved || s.State == request.StateCommitting:
+			return true
+		case s.WaitsInPlan():
+			if id, _ := request.AwaitedRequest(s.Result.WaitReason); done[id] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // postChecklist posts the Partner Hub checklist of a template that waits

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
@@ -26,6 +25,11 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	}
 	if r.State == request.StatePendingApproval {
 		return h.recheck(ctx, u, r)
+	}
+	if step := h.stepToRetry(ctx, r); step != nil {
+		// A plan whose customer is done resumes at the step that failed;
+		// the steps after it wait for it and run once it is done.
+		r, id = step, step.ID
 	}
 	if r.Kind == request.KindCustomer && r.State == request.StateFailed && r.Result.Status == request.CustomerError {
 		// Webex gave up on it: nothing the bot sends makes it provision.
@@ -54,7 +58,25 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 		return h.transitionRefusal(u, id, "retry", err)
 	}
 	h.queue.Go(ctx, "update summary", func(ctx context.Context) error { return h.refreshSummary(ctx, again) })
+	if again.Plan != 0 {
+		return &Reply{Text: fmt.Sprintf("🔁 %s queued again at its step %s.", again.PlanRef(), chat.Esc(again.Subject))}
+	}
 	return &Reply{Text: fmt.Sprintf("🔁 %s queued again.", again.Ref())}
+}
+
+// stepToRetry is the step a retry of plan r runs again: the first that
+// failed or left rows failed, once the customer itself is done; nil when
+// r is no plan or its customer is what failed.
+func (h *Handler) stepToRetry(ctx context.Context, r *request.Request) *request.Request {
+	if r.State != request.StateDone {
+		return nil
+	}
+	for _, s := range h.planSteps(ctx, r) {
+		if s.State == request.StateFailed || (s.State == request.StateDone && s.Result.Status == request.ResultPartial) {
+			return s
+		}
+	}
+	return nil
 }
 
 // cancel withdraws a request that has not started committing.
@@ -159,22 +181,48 @@ func (h *Handler) Moving(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
+	byID := make(map[int64]*request.Request, len(resting))
 	for _, r := range resting {
-		reason := r.Result.WaitReason
-		switch {
-		case r.State != request.StateWaiting:
-			return true
-		case r.Kind == request.KindTemplate, reason == request.ConsentWaitReason:
-		case strings.HasSuffix(reason, request.FailedSuffix):
-			// It moves once the request it waits for is retried.
-			if id, ok := request.AwaitedRequest(reason); ok {
-				if awaited, err := h.store.Get(ctx, id); err == nil && awaited.State != request.StateFailed {
-					return true
-				}
-			}
-		default:
+		byID[r.ID] = r
+	}
+	for _, r := range resting {
+		if h.movesOn(ctx, r, byID, 0) {
 			return true
 		}
 	}
 	return false
+}
+
+// movesOn reports whether r moves on by itself (see Moving). A request
+// queued behind another moves when that one does: a plan's last step waits
+// for the one before it, which may wait for a failed one (then none moves).
+func (h *Handler) movesOn(ctx context.Context, r *request.Request, byID map[int64]*request.Request, depth int) bool {
+	reason := r.Result.WaitReason
+	switch {
+	case r.State == request.StateApproved || r.State == request.StateCommitting:
+		return true
+	case r.State != request.StateWaiting:
+		return false // done, or failed: it moves only when someone acts
+	case r.Kind == request.KindTemplate, reason == request.ConsentWaitReason:
+		return false
+	}
+	id, queued := request.AwaitedRequest(reason)
+	if !queued {
+		return true // a hold at Webex, which ends by itself
+	}
+	awaited, ok := byID[id]
+	if !ok {
+		var err error
+		if awaited, err = h.store.Get(ctx, id); err != nil {
+			return false
+		}
+	}
+	switch awaited.State {
+	case request.StateDone, request.StateRejected, request.StateCancelled, request.StateExpired:
+		return true // it is requeued (or failed) at its next check
+	}
+	if depth >= 8 {
+		return true
+	}
+	return h.movesOn(ctx, awaited, byID, depth+1)
 }

@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/slack-go/slack"
 )
 
 // queuePublish queues publish for r with check, as a task that may be shed
@@ -113,5 +117,53 @@ func (h *Handler) refreshSummary(ctx context.Context, r *request.Request) error 
 	if r.Summary.TS == "" {
 		return nil
 	}
-	return h.msg.Update(ctx, r.Summary.Channel, r.Summary.TS, h.summary(r))
+	m := h.summary(r)
+	if steps := h.planSteps(ctx, r); len(steps) > 0 {
+		m.Blocks = append(m.Blocks[:len(m.Blocks)-1:len(m.Blocks)-1], stepStates(steps), m.Blocks[len(m.Blocks)-1])
+	}
+	return h.msg.Update(ctx, r.Summary.Channel, r.Summary.TS, m)
+}
+
+// planSteps are the requests the worker made of plan r's later steps, in
+// the order they run; none before its approval, or for a request that is no
+// plan.
+func (h *Handler) planSteps(ctx context.Context, r *request.Request) []*request.Request {
+	if r.Kind != request.KindCustomer || r.State == request.StatePendingApproval {
+		return nil
+	}
+	if spec, err := request.SpecOf[request.CustomerSpec](r); err != nil || spec.Steps == nil {
+		return nil
+	}
+	rs, _, err := h.store.CustomerRequests(ctx, r.ID, customerRequestsFetch)
+	if err != nil {
+		h.log.WithError(err).WithField("request", r.Ref()).Warn("read the plan's steps")
+		return nil
+	}
+	var steps []*request.Request
+	for _, x := range rs {
+		if x.Plan == r.ID {
+			steps = append(steps, x)
+		}
+	}
+	slices.SortFunc(steps, func(a, b *request.Request) int { return cmp.Compare(a.ID, b.ID) })
+	return steps
+}
+
+// stepStates is the section of a plan's summary that says where each later
+// step stands.
+func stepStates(steps []*request.Request) slack.Block {
+	lines := []string{"*Steps after the customer:*"}
+	for _, s := range steps {
+		state := string(s.State)
+		switch {
+		case s.WaitsInPlan():
+			state = "waits for the step before it"
+		case s.State == request.StateDone:
+			state = doneState(s)
+		case s.State == request.StateFailed:
+			state = "failed: " + s.Result.Message
+		}
+		lines = append(lines, fmt.Sprintf("• %s %s: %s", requestIcon(s), chat.Esc(s.Subject), chat.Esc(state)))
+	}
+	return slack.NewSectionBlock(chat.Md(chat.TruncateMd(strings.Join(lines, "\n"), chat.MaxSectionText)), nil, nil)
 }

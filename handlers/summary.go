@@ -97,7 +97,36 @@ func customerFields(c *request.CustomerSpec) []slack.Block {
 			pairs = append(pairs, p)
 		}
 	}
-	return chat.Fields(pairs)
+	return append(chat.Fields(pairs), planFields(c.Steps)...)
+}
+
+// planFields are the later steps of an onboarding plan, each as its own
+// request would show it, numbered in the order they run.
+func planFields(p *request.PlanSteps) []slack.Block {
+	var blocks []slack.Block
+	for i, st := range p.List() {
+		title := fmt.Sprintf("*Step %d of the plan, after the customer: %s*", i+2, stepTitle(st.Kind))
+		blocks = append(blocks, slack.NewSectionBlock(chat.Md(title), nil, nil))
+		switch spec := st.Spec.(type) {
+		case *request.PSTNSpec:
+			blocks = append(blocks, pstnFields(spec)...)
+		case *request.NumbersSpec:
+			blocks = append(blocks, numbersFields(spec)...)
+		case *request.UsersSpec:
+			blocks = append(blocks, usersFields(spec)...)
+		}
+	}
+	return blocks
+}
+
+func stepTitle(k request.Kind) string {
+	switch k {
+	case request.KindPSTN:
+		return "PSTN connection"
+	case request.KindNumbers:
+		return "numbers"
+	}
+	return string(k)
 }
 
 func formatLimits(l map[string]int) string {
@@ -191,11 +220,11 @@ func outcomeLine(r *request.Request, now time.Time) string {
 	subject := chat.Esc(r.Subject)
 	switch r.State {
 	case request.StateDone:
-		return fmt.Sprintf("%s %s %s", requestIcon(r), r.Ref(), chat.Esc(doneLine(r)))
+		return fmt.Sprintf("%s %s %s", requestIcon(r), r.PlanRef(), chat.Esc(doneLine(r)))
 	case request.StateFailed:
-		return fmt.Sprintf("❌ %s %s failed: %s", r.Ref(), subject, chat.Esc(r.Result.Message+chat.TrackingSuffix(r.Result.TrackingID)))
+		return fmt.Sprintf("❌ %s %s failed: %s", r.PlanRef(), subject, chat.Esc(r.Result.Message+chat.TrackingSuffix(r.Result.TrackingID)))
 	case request.StateWaiting:
-		return fmt.Sprintf("⏳ %s %s: %s", r.Ref(), subject, waitingText(r, now))
+		return fmt.Sprintf("⏳ %s %s: %s", r.PlanRef(), subject, waitingText(r, now))
 	case request.StateRejected:
 		return fmt.Sprintf("🚫 %s %s: rejected by %s: %s", r.Ref(), subject, chat.Mention(r.RejectedBy), chat.Esc(r.Reason))
 	case request.StateCancelled:

@@ -116,21 +116,33 @@ func ParseCustomer(args map[string]string, opts CustomerOptions) (spec *request.
 		errs.Append("order", checkText("order", v, maxOrderLen))
 		c.Order = v
 	}
-	if v, ok := get("org-id"); ok {
-		id, err := validateToken("org-id", v, "a Webex organisation id", maxIDLen)
-		errs.Append("org-id", err)
-		if err == nil && tmpl != nil && !tmpl.AdminInvites {
-			errs.Addf("org-id", "attaching an existing org needs the template's \"allow admin-invite emails\" on, and template %s v%d has it off; "+
-				"use a template with admin-invites=on or leave out org-id to create a new org", tmpl.Name, tmpl.Version)
-		}
-		c.OrgID = id
-	}
+	parseOrgID(c, tmpl, in, &errs)
 	c.Limits = parseLimits(args, c.Packages, &errs)
+	if c.Country != "" && len(c.Packages) > 0 {
+		// The steps are checked against the customer's country and packages.
+		c.Steps = parsePlan(args, c, &errs)
+	}
 
 	if len(errs) > 0 || len(in.missing) > 0 {
 		return nil, in.missing, errs
 	}
 	return c, nil, nil
+}
+
+// parseOrgID reads org-id=, an existing org to attach: only with a
+// template that allows admin-invite emails.
+func parseOrgID(c *request.CustomerSpec, tmpl *request.TemplateDefaults, in *keyArgs, errs *FieldErrors) {
+	v, ok := in.get("org-id")
+	if !ok {
+		return
+	}
+	id, err := validateToken("org-id", v, "a Webex organisation id", maxIDLen)
+	errs.Append("org-id", err)
+	if err == nil && tmpl != nil && !tmpl.AdminInvites {
+		errs.Addf("org-id", "attaching an existing org needs the template's \"allow admin-invite emails\" on, and template %s v%d has it off; "+
+			"use a template with admin-invites=on or leave out org-id to create a new org", tmpl.Name, tmpl.Version)
+	}
+	c.OrgID = id
 }
 
 // appendErr records a validator's error under key and passes its value on.
@@ -143,10 +155,10 @@ func appendErr(errs *FieldErrors, key string) func(string, error) (string, error
 
 func checkUnknownCustomerKeys(args map[string]string, errs *FieldErrors) {
 	for _, k := range sortedKeys(args) {
-		if slices.Contains(CustomerKeys, k) || strings.HasPrefix(k, LimitKeyPrefix) {
+		if slices.Contains(CustomerKeys, k) || slices.Contains(PlanKeys, k) || strings.HasPrefix(k, LimitKeyPrefix) {
 			continue
 		}
-		errs.Addf(k, "unknown key (expected one of %s, limit.<package>)", quoteList(CustomerKeys))
+		errs.Addf(k, "unknown key (expected one of %s, limit.<package>, or the plan's %s)", quoteList(CustomerKeys), quoteList(PlanKeys))
 	}
 }
 

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ type RowsOptions struct {
 	Provisioned    map[string]int  // users per package already provisioned
 	Existing       map[string]bool // emails that already are subscribers of the customer
 	DefaultCountry string          // region for phone numbers written without +
+	// DefaultLocation is the location of a row that names none; "" is HQ.
+	DefaultLocation string
 }
 
 // Column names of a row, in the order of a header-less row.
@@ -278,7 +281,7 @@ func parseRow(line int, rowKey func(field string) string, cell func(int) string,
 		errs.Addf(rowKey("phone"), "%s is not a calling package: leave phone and extension empty", r.Package)
 	}
 	if r.Location == "" {
-		r.Location = request.DefaultLocationName
+		r.Location = cmp.Or(opts.DefaultLocation, request.DefaultLocationName)
 	} else {
 		errs.Append(rowKey("location"), checkText(rowKey("location"), r.Location, maxLocationLen))
 	}

@@ -179,6 +179,11 @@ type Request struct {
 	// Replaces is the pending request this one is an edit of: it takes over
 	// that one's external id, which is then cancelled.
 	Replaces int64 `json:"replaces,omitempty"`
+
+	// Plan is the onboarding plan this request is a step of: the worker
+	// made it from the plan's approved spec, it is shown and reported under
+	// the plan's id, and it runs after the step before it.
+	Plan int64 `json:"plan,omitempty"`
 }
 
 // Ref is the user-facing id, "R-7".

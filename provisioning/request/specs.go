@@ -177,6 +177,9 @@ type CustomerSpec struct {
 	OrgID           string         `json:"orgId,omitempty"`  // attach an existing org
 	Order           string         `json:"order,omitempty"`  // partner's order or ticket reference
 	SubPartnerOrgID string         `json:"subPartnerOrgId,omitempty"`
+	// Steps make the request an onboarding plan: what is set up after the
+	// customer, in PlanSteps' order, under the same approval.
+	Steps *PlanSteps `json:"steps,omitempty"`
 }
 
 // PrimaryPackage is the package the customer's admin must get.

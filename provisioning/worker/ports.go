@@ -13,6 +13,8 @@ type RequestStore interface {
 	Get(ctx context.Context, id int64) (*request.Request, error)
 	// Transition returns *StateConflict when the request is not in t.From.
 	Transition(ctx context.Context, id int64, t request.Transition) (*request.Request, error)
+	// Create saves a new request (the steps of an approved plan).
+	Create(ctx context.Context, r *request.Request) error
 }
 
 // JobQueue is the crash-safe job stream (a Redis Stream with a consumer group).

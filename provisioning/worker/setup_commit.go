@@ -20,6 +20,21 @@ func waitReasonFor(awaited *request.Request) string {
 	return reason
 }
 
+// parkBehind parks r waiting for awaited. The awaited request may settle
+// while r is on its way to the watch list: its wake (settled) then finds r
+// not waiting yet, or is overwritten by r's own later watch. So awaited is
+// read once more after parking, and a change makes r's check due at once.
+func (w *Worker) parkBehind(ctx context.Context, r *request.Request, from request.State, awaited *request.Request) error {
+	if err := w.park(ctx, r, from, string(awaited.State), waitReasonFor(awaited)); err != nil {
+		return err
+	}
+	again, err := w.Store.Get(ctx, awaited.ID)
+	if err != nil || (again.State == awaited.State && again.Version == awaited.Version) {
+		return nil // unreadable: the watch list checks it later anyway
+	}
+	return w.Watch.Watch(ctx, r.ID, w.now())
+}
+
 // endedWithout reports whether awaited ended without doing what a request
 // queued behind it needs, for good (a failed one may still be retried).
 func endedWithout(awaited *request.Request) bool {
@@ -78,7 +93,7 @@ func (w *Worker) resolveCustomer(ctx context.Context, r *request.Request, ref re
 	case endedWithout(cr):
 		return ref, false, w.fail(ctx, r, r.State, customerGone(cr), "")
 	case cr.State != request.StateDone:
-		return ref, false, w.park(ctx, r, r.State, string(cr.State), waitReasonFor(cr))
+		return ref, false, w.parkBehind(ctx, r, r.State, cr)
 	}
 	if cr.Result.CustomerID == "" {
 		return ref, false, w.fail(ctx, r, r.State, fmt.Sprintf("customer request %s is done but names no Webex customer", cr.Ref()), "")
@@ -179,7 +194,7 @@ func (w *Worker) requeueIfReady(ctx context.Context, r *request.Request) error {
 			return fmt.Errorf("read %s: %w", request.FormatID(id), err)
 		}
 		if err == nil && awaited.State != request.StateDone && !endedWithout(awaited) {
-			return w.park(ctx, r, request.StateWaiting, string(awaited.State), waitReasonFor(awaited))
+			return w.parkBehind(ctx, r, request.StateWaiting, awaited)
 		}
 	}
 	requeued, err := w.Store.Transition(ctx, r.ID, request.Transition{

@@ -92,7 +92,7 @@ func (w *Worker) waitForDependencies(ctx context.Context, r *request.Request) (w
 			return false, fmt.Errorf("read %s: %w", request.FormatID(id), err)
 		}
 		if dep.State != request.StateDone && !endedWithout(dep) {
-			return true, w.park(ctx, r, r.State, string(dep.State), waitReasonFor(dep))
+			return true, w.parkBehind(ctx, r, r.State, dep)
 		}
 	}
 	return false, nil

@@ -224,6 +224,9 @@ func (w *Worker) commitCustomer(ctx context.Context, r *request.Request) error {
 	if err != nil {
 		return w.fail(ctx, r, request.StateCommitting, "stored customer request is unreadable: "+err.Error(), "")
 	}
+	if err := w.makeSteps(ctx, r, spec); err != nil {
+		return err
+	}
 	if r.Result.CustomerID != "" && r.Result.Status == request.CustomerProvisionedWithErrors {
 		// A retry of a customer that ended provisioned_with_errors: Update a
 		// Wholesale Customer with its packages makes Webex apply them again;
