@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nyaruka/phonenumbers"
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
@@ -90,6 +91,9 @@ func ParseNumberBlock(key, v, country string) ([]string, error) {
 	if err != nil || first == request.PhoneAuto {
 		return nil, FieldError{key, fmt.Sprintf("%q is not a number or block (expected +4930555001-+4930555099)", v)}
 	}
+	if err := checkCallingCode(key, first, country); err != nil {
+		return nil, err
+	}
 	if !isRange {
 		return []string{first}, nil
 	}
@@ -113,6 +117,20 @@ func ParseNumberBlock(key, v, country string) ([]string, error) {
 		out = append(out, e164)
 	}
 	return out, nil
+}
+
+// checkCallingCode refuses a number whose country calling code is not that
+// of country: Webex adds a location's numbers only from its own country.
+func checkCallingCode(key, e164, country string) error {
+	if country == "" {
+		return nil
+	}
+	num, err := phonenumbers.Parse(e164, "")
+	want := phonenumbers.GetCountryCodeForRegion(country)
+	if err != nil || want == 0 || int(num.GetCountryCode()) == want {
+		return nil
+	}
+	return FieldError{key, fmt.Sprintf("%s is a number of +%d, not of %s (+%d): a location takes numbers of its own country", e164, num.GetCountryCode(), country, want)}
 }
 
 // ChangeKeys is every key `change CUSTOMER` accepts.

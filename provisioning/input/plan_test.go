@@ -1,0 +1,63 @@
+package input
+
+import (
+	"maps"
+	"strings"
+	"testing"
+)
+
+// planBase is a complete `new` a plan's keys are added to.
+var planBase = map[string]string{
+	"name": "Plan GmbH", "email": "it@plan.example", "external-id": "PL-001", "country": "DE",
+	"package": "webex_calling,webex_meetings", "provisioning-id": "PROV-DE-1", "supported-location": "yes",
+	"address": "Hauptstraße 1", "city": "Berlin", "zip": "10115", "timezone": "Europe/Berlin", "language": "de_DE",
+}
+
+func TestParsePlan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		keys map[string]string
+		want []string // substrings of the errors; none: valid
+	}{
+		{"customer alone is no plan", nil, nil},
+		{"every step", map[string]string{"pstn": "Sandbox CCP", "numbers": "+4930555001-+4930555010", "main": "+4930555001",
+			"rows": "Anna,Muster,anna@plan.example,webex_calling,auto;IT,Admin,it@plan.example,webex_calling,,1001"}, nil},
+		{"premises needs a route", map[string]string{"pstn": "Premises-based PSTN"}, []string{"route-type: missing"}},
+		{"premises with its route", map[string]string{"pstn": "Premises-based PSTN", "route-type": "trunk", "route": "TRUNK-1"}, nil},
+		{"route without pstn", map[string]string{"route-type": "TRUNK", "route": "T"}, []string{"route-type: only with pstn=", "route: only with pstn="}},
+		{"numbers without pstn", map[string]string{"numbers": "+4930555001-+4930555002"}, []string{"numbers: needs pstn=…"}},
+		{"numbers of another country", map[string]string{"pstn": "Sandbox CCP", "numbers": "+33155500001-+33155500002"}, []string{"numbers:"}},
+		{"main outside the block", map[string]string{"pstn": "Sandbox CCP", "numbers": "+4930555001-+4930555002", "main": "+4930555009"}, []string{"main: +4930555009 is not in the block"}},
+		{"main without numbers", map[string]string{"main": "+4930555001"}, []string{"main: only with numbers="}},
+		{"auto without numbers", map[string]string{"rows": "IT,Admin,it@plan.example,webex_calling,auto"}, []string{"row 1: phone: auto takes a number of the HQ"}},
+		{"a row elsewhere than the HQ", map[string]string{"rows": "IT,Admin,it@plan.example,webex_calling,,1001,Köln"}, []string{`row 1: location: "Köln" does not exist`}},
+		{"a bad row", map[string]string{"rows": "IT,Admin,not-an-email,webex_calling,,1001"}, []string{"row 1: email"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := maps.Clone(planBase)
+			maps.Copy(args, tc.keys)
+			spec, missing, errs := ParseCustomer(args, CustomerOptions{})
+			if len(missing) > 0 {
+				t.Fatalf("missing %v", missing)
+			}
+			got := errs.Error()
+			if len(tc.want) == 0 {
+				if len(errs) > 0 {
+					t.Fatalf("errors: %s", got)
+				}
+				if (spec.Steps != nil) != (len(tc.keys) > 0) {
+					t.Errorf("steps %+v for keys %v", spec.Steps, tc.keys)
+				}
+				return
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("errors %q lack %q", got, w)
+				}
+			}
+		})
+	}
+}
