@@ -252,26 +252,26 @@ func (c *Console) answer(f func()) {
 	f()
 }
 
-// fileArgRE finds rows=@FILE: in the console a CSV file stands in for
-// Slack's file upload.
-var fileArgRE = regexp.MustCompile(`(^|\s)rows=@(\S+)`)
+// fileArgRE finds rows=@FILE and users=@FILE: in the console a CSV file
+// stands in for Slack's file upload.
+var fileArgRE = regexp.MustCompile(`(^|\s)(rows|users)=@(\S+)`)
 
 // maxRowsFile bounds a rows file like Slack bounds an upload we accept.
 const maxRowsFile = 4 << 20
 
-// expandFileArgs replaces rows=@FILE with the file's content as a quoted
-// value of the command grammar.
+// expandFileArgs replaces rows=@FILE (users=@FILE) with the file's content
+// as a quoted value of the command grammar.
 func expandFileArgs(text string) (string, error) {
 	var readErr error
 	out := fileArgRE.ReplaceAllStringFunc(text, func(m string) string {
 		sub := fileArgRE.FindStringSubmatch(m)
-		b, err := readLimited(sub[2], maxRowsFile)
+		b, err := readLimited(sub[3], maxRowsFile)
 		if err != nil {
-			readErr = fmt.Errorf("rows: %w", err)
+			readErr = fmt.Errorf("%s: %w", sub[2], err)
 			return m
 		}
 		quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(string(b))
-		return sub[1] + `rows="` + quoted + `"`
+		return sub[1] + sub[2] + `="` + quoted + `"`
 	})
 	return out, readErr
 }

@@ -96,8 +96,12 @@ func (h *Handler) submitCustomer(ctx context.Context, u caller, args map[string]
 	}
 	h.log.WithFields(logrus.Fields{"request": r.Ref(), "user": u.id, "state": r.State}).Info("request submitted")
 	h.queuePublish(ctx, r, h.customerCheck(spec))
+	plan := planSaid(spec.Steps)
+	if plan != "" {
+		plan += ","
+	}
 	return submission{request: r, reply: &Reply{Text: fmt.Sprintf("📨 %s submitted: customer %s (%s)%s waits for approval in %s.",
-		r.Ref(), chat.Esc(spec.Name), chat.Esc(spec.ExternalID), planSaid(spec.Steps), h.set.ApprovalChannel)}}
+		r.Ref(), chat.Esc(spec.Name), chat.Esc(spec.ExternalID), plan, h.set.ApprovalChannel)}}
 }
 
 // hasPlanKeys reports whether args hold any key that makes `new` a plan.
@@ -110,8 +114,8 @@ func hasPlanKeys(args map[string]string) bool {
 	return false
 }
 
-// planSaid names a plan's later steps for the submission's answer: " with
-// its PSTN connection, 10 numbers and 3 users"; "" for a customer alone.
+// planSaid names a plan's later steps: " with its PSTN connection, 10
+// numbers and 3 users"; "" for a customer alone.
 func planSaid(p *request.PlanSteps) string {
 	var parts []string
 	if p != nil && p.PSTN != nil {
@@ -127,9 +131,9 @@ func planSaid(p *request.PlanSteps) string {
 	case 0:
 		return ""
 	case 1:
-		return " with " + parts[0] + ","
+		return " with " + parts[0]
 	}
-	return " with " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1] + ","
+	return " with " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 func (h *Handler) customerCheck(spec *request.CustomerSpec) precheckFunc {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/onboardbot/onboardbot/handlers/chat"
 	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/onboardbot/onboardbot/provisioning/worker"
 )
 
 // The events run after the worker has moved on, in the background: each
@@ -117,10 +118,12 @@ func (h *Handler) settledStep(ctx context.Context, r *request.Request) {
 }
 
 // planReported marks plan's outcome as out, unless it is a plan whose
-// steps are still on their way: then it stays awaited (Busy) until the
-// last of them has settled, as one approval started them all.
+// steps are still on their way, or an import whose customers are: then it
+// stays awaited (Busy) until the last of them has settled, as one approval
+// started them all.
 func (h *Handler) planReported(ctx context.Context, plan *request.Request) {
-	if plan.State == request.StateDone && stepsMoving(plan, h.planSteps(ctx, plan)) {
+	importing := plan.Kind == request.KindImport && plan.State == request.StateWaiting && plan.Result.WaitReason == worker.ImportWaitReason
+	if importing || plan.State == request.StateDone && stepsMoving(plan, h.planSteps(ctx, plan)) {
 		h.expectOutcome(plan.ID)
 		return
 	}

@@ -179,6 +179,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) (reply *R
 		return h.template(ctx, u, c)
 	case "adopt":
 		return h.adopt(ctx, u, c)
+	case "import":
+		return h.importCustomers(ctx, u, c)
 	case "users":
 		return h.users(ctx, u, c)
 	case "location":

@@ -43,7 +43,8 @@ type helpCommand struct {
 
 // helpCommands is the command list in the order help shows it.
 var helpCommands = []helpCommand{
-	{requester: "`new name=… email=… external-id=… country=… package=… provisioning-id=…|template=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.&lt;package&gt;=N org-id=… order=…]` — request a customer"},
+	{requester: "`new name=… email=… external-id=… country=… package=… provisioning-id=…|template=… supported-location=yes address=… city=… [zip=… timezone=… language=… location-name=… elin=… limit.&lt;package&gt;=N org-id=… order=…]` — request a customer; add `pstn=… numbers=+…-+… rows=…` for the whole onboarding as one plan"},
+	{requester: "`import rows=&lt;customers CSV&gt; [users=&lt;users CSV&gt;] [valid-only=yes]` — many customers at once, one approval"},
 	{requester: "`template new name=… country=… language=… package=… sp-admin=… subscription=… […]` — record a template"},
 	{requester: "`template activate NAME provisioning-id=…` — activate your template", approver: "`template activate NAME provisioning-id=…` — activate an approved template"},
 	{requester: "`adopt CUSTOMER` — bring in a customer created in Partner Hub"},

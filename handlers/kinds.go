@@ -45,6 +45,7 @@ func init() {
 		request.KindChange: {fields: fieldsOf(changeFields), check: checkOf((*Handler).changeCheck)},
 		request.KindRemove: {fields: fieldsOf(removeFields), check: checkOf((*Handler).removeCheck)},
 		request.KindDelete: {fields: fieldsOf(deleteFields)},
+		request.KindImport: {fields: fieldsOf(importFields), check: checkOf((*Handler).importCheck), done: messageDone},
 	}
 }
 

@@ -17,6 +17,8 @@ func TestKindRulesReadTheirSpec(t *testing.T) {
 	tmpl := specs[request.KindTemplate].(request.TemplateSpec)
 	tmpl.ProvisioningID = "PROV-DE-1" // without one a template has nothing to check
 	specs[request.KindTemplate] = tmpl
+	cust := specs[request.KindCustomer].(request.CustomerSpec)
+	specs[request.KindImport] = request.ImportSpec{Customers: []request.ImportedCustomer{{Line: 2, Customer: cust}}}
 	for kind, rules := range kinds {
 		spec, ok := specs[kind]
 		if !ok {
@@ -40,7 +42,7 @@ func TestKindRulesReadTheirSpec(t *testing.T) {
 		}
 	}
 	for _, kind := range []request.Kind{request.KindCustomer, request.KindTemplate, request.KindUsers, request.KindLocation,
-		request.KindNumbers, request.KindPSTN, request.KindChange, request.KindRemove, request.KindDelete, request.KindAdopt} {
+		request.KindNumbers, request.KindPSTN, request.KindChange, request.KindRemove, request.KindDelete, request.KindAdopt, request.KindImport} {
 		if _, ok := kinds[kind]; !ok {
 			t.Errorf("%s: no row in kinds", kind)
 		}

@@ -83,6 +83,12 @@ func (h *Handler) resolveCustomer(ctx context.Context, u caller, arg string) (*r
 // submitSetup saves a setup request for approval and, in the background,
 // posts its summary and runs its precheck (none when check is nil).
 func (h *Handler) submitSetup(ctx context.Context, u caller, kind request.Kind, subject string, spec any, check func(*request.Request) precheckFunc) *Reply {
+	return h.submitSaying(ctx, u, kind, subject, chat.Esc(subject), spec, check)
+}
+
+// submitSaying is submitSetup whose answer names the request as said
+// (mrkdwn, escaped).
+func (h *Handler) submitSaying(ctx context.Context, u caller, kind request.Kind, subject, said string, spec any, check func(*request.Request) precheckFunc) *Reply {
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return h.systemFault(u, "encode request", err)
@@ -101,7 +107,7 @@ func (h *Handler) submitSetup(ctx context.Context, u caller, kind request.Kind, 
 	}
 	h.log.WithFields(logrus.Fields{"request": r.Ref(), "user": u.id, "state": r.State, "kind": kind}).Info("request submitted")
 	h.queuePublish(ctx, r, run) // and AUTO_APPROVE, right after the precheck
-	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), chat.Esc(subject), h.set.ApprovalChannel)}
+	return &Reply{Text: fmt.Sprintf("📨 %s submitted: %s waits for approval in %s.", r.Ref(), said, h.set.ApprovalChannel)}
 }
 
 // setupTarget checks the caller may submit and reads the CUSTOMER word.

@@ -55,3 +55,17 @@ func (r *Request) WaitsInPlan() bool {
 	id, ok := AwaitedRequest(r.Result.WaitReason)
 	return ok && r.Plan != 0 && r.State == StateWaiting && slices.Contains(r.Precheck.WaitFor, id)
 }
+
+// ImportSpec is an import: customers (each with its plan's steps), in the
+// order of the file, and the rows of the file left out (valid-only=yes),
+// each with its line and reason.
+type ImportSpec struct {
+	Customers []ImportedCustomer `json:"customers"`
+	Refused   []string           `json:"refused,omitempty"`
+}
+
+// ImportedCustomer is one row of an import's customers file.
+type ImportedCustomer struct {
+	Line     int          `json:"line"` // of the customers file
+	Customer CustomerSpec `json:"customer"`
+}

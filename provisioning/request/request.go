@@ -79,6 +79,9 @@ const (
 	KindRemove Kind = "remove"
 	KindDelete Kind = "delete"
 	KindAdopt  Kind = "adopt"
+	// KindImport is many customers at once (an ImportSpec): one approval,
+	// then each customer is a request (a plan) of its own.
+	KindImport Kind = "import"
 )
 
 // PrecheckStatus is the state of the background Webex precheck of a request.
@@ -148,6 +151,9 @@ type Result struct {
 	// batch ("row 3 (anna@x.example): location \"Köln\" does not exist…").
 	// At most MaxFailureLines; the rest are counted in a last line.
 	Failures []string `json:"failures,omitempty"`
+	// Requests are the requests an import made, one a customer, in the
+	// order of its file.
+	Requests []int64 `json:"requests,omitempty"`
 }
 
 // Request is one unit of approval: a customer, a template, a user batch, ...
@@ -184,6 +190,10 @@ type Request struct {
 	// made it from the plan's approved spec, it is shown and reported under
 	// the plan's id, and it runs after the step before it.
 	Plan int64 `json:"plan,omitempty"`
+	// Import is the import this customer request came from: it was made by
+	// the worker when the import was approved, and runs as if submitted
+	// alone; the import reports once every customer of it has settled.
+	Import int64 `json:"import,omitempty"`
 }
 
 // Ref is the user-facing id, "R-7".

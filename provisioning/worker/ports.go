@@ -13,8 +13,12 @@ type RequestStore interface {
 	Get(ctx context.Context, id int64) (*request.Request, error)
 	// Transition returns *StateConflict when the request is not in t.From.
 	Transition(ctx context.Context, id int64, t request.Transition) (*request.Request, error)
-	// Create saves a new request (the steps of an approved plan).
+	// Create saves a new request (the steps of an approved plan, the
+	// customers of an approved import); a held external id is
+	// *request.ExternalIDTaken.
 	Create(ctx context.Context, r *request.Request) error
+	// ByExternalID is the request holding an external id (ErrNotFound: none).
+	ByExternalID(ctx context.Context, externalID string) (int64, error)
 }
 
 // JobQueue is the crash-safe job stream (a Redis Stream with a consumer group).

@@ -241,6 +241,7 @@ func (w *Worker) failSetup(ctx context.Context, r *request.Request, err error) e
 // longer the wait lasts.
 func (w *Worker) settled(ctx context.Context, r *request.Request) {
 	w.Events.Settled(ctx, r)
+	w.wakeImport(ctx, r)
 	if w.Dependents == nil {
 		return
 	}

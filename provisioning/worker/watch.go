@@ -48,6 +48,12 @@ func (w *Worker) checkWatched(ctx context.Context, id int64) {
 		w.checkWatchedSetup(ctx, r)
 		return
 	}
+	if r.State == request.StateWaiting && r.Kind == request.KindImport {
+		if err := w.checkImport(ctx, r); err != nil {
+			log.WithError(err).Warn("import check")
+		}
+		return
+	}
 	if r.State != request.StateWaiting || r.Kind != request.KindCustomer || r.Result.CustomerID == "" {
 		// Settled elsewhere, or never ours to watch.
 		if err := w.Watch.Unwatch(ctx, id); err != nil {

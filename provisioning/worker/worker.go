@@ -217,6 +217,7 @@ var commits = map[request.Kind]func(w *Worker, ctx context.Context, r *request.R
 	request.KindChange:   (*Worker).commitChange,
 	request.KindRemove:   (*Worker).commitRemove,
 	request.KindDelete:   (*Worker).commitDelete,
+	request.KindImport:   (*Worker).commitImport,
 }
 
 func (w *Worker) commitCustomer(ctx context.Context, r *request.Request) error {

@@ -1,0 +1,191 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/onboardbot/onboardbot/handlers/chat"
+	"github.com/onboardbot/onboardbot/provisioning/input"
+	"github.com/onboardbot/onboardbot/provisioning/request"
+	"github.com/slack-go/slack"
+)
+
+// importKeys are the keys of `import`.
+var importKeys = []string{"rows", "users", "valid-only"}
+
+// importProblemsShown bounds the problems a refusal or a summary lists.
+const importProblemsShown = 20
+
+// importCustomers validates `import rows=… [users=…] [valid-only=yes]` and
+// saves one request for every customer of the file. Every row is checked as
+// `new` checks it; nothing is submitted while a row is bad, unless
+// valid-only=yes says to import the good ones. The import is one submission
+// against the submission limit.
+func (h *Handler) importCustomers(ctx context.Context, u caller, c Command) *Reply {
+	if !h.isRequester(u.id) {
+		return refusal("⛔ you are not allowed to submit requests")
+	}
+	if len(c.Words) != 1 {
+		return refusal("⛔ usage: import rows=<customers CSV> [users=<users CSV>] [valid-only=yes]")
+	}
+	var errs input.FieldErrors
+	for _, k := range slices.Sorted(maps.Keys(c.Args)) {
+		if !slices.Contains(importKeys, k) {
+			errs.Addf(k, "unknown key (import takes rows=, users= and valid-only=yes)")
+		}
+	}
+	validOnly := false
+	if v, ok := c.Args["valid-only"]; ok {
+		errs.Append("valid-only", input.ValidateYes("valid-only", v))
+		validOnly = true
+	}
+	if strings.TrimSpace(c.Args["rows"]) == "" {
+		return refusal(inputProblems(errs, []string{"rows"}))
+	}
+	if len(errs) > 0 {
+		return refusal(inputProblems(errs, nil))
+	}
+	customers, problems, err := input.ParseImport(c.Args["rows"], c.Args["users"], input.ImportOptions{
+		Customer: func(args map[string]string) (input.CustomerOptions, error) {
+			opts, fault := h.customerOptions(ctx, u, args["template"])
+			if fault != nil {
+				return opts, errors.New("the template could not be read; try again")
+			}
+			return opts, nil
+		},
+		Taken: func(ext string) (int64, error) {
+			id, err := h.store.ByExternalID(ctx, ext)
+			if errors.Is(err, request.ErrNotFound) {
+				return 0, nil
+			}
+			return id, err
+		},
+	})
+	if err != nil {
+		return refusal("⛔ nothing was submitted:\n• " + chat.Esc(err.Error()))
+	}
+	if len(problems) > 0 && !validOnly {
+		return refusal(chat.TruncateMd(fmt.Sprintf("⛔ nothing was submitted: %s of %s cannot be imported (fix them, or add valid-only=yes to import the others):",
+			request.Count(len(problems), "row"), request.Count(len(customers)+len(problems), "row"))+problemLines(problems, len(problems)), chat.MaxMessageChars))
+	}
+	if len(customers) == 0 {
+		return refusal(chat.TruncateMd("⛔ nothing was submitted: no row can be imported:"+problemLines(problems, len(problems)), chat.MaxMessageChars))
+	}
+	spec := &request.ImportSpec{Customers: customers}
+	for _, p := range problems {
+		spec.Refused = append(spec.Refused, p.String())
+	}
+	check := func(*request.Request) precheckFunc { return h.importCheck(spec) }
+	said := "import of " + request.Count(len(customers), "customer")
+	if users := importUsers(spec); users > 0 {
+		said += " with " + request.Count(users, "user")
+	}
+	rep := h.submitSaying(ctx, u, request.KindImport, "import", said, spec, check)
+	if len(problems) > 0 && strings.HasPrefix(rep.Text, "📨") {
+		rep.Text += fmt.Sprintf(" %s left out (valid-only=yes).", request.Count(len(problems), "row"))
+	}
+	return rep
+}
+
+// problemLines lists the first problems, one a line, escaped.
+func problemLines(problems []input.ImportProblem, total int) string {
+	var b strings.Builder
+	for i, p := range problems {
+		if i == importProblemsShown {
+			fmt.Fprintf(&b, "\n• … and %d more", total-i)
+			break
+		}
+		b.WriteString("\n• " + chat.Esc(p.String()))
+	}
+	return b.String()
+}
+
+// importCheck prechecks every customer of an import at Webex: the import
+// passes when every customer does; a refusal names each refused customer.
+func (h *Handler) importCheck(spec *request.ImportSpec) precheckFunc {
+	return func(ctx context.Context) (request.Precheck, error) {
+		var refused, unavailable []string
+		for _, ic := range spec.Customers {
+			pc, err := h.pre.PrecheckCustomer(ctx, &ic.Customer)
+			if err != nil {
+				return request.Precheck{}, err
+			}
+			switch pc.Status {
+			case request.PrecheckFailed:
+				refused = append(refused, fmt.Sprintf("line %d (%s): %s", ic.Line, ic.Customer.ExternalID, pc.Message))
+			case request.PrecheckUnavailable:
+				unavailable = append(unavailable, ic.Customer.ExternalID)
+			}
+		}
+		switch {
+		case len(refused) > 0:
+			return request.Precheck{Status: request.PrecheckFailed, Message: fmt.Sprintf("%s refused by Webex: %s",
+				request.Count(len(refused), "customer"), strings.Join(refused, "; "))}, nil
+		case len(unavailable) > 0:
+			return request.Precheck{Status: request.PrecheckUnavailable, Message: "Webex could not precheck " + strings.Join(unavailable, ", ")}, nil
+		}
+		return request.Precheck{Status: request.PrecheckOK}, nil
+	}
+}
+
+// importFields are an import's summary: counts, what each customer brings,
+// the rows left out, and the first customers.
+func importFields(spec *request.ImportSpec) []slack.Block {
+	pstn, numbers := 0, 0
+	for _, ic := range spec.Customers {
+		if st := ic.Customer.Steps; st != nil {
+			if st.PSTN != nil {
+				pstn++
+			}
+			if st.Numbers != nil {
+				numbers += len(st.Numbers.Numbers)
+			}
+		}
+	}
+	users := importUsers(spec)
+	blocks := chat.Fields([][2]string{
+		{"Customers", fmt.Sprintf("%d", len(spec.Customers))},
+		{"Users", fmt.Sprintf("%d", users)},
+		{"PSTN connections", fmt.Sprintf("%d", pstn)},
+		{"Numbers", fmt.Sprintf("%d", numbers)},
+		{"Rows left out", fmt.Sprintf("%d", len(spec.Refused))},
+	})
+	var lines []string
+	for i, ic := range spec.Customers {
+		if i == summaryRows {
+			lines = append(lines, fmt.Sprintf("… and %d more (View payload)", len(spec.Customers)-summaryRows))
+			break
+		}
+		c := ic.Customer
+		lines = append(lines, chat.Esc(fmt.Sprintf("line %d: %s %s · %s · %s%s", ic.Line, c.ExternalID, c.Name, c.Country, strings.Join(c.Packages, ", "), planSaid(c.Steps))))
+	}
+	blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd(strings.Join(lines, "\n"), chat.MaxSectionText)), nil, nil))
+	if len(spec.Refused) > 0 {
+		var b strings.Builder
+		b.WriteString("*Left out (valid-only=yes):*")
+		for i, r := range spec.Refused {
+			if i == importProblemsShown {
+				fmt.Fprintf(&b, "\n… and %d more", len(spec.Refused)-i)
+				break
+			}
+			b.WriteString("\n" + chat.Esc(r))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd(b.String(), chat.MaxSectionText)), nil, nil))
+	}
+	return blocks
+}
+
+// importUsers counts the users of an import's customers.
+func importUsers(spec *request.ImportSpec) int {
+	n := 0
+	for _, ic := range spec.Customers {
+		if st := ic.Customer.Steps; st != nil && st.Users != nil {
+			n += len(st.Users.Rows)
+		}
+	}
+	return n
+}
