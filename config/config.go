@@ -49,6 +49,7 @@ type Config struct {
 
 	NewRequestsPerMinute int
 	WorkerConcurrency    int
+	WorkerJobs           int
 	ProvisionDeadline    time.Duration
 	DraftTTL             time.Duration
 

@@ -43,6 +43,7 @@ var Vars = []Var{
 	{Name: "SUPPORTED_COUNTRIES", Default: "all ISO 3166 alpha-2", Meaning: "countries accepted for a customer HQ (comma list of alpha-2 codes)"},
 	{Name: "NEW_REQUESTS_PER_MINUTE", Default: "`30`", Meaning: "per user, accepted submissions only, shared across replicas"},
 	{Name: "WORKER_CONCURRENCY", Default: "`4`", Meaning: "parallel Webex calls per batch (1–64)"},
+	{Name: "WORKER_JOBS", Default: "`4`", Meaning: "requests a replica commits at once, in each of two lanes: the requests people wait for, and the customers of imports (1–64)"},
 	{Name: "PROVISION_DEADLINE", Default: "`30m`", Meaning: "then a provisioning customer moves to the watch list"},
 	{Name: "DRAFT_TTL", Default: "`168h`", Meaning: "draft lifetime"},
 	{Name: "DIGEST_SCHEDULE", Default: "`0 9 * * 1-5`", Meaning: "when the digests go out (cron, five fields); a `CRON_TZ=` prefix wins over `DIGEST_TZ`"},

@@ -49,6 +49,52 @@ func TestJobsEnqueueNextAck(t *testing.T) {
 	})
 }
 
+// The bulk lane is a stream of its own: its jobs are not handed to NextJob,
+// the others not to NextBulkJob, and a bulk job is refreshed and acked in
+// its lane.
+func TestJobLanes(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		if err := s.EnqueueBulkJob(ctx, 9); err != nil {
+			t.Fatal(err)
+		}
+		if job, err := s.NextJob(ctx, "w1", 10*time.Millisecond); job != nil || err != nil {
+			t.Fatalf("NextJob with only a bulk job = %+v, %v; want none", job, err)
+		}
+		if err := s.EnqueueJob(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		bulk, err := s.NextBulkJob(ctx, "w1", 10*time.Millisecond)
+		if err != nil || bulk == nil || bulk.RequestID != 9 || !bulk.Bulk {
+			t.Fatalf("bulk job = %+v, %v", bulk, err)
+		}
+		if job, err := s.NextBulkJob(ctx, "w2", 10*time.Millisecond); job != nil || err != nil {
+			t.Fatalf("second bulk job = %+v, %v; want none (R-10 is in the other lane)", job, err)
+		}
+		other, err := s.NextJob(ctx, "w2", 10*time.Millisecond)
+		if err != nil || other == nil || other.RequestID != 10 || other.Bulk {
+			t.Fatalf("job = %+v, %v", other, err)
+		}
+		if err := s.RefreshJob(ctx, "w1", bulk); err != nil {
+			t.Fatalf("refresh of a held bulk job: %v", err)
+		}
+		for _, j := range []*request.Job{bulk, other} {
+			if err := s.AckJob(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, key := range []string{"jobs", "jobs:bulk"} {
+			if n := s.Client().XLen(ctx, storePrefix(t, s)+key).Val(); n != 0 {
+				t.Errorf("%s: %d entries left after ack", key, n)
+			}
+		}
+		if n, _, err := s.JobStream(ctx); err != nil || n != 0 {
+			t.Errorf("JobStream = %d, %v; want 0", n, err)
+		}
+	})
+}
+
 // TestJobOfDeadConsumerIsClaimed: a consumer that takes a job and never acks
 // it loses it to another consumer once the claim timeout has passed.
 func TestJobOfDeadConsumerIsClaimed(t *testing.T) {

@@ -9,14 +9,28 @@ import (
 	"github.com/onboardbot/onboardbot/provisioning/request"
 )
 
-// JobStream reports how many jobs are not yet acknowledged (acked jobs are
-// deleted, so that is the stream's length) and the age of the oldest.
+// JobStream reports how many jobs are not yet acknowledged, in both lanes
+// (acked jobs are deleted, so that is the streams' length), and the age of
+// the oldest.
 func (s *Store) JobStream(ctx context.Context) (int64, time.Duration, error) {
-	n, err := s.rdb.XLen(ctx, s.jobsKey()).Result()
+	var total int64
+	var oldest time.Duration
+	for _, bulk := range []bool{false, true} {
+		n, age, err := s.laneDepth(ctx, bulk)
+		if err != nil {
+			return 0, 0, err
+		}
+		total, oldest = total+n, max(oldest, age)
+	}
+	return total, oldest, nil
+}
+
+func (s *Store) laneDepth(ctx context.Context, bulk bool) (int64, time.Duration, error) {
+	n, err := s.rdb.XLen(ctx, s.laneKey(bulk)).Result()
 	if err != nil || n == 0 {
 		return 0, 0, err
 	}
-	msgs, err := s.rdb.XRangeN(ctx, s.jobsKey(), "-", "+", 1).Result()
+	msgs, err := s.rdb.XRangeN(ctx, s.laneKey(bulk), "-", "+", 1).Result()
 	if err != nil || len(msgs) == 0 {
 		return n, 0, err
 	}

@@ -59,6 +59,7 @@ type Store struct {
 	listPage     int
 	onError      func(op string, err error)
 	groupReady   *groupFlag
+	bulkReady    *groupFlag
 	mark         *sweepMark
 }
 
@@ -73,6 +74,7 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 		listPage:     defaultListPage,
 		onError:      func(string, error) {},
 		groupReady:   &groupFlag{},
+		bulkReady:    &groupFlag{},
 		mark:         &sweepMark{},
 	}
 }
@@ -151,6 +153,7 @@ func (s *Store) kindKey(k request.Kind) string    { return s.prefix + "idx:kind:
 func (s *Store) ownersKey() string                { return s.prefix + "idx:owners" }
 func (s *Store) kindsKey() string                 { return s.prefix + "idx:kinds" }
 func (s *Store) jobsKey() string                  { return s.prefix + "jobs" }
+func (s *Store) bulkJobsKey() string              { return s.prefix + "jobs:bulk" }
 func (s *Store) watchKey() string                 { return s.prefix + "watch" }
 func (s *Store) lockKey(name string) string       { return s.prefix + "lock:" + name }
 func (s *Store) locksKey() string                 { return s.prefix + "locks" }

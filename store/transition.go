@@ -111,10 +111,10 @@ func (s *Store) afterTransition(ctx context.Context, next, prev *request.Request
 			free = deleteIfValueScript.Eval(ctx, p, []string{s.extIDKey(next.ExternalID)}, strconv.FormatInt(next.ID, 10))
 		}
 		if createGroup {
-			group = s.createGroup(ctx, p)
+			group = s.createGroup(ctx, p, false)
 		}
 		if enqueue {
-			job = p.XAdd(ctx, s.jobArgs(next.ID))
+			job = p.XAdd(ctx, s.jobArgs(next.ID, false))
 		}
 		return nil
 	})
@@ -125,7 +125,7 @@ func (s *Store) afterTransition(ctx context.Context, next, prev *request.Request
 		s.onError("release external id "+next.ExternalID, free.Err())
 	}
 	if createGroup {
-		if err := s.groupCreated(group.Err()); err != nil {
+		if err := s.groupCreated(group.Err(), false); err != nil {
 			s.onError("enqueue "+next.Ref(), err)
 		}
 	}

@@ -174,6 +174,7 @@ func (a *App) buildWorker(customers *worker.WebexCustomers, opts Options, poll t
 		Setup:             customers.Client,
 		Rows:              a.store,
 		Concurrency:       a.cfg.WorkerConcurrency,
+		Runners:           a.cfg.WorkerJobs,
 		Log:               a.log.WithField("component", "worker"),
 		Consumer:          consumerName(),
 		PollInterval:      poll,

@@ -190,9 +190,10 @@ type Request struct {
 	// made it from the plan's approved spec, it is shown and reported under
 	// the plan's id, and it runs after the step before it.
 	Plan int64 `json:"plan,omitempty"`
-	// Import is the import this customer request came from: it was made by
-	// the worker when the import was approved, and runs as if submitted
-	// alone; the import reports once every customer of it has settled.
+	// Import is the import this request is part of: a customer the worker
+	// made when the import was approved (it runs as if submitted alone), or
+	// a step of such a customer's plan. Its jobs take the bulk lane; the
+	// import reports once every customer of it has settled.
 	Import int64 `json:"import,omitempty"`
 }
 

@@ -34,6 +34,9 @@ type Job struct {
 	ID         string // stream entry id
 	RequestID  int64
 	Deliveries int64 // how often it was handed out (1 on first delivery)
+	// Bulk marks a job of the bulk lane: work an import made, which runs
+	// beside the jobs people wait for, never ahead of them.
+	Bulk bool
 }
 
 // IgnoreConflict drops a *StateConflict: the request moved on meanwhile and

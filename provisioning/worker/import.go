@@ -95,7 +95,7 @@ func (w *Worker) importCustomer(ctx context.Context, imp *request.Request, ic re
 	case err != nil:
 		return 0, "", fmt.Errorf("import %s: save %s: %w", imp.Ref(), c.ExternalID, err)
 	}
-	if err := w.Jobs.EnqueueJob(ctx, r.ID); err != nil {
+	if err := w.enqueue(ctx, r); err != nil {
 		// The requeue loop hands approved requests without a job over later.
 		w.log().WithError(err).WithField("request", r.Ref()).Warn("enqueue imported customer")
 	}
@@ -204,19 +204,11 @@ func (w *Worker) tallyCustomer(ctx context.Context, id int64, t *importTally) er
 // wakeImport makes the import of r (a customer of one, or a step of such a
 // customer's plan) due for its check now.
 func (w *Worker) wakeImport(ctx context.Context, r *request.Request) {
-	imp := r.Import
-	if r.Plan != 0 && imp == 0 {
-		plan, err := w.Store.Get(ctx, r.Plan)
-		if err != nil {
-			return // the import's own watch checks it later
-		}
-		imp = plan.Import
-	}
-	if imp == 0 {
+	if r.Import == 0 || r.Kind == request.KindImport {
 		return
 	}
-	if err := w.Watch.Watch(ctx, imp, w.now()); err != nil {
-		w.log().WithError(err).WithField("request", request.FormatID(imp)).Warn("wake import")
+	if err := w.Watch.Watch(ctx, r.Import, w.now()); err != nil {
+		w.log().WithError(err).WithField("request", request.FormatID(r.Import)).Warn("wake import")
 	}
 }
 

@@ -76,7 +76,7 @@ func (w *Worker) newStep(plan *request.Request, st request.PlanStep, after int64
 	now := w.now()
 	return &request.Request{
 		Kind: st.Kind, State: request.StateWaiting, Requester: plan.Requester,
-		Subject: stepSubject(plan.Subject, st), Spec: raw, Hash: hash, Plan: plan.ID,
+		Subject: stepSubject(plan.Subject, st), Spec: raw, Hash: hash, Plan: plan.ID, Import: plan.Import,
 		ApprovedBy: plan.ApprovedBy, ApprovedAt: plan.ApprovedAt, ApprovedHash: hash,
 		// What Webex can say about a step depends on the steps before it:
 		// the worker prechecks it just before it runs.

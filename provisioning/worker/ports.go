@@ -24,6 +24,11 @@ type RequestStore interface {
 // JobQueue is the crash-safe job stream (a Redis Stream with a consumer group).
 type JobQueue interface {
 	EnqueueJob(ctx context.Context, requestID int64) error
+	// EnqueueBulkJob and NextBulkJob are the bulk lane: the work of an
+	// import, taken by workers of its own so that it never holds up a job
+	// someone waits for.
+	EnqueueBulkJob(ctx context.Context, requestID int64) error
+	NextBulkJob(ctx context.Context, consumer string, block time.Duration) (*request.Job, error)
 	// NextJob hands out a job: first one abandoned by a dead consumer (idle
 	// longer than the claim timeout), else a new one, waiting up to block.
 	// It returns (nil, nil) when there is none.

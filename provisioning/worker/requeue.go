@@ -34,7 +34,7 @@ func (w *Worker) RequeueLost(ctx context.Context, lister StateLister, olderThan 
 		if now.Sub(r.UpdatedAt) < olderThan {
 			continue
 		}
-		if err := w.Jobs.EnqueueJob(ctx, r.ID); err != nil {
+		if err := w.enqueue(ctx, r); err != nil {
 			w.log().WithError(err).WithField("request", r.Ref()).Warn("requeue approved request")
 		}
 	}

@@ -213,7 +213,7 @@ func (w *Worker) requeueIfReady(ctx context.Context, r *request.Request) error {
 	}
 	// Should this fail, cmd's requeue loop of approved requests picks it
 	// up; the state is already right.
-	if err := w.Jobs.EnqueueJob(ctx, requeued.ID); err != nil {
+	if err := w.enqueue(ctx, requeued); err != nil {
 		return fmt.Errorf("enqueue %s: %w", requeued.Ref(), err)
 	}
 	return nil

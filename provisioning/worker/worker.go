@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onboardbot/onboardbot/provisioning/request"
@@ -30,6 +31,9 @@ type Worker struct {
 	Setup       SetupAPI
 	Rows        RowStore
 	Concurrency int
+	// Runners is how many jobs of each lane (the jobs people wait for, and
+	// the bulk of imports) the worker runs at once (WORKER_JOBS, default 4).
+	Runners int
 
 	Consumer          string        // unique per process
 	PollInterval      time.Duration // between status polls of a provisioning customer
@@ -68,13 +72,42 @@ func (w *Worker) log() *logrus.Entry {
 	return logrus.NewEntry(logrus.StandardLogger())
 }
 
-// Run takes jobs until ctx ends. A job in hand when ctx ends is left
-// unacknowledged: its claim lapses and another worker takes it over. The
-// watch list is checked by CheckWatchList, which the replica's loops run
-// every PollInterval.
+// Run takes jobs until ctx ends: Runners at once from each lane. A job in
+// hand when ctx ends is left unacknowledged: its claim lapses and another
+// worker takes it over. The watch list is checked by CheckWatchList, which
+// the replica's loops run every PollInterval.
 func (w *Worker) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range w.runners() {
+		wg.Go(func() { w.runLane(ctx, w.Jobs.NextJob) })
+		wg.Go(func() { w.runLane(ctx, w.Jobs.NextBulkJob) })
+	}
+	wg.Wait()
+}
+
+// defaultRunners is how many jobs of each lane a worker runs at once.
+const defaultRunners = 4
+
+func (w *Worker) runners() int {
+	if w.Runners > 0 {
+		return w.Runners
+	}
+	return defaultRunners
+}
+
+// enqueue hands r's job to its lane: the bulk lane for the work of an
+// import, the other for everything someone waits for.
+func (w *Worker) enqueue(ctx context.Context, r *request.Request) error {
+	if r.Import != 0 {
+		return w.Jobs.EnqueueBulkJob(ctx, r.ID)
+	}
+	return w.Jobs.EnqueueJob(ctx, r.ID)
+}
+
+// runLane takes the jobs of one lane, one at a time, until ctx ends.
+func (w *Worker) runLane(ctx context.Context, next func(context.Context, string, time.Duration) (*request.Job, error)) {
 	for ctx.Err() == nil {
-		job, err := w.Jobs.NextJob(ctx, w.Consumer, w.PollInterval*4)
+		job, err := next(ctx, w.Consumer, w.PollInterval*4)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log().WithError(err).Warn("job stream unavailable")
