@@ -170,8 +170,8 @@ func webex(opts sandbox.Options) (*sandbox.Sandbox, *server, error) {
 
 // runAll runs the chosen scenarios in an order that lets them share
 // processes: the floor first, then (a), (b) and (f) on one bot, (c), (e),
-// and (d) last. A scenario that cannot run is reported and the next one
-// still runs.
+// (d), and the imports (g) and (g-kill) last. A scenario that cannot run
+// is reported and the next one still runs.
 func (b *bench) runAll(ctx context.Context) ([]row, error) {
 	var errs []error
 	step := func(name string, f func(context.Context) error) {
@@ -197,6 +197,12 @@ func (b *bench) runAll(ctx context.Context) ([]row, error) {
 	}
 	if b.o.has("d") {
 		step("d", b.runUsers)
+	}
+	if b.o.has("g") {
+		step("g", b.runImport)
+	}
+	if b.o.has("g-kill") {
+		step("g-kill", b.runImportKill)
 	}
 	if ctx.Err() != nil {
 		errs = append(errs, ctx.Err())

@@ -1,15 +1,17 @@
 // Command onboardbench measures onboardbot on loopback (issue "Performance"):
 // the ack path of help, new and Approve clicks against a same-run floor
 // handler, a 1,000-user batch through a rate-limited Webex sandbox, 1 and 3
-// replicas behind one reverse proxy, and the bot's memory. It builds
+// replicas behind one reverse proxy, the bot's memory, and an import of 50
+// customers with 2,000 users (also with the bot SIGKILLed half-way). It builds
 // ./cmd/onboardbot and runs it as child processes in HTTP mode, so every
 // figure is the real binary's and RSS is per process; the fake Slack Web
 // API (which enforces Slack's rate limits), the sandbox, the floor and the
 // durable floor, the proxy and the load generator run in this process.
 // Redis is REDIS_URL, or a redis-server started on a free port.
 //
-//	go run ./cmd/onboardbench                      # everything, about 3 minutes
+//	go run ./cmd/onboardbench                      # a to g, about 5½ minutes
 //	go run ./cmd/onboardbench -scenarios a,b -duration 5s
+//	go run ./cmd/onboardbench -scenarios g,g-kill  # the import, then with a SIGKILL
 //
 // It is a command, not a test: `make test` does not run it.
 package main
@@ -46,20 +48,31 @@ type options struct {
 	keep        bool
 	cpuprofile  string
 	slackLimits bool // the fake Slack enforces Slack's rate limits
+	// importCustomers and importUsers size the import of (g) and (g-kill):
+	// customers, and users per customer.
+	importCustomers, importUsers int
 }
 
-var allScenarios = []string{"a", "b", "c", "d", "e", "f"}
+// allScenarios can be chosen with -scenarios; defaultScenarios run without
+// it. (g) runs in about 2½ minutes and is one of them; (g-kill), its
+// crash-and-restart twin, runs only when asked for.
+var (
+	allScenarios     = []string{"a", "b", "c", "d", "e", "f", "g", "g-kill"}
+	defaultScenarios = []string{"a", "b", "c", "d", "e", "f", "g"}
+)
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o := options{}
 	fs := flag.NewFlagSet("onboardbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	scen := fs.String("scenarios", strings.Join(allScenarios, ","), "scenarios to run: a help, b new, c approve clicks, d 1,000 users at the sandbox's rate, e 1 vs 3 replicas, f RSS")
+	scen := fs.String("scenarios", strings.Join(defaultScenarios, ","), "scenarios to run: a help, b new, c approve clicks, d 1,000 users at the sandbox's rate, e 1 vs 3 replicas, f RSS, g an import of 50 customers × 40 users; not by default: g-kill the import with the bot SIGKILLed half-way")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each load run")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "time before each load run's measurement starts")
 	clients := fs.String("clients", "4,32", "concurrent clients of the load runs (comma list); (e) uses the largest")
 	fs.IntVar(&o.users, "users", 1000, "rows of the batch of scenario (d)")
-	fs.Float64Var(&o.rate, "rate", 50, "the sandbox's --rate in scenario (d), requests/s (burst = rate)")
+	fs.Float64Var(&o.rate, "rate", 50, "the sandbox's --rate in scenarios (d) and (g), requests/s (burst = rate)")
+	fs.IntVar(&o.importCustomers, "import-customers", 50, "customers of the import of (g) and (g-kill)")
+	fs.IntVar(&o.importUsers, "import-users", 40, "users per customer of the import of (g) and (g-kill)")
 	fs.IntVar(&o.pool, "pool", 0, "pending requests created for the click scenarios (0: sized from -duration)")
 	fs.StringVar(&o.bot, "bot", "", "onboardbot binary to run (default: go build ./cmd/onboardbot)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL of the bots (info is the production default)")
@@ -113,6 +126,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.users < 1 || o.users > 5000 {
 		errs = append(errs, fmt.Errorf("-users: %d is not between 1 and 5000", o.users))
+	}
+	if o.importCustomers < 1 || o.importCustomers > 500 {
+		errs = append(errs, fmt.Errorf("-import-customers: %d is not between 1 and 500", o.importCustomers))
+	}
+	if o.importUsers < 1 || o.importUsers > numbersPerBlock-10 || o.importCustomers*o.importUsers > 5000 {
+		errs = append(errs, fmt.Errorf("-import-users: %d is not between 1 and %d, or the import has more than 5000 users", o.importUsers, numbersPerBlock-10))
 	}
 	if o.rate <= 0 || o.rate > 1000 {
 		errs = append(errs, fmt.Errorf("-rate: %v is not between 0 and 1000", o.rate))

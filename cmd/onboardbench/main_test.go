@@ -20,7 +20,9 @@ func TestParseFlags(t *testing.T) {
 		clients []int
 		err     string
 	}{
-		{"defaults", nil, allScenarios, []int{4, 32}, ""},
+		{"defaults", nil, defaultScenarios, []int{4, 32}, ""},
+		{"imports", []string{"-scenarios", "g,G-kill"}, []string{"g", "g-kill"}, []int{4, 32}, ""},
+		{"import too big", []string{"-import-customers", "200", "-import-users", "40"}, nil, nil, "-import-users"},
 		{"some", []string{"-scenarios", "B, a,b", "-duration", "2s", "-clients", "8"}, []string{"b", "a"}, []int{8}, ""},
 		{"unknown scenario", []string{"-scenarios", "a,z"}, nil, nil, `unknown scenario "z"`},
 		{"none", []string{"-scenarios", ","}, nil, nil, "none given"},
