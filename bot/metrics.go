@@ -11,7 +11,8 @@ import (
 
 // Metrics is onboardbot's Prometheus registry, of its own so that tests
 // and several bots in one process never collide on the global one, with
-// the metrics of Slack's side: ack latency, Web API calls and 429s. cmd
+// the metrics of Slack's side: ack latency, Web API calls, their waits
+// under the rate limits and 429s. cmd
 // registers the application's metrics in it (Registry). A nil *Metrics is
 // valid and records nothing.
 type Metrics struct {
@@ -19,6 +20,7 @@ type Metrics struct {
 
 	ackSeconds       *prometheus.HistogramVec
 	slackCalls       *prometheus.CounterVec
+	slackWait        *prometheus.HistogramVec
 	slackRateLimited *prometheus.CounterVec
 }
 
@@ -37,12 +39,18 @@ func NewMetrics() *Metrics {
 			Name: "onboardbot_slack_api_calls_total",
 			Help: "Slack Web API calls by method, retries included.",
 		}, []string{"method"}),
+		slackWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "onboardbot_slack_wait_seconds",
+			Help: "Time a Slack Web API call waited before it went out: behind the posts before it in its channel, a 429's Retry-After, its rate limit's pace.",
+			// From no wait to the minutes a backlog of posts can take.
+			Buckets: []float64{0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
+		}, []string{"method"}),
 		slackRateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onboardbot_slack_rate_limited_total",
 			Help: "Slack Web API calls answered 429.",
 		}, []string{"method"}),
 	}
-	m.reg.MustRegister(m.ackSeconds, m.slackCalls, m.slackRateLimited,
+	m.reg.MustRegister(m.ackSeconds, m.slackCalls, m.slackWait, m.slackRateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -74,6 +82,14 @@ func (m *Metrics) ObserveAck(route string, d time.Duration) {
 func (m *Metrics) SlackCall(method string) {
 	if m != nil {
 		m.slackCalls.WithLabelValues(method).Inc()
+	}
+}
+
+// SlackWaited records how long one call of method waited before it went
+// out (each retry is a call).
+func (m *Metrics) SlackWaited(method string, d time.Duration) {
+	if m != nil {
+		m.slackWait.WithLabelValues(method).Observe(d.Seconds())
 	}
 }
 

@@ -21,6 +21,7 @@ func TestMetricsExposition(t *testing.T) {
 	m := NewMetrics()
 	m.ObserveAck("commands", 30*time.Millisecond)
 	m.SlackCall("chat.update")
+	m.SlackWaited("chat.update", 3*time.Second)
 	m.SlackRateLimited("chat.update")
 
 	out := scrape(t, m)
@@ -28,6 +29,7 @@ func TestMetricsExposition(t *testing.T) {
 		`onboardbot_ack_seconds_bucket{route="commands",le="0.05"} 1`,
 		`onboardbot_slack_api_calls_total{method="chat.update"} 1`,
 		`onboardbot_slack_rate_limited_total{method="chat.update"} 1`,
+		`onboardbot_slack_wait_seconds_bucket{method="chat.update",le="5"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {
@@ -50,6 +52,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	var m *Metrics
 	m.ObserveAck("commands", time.Second)
 	m.SlackCall("auth.test")
+	m.SlackWaited("auth.test", time.Second)
 	m.SlackRateLimited("auth.test")
 	w := httptest.NewRecorder()
 	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))

@@ -25,13 +25,11 @@ const (
 	// updateEvery throttles progress: ≤ 1 chat.update per 2 s per message,
 	// well inside chat.update's rate limit (Tier 3, about 50 a minute).
 	updateEvery = 2 * time.Second
-	// maxRetries bounds how often one call is retried after a 429.
-	maxRetries = 3
-	// maxRetryWait: a longer Retry-After means Slack is saturated; waiting
-	// would only pile up goroutines, so the call fails instead.
-	maxRetryWait = time.Minute
-	// flushTimeout bounds a deferred chat.update whose caller has long returned.
-	flushTimeout = 30 * time.Second
+	// flushTimeout bounds a deferred chat.update whose caller has long
+	// returned. It waits its turn at chat.update's pace (slackpace.go) like
+	// any update, and a backlog of many messages takes minutes to go out:
+	// the bound is for a Slack that never lets it through, not for pacing.
+	flushTimeout = 10 * time.Minute
 )
 
 // clock is the time source of the update throttle; tests move a fake one.
@@ -48,8 +46,10 @@ func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
 }
 
 // SlackAPI is the outgoing Slack client: chat.Messenger plus the view,
-// auth and user-group calls. It retries 429s after Retry-After and throttles
-// chat.update per message, so long jobs cannot exhaust Slack's rate tiers.
+// auth and user-group calls. It paces every call to Slack's rate tiers
+// (slackpace.go), keeps the posts into one channel in order, waits out a
+// 429's Retry-After for every caller of the method at once and retries until
+// the caller's context ends, and coalesces the chat.updates of one message.
 type SlackAPI struct {
 	client  *slack.Client
 	log     *logrus.Entry
@@ -58,8 +58,7 @@ type SlackAPI struct {
 
 	clock       clock
 	updateEvery time.Duration
-	// wait sleeps for a Retry-After; tests replace it to skip the sleep.
-	wait func(ctx context.Context, d time.Duration) error
+	pace        *pacer
 
 	mu      sync.Mutex
 	dms     map[string]string // user id → DM channel id
@@ -75,10 +74,11 @@ type msgKey struct{ channel, ts string }
 
 // updateState is the throttle of one message.
 type updateState struct {
-	// sendMu serialises the chat.updates of this message, so a deferred
-	// update can never overtake a newer one.
-	sendMu    sync.Mutex
-	last      time.Time      // when the latest chat.update was started
+	// send (capacity 1) serialises the chat.updates of this message, so a
+	// deferred update can never overtake a newer one; see lock.
+	send      chan struct{}
+	busy      int            // sends begun and not ended; guarded by SlackAPI.mu
+	last      time.Time      // when the latest chat.update began or went out
 	pending   *pendingUpdate // newest content not yet sent
 	scheduled bool
 	gen       uint64 // identifies the timer that may send pending
@@ -109,7 +109,7 @@ func NewSlackAPI(token, apiURL string, log *logrus.Entry) *SlackAPI {
 		log:         log,
 		clock:       realClock{},
 		updateEvery: updateEvery,
-		wait:        sleepCtx,
+		pace:        newPacer(paceRules, channelRule),
 		dms:         map[string]string{},
 		updates:     map[msgKey]*updateState{},
 	}
@@ -122,6 +122,9 @@ func (s *SlackAPI) WithMetrics(m *Metrics) *SlackAPI {
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -132,30 +135,50 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// do runs one Web API call, retrying it after each 429 for as long as
-// Slack asks, at most maxRetries times and never past ctx's deadline.
+// do runs one Web API call of a method without a channel to pace by.
 func (s *SlackAPI) do(ctx context.Context, method string, call func() error) error {
+	return s.doIn(ctx, method, "", call)
+}
+
+// doIn runs one Web API call of method into channel. chat.postMessage into
+// one channel waits for the calls made before it; every call waits for its
+// method's (and channel's) rate-limit gate and token. A 429 closes the gate
+// for every caller until its Retry-After has passed and the call is retried
+// after it, as often as Slack refuses, until ctx ends. Any other error is
+// returned at once.
+func (s *SlackAPI) doIn(ctx context.Context, method, channel string, call func() error) error {
+	start := time.Now()
+	done, err := s.pace.turn(ctx, method, channel)
+	if err != nil {
+		return fmt.Errorf("slack %s: waiting for the posts before it in %s, %w: %w", method, channel, errGaveUp, err)
+	}
+	defer done()
+	var refused error
 	for attempt := 0; ; attempt++ {
+		if err := s.pace.admit(ctx, method, channel); err != nil {
+			if refused != nil {
+				return fmt.Errorf("slack %s: rate limited after %d attempts, %w: %w (%w)", method, attempt, errGaveUp, refused, err)
+			}
+			return fmt.Errorf("slack %s: %w: %w", method, errGaveUp, err)
+		}
+		s.metrics.SlackWaited(method, time.Since(start))
 		s.metrics.SlackCall(method)
 		err := call()
 		var rl *slack.RateLimitedError
 		if !errors.As(err, &rl) {
+			if err != nil && refused != nil && ctx.Err() != nil { // cut off
+				return fmt.Errorf("slack %s: rate limited after %d attempts, %w: %w (%w)", method, attempt+1, errGaveUp, refused, err)
+			}
 			if err != nil {
 				return fmt.Errorf("slack %s: %w", method, err)
 			}
 			return nil
 		}
+		refused, start = err, time.Now()
+		s.pace.refused(method, channel, rl.RetryAfter)
 		s.metrics.SlackRateLimited(method)
-		if attempt >= maxRetries || rl.RetryAfter > maxRetryWait {
-			return fmt.Errorf("slack %s: rate limited after %d attempts: %w", method, attempt+1, err)
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < rl.RetryAfter {
-			return fmt.Errorf("slack %s: rate limited, retry after %s is past the deadline: %w", method, rl.RetryAfter, err)
-		}
-		s.log.WithFields(logrus.Fields{"method": method, "retry_after": rl.RetryAfter.String()}).Warn("Slack rate limit: waiting")
-		if err := s.wait(ctx, rl.RetryAfter); err != nil {
-			return fmt.Errorf("slack %s: waiting out a rate limit: %w", method, err)
-		}
+		s.log.WithFields(logrus.Fields{"method": method, "channel": channel, "retry_after": rl.RetryAfter.String(), "attempt": attempt + 1}).
+			Warn("Slack rate limit: every call of the method waits, then this one is retried")
 	}
 }
 
@@ -191,7 +214,7 @@ func msgOptions(m chat.Message) []slack.MsgOption {
 // Post sends a message to channel and returns its ts.
 func (s *SlackAPI) Post(ctx context.Context, channel string, m chat.Message) (string, error) {
 	var ts string
-	err := s.do(ctx, "chat.postMessage", func() (err error) {
+	err := s.doIn(ctx, methodPost, channel, func() (err error) {
 		_, ts, err = s.client.PostMessageContext(ctx, channel, msgOptions(s.mark(m))...)
 		return err
 	})
@@ -200,7 +223,7 @@ func (s *SlackAPI) Post(ctx context.Context, channel string, m chat.Message) (st
 
 // PostThread replies in the thread of threadTS.
 func (s *SlackAPI) PostThread(ctx context.Context, channel, threadTS string, m chat.Message) error {
-	return s.do(ctx, "chat.postMessage", func() error {
+	return s.doIn(ctx, methodPost, channel, func() error {
 		_, _, err := s.client.PostMessageContext(ctx, channel, append(msgOptions(s.mark(m)), slack.MsgOptionTS(threadTS))...)
 		return err
 	})

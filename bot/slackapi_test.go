@@ -28,22 +28,28 @@ const testToken = "xoxb-TESTTOKEN-9999"
 type fakeSlack struct {
 	srv *httptest.Server
 
-	mu        sync.Mutex
-	calls     []fakeCall
-	limited   map[string]int // method → 429s still to answer
+	mu         sync.Mutex
+	calls      []fakeCall
+	limited    map[string]int // method → 429s still to answer
+	retryAfter string         // Retry-After of those 429s, "1" unless set
+	// refuse, when set, is asked about every call (f.mu held): a non-empty
+	// Retry-After answers it 429, as Slack's rate limits would.
+	refuse    func(c fakeCall) (retryAfter string)
 	failWith  map[string]string
 	nextTS    int
 	openCount int
 }
 
 type fakeCall struct {
-	Method string
-	Form   url.Values
-	JSON   map[string]any
+	Method  string
+	Form    url.Values
+	JSON    map[string]any
+	At      time.Time // when it arrived
+	Refused bool      // answered 429
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{limited: map[string]int{}, failWith: map[string]string{}}
+	f := &fakeSlack{limited: map[string]int{}, failWith: map[string]string{}, retryAfter: "1"}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -53,7 +59,7 @@ func (f *fakeSlack) url() string { return f.srv.URL + "/api/" }
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
-	call := fakeCall{Method: method}
+	call := fakeCall{Method: method, At: time.Now()}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		body, _ := io.ReadAll(r.Body)
 		_ = json.Unmarshal(body, &call.JSON)
@@ -62,11 +68,18 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		call.Form = r.PostForm
 	}
 	f.mu.Lock()
-	f.calls = append(f.calls, call)
+	retryAfter := ""
 	if f.limited[method] > 0 {
 		f.limited[method]--
+		retryAfter = f.retryAfter
+	} else if f.refuse != nil {
+		retryAfter = f.refuse(call)
+	}
+	call.Refused = retryAfter != ""
+	f.calls = append(f.calls, call)
+	if call.Refused {
 		f.mu.Unlock()
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", retryAfter)
 		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	}
@@ -168,8 +181,16 @@ type testAPI struct {
 	clock   *fakeClock
 	metrics *Metrics
 	logs    *syncBuffer
-	waits   []time.Duration
-	waitsMu sync.Mutex
+}
+
+// fastRules are Slack's rules a hundred times faster: the tests of what the
+// client sends are not slowed by pacing; the pacing tests set their own.
+func fastRules() map[string]paceRule {
+	fast := map[string]paceRule{}
+	for m, r := range paceRules {
+		fast[m] = paceRule{100 * r.perMinute, 100 * r.burst}
+	}
+	return fast
 }
 
 func newTestAPI(t *testing.T) *testAPI {
@@ -181,12 +202,7 @@ func newTestAPI(t *testing.T) *testAPI {
 	ta := &testAPI{fake: newFakeSlack(t), clock: &fakeClock{now: time.Unix(1_700_000_000, 0)}, metrics: NewMetrics(), logs: logs}
 	ta.SlackAPI = NewSlackAPI(testToken, ta.fake.url(), logrus.NewEntry(logger)).WithMetrics(ta.metrics)
 	ta.SlackAPI.clock = ta.clock
-	ta.SlackAPI.wait = func(ctx context.Context, d time.Duration) error {
-		ta.waitsMu.Lock()
-		defer ta.waitsMu.Unlock()
-		ta.waits = append(ta.waits, d)
-		return ctx.Err()
-	}
+	ta.SlackAPI.pace = newPacer(fastRules(), paceRule{100 * channelRule.perMinute, 100 * channelRule.burst})
 	return ta
 }
 
@@ -246,27 +262,28 @@ func TestMessages(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name      string
-		limited   int
-		ctx       func() (context.Context, context.CancelFunc)
-		wantErr   bool
-		wantCalls int
-		wantWaits int
+		name       string
+		limited    int
+		retryAfter string
+		timeout    time.Duration
+		wantErr    bool
+		wantCalls  func(n int) bool
 	}{
-		{"two 429s then ok", 2, nil, false, 3, 2},
-		{"gives up after the retries", 10, nil, true, maxRetries + 1, maxRetries},
-		{"deadline before Retry-After", 1, func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), 500*time.Millisecond)
-		}, true, 1, 0},
+		{"two 429s then ok", 2, "0", 0, false, func(n int) bool { return n == 3 }},
+		{"no cap on the retries of 429s", 10, "0", 0, false, func(n int) bool { return n == 11 }},
+		{"deadline before Retry-After", 1, "1", 500 * time.Millisecond, true, func(n int) bool { return n == 1 }},
+		{"retried until the context ends", 1 << 20, "0", 300 * time.Millisecond, true, func(n int) bool { return n > 4 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ta := newTestAPI(t)
 			ta.fake.limited["chat.postMessage"] = tt.limited
+			ta.fake.retryAfter = tt.retryAfter
+			ta.pace.minGate = 20 * time.Millisecond // Retry-After 0
 			ctx, cancel := context.WithCancel(context.Background())
-			if tt.ctx != nil {
-				ctx, cancel = tt.ctx()
+			if tt.timeout > 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), tt.timeout)
 			}
 			defer cancel()
 			_, err := ta.Post(ctx, "C1", chat.Message{Text: "hi"})
@@ -274,17 +291,16 @@ func TestRateLimit(t *testing.T) {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
 			var rl *slack.RateLimitedError
-			if err != nil && !errors.As(err, &rl) {
-				t.Errorf("err %v does not wrap *slack.RateLimitedError", err)
+			if err != nil && (!errors.As(err, &rl) || !errors.Is(err, context.DeadlineExceeded)) {
+				t.Errorf("err %v does not wrap *slack.RateLimitedError and the deadline", err)
 			}
-			if n := len(ta.fake.callsOf("chat.postMessage")); n != tt.wantCalls {
-				t.Errorf("%d calls, want %d", n, tt.wantCalls)
+			n := len(ta.fake.callsOf("chat.postMessage"))
+			if !tt.wantCalls(n) {
+				t.Errorf("%d calls", n)
 			}
-			if len(ta.waits) != tt.wantWaits || slices.ContainsFunc(ta.waits, func(d time.Duration) bool { return d != time.Second }) {
-				t.Errorf("waits = %v, want %d × Retry-After 1s", ta.waits, tt.wantWaits)
-			}
-			if got := testutil.ToFloat64(ta.metrics.slackRateLimited.WithLabelValues("chat.postMessage")); int(got) != min(tt.limited, tt.wantCalls) {
-				t.Errorf("rate_limited_total = %v", got)
+			// The context may end during the last call, which then got no answer.
+			if got := testutil.ToFloat64(ta.metrics.slackRateLimited.WithLabelValues("chat.postMessage")); int(got) != min(tt.limited, n) && (tt.timeout == 0 || int(got) != n-1) {
+				t.Errorf("rate_limited_total = %v, want %d", got, min(tt.limited, n))
 			}
 		})
 	}
@@ -418,7 +434,7 @@ func TestErrorsAndLogsHideToken(t *testing.T) {
 	ctx := context.Background()
 	ta.fake.failWith["auth.test"] = "invalid_auth"
 	ta.fake.failWith["conversations.open"] = "user_not_found"
-	ta.fake.limited["chat.update"] = 10
+	ta.fake.failWith["chat.update"] = "message_not_found"
 	var errs []error
 	errs = append(errs, ta.AuthTest(ctx))
 	errs = append(errs, ta.DM(ctx, "U0NOBODY", chat.Message{Text: "x"}))
