@@ -56,8 +56,22 @@ func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 	// The outcome line stays one line (scripts match it); why parts failed
 	// follows it in the same message.
 	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
+	if importMember(r) {
+		// Said with the import's other customers, in its thread.
+		if line != "" {
+			h.queueImportLine(ctx, r.Import, line+failureLines(r))
+		}
+		h.outcomeReported(r.ID) // the import is awaited, until all of it settled
+		return
+	}
 	h.queue.Report(ctx, r.ID, "report outcome", func(ctx context.Context) error {
 		defer h.planReported(ctx, r)
+		if r.Kind == request.KindImport && r.State != request.StateWaiting {
+			// Its customers' last lines go before its own.
+			if err := h.flushImport(ctx, r.ID); err != nil {
+				h.log.WithError(err).WithField("request", r.Ref()).Warn("post import outcomes")
+			}
+		}
 		if err := h.refreshSummary(ctx, r); err != nil {
 			h.log.WithError(err).WithField("request", r.Ref()).Warn("update summary")
 		}
@@ -92,6 +106,13 @@ func (h *Handler) settledStep(ctx context.Context, r *request.Request) {
 		line = outcomeLine(r, h.now())
 	}
 	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
+	if importMember(r) {
+		if line != "" {
+			h.queueImportLine(ctx, r.Import, line+failureLines(r))
+		}
+		h.outcomeReported(r.ID)
+		return
+	}
 	h.queue.Report(ctx, r.ID, "report step outcome", func(ctx context.Context) error {
 		defer h.outcomeReported(r.ID) // a retried step is awaited by its own id
 		plan, err := h.store.Get(ctx, r.Plan)

@@ -122,6 +122,9 @@ type Handler struct {
 	// ux is the Slack experience beyond the flows: approver groups,
 	// auto-approval, progress, list and App Home (home.go).
 	ux *uxState
+	// imports keeps the outcome lines of imports' customers for their
+	// import's next post.
+	imports importOutcomes
 
 	// digest builds `/onboard-customer digest` and answers the digest's
 	// Snooze and Dismiss (digest.go); nil: no digests.
@@ -304,7 +307,7 @@ func (h *Handler) Wait() { h.queue.Wait() }
 func (h *Handler) Busy() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.queue.Busy() || len(h.awaiting) > 0
+	return h.queue.Busy() || len(h.awaiting) > 0 || h.importLinesPending()
 }
 
 // expectOutcome marks id as awaiting its outcome (Busy until Settled).
