@@ -9,7 +9,7 @@
 // durable floor, the proxy and the load generator run in this process.
 // Redis is REDIS_URL, or a redis-server started on a free port.
 //
-//	go run ./cmd/onboardbench                      # a to g, about 5½ minutes
+//	go run ./cmd/onboardbench                      # a to g, about 7½ minutes on 2 cores
 //	go run ./cmd/onboardbench -scenarios a,b -duration 5s
 //	go run ./cmd/onboardbench -scenarios g,g-kill  # the import, then with a SIGKILL
 //
@@ -54,7 +54,7 @@ type options struct {
 }
 
 // allScenarios can be chosen with -scenarios; defaultScenarios run without
-// it. (g) runs in about 2½ minutes and is one of them; (g-kill), its
+// it. (g) runs in about 2¼ minutes and is one of them; (g-kill), its
 // crash-and-restart twin, runs only when asked for.
 var (
 	allScenarios     = []string{"a", "b", "c", "d", "e", "f", "g", "g-kill"}
