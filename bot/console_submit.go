@@ -20,7 +20,10 @@ import (
 // console presses Next on each step until every kept key has found its
 // step — the step holding the last of them is pressed too, since its keys
 // were given — and stops at the step after it (for the customer form, its
-// review, which one more /submit submits). A step answered with errors
+// review, which one more /submit submits). A step after it that asks
+// nothing required (every input optional, as the customer form's onboarding
+// plan) is pressed as it is: its keys, when wanted, come with the others.
+// A step answered with errors
 // stops it; the kept keys wait for the next /submit. A key that no step
 // takes is refused once the last step is reached, before it is pressed.
 
@@ -144,7 +147,18 @@ func (c *Console) nextStep(id string, prev, next *slack.ModalViewRequest) (again
 	if !moved && len(later) > 0 {
 		c.printf("(not filled in: %s)\n", strings.Join(keyNames(later), ", "))
 	}
-	return moved && (placed || len(later) > 0)
+	return moved && (placed || len(later) > 0 || allOptional(next))
+}
+
+// allOptional reports whether view asks for input, none of it required.
+func allOptional(view *slack.ModalViewRequest) bool {
+	inputs := formInputs(view)
+	for _, in := range inputs {
+		if !in.Optional {
+			return false
+		}
+	}
+	return len(inputs) > 0
 }
 
 // placeKeys puts the keys that are inputs of the form into typed and

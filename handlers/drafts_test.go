@@ -25,7 +25,7 @@ func TestResumeDraft(t *testing.T) {
 		want       string // in the reply; "" = the form opens
 		callback   string
 	}{
-		{"alice", "resume", "D-1 customer MS-001, step 2 of 5", ""},
+		{"alice", "resume", "D-1 customer MS-001, step 2 of 6", ""},
 		{"bob", "resume", "You have no drafts", ""},
 		{"alice", "resume D-1", "", "form:customer:1"},
 		{"dave", "resume D-1", "someone else's draft", ""},

@@ -78,6 +78,21 @@ func customerSteps(a map[string]string) []formStep {
 			{key: "location-name", label: "Calling location name", optional: true, maxLen: 80, hint: "Empty: HQ."},
 			{key: "elin", label: "Emergency location id", optional: true, maxLen: 32},
 		}},
+		{title: "Onboarding plan", intro: "Optional: what to set up once the customer is provisioned, under the same approval. " +
+			"A new customer's HQ has no PSTN connection and no numbers: numbers need a PSTN connection, phone=auto needs numbers.",
+			fields: []field{
+				{key: "pstn", label: "PSTN connection of the HQ", optional: true, maxLen: 255,
+					hint: "The name of an option Webex offers, e.g. a Cloud Connected PSTN provider, or Premises-based PSTN."},
+				{key: "route-type", label: "Route type (premises-based only)", kind: fieldSelect, optional: true,
+					options: []option{{"TRUNK", "Trunk"}, {"ROUTE_GROUP", "Route group"}}},
+				{key: "route", label: "Trunk or route group id (premises-based only)", optional: true, maxLen: 255},
+				{key: "numbers", label: "Number block for the HQ", optional: true, hint: "+4930555001-+4930555099 (at most 1,000)."},
+				{key: "main", label: "Main number", optional: true, hint: "One of the block."},
+				{key: "rows", label: "Users (CSV)", kind: fieldMultiline, optional: true,
+					hint: "One user per line: first,last,email,package,phone,extension — or Control Hub's user CSV with its header."},
+				{key: "rows_file", label: "…or upload a CSV file", kind: fieldFile, optional: true, fileFor: "rows",
+					hint: "Control Hub's user CSV, or the columns above; at most 4 MiB."},
+			}},
 		{title: "Review", review: true},
 	}
 }

@@ -152,6 +152,30 @@ func customerAnswers(c *request.CustomerSpec, set func(k, v string)) {
 	}
 	set("org-id", c.OrgID)
 	set("order", c.Order)
+	planAnswers(c.Steps, set)
+}
+
+// planAnswers are the setup keys of a plan's steps, so an edit keeps them.
+func planAnswers(p *request.PlanSteps, set func(k, v string)) {
+	if p == nil {
+		return
+	}
+	if p.PSTN != nil {
+		set("pstn", p.PSTN.Connection)
+		set("route-type", p.PSTN.RouteType)
+		set("route", p.PSTN.RouteID)
+	}
+	if n := p.Numbers; n != nil && len(n.Numbers) > 0 {
+		block := n.Numbers[0]
+		if len(n.Numbers) > 1 {
+			block += "-" + n.Numbers[len(n.Numbers)-1]
+		}
+		set("numbers", block)
+		set("main", n.Main)
+	}
+	if p.Users != nil {
+		set("rows", rowsCSV(p.Users.Rows))
+	}
 }
 
 func templateAnswers(t *request.TemplateSpec, set func(k, v string)) {

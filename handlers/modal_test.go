@@ -181,7 +181,7 @@ func TestCustomerFormSteps(t *testing.T) {
 		{"someone else's draft", "dave", msAnswers, nil, "form:customer:done", ""},
 		{"bad email and id", "alice", map[string]string{"name": "Müller", "email": "x@", "external-id": "R-5", "country": "DE"},
 			map[string]string{"email": "not an email", "external-id": "R-", "template": "template or give a provisioning id"}, "", ""},
-		{"step 1", "alice", msAnswers, nil, "form:customer:1", "New customer (2/5)"},
+		{"step 1", "alice", msAnswers, nil, "form:customer:1", "New customer (2/6)"},
 		{"a repeated step 1 shows step 2", "alice", msAnswers, nil, "form:customer:1", ""},
 	}
 	for _, c := range cases {
@@ -234,8 +234,16 @@ func TestCustomerFormSteps(t *testing.T) {
 		t.Fatalf("primary package first: %q", d.Answers["package"])
 	}
 	next(3, map[string]string{"limit.webex_suite": "10"})
-	review := next(4, map[string]string{"supported-location": "yes", "address": "Hauptstraße 1", "city": "Berlin", "zip": "10115"})
-	if !strings.Contains(viewJSON(review), "webex_suite 10") || review.Submit.Text != "Submit" {
+	next(4, map[string]string{"supported-location": "yes", "address": "Hauptstraße 1", "city": "Berlin", "zip": "10115"})
+	// The plan step is optional; a bad value is refused inline, a good one
+	// shows on the review with its own step.
+	cur, _ = f.drafts.GetDraft(ctx, 1)
+	r = f.submit("alice", formView(customerFlow, cur, customerFlow.steps(cur.Answers), nil), map[string]string{"numbers": "+4930555001-+4930555002"})
+	if r.View.ResponseAction != slack.RAErrors || !strings.Contains(r.View.Errors["numbers"], "needs pstn=") {
+		t.Fatalf("numbers without pstn: %+v", r.View)
+	}
+	review := next(5, map[string]string{"pstn": "Sandbox CCP", "numbers": "+4930555001-+4930555002"})
+	if !strings.Contains(viewJSON(review), "webex_suite 10") || !strings.Contains(viewJSON(review), "+4930555001 – +4930555002 (2") || review.Submit.Text != "Submit" {
 		t.Fatalf("review:\n%s", viewJSON(review))
 	}
 	r = f.submit("alice", review, nil)

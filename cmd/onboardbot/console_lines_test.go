@@ -89,13 +89,13 @@ func TestConsoleSubmitLaterSteps(t *testing.T) {
 	}
 	a := answers(out)
 	first, fixed, submit := a[all], a["/submit email=it@mueller.example"], a["/submit"]
-	if !strings.Contains(first, "⛔ the form has errors:") || !strings.Contains(first, "[email]") || strings.Contains(first, "(2/5)") {
+	if !strings.Contains(first, "⛔ the form has errors:") || !strings.Contains(first, "[email]") || strings.Contains(first, "(2/6)") {
 		t.Errorf("the first step's error did not stop the /submit on it:\n%s", first)
 	}
 	for _, want := range []string{
-		"── form: New customer (2/5) ──", "Packages [package] (optional): webex_calling",
+		"── form: New customer (2/6) ──", "Packages [package] (optional): webex_calling",
 		"Ordered webex_calling [limit.webex_calling] (optional): 10", "City [city]: Berlin",
-		"── form: New customer (5/5) ──", "Ordered quantities: webex_calling 10",
+		"── form: New customer (6/6) ──", "Ordered quantities: webex_calling 10",
 		`⛔ no step from here on has a field "golf"`,
 	} {
 		if !strings.Contains(fixed, want) {

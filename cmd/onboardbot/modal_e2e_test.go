@@ -261,9 +261,9 @@ func TestConsoleCustomerFormPiped(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	for _, want := range []string{
-		"── form: New customer (1/5) ──",
+		"── form: New customer (1/6) ──",
 		"⛔ the form has errors:\n  Admin email [email]: \"not-an-email\" is not an email address",
-		"── form: New customer (2/5) ──", "── form: New customer (5/5) ──",
+		"── form: New customer (2/6) ──", "── form: New customer (6/6) ──",
 		"📨 R-1 submitted: customer Müller & Söhne GmbH (MS-001)",
 	} {
 		if !strings.Contains(out, want) {
