@@ -29,6 +29,9 @@ func (h *Handler) importCustomers(ctx context.Context, u caller, c Command) *Rep
 	if !h.isRequester(u.id) {
 		return refusal("⛔ you are not allowed to submit requests")
 	}
+	if len(c.Words) == 1 && len(c.Args) == 0 && h.canOpenForms() {
+		return h.openForm(ctx, u, u.trigger, request.KindImport, map[string]string{}, 0)
+	}
 	if len(c.Words) != 1 {
 		return refusal("⛔ usage: import rows=<customers CSV> [users=<users CSV>] [valid-only=yes]")
 	}

@@ -103,7 +103,7 @@ type flow struct {
 var flows = map[request.Kind]*flow{}
 
 func init() {
-	for _, f := range []*flow{customerFlow, templateFlow, usersFlow, locationFlow, numbersFlow, pstnFlow} {
+	for _, f := range []*flow{customerFlow, templateFlow, usersFlow, locationFlow, numbersFlow, pstnFlow, importFlow} {
 		flows[f.kind] = f
 	}
 }

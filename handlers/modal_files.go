@@ -39,7 +39,7 @@ func (h *Handler) readFiles(ctx context.Context, st *slack.ViewState, step formS
 			typed = strings.TrimSpace(a.Value)
 		}
 		if typed != "" {
-			errs[fl.key] = "Give the users either in the field above or as a file, not both."
+			errs[fl.key] = "Give the rows either in the field above or as a file, not both."
 			continue
 		}
 		b, err := h.files.DownloadFile(ctx, files[0], maxUploadBytes)

@@ -63,3 +63,25 @@ func TestConsoleImport(t *testing.T) {
 		t.Errorf("%d customers provisioned, want 5:\n%s", n, out)
 	}
 }
+
+// A bare import opens the import form; its CSV uploads (in the console,
+// local paths) make the same import as the command.
+func TestConsoleImportForm(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	customers, users := filepath.Join(dir, "customers.csv"), filepath.Join(dir, "users.csv")
+	for path, content := range map[string]string{customers: importCustomers, users: importUsers} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := runConsole(t, "/onboard-customer import\n/submit rows_file=@"+customers+" users_file=@"+users+"\n/as bob\n/click Approve\n")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, s := range []string{"── form: Import customers ──", "📨 R-1 submitted: import of 5 customers with 3 users waits for approval", "✅ R-1 import: 5/5 customers provisioned"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("missing %q:\n%s", s, out)
+		}
+	}
+}
