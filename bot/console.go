@@ -151,7 +151,14 @@ func (c *Console) settleAll(ctx context.Context) {
 		return
 	}
 	deadline := time.Now().Add(c.settleTimeout())
-	for (c.Busy() || c.Moving(ctx)) && time.Now().Before(deadline) && ctx.Err() == nil {
+	// Quiet twice in a row: a request between two states (its document
+	// written, its state index not yet) is seen in neither for a moment.
+	for quiet := 0; quiet < 2 && time.Now().Before(deadline) && ctx.Err() == nil; {
+		if c.Busy() || c.Moving(ctx) {
+			quiet = 0
+		} else {
+			quiet++
+		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }

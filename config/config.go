@@ -50,6 +50,7 @@ type Config struct {
 	NewRequestsPerMinute int
 	WorkerConcurrency    int
 	WorkerJobs           int
+	WebexRate            int
 	ProvisionDeadline    time.Duration
 	DraftTTL             time.Duration
 

@@ -73,6 +73,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.NewRequestsPerMinute = l.intRange("NEW_REQUESTS_PER_MINUTE", 30, 1, 10000)
 	c.WorkerConcurrency = l.intRange("WORKER_CONCURRENCY", 4, 1, 64)
 	c.WorkerJobs = l.intRange("WORKER_JOBS", 4, 1, 64)
+	c.WebexRate = l.intRange("WEBEX_RATE", 0, 0, 100000)
 	c.ProvisionDeadline = l.duration("PROVISION_DEADLINE", "30m")
 	c.DraftTTL = l.duration("DRAFT_TTL", "168h")
 

@@ -59,7 +59,7 @@ func TestConsoleImport(t *testing.T) {
 	if n := len(lines); n == 0 || lines[n-1] != "✅ R-1 import: 5/5 customers provisioned" {
 		t.Fatalf("the import's outcome is not the last line: %q\n%s", lines, out)
 	}
-	if n := len(regexp.MustCompile(`(?m)^✅ R-\d IM-00\d provisioned \(org [^)]+\)$`).FindAllString(out, -1)); n != 5 {
+	if n := len(regexp.MustCompile(`(?m)^✅ R-\d+ IM-00\d provisioned \(org [^)]+\)$`).FindAllString(out, -1)); n != 5 {
 		t.Errorf("%d customers provisioned, want 5:\n%s", n, out)
 	}
 }

@@ -188,6 +188,7 @@ func TestModalCustomerEndToEnd(t *testing.T) {
 		{map[string]input{"limit.webex_calling": {"type": "number_input", "value": "25"}}, "form:customer:3"},
 		{map[string]input{"supported-location": picks("checkboxes", "yes"), "address": text("Hauptstraße 1"), "city": text("Berlin"),
 			"zip": text("10115"), "timezone": pick("Europe/Berlin"), "language": text("de_DE")}, "form:customer:4"},
+		{nil, "form:customer:5"}, // the onboarding plan, left empty
 	}
 	for i, s := range steps {
 		got := submitView(t, bots[i%2], submissionBody("UALICE", view, s.values))

@@ -21,6 +21,7 @@ func (a *App) webexCustomers(ctx context.Context, opts Options) (*worker.WebexCu
 		Logger:     a.log.WithField("component", "webex"),
 		Observe:    a.app.webexCall,
 		SharedGate: a.store.RetryGate(), // Retry-After waits shared by every replica
+		Rate:       float64(cfg.WebexRate),
 	}
 	if opts.WebexTimeout > 0 {
 		wc.HTTPClient = &http.Client{Timeout: opts.WebexTimeout}

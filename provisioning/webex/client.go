@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/sirupsen/logrus"
 )
 
@@ -65,6 +67,12 @@ type Config struct {
 	// SharedGate, when set, shares Retry-After waits with every other
 	// process using the same token (replicas), so none of them calls early.
 	SharedGate SharedGate
+	// Rate, when above 0, paces this Client's requests to Rate per second
+	// (WEBEX_RATE): Webex publishes no limit, so by default the bot learns
+	// it from 429s and their Retry-After; a partner who knows the limit of
+	// its token sets it (divided by the replicas) and spends no calls on
+	// refusals. The Retry-After gate still applies.
+	Rate float64
 }
 
 // SharedGate keeps Retry-After deadlines where every replica sees them,
@@ -84,27 +92,6 @@ type TokenSource interface {
 	Refresh(ctx context.Context, stale string) (string, error)
 }
 
-// StaticToken is a TokenSource of one fixed token (a personal or service
-// token from configuration). Refresh cannot help it: it returns an error, so
-// a 401 is final.
-func StaticToken(tok string) TokenSource { return staticToken(tok) }
-
-type staticToken string
-
-func (s staticToken) Token(context.Context) (string, error) {
-	if s == "" {
-		return "", errors.New("no Webex access token configured")
-	}
-	return string(s), nil
-}
-
-func (s staticToken) Refresh(_ context.Context, stale string) (string, error) {
-	if stale != string(s) && s != "" {
-		return string(s), nil
-	}
-	return "", errors.New("a static Webex access token cannot be refreshed")
-}
-
 // Client calls the Webex APIs. It is safe for concurrent use; all goroutines
 // using one Client share its Retry-After gate.
 type Client struct {
@@ -121,6 +108,7 @@ type Client struct {
 	observe     func(route string, status int, err error)
 	shared      SharedGate
 	gate        gate
+	pace        *rate.Limiter // nil: no pacing
 }
 
 // New builds a Client from cfg. An unparsable BaseURL surfaces on the first
@@ -138,6 +126,11 @@ func New(cfg Config) *Client {
 		log:         cfg.Logger,
 		observe:     cfg.Observe,
 		shared:      cfg.SharedGate,
+	}
+	if cfg.Rate > 0 {
+		// A burst of a tenth of a second's calls: smooth, as Webex's own
+		// limit is unknown in shape.
+		c.pace = rate.NewLimiter(rate.Limit(cfg.Rate), max(1, int(cfg.Rate/10)))
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if base == "" {
@@ -216,6 +209,11 @@ func (cl *Client) do(ctx context.Context, c call) (*response, error) {
 	for attempt := 1; ; attempt++ {
 		if err := cl.awaitGate(ctx, c.op, tok, sent); err != nil {
 			return nil, err
+		}
+		if cl.pace != nil {
+			if err := cl.pace.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.op, err)
+			}
 		}
 		sent++
 		resp, err := cl.send(ctx, method, target, tok, payload)

@@ -210,3 +210,24 @@ func (o *oauthTokens) scrubText(s string, extra ...string) string {
 	}
 	return s
 }
+
+// StaticToken is a TokenSource of one fixed token (a personal or service
+// token from configuration). Refresh cannot help it: it returns an error, so
+// a 401 is final.
+func StaticToken(tok string) TokenSource { return staticToken(tok) }
+
+type staticToken string
+
+func (s staticToken) Token(context.Context) (string, error) {
+	if s == "" {
+		return "", errors.New("no Webex access token configured")
+	}
+	return string(s), nil
+}
+
+func (s staticToken) Refresh(_ context.Context, stale string) (string, error) {
+	if stale != string(s) && s != "" {
+		return string(s), nil
+	}
+	return "", errors.New("a static Webex access token cannot be refreshed")
+}

@@ -9,21 +9,26 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// Run takes jobs until ctx ends: Runners at once from each lane. A job in
+// Run takes jobs until ctx ends: Runners at once from the lane people wait
+// for, bulkRunnersPer times as many from the bulk lane. A job in
 // hand when ctx ends is left unacknowledged: its claim lapses and another
 // worker takes it over. The watch list is checked by CheckWatchList, which
 // the replica's loops run every PollInterval.
 func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range w.runners() {
-		wg.Go(func() { w.runLane(ctx, w.Jobs.NextJob) })
-		wg.Go(func() { w.runLane(ctx, w.Jobs.NextBulkJob) })
-	}
+	wg.Go(func() { w.runLane(ctx, w.Jobs.NextJob, w.runners()) })
+	wg.Go(func() { w.runLane(ctx, w.Jobs.NextBulkJob, bulkRunnersPer*w.runners()) })
 	wg.Wait()
 }
 
-// defaultRunners is how many jobs of each lane a worker runs at once.
-const defaultRunners = 4
+// defaultRunners is how many jobs of the lane people wait for a worker runs
+// at once; the bulk lane runs bulkRunnersPer times as many: an import's
+// customers spend most of their job waiting for Webex to provision them,
+// and the Webex rate limit, not the runners, bounds how fast they go.
+const (
+	defaultRunners = 4
+	bulkRunnersPer = 4
+)
 
 func (w *Worker) runners() int {
 	if w.Runners > 0 {
@@ -41,24 +46,36 @@ func (w *Worker) enqueue(ctx context.Context, r *request.Request) error {
 	return w.Jobs.EnqueueJob(ctx, r.ID)
 }
 
-// runLane takes the jobs of one lane, one at a time, until ctx ends.
-func (w *Worker) runLane(ctx context.Context, next func(context.Context, string, time.Duration) (*request.Job, error)) {
+// runLane takes the jobs of one lane and runs up to n at once, until ctx
+// ends. One loop reads the lane, so a lane holds one Redis connection in a
+// blocking read however many jobs it runs (a pool shared with the handlers
+// must not be drained by waiting readers).
+func (w *Worker) runLane(ctx context.Context, next func(context.Context, string, time.Duration) (*request.Job, error), n int) {
+	slots := make(chan struct{}, n)
+	var running sync.WaitGroup
+	defer running.Wait()
 	for ctx.Err() == nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		job, err := next(ctx, w.Consumer, w.PollInterval*4)
-		if err != nil {
-			if ctx.Err() == nil {
+		if err != nil || job == nil {
+			<-slots
+			if err != nil && ctx.Err() == nil {
 				w.log().WithError(err).Warn("job stream unavailable")
 				sleepCtx(ctx, time.Second)
 			}
 			continue
 		}
-		if job == nil {
-			continue
-		}
 		if w.Yield != nil {
 			w.Yield()
 		}
-		w.handleJob(ctx, job)
+		running.Go(func() {
+			defer func() { <-slots }()
+			w.handleJob(ctx, job)
+		})
 	}
 }
 

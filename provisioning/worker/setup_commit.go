@@ -234,11 +234,10 @@ func (w *Worker) failSetup(ctx context.Context, r *request.Request, err error) e
 	return w.fail(ctx, r, r.State, msg, tid)
 }
 
-// settled reports that r reached done or failed and wakes the requests
-// waiting for it: their watch is due now, so a batch queued behind a
-// customer runs as soon as the customer is provisioned (or says at once
-// that it failed), not at its next check, which moves further out the
-// longer the wait lasts.
+// settled reports that r reached done or failed and moves the requests
+// waiting for it on at once, so a batch queued behind a customer runs as
+// soon as the customer is provisioned (or says at once that it failed), not
+// at its next check, which moves further out the longer the wait lasts.
 func (w *Worker) settled(ctx context.Context, r *request.Request) {
 	w.Events.Settled(ctx, r)
 	w.wakeImport(ctx, r)
@@ -256,8 +255,14 @@ func (w *Worker) settled(ctx context.Context, r *request.Request) {
 	}
 	for _, d := range deps {
 		if id, ok := request.AwaitedRequest(d.Result.WaitReason); ok && id == r.ID && d.State == request.StateWaiting {
-			if err := w.Watch.Watch(ctx, d.ID, w.now()); err != nil {
-				w.log().WithError(err).WithField("request", d.Ref()).Warn("wake")
+			// Queued again now, not at the watch list's next round: a plan's
+			// steps follow each other without a pause. Should that fail, the
+			// watch list's check does it.
+			if err := w.requeueIfReady(ctx, d); err != nil {
+				w.log().WithError(err).WithField("request", d.Ref()).Warn("requeue behind " + r.Ref())
+				if err := w.Watch.Watch(ctx, d.ID, w.now()); err != nil {
+					w.log().WithError(err).WithField("request", d.Ref()).Warn("wake")
+				}
 			}
 		}
 	}

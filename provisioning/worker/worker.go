@@ -30,8 +30,9 @@ type Worker struct {
 	Setup       SetupAPI
 	Rows        RowStore
 	Concurrency int
-	// Runners is how many jobs of each lane (the jobs people wait for, and
-	// the bulk of imports) the worker runs at once (WORKER_JOBS, default 4).
+	// Runners is how many jobs people wait for the worker runs at once
+	// (WORKER_JOBS, default 4); the bulk lane of imports runs four times
+	// as many.
 	Runners int
 
 	Consumer          string        // unique per process

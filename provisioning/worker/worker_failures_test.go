@@ -145,8 +145,8 @@ func deferPrecheck(t *testing.T, env *setupEnv, id int64) {
 // TestBatchWaitsForItsLocation: a batch whose precheck found that an
 // approved location request creates a location its rows need waits for it
 // ("waiting for R-n"), and runs once the location is done; when the
-// location request settles, the batch is checked at once (its watch is due
-// now), not at its next check.
+// location request settles, the batch is queued again at once, not at its
+// next check.
 func TestBatchWaitsForItsLocation(t *testing.T) {
 	t.Parallel()
 	env := newSetupEnv(t, quietSandbox())
@@ -170,10 +170,12 @@ func TestBatchWaitsForItsLocation(t *testing.T) {
 		t.Fatalf("the batch's next check is at %s (%v), want about a minute away", due, err)
 	}
 	wantState(t, env.commit(t, loc.ID), request.StateDone, "ready")
-	if due, watched, err := env.s.WatchDue(context.Background(), users.ID); err != nil || !watched || due.After(time.Now()) {
-		t.Fatalf("after the location was done the batch's check is at %s (watched %v, %v), want now", due, watched, err)
+	if got := env.get(t, users.ID); got.State != request.StateApproved {
+		t.Fatalf("after the location was done the batch is %s (%q), want approved again at once", got.State, got.Result.WaitReason)
 	}
-	env.w.CheckWatchList(context.Background())
+	if _, watched, err := env.s.WatchDue(context.Background(), users.ID); err != nil || watched {
+		t.Fatalf("the requeued batch is still watched (%v)", err)
+	}
 	got = env.commit(t, users.ID)
 	wantState(t, got, request.StateDone, "1/1 provisioned")
 }
