@@ -117,7 +117,7 @@ func (run *importRun) report(ctx context.Context, pr probeResult, waitErr error)
 	n := run.set.userCount()
 	ideal := time.Duration(float64(o.window.admitted()) / b.o.rate * float64(time.Second))
 	ratio := o.wall.Seconds() / ideal.Seconds()
-	scen := fmt.Sprintf("(g) import of %d customers × %d users, each a plan customer → PSTN → numbers → users; sandbox --rate %g, 50 ms, WORKER_CONCURRENCY=8",
+	scen := fmt.Sprintf("(g) import of %d customers × %d users, each a plan customer → PSTN → numbers → users; sandbox --rate %g, 50 ms, WORKER_CONCURRENCY=8, WEBEX_RATE=rate",
 		len(run.set.exts), b.o.importUsers, b.o.rate)
 	wall := fmt.Sprintf("%s from Approve until every plan was done or failed in Redis (%s); ideal %s = %d Webex calls let through ÷ %g/s (%d made, %d answered 429) → %.2f× ideal; %s; the import's precheck took %s",
 		o.wall.Round(100*time.Millisecond), o.plansSaid(), ideal.Round(100*time.Millisecond), o.window.admitted(), b.o.rate,
