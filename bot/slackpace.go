@@ -24,10 +24,11 @@ import (
 // The client keeps one token bucket per method (and per channel for
 // chat.postMessage, on top of its workspace bucket) set a tenth under the
 // documented minimum, so a call waits its turn instead of drawing a 429.
-// Click answers (chat.postEphemeral) have a bucket of their own and never
-// queue behind bulk posts. The buckets are per process: each replica paces
-// itself, so N replicas together may ask N times a tier, and the 429s that
-// follow are what the shared gate below is for.
+// Click answers (chat.postEphemeral) have a bucket of their own: in this
+// client they never wait behind bulk posts (the queue whose workers make
+// the calls is the handlers'). The buckets are per process: each replica
+// paces itself, so N replicas together may ask N times a tier, and the 429s
+// that follow are what the shared gate below is for.
 //
 // A 429 closes a gate for its method (for chat.postMessage: its channel)
 // until the Retry-After has passed, shared by every caller: nobody calls
