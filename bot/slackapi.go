@@ -244,10 +244,15 @@ func (s *SlackAPI) DM(ctx context.Context, user string, m chat.Message) error {
 		return err
 	}
 	if _, err := s.Post(ctx, channel, m); err != nil {
-		// The cached channel may be gone (app reinstalled): open it anew next time.
-		s.mu.Lock()
-		delete(s.dms, user)
-		s.mu.Unlock()
+		// The cached channel may be gone (app reinstalled): open it anew
+		// next time. Not when the post never got its turn under the rate
+		// limit: that says nothing of the channel, and opening it again
+		// would only spend conversations.open's tier.
+		if !errors.Is(err, errGaveUp) {
+			s.mu.Lock()
+			delete(s.dms, user)
+			s.mu.Unlock()
+		}
 		return fmt.Errorf("DM %s: %w", user, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -440,4 +441,26 @@ func TestLeavingTheQueueKeepsOrder(t *testing.T) {
 	}
 	first()
 	<-third
+}
+
+// A DM whose post gave up under the rate limit keeps its channel: the
+// next DM does not open it again.
+func TestDMKeepsItsChannelOverARateLimit(t *testing.T) {
+	t.Parallel()
+	ta := newTestAPI(t)
+	ta.fake.limited[methodPost] = 1 // Retry-After: 1
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := ta.DM(ctx, "U0ALICE", chat.Message{Text: "first"}); !errors.Is(err, errGaveUp) {
+		t.Fatalf("DM = %v, want it given up under the rate limit", err)
+	}
+	if err := ta.DM(context.Background(), "U0ALICE", chat.Message{Text: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ta.fake.callsOf("conversations.open")); n != 1 {
+		t.Errorf("conversations.open called %d times, want 1", n)
+	}
+	if got := delivered(ta.fake); !slices.Equal(got, []string{"second"}) {
+		t.Errorf("delivered %q", got)
+	}
 }
