@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // earlyTolerance forgives clock and scheduling jitter at the deadline's end: a retry this
@@ -52,29 +54,22 @@ func tokenLabel(tok string) string {
 	return tok[:4] + "…" + tok[len(tok)-4:]
 }
 
-// rateLimit is a token bucket of capacity Rate (burst = rate) refilled at Rate per second.
-// Over the limit it answers 429 with Retry-After in whole seconds, rounded up, and
-// remembers that deadline for the token.
+// rateLimit is a token bucket of capacity Rate (burst = rate, at least 1) refilled at Rate
+// per second (golang.org/x/time/rate, on the sandbox's clock). Over the limit it answers
+// 429 with Retry-After in whole seconds, rounded up, and remembers that deadline for the
+// token.
 func (s *Sandbox) rateLimit(c *call) *response {
-	rate := s.opts.Rate
-	if rate <= 0 {
+	rps := s.opts.Rate
+	if rps <= 0 {
 		return nil
 	}
-	burst := math.Max(rate, 1)
-	if !s.bucketAt.IsZero() {
-		s.bucket = math.Min(burst, s.bucket+c.now.Sub(s.bucketAt).Seconds()*rate)
-	} else {
-		s.bucket = burst
+	if s.limiter == nil {
+		s.limiter = rate.NewLimiter(rate.Limit(rps), max(1, int(rps))) // starts full
 	}
-	s.bucketAt = c.now
-	if s.bucket >= 1 {
-		s.bucket--
+	if s.limiter.AllowN(c.now, 1) {
 		return nil
 	}
-	wait := int(math.Ceil((1 - s.bucket) / rate))
-	if wait < 1 {
-		wait = 1
-	}
+	wait := max(1, int(math.Ceil((1-s.limiter.TokensAt(c.now))/rps)))
 	s.stats.RateLimited++
 	resp := c.fail(http.StatusTooManyRequests, "Too many requests have been sent in a given amount of time.")
 	s.setRetryAfter(c, resp, wait)

@@ -32,6 +32,8 @@ import (
 	"sync"
 	"time"
 	_ "time/tzdata" // time zones are validated against the IANA database on any host
+
+	"golang.org/x/time/rate"
 )
 
 // Sandbox is an http.Handler; create it with New and stop it with Close.
@@ -52,8 +54,7 @@ type Sandbox struct {
 	refresh     map[string]bool    // valid refresh tokens (rotated on use)
 	issued      map[string]time.Time
 	retryAfter  map[string]time.Time // Retry-After deadline given to a token
-	bucket      float64
-	bucketAt    time.Time
+	limiter     *rate.Limiter        // --rate; made on the first call
 	rng         *rand.Rand
 	stats       Stats
 }
@@ -82,7 +83,6 @@ func New(opts Options) *Sandbox {
 		refresh:     map[string]bool{},
 		issued:      map[string]time.Time{},
 		retryAfter:  map[string]time.Time{},
-		bucket:      opts.Rate,
 		rng:         rand.New(rand.NewSource(opts.Seed)),
 		stats:       Stats{Calls: map[string]int{}, EarlyRetriesByToken: map[string]int{}},
 	}
