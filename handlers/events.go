@@ -45,97 +45,69 @@ func (h *Handler) Refresh(ctx context.Context, req *request.Request) {
 }
 
 // Settled tells everyone concerned that r ended or parked: the summary shows
-// the new state, the thread gets the outcome line, the requester a DM.
+// the new state, the thread gets the outcome line, the requester a DM. A
+// plan's step says it in its plan's thread, under the plan's id; a
+// customer of an import, or its step, with the import's others.
 func (h *Handler) Settled(ctx context.Context, req *request.Request) {
 	r := snapshot(req)
-	if r.Plan != 0 {
-		h.settledStep(ctx, r)
-		return
+	line := ""
+	if !r.WaitsInPlan() { // the plan's own order is news for no one
+		line = outcomeLine(r, h.now())
 	}
-	line := outcomeLine(r, h.now())
-	// The outcome line stays one line (scripts match it); why parts failed
-	// follows it in the same message.
-	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
 	if importMember(r) {
-		// Said with the import's other customers, in its thread.
 		if line != "" {
 			h.queueImportLine(ctx, r.Import, line+failureLines(r))
 		}
-		h.outcomeReported(r.ID) // the import is awaited, until all of it settled
+		h.outcomeReported(r.ID) // the import is awaited until all of it settled
 		return
 	}
 	h.queue.Report(ctx, r.ID, "report outcome", func(ctx context.Context) error {
-		defer h.planReported(ctx, r)
+		carrier := r
+		if r.Plan != 0 {
+			defer h.outcomeReported(r.ID) // a retried step is awaited by its own id
+			plan, err := h.store.Get(ctx, r.Plan)
+			if err != nil {
+				h.outcomeReported(r.Plan)
+				return err
+			}
+			carrier = plan
+		}
+		defer h.planReported(ctx, carrier)
 		if r.Kind == request.KindImport && r.State != request.StateWaiting {
 			// Its customers' last lines go before its own.
 			if err := h.flushImport(ctx, r.ID); err != nil {
 				h.log.WithError(err).WithField("request", r.Ref()).Warn("post import outcomes")
 			}
 		}
-		if err := h.refreshSummary(ctx, r); err != nil {
-			h.log.WithError(err).WithField("request", r.Ref()).Warn("update summary")
+		if err := h.refreshSummary(ctx, carrier); err != nil {
+			h.log.WithError(err).WithField("request", carrier.Ref()).Warn("update summary")
 		}
 		if line == "" {
 			return nil
 		}
-		if r.Summary.TS != "" {
-			if err := h.msg.PostThread(ctx, r.Summary.Channel, r.Summary.TS, outcome); err != nil {
-				h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
-			}
-		}
-		dm := fmt.Sprintf("Your request %s (%s): %s %s", r.PlanRef(), chat.Esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
-		dm = chat.TruncateMd(dm+failureLines(r), chat.MaxSectionText)
-		if r.Summary.TS == "" {
-			// No thread to carry the outcome line: the DM carries it.
-			return h.msg.DM(ctx, r.Requester, outcome)
-		}
-		return h.msg.DM(ctx, r.Requester, chat.Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
+		return h.tellOutcome(ctx, r, carrier, line)
 	})
 	if r.Kind == request.KindTemplate && r.State == request.StateWaiting {
 		h.postChecklist(ctx, r)
 	}
 }
 
-// settledStep reports a plan's step that ended or parked: its outcome line,
-// under the plan's id, goes into the plan's thread and to the requester, and
-// the plan's summary shows where each step stands. A step waiting for the
-// one before it (the plan's own order) has no line.
-func (h *Handler) settledStep(ctx context.Context, r *request.Request) {
-	line := ""
-	if !r.WaitsInPlan() {
-		line = outcomeLine(r, h.now())
-	}
+// tellOutcome posts r's outcome line (and why parts failed) into carrier's
+// thread and tells the requester by DM; without a thread, the DM carries
+// the line itself.
+func (h *Handler) tellOutcome(ctx context.Context, r, carrier *request.Request, line string) error {
+	// The outcome line stays one line (scripts match it); why parts failed
+	// follows it in the same message.
 	outcome := chat.Message{Text: chat.TruncateMd(line+failureLines(r), chat.MaxMessageChars), Outcome: chat.Unmrkdwn(line + failureLines(r))}
-	if importMember(r) {
-		if line != "" {
-			h.queueImportLine(ctx, r.Import, line+failureLines(r))
-		}
-		h.outcomeReported(r.ID)
-		return
-	}
-	h.queue.Report(ctx, r.ID, "report step outcome", func(ctx context.Context) error {
-		defer h.outcomeReported(r.ID) // a retried step is awaited by its own id
-		plan, err := h.store.Get(ctx, r.Plan)
-		if err != nil {
-			h.outcomeReported(r.Plan)
-			return err
-		}
-		defer h.planReported(ctx, plan)
-		if err := h.refreshSummary(ctx, plan); err != nil {
-			h.log.WithError(err).WithField("request", plan.Ref()).Warn("update summary")
-		}
-		if line == "" {
-			return nil
-		}
-		if plan.Summary.TS != "" {
-			if err := h.msg.PostThread(ctx, plan.Summary.Channel, plan.Summary.TS, outcome); err != nil {
-				h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
-			}
-			dm := fmt.Sprintf("Your request %s (%s): %s %s", r.PlanRef(), chat.Esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
-			return h.msg.DM(ctx, r.Requester, chat.Message{Text: chat.TruncateMd(dm+failureLines(r), chat.MaxSectionText)})
-		}
+	if carrier.Summary.TS == "" {
 		return h.msg.DM(ctx, r.Requester, outcome)
-	})
+	}
+	if err := h.msg.PostThread(ctx, carrier.Summary.Channel, carrier.Summary.TS, outcome); err != nil {
+		h.log.WithError(err).WithField("request", r.Ref()).Warn("post outcome")
+	}
+	dm := fmt.Sprintf("Your request %s (%s): %s %s", r.PlanRef(), chat.Esc(r.Subject), requestIcon(r), describeStateAt(r, h.now()))
+	dm = chat.TruncateMd(dm+failureLines(r), chat.MaxSectionText)
+	return h.msg.DM(ctx, r.Requester, chat.Message{Text: dm, Blocks: resubmitDMBlocks(r, dm)})
 }
 
 // planReported marks plan's outcome as out, unless it is a plan whose

@@ -18,7 +18,7 @@ import (
 var importKeys = []string{"rows", "users", "valid-only"}
 
 // importProblemsShown bounds the problems a refusal or a summary lists.
-const importProblemsShown = 20
+const importProblemsShown = 100
 
 // importCustomers validates `import rows=… [users=…] [valid-only=yes]` and
 // saves one request for every customer of the file. Every row is checked as
