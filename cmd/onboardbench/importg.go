@@ -28,17 +28,11 @@ const (
 // and approved, and the time until its create reaches the sandbox is
 // measured.
 func (b *bench) runImport(ctx context.Context) error {
-	run, err := b.newImportRun(ctx, "g", "G")
+	run, err := b.startImport(ctx, "g", "G")
 	if err != nil {
 		return err
 	}
 	defer run.close()
-	if err := run.submit(ctx); err != nil {
-		return err
-	}
-	if err := run.approve(ctx); err != nil {
-		return err
-	}
 	b.logf("(g) approved; a single new %s follows in %s", probeExt, probeAfter)
 	pr := run.probe(ctx)
 	waitErr := run.wait(ctx, nil)
@@ -137,4 +131,21 @@ func (run *importRun) probeCallsUntil(t time.Time) (calls, limited int) {
 		}
 	}
 	return calls, limited
+}
+
+// startImport starts an import run (its sandbox and bot), submits the
+// import and approves it; the caller closes the run.
+func (b *bench) startImport(ctx context.Context, name, tag string) (*importRun, error) {
+	run, err := b.newImportRun(ctx, name, tag)
+	if err != nil {
+		return nil, err
+	}
+	if err := run.submit(ctx); err == nil {
+		err = run.approve(ctx)
+	}
+	if err != nil {
+		run.close()
+		return nil, err
+	}
+	return run, nil
 }

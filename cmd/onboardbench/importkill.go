@@ -12,17 +12,11 @@ import (
 // Redis and sandbox. At the end the sandbox must hold every customer and
 // every user of the import exactly once, and nothing else.
 func (b *bench) runImportKill(ctx context.Context) error {
-	run, err := b.newImportRun(ctx, "g-kill", "GK")
+	run, err := b.startImport(ctx, "g-kill", "GK")
 	if err != nil {
 		return err
 	}
 	defer run.close()
-	if err := run.submit(ctx); err != nil {
-		return err
-	}
-	if err := run.approve(ctx); err != nil {
-		return err
-	}
 	half := run.set.userCount() / 2
 	var killAt, readyAt time.Time
 	var usersAtKill int
