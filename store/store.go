@@ -15,7 +15,7 @@
 //	idx:owner:<requester>  sorted set of ids, score UpdatedAt
 //	idx:kind:<kind>        sorted set of ids, score UpdatedAt
 //	idx:owners, idx:kinds  sets naming the owner and kind indexes (for the sweeper)
-//	jobs                   stream, consumer group "workers"
+//	jobs, jobs:bulk        streams (the bulk lane: an import's work), consumer group "workers"
 //	watch                  sorted set of request ids, score next check (unix ms)
 //	lock:<name>            string, the owner; PX ttl
 //	locks                  sorted set of lock names, score expiry (unix ms)
