@@ -80,7 +80,34 @@ func (h *Handler) status(ctx context.Context, u caller, c Command) *Reply {
 			return rep
 		}
 	}
+	if r.Kind == request.KindImport {
+		if rep := h.importRequests(ctx, u, r, &b); rep != nil {
+			return rep
+		}
+	}
 	return &Reply{Text: chat.TruncateMd(b.String(), chat.MaxMessageChars)}
+}
+
+// importRequests adds the customer requests import r made, in the order of
+// its file, with their states (at most statusRequestsShown).
+func (h *Handler) importRequests(ctx context.Context, u caller, r *request.Request, b *strings.Builder) *Reply {
+	ids := r.Result.Requests
+	if len(ids) == 0 {
+		return nil
+	}
+	fmt.Fprintf(b, "\n*Customers of %s* (%d):", r.Ref(), len(ids))
+	for i, id := range ids {
+		if i == statusRequestsShown {
+			fmt.Fprintf(b, "\n… and %d more (`status R-n` of each)", len(ids)-i)
+			break
+		}
+		x, err := h.store.Get(ctx, id)
+		if err != nil {
+			return h.lookupFault(u, id, err)
+		}
+		fmt.Fprintf(b, "\n%s %s %s: %s", requestIcon(x), x.Ref(), chat.Esc(x.Subject), describeStateAt(x, h.now()))
+	}
+	return nil
 }
 
 // statusRequestsShown bounds the requests `status CUSTOMER` lists.

@@ -39,7 +39,7 @@ func TestConsoleImport(t *testing.T) {
 	bad := write("bad.csv", strings.Replace(importCustomers, "it@gamma.example", "not-an-email", 1))
 	good, users := write("customers.csv", importCustomers), write("users.csv", importUsers)
 	script := "/onboard-customer import rows=@" + bad + " users=@" + users + "\n" +
-		"/onboard-customer import rows=@" + good + " users=@" + users + "\n/as bob\n/click Approve\n/sandbox\n"
+		"/onboard-customer import rows=@" + good + " users=@" + users + "\n/as bob\n/click Approve\n/sandbox\n/onboard-customer status R-1\n"
 	out, code := runConsole(t, script)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
@@ -50,16 +50,18 @@ func TestConsoleImport(t *testing.T) {
 		"📨 R-1 submitted: import of 5 customers with 3 users waits for approval in #approvals.",
 		"✅ R-2 users IM-001: 2/2 provisioned",
 		"sandbox: customers=5 subscribers=3 creates=5 early_retries=0",
+		"Customers of R-1 (5):",
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("missing %q", s)
 		}
 	}
-	lines := outcomeLineRE.FindAllString(out, -1)
+	run, _, _ := strings.Cut(out, "> /onboard-customer status R-1")
+	lines := outcomeLineRE.FindAllString(run, -1)
 	if n := len(lines); n == 0 || lines[n-1] != "✅ R-1 import: 5/5 customers provisioned" {
 		t.Fatalf("the import's outcome is not the last line: %q\n%s", lines, out)
 	}
-	if n := len(regexp.MustCompile(`(?m)^✅ R-\d+ IM-00\d provisioned \(org [^)]+\)$`).FindAllString(out, -1)); n != 5 {
+	if n := len(regexp.MustCompile(`(?m)^✅ R-\d+ IM-00\d provisioned \(org [^)]+\)$`).FindAllString(run, -1)); n != 5 {
 		t.Errorf("%d customers provisioned, want 5:\n%s", n, out)
 	}
 }
