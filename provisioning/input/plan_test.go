@@ -61,3 +61,38 @@ func TestParsePlan(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseImport: an import's two files of any shape never panic; what it
+// returns is either an error or customers and problems whose lines are in
+// the files, each customer a complete spec.
+func FuzzParseImport(f *testing.F) {
+	header := "name,email,external-id,country,package,provisioning-id,supported-location,address,city,zip,timezone,language,pstn,numbers\n"
+	row := "Alpha GmbH,it@alpha.example,IM-001,DE,webex_calling,PROV-DE-1,yes,Hauptstraße 1,Berlin,10115,Europe/Berlin,de_DE,Sandbox CCP,+4930555001-+4930555005\n"
+	users := "external-id,first,last,email,package,phone,extension\nIM-001,IT,Admin,it@alpha.example,webex_calling,auto,\n"
+	for _, s := range [][2]string{
+		{header + row, users}, {header + row + row, ""}, {header, users}, {"", ""}, {"\"", "\""},
+		{"rows\nx", ""}, {header + row, "first,last\nA,B"}, {header + "a,b,c\n", "external-id\n\n,\n"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, customers, users string) {
+		out, problems, err := ParseImport(customers, users, ImportOptions{})
+		if err != nil {
+			if len(out) > 0 || len(problems) > 0 {
+				t.Fatalf("an error with results: %v, %v, %v", err, out, problems)
+			}
+			return
+		}
+		lines := strings.Count(customers, "\n") + 1
+		for _, c := range out {
+			if c.Line < 2 || c.Line > lines || c.Customer.ExternalID == "" || c.Customer.Name == "" {
+				t.Fatalf("bad customer %+v", c)
+			}
+		}
+		for _, p := range problems {
+			if p.Line < 1 || p.Reason == "" || (p.File != "customers" && p.File != "users") {
+				t.Fatalf("bad problem %+v", p)
+			}
+		}
+	})
+}
