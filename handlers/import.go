@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,14 +72,15 @@ func (h *Handler) importCustomers(ctx context.Context, u caller, c Command) *Rep
 	if err != nil {
 		return refusal("⛔ nothing was submitted:\n• " + chat.Esc(err.Error()))
 	}
+	byReason := problemsByField(problems)
 	if len(problems) > 0 && !validOnly {
-		return refusal(chat.TruncateMd(fmt.Sprintf("⛔ nothing was submitted: %s of %s cannot be imported (fix them, or add valid-only=yes to import the others):",
-			request.Count(len(problems), "row"), request.Count(len(customers)+len(problems), "row"))+problemLines(problems, len(problems)), chat.MaxMessageChars))
+		return refusal(chat.TruncateMd(fmt.Sprintf("⛔ nothing was submitted: %s of %s cannot be imported (fix them, or add valid-only=yes to import the others); by reason: %s",
+			request.Count(len(problems), "row"), request.Count(len(customers)+len(problems), "row"), chat.Esc(reasonCounts(byReason)))+problemLines(problems, len(problems)), chat.MaxMessageChars))
 	}
 	if len(customers) == 0 {
 		return refusal(chat.TruncateMd("⛔ nothing was submitted: no row can be imported:"+problemLines(problems, len(problems)), chat.MaxMessageChars))
 	}
-	spec := &request.ImportSpec{Customers: customers}
+	spec := &request.ImportSpec{Customers: customers, RefusedBy: byReason}
 	for _, p := range problems {
 		spec.Refused = append(spec.Refused, p.String())
 	}
@@ -169,7 +171,7 @@ func importFields(spec *request.ImportSpec) []slack.Block {
 	blocks = append(blocks, slack.NewSectionBlock(chat.Md(chat.TruncateMd(strings.Join(lines, "\n"), chat.MaxSectionText)), nil, nil))
 	if len(spec.Refused) > 0 {
 		var b strings.Builder
-		b.WriteString("*Left out (valid-only=yes):*")
+		b.WriteString("*Left out (valid-only=yes)* by reason: " + chat.Esc(reasonCounts(spec.RefusedBy)))
 		for i, r := range spec.Refused {
 			if i == importProblemsShown {
 				fmt.Fprintf(&b, "\n… and %d more", len(spec.Refused)-i)
@@ -191,4 +193,27 @@ func importUsers(spec *request.ImportSpec) int {
 		}
 	}
 	return n
+}
+
+// problemsByField counts problems by what they are about.
+func problemsByField(problems []input.ImportProblem) map[string]int {
+	if len(problems) == 0 {
+		return nil
+	}
+	out := map[string]int{}
+	for _, p := range problems {
+		out[cmp.Or(p.Field, "other")]++
+	}
+	return out
+}
+
+// reasonCounts says counts by reason, the commonest first: "email 3, users: phone 1".
+func reasonCounts(by map[string]int) string {
+	keys := slices.Collect(maps.Keys(by))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(by[b]-by[a], strings.Compare(a, b)) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, by[k])
+	}
+	return strings.Join(parts, ", ")
 }

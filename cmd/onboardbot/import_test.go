@@ -45,7 +45,7 @@ func TestConsoleImport(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	for _, s := range []string{
-		"⛔ nothing was submitted: 1 row of 5 rows cannot be imported",
+		"⛔ nothing was submitted: 1 row of 5 rows cannot be imported (fix them, or add valid-only=yes to import the others); by reason: email 1",
 		`• customers line 4: IM-003: email: "not-an-email" is not an email address`,
 		"📨 R-1 submitted: import of 5 customers with 3 users waits for approval in #approvals.",
 		"✅ R-2 users IM-001: 2/2 provisioned",

@@ -31,6 +31,10 @@ type ImportProblem struct {
 	File   string // "customers" or "users"
 	Line   int    // of that file
 	Reason string
+	// Field is what the problem is about, for counting problems by reason:
+	// a key of `new` ("email"), "users: <column>" for a user row,
+	// "missing" for keys not given.
+	Field string
 }
 
 func (p ImportProblem) String() string {
@@ -76,20 +80,20 @@ func ParseImport(customersText, usersText string, opts ImportOptions) ([]request
 		}
 		ext := strings.ToUpper(args["external-id"])
 		if first, dup := seen[ext]; dup && ext != "" {
-			problems = append(problems, ImportProblem{"customers", lines[i], fmt.Sprintf("external-id %s is also on line %d; give each customer once", args["external-id"], first)})
+			problems = append(problems, ImportProblem{"customers", lines[i], fmt.Sprintf("external-id %s is also on line %d; give each customer once", args["external-id"], first), "external-id"})
 			continue
 		}
 		seen[ext] = lines[i]
-		c, why := parseImportRow(args, users[ext], opts)
+		c, why, field := parseImportRow(args, users[ext], opts)
 		if why != "" {
-			problems = append(problems, ImportProblem{"customers", lines[i], fmt.Sprintf("%s: %s", orDash(args["external-id"]), why)})
+			problems = append(problems, ImportProblem{"customers", lines[i], fmt.Sprintf("%s: %s", orDash(args["external-id"]), why), field})
 			continue
 		}
 		out = append(out, request.ImportedCustomer{Line: lines[i], Customer: *c})
 	}
 	for ext, us := range users {
 		if _, ok := seen[ext]; !ok {
-			problems = append(problems, ImportProblem{"users", us.lines[0], fmt.Sprintf("external-id %s is not a customer of the customers file", us.ext)})
+			problems = append(problems, ImportProblem{"users", us.lines[0], fmt.Sprintf("external-id %s is not a customer of the customers file", us.ext), "users: external-id"})
 		}
 	}
 	slices.SortFunc(problems, func(a, b ImportProblem) int {
@@ -102,8 +106,8 @@ func ParseImport(customersText, usersText string, opts ImportOptions) ([]request
 }
 
 // parseImportRow validates one customer row with its users; why says what
-// is wrong.
-func parseImportRow(args map[string]string, users *importUsers, opts ImportOptions) (*request.CustomerSpec, string) {
+// is wrong, field what it is first about.
+func parseImportRow(args map[string]string, users *importUsers, opts ImportOptions) (spec *request.CustomerSpec, why, field string) {
 	if users != nil {
 		args["rows"] = users.text
 	}
@@ -111,14 +115,14 @@ func parseImportRow(args map[string]string, users *importUsers, opts ImportOptio
 	if opts.Customer != nil {
 		var err error
 		if copts, err = opts.Customer(args); err != nil {
-			return nil, err.Error()
+			return nil, err.Error(), "template"
 		}
 	}
 	spec, missing, errs := ParseCustomer(args, copts)
 	if len(errs) > 0 || len(missing) > 0 {
-		var why []string
+		var whys []string
 		for _, e := range errs {
-			why = append(why, users.renumber(e.Error()))
+			whys = append(whys, users.renumber(e.Error()))
 		}
 		if len(missing) > 0 {
 			said := make([]string, len(missing))
@@ -128,20 +132,36 @@ func parseImportRow(args map[string]string, users *importUsers, opts ImportOptio
 					said[i] = "template or provisioning-id"
 				}
 			}
-			why = append(why, "missing: "+strings.Join(said, ", "))
+			whys = append(whys, "missing: "+strings.Join(said, ", "))
 		}
-		return nil, strings.Join(why, "; ")
+		field = "missing"
+		if len(errs) > 0 {
+			field = problemField(errs[0].Key)
+		}
+		return nil, strings.Join(whys, "; "), field
 	}
 	if opts.Taken != nil {
 		holder, err := opts.Taken(spec.ExternalID)
 		if err != nil {
-			return nil, "could not check the external id: " + err.Error()
+			return nil, "could not check the external id: " + err.Error(), "external-id"
 		}
 		if holder != 0 {
-			return nil, fmt.Sprintf("external-id %s is already %s's", spec.ExternalID, request.FormatID(holder))
+			return nil, fmt.Sprintf("external-id %s is already %s's", spec.ExternalID, request.FormatID(holder)), "external-id"
 		}
 	}
-	return spec, ""
+	return spec, "", ""
+}
+
+// problemField is what an error's key is about: the key of `new`, or
+// "users: <column>" for "row 3: email".
+func problemField(key string) string {
+	if rest, ok := strings.CutPrefix(key, "row "); ok {
+		if _, col, ok := strings.Cut(rest, ": "); ok {
+			return "users: " + col
+		}
+		return "users"
+	}
+	return key
 }
 
 // importUsers are the users file's rows of one customer, as rows= text
@@ -191,7 +211,7 @@ func readImportUsers(text string) (map[string]*importUsers, []ImportProblem, err
 			ext = strings.TrimSpace(rec[extCol])
 		}
 		if ext == "" {
-			problems = append(problems, ImportProblem{"users", lines[i], "no external-id: whose user is it?"})
+			problems = append(problems, ImportProblem{"users", lines[i], "no external-id: whose user is it?", "users: external-id"})
 			continue
 		}
 		key := strings.ToUpper(ext)

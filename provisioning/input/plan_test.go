@@ -1,6 +1,7 @@
 package input
 
 import (
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -95,4 +96,51 @@ func FuzzParseImport(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every bad row of an import is named with its file and line, and counted
+// by what it is about.
+func TestParseImportProblems(t *testing.T) {
+	t.Parallel()
+	header := "name,email,external-id,country,package,provisioning-id,supported-location,address,city,zip,timezone,language\n"
+	good := "Alpha GmbH,it@alpha.example,IM-001,DE,webex_calling,PROV-DE-1,yes,Hauptstraße 1,Berlin,10115,Europe/Berlin,de_DE\n"
+	customers := header + good +
+		"Beta GmbH,not-an-email,IM-002,DE,webex_calling,PROV-DE-1,yes,Hauptstraße 2,Berlin,10115,Europe/Berlin,de_DE\n" +
+		good + // IM-001 again
+		"Gamma GmbH,it@gamma.example,IM-003,DE,webex_calling,,yes,Hauptstraße 3,Berlin,10115,Europe/Berlin,de_DE\n" +
+		strings.ReplaceAll(good, "IM-001", "IM-004")
+	users := "external-id,first,last,email,package,phone,extension\nIM-001,IT,Admin,it@alpha.example,webex_calling,,1001\nIM-009,A,B,a@b.example,webex_calling,,1001\n" +
+		"IM-004,A,B,not-an-email,webex_calling,,1001\n"
+	out, problems, err := ParseImport(customers, users, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Line != 2 {
+		t.Fatalf("imported %+v, want line 2 only", out)
+	}
+	want := []struct {
+		file  string
+		line  int
+		field string
+		text  string
+	}{
+		{"customers", 3, "email", `"not-an-email"`},
+		{"customers", 4, "external-id", "also on line 2"},
+		{"customers", 5, "missing", "template or provisioning-id"},
+		{"customers", 6, "users: email", "users line 4: email"},
+		{"users", 3, "users: external-id", "IM-009 is not a customer"},
+	}
+	got := map[string]ImportProblem{}
+	for _, p := range problems {
+		got[fmt.Sprintf("%s %d", p.File, p.Line)] = p
+	}
+	if len(problems) != len(want) {
+		t.Errorf("%d problems, want %d: %+v", len(problems), len(want), problems)
+	}
+	for _, w := range want {
+		p, ok := got[fmt.Sprintf("%s %d", w.file, w.line)]
+		if !ok || p.Field != w.field || !strings.Contains(p.Reason, w.text) {
+			t.Errorf("%s line %d: %+v, want field %q and %q", w.file, w.line, p, w.field, w.text)
+		}
+	}
 }

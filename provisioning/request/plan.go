@@ -62,6 +62,9 @@ func (r *Request) WaitsInPlan() bool {
 type ImportSpec struct {
 	Customers []ImportedCustomer `json:"customers"`
 	Refused   []string           `json:"refused,omitempty"`
+	// RefusedBy counts the rows left out by what they were refused for
+	// ("email", "users: phone", "missing").
+	RefusedBy map[string]int `json:"refusedBy,omitempty"`
 }
 
 // ImportedCustomer is one row of an import's customers file.
