@@ -217,3 +217,23 @@ func reasonCounts(by map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// importRetry answers `retry` of an import: the import itself is not run
+// again (its customers are requests of their own); it names those to retry.
+func (h *Handler) importRetry(ctx context.Context, u caller, r *request.Request) *Reply {
+	var failed []string
+	for _, id := range r.Result.Requests {
+		x, err := h.store.Get(ctx, id)
+		if err != nil {
+			return h.lookupFault(u, id, err)
+		}
+		if step := h.stepToRetry(ctx, x); step != nil || x.State == request.StateFailed {
+			failed = append(failed, fmt.Sprintf("`retry %s` (%s)", x.Ref(), chat.Esc(x.Subject)))
+		}
+	}
+	if len(failed) == 0 {
+		return refusal(fmt.Sprintf("⛔ %s: none of its customers failed; nothing to retry", r.Ref()))
+	}
+	return refusal(fmt.Sprintf("⛔ %s: an import is not run again; each of its customers is a request of its own. Retry those that failed: %s",
+		r.Ref(), strings.Join(failed, ", ")))
+}

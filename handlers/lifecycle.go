@@ -26,6 +26,9 @@ func (h *Handler) retry(ctx context.Context, u caller, c Command) *Reply {
 	if r.State == request.StatePendingApproval {
 		return h.recheck(ctx, u, r)
 	}
+	if r.Kind == request.KindImport {
+		return h.importRetry(ctx, u, r)
+	}
 	if step := h.stepToRetry(ctx, r); step != nil {
 		// A plan whose customer is done resumes at the step that failed;
 		// the steps after it wait for it and run once it is done.

@@ -87,3 +87,29 @@ func TestConsoleImportForm(t *testing.T) {
 		}
 	}
 }
+
+// A customer of an import that fails makes the import ⚠️ with its reason;
+// `retry` of the import names the customers to retry instead of running
+// the import again.
+func TestConsoleImportWithAFailedCustomer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	customers := filepath.Join(dir, "customers.csv")
+	if err := os.WriteFile(customers, []byte(importCustomers), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runConsole(t, "/onboard-customer import rows=@"+customers+"\n/as bob\n/click Approve\n/as alice\n/onboard-customer retry R-1\n",
+		"SANDBOX_PROVISION_FAIL", "Gamma")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, re := range []string{
+		`(?m)^⚠️ R-1 import: 4/5 customers provisioned, 1 failed$`,
+		`(?m)^IM-003 \(R-\d+\): failed .*code 400130`,
+		"⛔ R-1: an import is not run again; each of its customers is a request of its own. Retry those that failed: `retry R-\\d+` \\(IM-003\\)",
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("missing %s:\n%s", re, out)
+		}
+	}
+}
