@@ -59,7 +59,22 @@ func setupSpec[T any](ctx context.Context, w *Worker, r *request.Request) (*T, e
 	return spec, nil
 }
 
-// resolveCustomer fills in the Webex ids of ref, which are empty when the
+// resolveCustomer is what every setup commit waits for before it calls
+// Webex: its customer's Webex ids (resolveIDs), then the requests its
+// precheck or its plan says it runs after (a location its rows need, a
+// plan's step before it). ok is false while r waits or when it failed.
+func (w *Worker) resolveCustomer(ctx context.Context, r *request.Request, ref request.CustomerRef) (request.CustomerRef, bool, error) {
+	ref, ok, err := w.resolveIDs(ctx, r, ref)
+	if !ok {
+		return ref, false, err
+	}
+	if waiting, err := w.waitForDependencies(ctx, r); waiting || err != nil {
+		return ref, false, err
+	}
+	return ref, true, nil
+}
+
+// resolveIDs fills in the Webex ids of ref, which are empty when the
 // setup request was submitted while its customer was still provisioning or
 // on hold. They come from r's own result (resolved on an earlier run), else
 // from the customer request. When that is not done yet, r is parked
@@ -67,7 +82,7 @@ func setupSpec[T any](ctx context.Context, w *Worker, r *request.Request) (*T, e
 // customer may be retried); when it was rejected, cancelled or deleted, r
 // fails saying so. ok is false in all these cases (and when r could not be
 // moved).
-func (w *Worker) resolveCustomer(ctx context.Context, r *request.Request, ref request.CustomerRef) (request.CustomerRef, bool, error) {
+func (w *Worker) resolveIDs(ctx context.Context, r *request.Request, ref request.CustomerRef) (request.CustomerRef, bool, error) {
 	if ref.CustomerID == "" {
 		ref.CustomerID, ref.OrgID = r.Result.CustomerID, r.Result.OrgID
 	}

@@ -29,9 +29,6 @@ func (w *Worker) commitNumbers(ctx context.Context, r *request.Request) error {
 	if !ok {
 		return err
 	}
-	if waiting, err := w.waitForDependencies(ctx, r); waiting || err != nil {
-		return err // a plan's step waits for the step before it
-	}
 	loc, refusal, err := numbersLocation(ctx, w.Setup, ref, spec.Location)
 	if err != nil {
 		return w.failSetup(ctx, r, err)

@@ -94,9 +94,6 @@ func (w *Worker) commitPSTN(ctx context.Context, r *request.Request) error {
 	if !ok {
 		return err
 	}
-	if waiting, err := w.waitForDependencies(ctx, r); waiting || err != nil {
-		return err // a plan's step waits for the step before it
-	}
 	st, refusal, err := ReadPSTN(ctx, w.Setup, ref, spec.Location)
 	if err != nil {
 		if errors.Is(err, ErrCustomerNotReady) {

@@ -44,9 +44,6 @@ func (w *Worker) commitUsers(ctx context.Context, r *request.Request) error {
 	if !ok {
 		return err
 	}
-	if waiting, err := w.waitForDependencies(ctx, r); waiting || err != nil {
-		return err
-	}
 	outcomes, err := w.Rows.RowOutcomes(ctx, r.ID)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", r.Ref(), err)
