@@ -26,6 +26,7 @@ type Store interface {
 	Transition(ctx context.Context, id int64, t request.Transition) (*request.Request, error)
 	Audit(ctx context.Context, id int64) ([]request.AuditEntry, error)
 	ByExternalID(ctx context.Context, extID string) (int64, error)
+	ExternalIDHolders(ctx context.Context, extIDs []string) (map[string]int64, error)
 	// CustomerRequests are the setup requests of a customer request,
 	// newest first.
 	CustomerRequests(ctx context.Context, id int64, limit int) ([]*request.Request, int64, error)

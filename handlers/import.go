@@ -53,21 +53,23 @@ func (h *Handler) importCustomers(ctx context.Context, u caller, c Command) *Rep
 	if len(errs) > 0 {
 		return refusal(inputProblems(errs, nil))
 	}
+	// One template lookup per template named, one round trip for every
+	// external id: the ack path has 3 s for files of hundreds of rows.
+	templates := map[string]input.CustomerOptions{}
 	customers, problems, err := input.ParseImport(c.Args["rows"], c.Args["users"], input.ImportOptions{
 		Customer: func(args map[string]string) (input.CustomerOptions, error) {
+			name := strings.ToLower(strings.TrimSpace(args["template"]))
+			if opts, ok := templates[name]; ok {
+				return opts, nil
+			}
 			opts, fault := h.customerOptions(ctx, u, args["template"])
 			if fault != nil {
 				return opts, errors.New("the template could not be read; try again")
 			}
+			templates[name] = opts
 			return opts, nil
 		},
-		Taken: func(ext string) (int64, error) {
-			id, err := h.store.ByExternalID(ctx, ext)
-			if errors.Is(err, request.ErrNotFound) {
-				return 0, nil
-			}
-			return id, err
-		},
+		Taken: func(exts []string) (map[string]int64, error) { return h.store.ExternalIDHolders(ctx, exts) },
 	})
 	if err != nil {
 		return refusal("⛔ nothing was submitted:\n• " + chat.Esc(err.Error()))

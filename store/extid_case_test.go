@@ -48,3 +48,27 @@ func TestExternalIDsIgnoreCase(t *testing.T) {
 		}
 	})
 }
+
+// ExternalIDHolders answers for many external ids in one round trip, on a
+// cluster too (the reservations share a hash slot): the holders keyed as
+// asked, whatever the case, and nothing for a free id.
+func TestExternalIDHolders(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+		ctx := context.Background()
+		a := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice", ExternalID: "HD-001", Subject: "HD-001"}
+		b := &request.Request{Kind: request.KindCustomer, State: request.StatePendingApproval, Requester: "alice", ExternalID: "HD-002", Subject: "HD-002"}
+		mustCreate(t, s, a)
+		mustCreate(t, s, b)
+		got, err := s.ExternalIDHolders(ctx, []string{"hd-001", "HD-002", "HD-003"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got["hd-001"] != a.ID || got["HD-002"] != b.ID {
+			t.Errorf("holders = %v, want hd-001 → %s, HD-002 → %s", got, a.Ref(), b.Ref())
+		}
+		if got, err := s.ExternalIDHolders(ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("no ids: %v, %v", got, err)
+		}
+	})
+}

@@ -96,6 +96,36 @@ func (s *Store) AppendAudit(ctx context.Context, id int64, e request.AuditEntry)
 	return nil
 }
 
+// ExternalIDHolders is ByExternalID for many external ids in one round trip
+// (their reservations share a hash slot): the request holding each, keyed
+// as given; an id nobody holds is absent.
+func (s *Store) ExternalIDHolders(ctx context.Context, exts []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(exts) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(exts))
+	for i, ext := range exts {
+		keys[i] = s.extIDKey(ext)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("external ids: %w", err)
+	}
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		id, err := strconv.ParseInt(str, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("external-id %q: reservation holds %q, not a request id", exts[i], str)
+		}
+		out[exts[i]] = id
+	}
+	return out, nil
+}
+
 // ByExternalID returns the request holding the reservation of ext.
 func (s *Store) ByExternalID(ctx context.Context, ext string) (int64, error) {
 	v, err := s.rdb.Get(ctx, s.extIDKey(ext)).Result()

@@ -22,8 +22,9 @@ type ImportOptions struct {
 	// Customer gives the options of one customer row (its template= looked
 	// up); an error is that row's problem.
 	Customer func(args map[string]string) (CustomerOptions, error)
-	// Taken says which request already holds an external id (0: none).
-	Taken func(externalID string) (int64, error)
+	// Taken says which requests already hold some of the external ids
+	// (absent: none), for all the file's good rows at once.
+	Taken func(externalIDs []string) (map[string]int64, error)
 }
 
 // ImportProblem is a row of an import that cannot be imported.
@@ -91,6 +92,10 @@ func ParseImport(customersText, usersText string, opts ImportOptions) ([]request
 		}
 		out = append(out, request.ImportedCustomer{Line: lines[i], Customer: *c})
 	}
+	out, problems, err = refuseTaken(out, problems, opts.Taken)
+	if err != nil {
+		return nil, nil, err
+	}
 	for ext, us := range users {
 		if _, ok := seen[ext]; !ok {
 			problems = append(problems, ImportProblem{"users", us.lines[0], fmt.Sprintf("external-id %s is not a customer of the customers file", us.ext), "users: external-id"})
@@ -140,15 +145,6 @@ func parseImportRow(args map[string]string, users *importUsers, opts ImportOptio
 		}
 		return nil, strings.Join(whys, "; "), field
 	}
-	if opts.Taken != nil {
-		holder, err := opts.Taken(spec.ExternalID)
-		if err != nil {
-			return nil, "could not check the external id: " + err.Error(), "external-id"
-		}
-		if holder != 0 {
-			return nil, fmt.Sprintf("external-id %s is already %s's", spec.ExternalID, request.FormatID(holder)), "external-id"
-		}
-	}
 	return spec, "", ""
 }
 
@@ -162,6 +158,32 @@ func problemField(key string) string {
 		return "users"
 	}
 	return key
+}
+
+// refuseTaken moves the customers whose external id another request holds
+// from out to problems; taken is asked once for them all.
+func refuseTaken(out []request.ImportedCustomer, problems []ImportProblem, taken func([]string) (map[string]int64, error)) ([]request.ImportedCustomer, []ImportProblem, error) {
+	if taken == nil || len(out) == 0 {
+		return out, problems, nil
+	}
+	exts := make([]string, len(out))
+	for i, c := range out {
+		exts[i] = c.Customer.ExternalID
+	}
+	held, err := taken(exts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("could not check the external ids: %w", err)
+	}
+	kept := out[:0]
+	for _, c := range out {
+		if holder := held[c.Customer.ExternalID]; holder != 0 {
+			problems = append(problems, ImportProblem{"customers", c.Line,
+				fmt.Sprintf("%s: external-id %s is already %s's", c.Customer.ExternalID, c.Customer.ExternalID, request.FormatID(holder)), "external-id"})
+			continue
+		}
+		kept = append(kept, c)
+	}
+	return kept, problems, nil
 }
 
 // importUsers are the users file's rows of one customer, as rows= text

@@ -108,15 +108,20 @@ func TestParseImportProblems(t *testing.T) {
 		"Beta GmbH,not-an-email,IM-002,DE,webex_calling,PROV-DE-1,yes,Hauptstraße 2,Berlin,10115,Europe/Berlin,de_DE\n" +
 		good + // IM-001 again
 		"Gamma GmbH,it@gamma.example,IM-003,DE,webex_calling,,yes,Hauptstraße 3,Berlin,10115,Europe/Berlin,de_DE\n" +
-		strings.ReplaceAll(good, "IM-001", "IM-004")
+		strings.ReplaceAll(good, "IM-001", "IM-004") +
+		strings.ReplaceAll(good, "IM-001", "IM-005")
 	users := "external-id,first,last,email,package,phone,extension\nIM-001,IT,Admin,it@alpha.example,webex_calling,,1001\nIM-009,A,B,a@b.example,webex_calling,,1001\n" +
 		"IM-004,A,B,not-an-email,webex_calling,,1001\n"
-	out, problems, err := ParseImport(customers, users, ImportOptions{})
+	asked := 0
+	out, problems, err := ParseImport(customers, users, ImportOptions{Taken: func(exts []string) (map[string]int64, error) {
+		asked++
+		return map[string]int64{"IM-001": 0, "IM-005": 42}, nil
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 1 || out[0].Line != 2 {
-		t.Fatalf("imported %+v, want line 2 only", out)
+	if len(out) != 1 || out[0].Line != 2 || asked != 1 {
+		t.Fatalf("imported %+v (Taken asked %d times), want line 2 only, asked once", out, asked)
 	}
 	want := []struct {
 		file  string
@@ -128,6 +133,7 @@ func TestParseImportProblems(t *testing.T) {
 		{"customers", 4, "external-id", "also on line 2"},
 		{"customers", 5, "missing", "template or provisioning-id"},
 		{"customers", 6, "users: email", "users line 4: email"},
+		{"customers", 7, "external-id", "external-id IM-005 is already R-42's"},
 		{"users", 3, "users: external-id", "IM-009 is not a customer"},
 	}
 	got := map[string]ImportProblem{}
