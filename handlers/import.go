@@ -56,6 +56,7 @@ func (h *Handler) importCustomers(ctx context.Context, u caller, c Command) *Rep
 	// One template lookup per template named, one round trip for every
 	// external id: the ack path has 3 s for files of hundreds of rows.
 	templates := map[string]input.CustomerOptions{}
+	var storeErr error // a Redis fault is the bot's, not the file's: said with a ref
 	customers, problems, err := input.ParseImport(c.Args["rows"], c.Args["users"], input.ImportOptions{
 		Customer: func(args map[string]string) (input.CustomerOptions, error) {
 			name := strings.ToLower(strings.TrimSpace(args["template"]))
@@ -69,8 +70,17 @@ func (h *Handler) importCustomers(ctx context.Context, u caller, c Command) *Rep
 			templates[name] = opts
 			return opts, nil
 		},
-		Taken: func(exts []string) (map[string]int64, error) { return h.store.ExternalIDHolders(ctx, exts) },
+		Taken: func(exts []string) (map[string]int64, error) {
+			held, err := h.store.ExternalIDHolders(ctx, exts)
+			if err != nil {
+				storeErr = err
+			}
+			return held, err
+		},
 	})
+	if storeErr != nil {
+		return h.systemFault(u, "import: check external ids", storeErr)
+	}
 	if err != nil {
 		return refusal("⛔ nothing was submitted:\n• " + chat.Esc(err.Error()))
 	}
